@@ -1,0 +1,125 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { BackendError } from '../errors';
+import { importOptional, isNode } from './env';
+
+/** The TF.js backends sharpen-kd can run on. `'tensorflow'` is tfjs-node (or tfjs-node-gpu). */
+export type BackendName = 'cpu' | 'wasm' | 'webgl' | 'webgpu' | 'tensorflow';
+
+/**
+ * Options of {@link useBackend}.
+ *
+ * @example
+ * ```ts
+ * await useBackend('wasm', { threads: 1 });
+ * ```
+ */
+export interface UseBackendOptions {
+  /** wasm only: number of threads (where the platform supports wasm threads). */
+  threads?: number;
+  /** wasm only: folder or URL prefix holding the `.wasm` files. In Node the installed package is found by default. */
+  wasmPaths?: string;
+  /** tensorflow only: prefer `@tensorflow/tfjs-node-gpu` over `@tensorflow/tfjs-node`. */
+  gpu?: boolean;
+  /** wasm only: register sharpen-kd's training kernels (default true). */
+  trainingKernels?: boolean;
+}
+
+const PACKAGES: Record<BackendName, string[]> = {
+  cpu: ['@tensorflow/tfjs-backend-cpu'],
+  wasm: ['@tensorflow/tfjs-backend-wasm'],
+  webgl: ['@tensorflow/tfjs-backend-webgl'],
+  webgpu: ['@tensorflow/tfjs-backend-webgpu'],
+  tensorflow: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+};
+
+/** Every name {@link useBackend} accepts. */
+export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow'];
+
+/** Hook the wasm training kernels module installs; kept indirect so that this file has no side effects. */
+let registerWasmTrainingKernels: (() => void) | undefined;
+
+/** @internal Called by the wasm-kernels module to make {@link useBackend} register them on demand. */
+export function setWasmKernelRegistrar(fn: () => void): void {
+  registerWasmTrainingKernels = fn;
+}
+
+async function nodeWasmDir(): Promise<string> {
+  const { createRequire } = await import('node:module');
+  const path = await import('node:path');
+  const { pathToFileURL } = await import('node:url');
+  const req = createRequire(typeof __filename !== 'undefined' ? __filename : import.meta.url);
+  const pkg = req.resolve('@tensorflow/tfjs-backend-wasm/package.json');
+  // tfjs-backend-wasm fetches by path in Node (fs), so a plain directory with a trailing slash works.
+  void pathToFileURL;
+  return path.join(path.dirname(pkg), 'dist') + path.sep;
+}
+
+function installHint(name: BackendName): string {
+  const pkgs = PACKAGES[name];
+  if (name === 'tensorflow') {
+    return `install it with \`npm install ${pkgs[0]}\` (or ${pkgs[1]} for CUDA). Its install script downloads libtensorflow, so it needs network access at install time; otherwise use 'wasm'.`;
+  }
+  return `install it with \`npm install ${pkgs[0]}\``;
+}
+
+/**
+ * Selects and initialises a TF.js backend, importing its package on demand.
+ *
+ * - `'wasm'` in Node finds its `.wasm` binaries in `node_modules` (no network access) and, unless
+ *   `trainingKernels: false`, registers the training kernels sharpen-kd adds (Conv2DBackpropFilter and friends).
+ * - Optional backends (`webgl`, `webgpu`, `tensorflow`) that are not installed raise a {@link BackendError}
+ *   that says how to install them.
+ *
+ * @returns the name of the active backend.
+ *
+ * @example
+ * ```ts
+ * import { useBackend } from 'sharpen-kd';
+ * await useBackend('wasm');          // fast CPU backend, training works too
+ * await useBackend('webgl');         // browsers: import '@tensorflow/tfjs-backend-webgl' first or install it
+ * ```
+ */
+export async function useBackend(name: BackendName, opts: UseBackendOptions = {}): Promise<string> {
+  if (!BACKEND_NAMES.includes(name)) {
+    throw new BackendError(`Unknown backend "${String(name)}": use one of ${BACKEND_NAMES.join(', ')}.`);
+  }
+  const tfName = name;
+  if (!tf.findBackendFactory(tfName)) {
+    let loaded = false;
+    let lastErr: unknown;
+    const candidates = name === 'tensorflow' && opts.gpu ? [...PACKAGES.tensorflow].reverse() : PACKAGES[name];
+    for (const pkg of candidates) {
+      try {
+        await importOptional(pkg);
+        loaded = true;
+        break;
+      } catch (e) {
+        lastErr = e;
+      }
+    }
+    if (!loaded || !tf.findBackendFactory(tfName)) {
+      throw new BackendError(`Backend "${name}" is not available: ${installHint(name)}`, { cause: lastErr });
+    }
+  }
+
+  if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const paths = opts.wasmPaths ?? (isNode() ? await nodeWasmDir() : undefined);
+    if (paths && tf.getBackend() !== 'wasm' && !tf.engine().registry['wasm']) wasm.setWasmPaths(paths);
+    if (opts.threads !== undefined) wasm.setThreadsCount(opts.threads);
+    if (opts.trainingKernels !== false) {
+      if (!registerWasmTrainingKernels) await import('./wasm-kernels/register');
+      registerWasmTrainingKernels?.();
+    }
+  }
+
+  let ok: boolean;
+  try {
+    ok = await tf.setBackend(tfName);
+    await tf.ready();
+  } catch (e) {
+    throw new BackendError(`Backend "${name}" failed to initialise: ${(e as Error).message}`, { cause: e });
+  }
+  if (!ok) throw new BackendError(`Backend "${name}" failed to initialise on this platform (see the TF.js warning above). Try 'wasm' or 'cpu'.`);
+  return tf.getBackend();
+}

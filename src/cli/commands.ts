@@ -1,0 +1,6 @@
+import type { Command } from 'commander';
+
+/** Every CLI command registers itself on the program through one of these. One file per command. */
+export type RegisterCommand = (program: Command) => void;
+
+export const commands: RegisterCommand[] = [];
