@@ -9,3 +9,4 @@ export { toFloatRgb, fromFloatRgb } from './io/raw-image';
 export { readImage, writeImage, decodeImage, encodeImage } from './io/node-image';
 export type { ImageFormat } from './io/node-image';
 export { writeFileAtomic } from './io/atomic-write';
+export { Rng } from './core/rng';
