@@ -10,3 +10,5 @@ export { readImage, writeImage, decodeImage, encodeImage } from './io/node-image
 export type { ImageFormat } from './io/node-image';
 export { writeFileAtomic } from './io/atomic-write';
 export { Rng } from './core/rng';
+export { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from './backends/wasm-kernels/register';
+export { spaceToDepth, registerDepthToSpaceGradient } from './backends/wasm-kernels/depth-to-space-grad';

@@ -1,11 +1,73 @@
+/**
+ * Registers sharpen-kd's training kernels on the TF.js wasm backend (tfjs issue #8474).
+ *
+ * tfjs-backend-wasm 4.22 cannot train convolutional nets: it has no `Conv2DBackpropFilter` and no
+ * depthwise backprops, and its `Conv2DBackpropInput` is a naive loop. The kernels in this folder add the
+ * missing ones and replace the slow ones, all built on the backend's own XNNPACK convolutions.
+ * `useBackend('wasm')` calls {@link registerWasmTrainingKernels}; importing this module also registers the
+ * `DepthToSpace` gradient (pixel shuffle) for every backend.
+ */
+import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { setWasmKernelRegistrar } from '../use-backend';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
+import './depth-to-space-grad';
+
+/** Kernels the wasm backend lacks, added here. */
+const ADDED: KernelConfig[] = [conv2dBackpropFilterConfig];
+/** Kernels the wasm backend has, replaced here by faster ones. */
+const REPLACED: KernelConfig[] = [];
+
+/** The wasm backend's own configs of the kernels in {@link REPLACED}, to restore them. */
+const originals = new Map<string, KernelConfig>();
+
+function isOurs(cfg: KernelConfig | undefined): boolean {
+  return cfg != null && [...ADDED, ...REPLACED].includes(cfg);
+}
 
 /**
- * Registers the wasm training kernels. Placeholder registrar until the kernels land; replaced by the
- * kernel implementations in this folder.
+ * Registers the wasm training kernels (idempotent). `useBackend('wasm')` does this for you; call it
+ * yourself only if you select the wasm backend with `tf.setBackend('wasm')` directly.
+ *
+ * @returns the names of the kernels now provided by sharpen-kd on `wasm`.
+ *
+ * @example
+ * ```ts
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { registerWasmTrainingKernels } from 'sharpen-kd';
+ * registerWasmTrainingKernels();
+ * await tf.setBackend('wasm'); // tf.grad of a conv net now runs on XNNPACK
+ * ```
  */
-export function registerWasmTrainingKernels(): void {
-  // Kernels are registered in this function once implemented (see issue: training on wasm).
+export function registerWasmTrainingKernels(): string[] {
+  for (const cfg of [...ADDED, ...REPLACED]) {
+    const current = getKernel(cfg.kernelName, cfg.backendName);
+    if (current === cfg) continue;
+    if (current) {
+      if (!isOurs(current) && !originals.has(cfg.kernelName)) originals.set(cfg.kernelName, current);
+      unregisterKernel(cfg.kernelName, cfg.backendName);
+    }
+    registerKernel(cfg);
+  }
+  return [...ADDED, ...REPLACED].map((c) => c.kernelName);
+}
+
+/**
+ * Removes the wasm training kernels and restores the wasm backend's own kernels they replaced
+ * (useful to compare speed or results against stock tfjs-backend-wasm).
+ *
+ * @example
+ * ```ts
+ * unregisterWasmTrainingKernels(); // stock tfjs-backend-wasm again
+ * registerWasmTrainingKernels();
+ * ```
+ */
+export function unregisterWasmTrainingKernels(): void {
+  for (const cfg of [...ADDED, ...REPLACED]) {
+    if (getKernel(cfg.kernelName, cfg.backendName) !== cfg) continue;
+    unregisterKernel(cfg.kernelName, cfg.backendName);
+    const original = originals.get(cfg.kernelName);
+    if (original) registerKernel(original);
+  }
 }
 
 setWasmKernelRegistrar(registerWasmTrainingKernels);

@@ -1,0 +1,125 @@
+/**
+ * Runs registered wasm kernels from inside another kernel and frees the intermediates.
+ *
+ * The training kernels in this folder are compositions of kernels the wasm backend already has
+ * (XNNPACK `Conv2D`, `Transpose`, `Slice`, ...). A kernel function receives `TensorInfo`s, not tensors, so
+ * it cannot use `tf.*` ops (they would be recorded on the tape); instead it calls the other kernels'
+ * `kernelFunc`s directly and must free every intermediate with `backend.disposeData`.
+ */
+import { getKernel, type DataId, type KernelBackend, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The part of the wasm backend the kernels use. */
+export interface WasmBackendLike extends KernelBackend {
+  disposeData(dataId: DataId, force?: boolean): boolean;
+}
+
+/** Attribute values accepted by the kernels called from here. */
+type Attrs = Record<string, unknown>;
+
+/**
+ * A scope of intermediates: every tensor made by {@link KernelScope.run} is freed by
+ * {@link KernelScope.dispose} unless it was handed out with {@link KernelScope.keep}.
+ */
+export class KernelScope {
+  private readonly made: TensorInfo[] = [];
+
+  constructor(
+    readonly backend: WasmBackendLike,
+    private readonly backendName = 'wasm',
+  ) {}
+
+  /** Runs kernel `name` of this backend; the result is an intermediate of this scope. */
+  run(name: string, inputs: Record<string, TensorInfo>, attrs: Attrs = {}): TensorInfo {
+    const kernel = getKernel(name, this.backendName);
+    if (!kernel) throw new Error(`sharpen-kd wasm training kernels: the ${this.backendName} backend has no ${name} kernel.`);
+    const out = kernel.kernelFunc({ inputs, attrs: attrs as NamedAttrMap, backend: this.backend });
+    const info = Array.isArray(out) ? out[0] : out;
+    this.made.push(info);
+    return info;
+  }
+
+  /** Transpose `x` by `perm` (a no-op returning `x` for the identity permutation). */
+  transpose(x: TensorInfo, perm: number[]): TensorInfo {
+    if (perm.every((p, i) => p === i)) return x;
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  /** Reshape (shares the data of `x`). */
+  reshape(x: TensorInfo, shape: number[]): TensorInfo {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  /** Slice `x` from `begin` with `size`; returns `x` itself when the slice is the whole tensor. */
+  slice(x: TensorInfo, begin: number[], size: number[]): TensorInfo {
+    if (begin.every((b) => b === 0) && size.every((s, i) => s === x.shape[i])) return x;
+    return this.run('Slice', { x }, { begin, size });
+  }
+
+  /** Zero-pads `x` by `[before, after]` per axis; returns `x` when every pad is 0. */
+  pad(x: TensorInfo, paddings: Array<[number, number]>): TensorInfo {
+    if (paddings.every(([a, b]) => a === 0 && b === 0)) return x;
+    return this.run('PadV2', { x }, { paddings, constantValue: 0 });
+  }
+
+  /** NHWC 2-D convolution by the backend's own (XNNPACK) `Conv2D` kernel, with explicit pads. */
+  conv2d(x: TensorInfo, filter: TensorInfo, p: ConvParams): TensorInfo {
+    return this.run('Conv2D', { x, filter }, convAttrs(p));
+  }
+
+  /** NHWC depthwise convolution by the backend's own `DepthwiseConv2dNative` kernel, with explicit pads. */
+  depthwiseConv2d(x: TensorInfo, filter: TensorInfo, p: ConvParams): TensorInfo {
+    return this.run('DepthwiseConv2dNative', { x, filter }, convAttrs(p));
+  }
+
+  /**
+   * Marks `t` as a result: it survives {@link KernelScope.dispose}. A `t` not made in this scope (an input
+   * passed through) is wrapped in `Identity` so that the caller owns a reference of its own.
+   */
+  keep(t: TensorInfo): TensorInfo {
+    let i = this.made.lastIndexOf(t);
+    if (i < 0) {
+      t = this.run('Identity', { x: t });
+      i = this.made.length - 1;
+    }
+    this.made.splice(i, 1);
+    return t;
+  }
+
+  /** Frees every intermediate not kept. */
+  dispose(): void {
+    for (const t of this.made) this.backend.disposeData(t.dataId);
+    this.made.length = 0;
+  }
+}
+
+/** Stride, dilation and explicit pads `[top, bottom, left, right]` of a convolution. */
+export interface ConvParams {
+  strides: [number, number];
+  dilations: [number, number];
+  pads: [number, number, number, number];
+}
+
+function convAttrs(p: ConvParams): Attrs {
+  const [t, b, l, r] = p.pads;
+  const explicit = t || b || l || r;
+  return {
+    strides: p.strides,
+    dilations: p.dilations,
+    pad: explicit ? [[0, 0], [t, b], [l, r], [0, 0]] : 'valid',
+    dataFormat: 'NHWC',
+    dimRoundingMode: undefined,
+  };
+}
+
+/**
+ * Runs `body` with a fresh {@link KernelScope}; the returned tensor is kept, everything else is freed
+ * (also when `body` throws).
+ */
+export function withScope(backend: KernelBackend, body: (s: KernelScope) => TensorInfo, backendName = 'wasm'): TensorInfo {
+  const scope = new KernelScope(backend as WasmBackendLike, backendName);
+  try {
+    return scope.keep(body(scope));
+  } finally {
+    scope.dispose();
+  }
+}

@@ -1,0 +1,141 @@
+// The wasm training kernels against the cpu backend on random inputs: relative error < 1e-5 (relative to
+// max |reference|) and no leaked tensors. Shapes are small so that the cpu reference stays fast.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core alone registers no gradients (tfjs-layers imports these); the tests need Sum, Mul, ...
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../src/backends/use-backend';
+import { Rng } from '../src/core/rng';
+import { spaceToDepth } from '../src/backends/wasm-kernels/depth-to-space-grad';
+
+type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
+type Shape4 = [number, number, number, number];
+
+const rng = new Rng(1234);
+function randomData(shape: number[]): Float32Array {
+  const a = new Float32Array(shape.reduce((p, d) => p * d, 1));
+  for (let i = 0; i < a.length; i++) a[i] = rng.uniform(-1, 1);
+  return a;
+}
+
+/** Runs `kernel` with the same inputs on cpu and on wasm; returns both outputs and the tensor-count drift. */
+async function onBoth(
+  kernel: string,
+  inputs: Record<string, { data: Float32Array; shape: number[] }>,
+  attrs: Record<string, unknown>,
+): Promise<{ ref: Float32Array; got: Float32Array; refShape: number[]; gotShape: number[]; leaked: number }> {
+  const results: Array<{ data: Float32Array; shape: number[] }> = [];
+  let leaked = 0;
+  for (const backend of ['cpu', 'wasm']) {
+    await tf.setBackend(backend);
+    const before = tf.memory().numTensors;
+    const ts: Record<string, tf.Tensor> = {};
+    for (const [k, v] of Object.entries(inputs)) ts[k] = tf.tensor(v.data, v.shape);
+    const out = tf.engine().runKernel(kernel, ts as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
+    results.push({ data: (await out.data()) as Float32Array, shape: out.shape });
+    out.dispose();
+    Object.values(ts).forEach((t) => t.dispose());
+    leaked += tf.memory().numTensors - before;
+  }
+  return { ref: results[0].data, got: results[1].data, refShape: results[0].shape, gotShape: results[1].shape, leaked };
+}
+
+function relErr(ref: Float32Array, got: Float32Array): number {
+  let maxRef = 0;
+  let maxDiff = 0;
+  for (let i = 0; i < ref.length; i++) {
+    maxRef = Math.max(maxRef, Math.abs(ref[i]));
+    maxDiff = Math.max(maxDiff, Math.abs(ref[i] - got[i]));
+  }
+  return maxDiff / Math.max(maxRef, 1e-30);
+}
+
+function outShape(x: Shape4, f: Shape4, s: number, pad: Pad, depthwise = false): number[] {
+  return tf.backend_util.computeConv2DInfo(x, f, s, 1, pad, undefined, depthwise).outShape;
+}
+
+interface ConvCase {
+  x: Shape4;
+  f: Shape4;
+  s: number;
+  pad: Pad;
+}
+
+// Strides 1 and 2; 'same', 'valid', a number and explicit asymmetric pads; kernels 1 to 7; several batch
+// and channel sizes, including odd spatial sizes where 'valid' leaves rows unread.
+const CONV_CASES: ConvCase[] = [
+  { x: [2, 9, 11, 3], f: [3, 3, 3, 4], s: 1, pad: 'same' },
+  { x: [2, 9, 11, 3], f: [3, 3, 3, 4], s: 2, pad: 'same' },
+  { x: [1, 8, 8, 5], f: [1, 1, 5, 7], s: 1, pad: 'valid' },
+  { x: [3, 7, 6, 2], f: [1, 1, 2, 3], s: 2, pad: 'same' },
+  { x: [2, 10, 9, 4], f: [2, 2, 4, 3], s: 2, pad: 'valid' },
+  { x: [1, 11, 11, 3], f: [4, 4, 3, 2], s: 2, pad: 'same' },
+  { x: [2, 9, 8, 3], f: [5, 5, 3, 2], s: 1, pad: [[0, 0], [1, 3], [2, 0], [0, 0]] },
+  { x: [1, 12, 13, 2], f: [5, 3, 2, 6], s: 2, pad: 'valid' },
+  { x: [1, 14, 14, 1], f: [7, 7, 1, 1], s: 1, pad: 3 },
+  { x: [2, 13, 12, 3], f: [7, 7, 3, 4], s: 2, pad: 'same' },
+  { x: [4, 16, 16, 8], f: [3, 3, 8, 16], s: 1, pad: 'same' },
+  { x: [1, 6, 6, 2], f: [3, 3, 2, 2], s: 1, pad: [[0, 0], [4, 4], [4, 4], [0, 0]] },
+];
+
+const label = (c: ConvCase) => `x ${c.x} f ${c.f} s ${c.s} pad ${JSON.stringify(c.pad)}`;
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+describe('Conv2DBackpropFilter on wasm (one XNNPACK conv)', () => {
+  it.each(CONV_CASES)('matches cpu: $x $f s$s $pad', async (c) => {
+    const dyShape = outShape(c.x, c.f, c.s, c.pad);
+    const r = await onBoth(
+      'Conv2DBackpropFilter',
+      { x: { data: randomData(c.x), shape: c.x }, dy: { data: randomData(dyShape), shape: dyShape } },
+      { strides: c.s, pad: c.pad, dataFormat: 'NHWC', filterShape: c.f },
+    );
+    expect(r.gotShape, label(c)).toEqual(c.f);
+    expect(relErr(r.ref, r.got), label(c)).toBeLessThan(1e-5);
+    expect(r.leaked).toBe(0);
+  });
+});
+
+describe('DepthToSpace gradient (every backend)', () => {
+  it.each(['cpu', 'wasm'])('is space-to-depth of dy on %s, NHWC', async (backend) => {
+    await tf.setBackend(backend);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor4d(randomData([2, 3, 4, 12]), [2, 3, 4, 12]);
+    const w = tf.tensor4d(randomData([2, 6, 8, 3]), [2, 6, 8, 3]);
+    // loss = sum(depthToSpace(x) * w)  =>  dloss/dx = spaceToDepth(w)
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.depthToSpace(t as tf.Tensor4D, 2), w)))(x);
+    const expected = tf.tidy(() => spaceToDepth(w, 2));
+    expect(g.shape).toEqual(x.shape);
+    expect(Array.from(await g.data())).toEqual(Array.from(await expected.data()));
+    // spaceToDepth really inverts depthToSpace (checks the channel order).
+    const roundTrip = tf.tidy(() => spaceToDepth(tf.depthToSpace(x, 2), 2));
+    expect(Array.from(await roundTrip.data())).toEqual(Array.from(await x.data()));
+    tf.dispose([x, w, g, expected, roundTrip]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('matches a numerical gradient for block size 3', async () => {
+    await tf.setBackend('cpu');
+    const x = tf.tensor4d(randomData([1, 2, 2, 18]), [1, 2, 2, 18]);
+    const w = tf.tensor4d(randomData([1, 6, 6, 2]), [1, 6, 6, 2]);
+    const f = (t: tf.Tensor) => tf.sum(tf.square(tf.mul(tf.depthToSpace(t as tf.Tensor4D, 3), w)));
+    const before = tf.memory().numTensors;
+    const g = tf.tidy(() => tf.grad(f)(x).dataSync());
+    const xd = x.dataSync();
+    for (const i of [0, 5, 17, 40, 71]) {
+      const h = 1e-2;
+      const plus = xd.slice();
+      plus[i] += h;
+      const minus = xd.slice();
+      minus[i] -= h;
+      const fp = tf.tidy(() => f(tf.tensor4d(plus, x.shape)).dataSync()[0]);
+      const fm = tf.tidy(() => f(tf.tensor4d(minus, x.shape)).dataSync()[0]);
+      expect(g[i]).toBeCloseTo((fp - fm) / (2 * h), 2);
+    }
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, w]);
+  });
+});
