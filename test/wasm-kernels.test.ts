@@ -99,6 +99,30 @@ describe('Conv2DBackpropFilter on wasm (one XNNPACK conv)', () => {
   });
 });
 
+// Transposed-convolution shapes too: strides 3 and 4, and filters smaller than the stride (phases without taps).
+const INPUT_CASES: ConvCase[] = [
+  ...CONV_CASES,
+  { x: [2, 12, 12, 4], f: [3, 3, 4, 3], s: 3, pad: 'same' },
+  { x: [1, 13, 10, 2], f: [2, 2, 2, 3], s: 3, pad: 'valid' },
+  { x: [2, 16, 16, 3], f: [4, 4, 3, 5], s: 4, pad: 'same' },
+  { x: [1, 9, 9, 2], f: [1, 1, 2, 2], s: 2, pad: 'valid' },
+  { x: [1, 10, 11, 3], f: [6, 6, 3, 2], s: 2, pad: [[0, 0], [0, 5], [3, 1], [0, 0]] },
+];
+
+describe('Conv2DBackpropInput on wasm (XNNPACK convs per stride phase)', () => {
+  it.each(INPUT_CASES)('matches cpu: $x $f s$s $pad', async (c) => {
+    const dyShape = outShape(c.x, c.f, c.s, c.pad);
+    const r = await onBoth(
+      'Conv2DBackpropInput',
+      { dy: { data: randomData(dyShape), shape: dyShape }, filter: { data: randomData(c.f), shape: c.f } },
+      { strides: c.s, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+    );
+    expect(r.gotShape, label(c)).toEqual(c.x);
+    expect(relErr(r.ref, r.got), label(c)).toBeLessThan(1e-5);
+    expect(r.leaked).toBe(0);
+  });
+});
+
 describe('DepthToSpace gradient (every backend)', () => {
   it.each(['cpu', 'wasm'])('is space-to-depth of dy on %s, NHWC', async (backend) => {
     await tf.setBackend(backend);

@@ -11,6 +11,10 @@ import { getKernel, type DataId, type KernelBackend, type NamedAttrMap, type Ten
 /** The part of the wasm backend the kernels use. */
 export interface WasmBackendLike extends KernelBackend {
   disposeData(dataId: DataId, force?: boolean): boolean;
+  /** Allocates an output tensor in the wasm heap (contents uninitialised). */
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  /** A view of a tensor's data in the wasm heap; invalid after the next allocation (the heap may grow). */
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
 }
 
 /** Attribute values accepted by the kernels called from here. */
@@ -29,10 +33,10 @@ export class KernelScope {
   ) {}
 
   /** Runs kernel `name` of this backend; the result is an intermediate of this scope. */
-  run(name: string, inputs: Record<string, TensorInfo>, attrs: Attrs = {}): TensorInfo {
+  run(name: string, inputs: Record<string, TensorInfo> | TensorInfo[], attrs: Attrs = {}): TensorInfo {
     const kernel = getKernel(name, this.backendName);
     if (!kernel) throw new Error(`sharpen-kd wasm training kernels: the ${this.backendName} backend has no ${name} kernel.`);
-    const out = kernel.kernelFunc({ inputs, attrs: attrs as NamedAttrMap, backend: this.backend });
+    const out = kernel.kernelFunc({ inputs: inputs as Record<string, TensorInfo>, attrs: attrs as NamedAttrMap, backend: this.backend });
     const info = Array.isArray(out) ? out[0] : out;
     this.made.push(info);
     return info;
@@ -69,6 +73,29 @@ export class KernelScope {
   /** NHWC depthwise convolution by the backend's own `DepthwiseConv2dNative` kernel, with explicit pads. */
   depthwiseConv2d(x: TensorInfo, filter: TensorInfo, p: ConvParams): TensorInfo {
     return this.run('DepthwiseConv2dNative', { x, filter }, convAttrs(p));
+  }
+
+  /** A new float32 tensor of `shape` in the wasm heap, uninitialised; an intermediate of this scope. */
+  empty(shape: number[]): TensorInfo {
+    const t = this.backend.makeOutput(shape, 'float32');
+    this.made.push(t);
+    return t;
+  }
+
+  /** The data of `t` in the wasm heap. Take views only after the last allocation: the heap may grow. */
+  view(t: TensorInfo): Float32Array {
+    return this.backend.typedArrayFromHeap(t);
+  }
+
+  /** Stride-`strides` slice of `x` from `begin` (inclusive) to `end` (exclusive). */
+  stridedSlice(x: TensorInfo, begin: number[], end: number[], strides: number[]): TensorInfo {
+    if (strides.every((v) => v === 1)) return this.slice(x, begin, end.map((e, i) => e - begin[i]));
+    return this.run('StridedSlice', { x }, { begin, end, strides, beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 });
+  }
+
+  /** A float32 tensor of `shape` filled with zeros. */
+  zeros(shape: number[]): TensorInfo {
+    return this.run('Fill', {}, { shape, value: 0, dtype: 'float32' });
   }
 
   /**

@@ -7,15 +7,16 @@
  * `useBackend('wasm')` calls {@link registerWasmTrainingKernels}; importing this module also registers the
  * `DepthToSpace` gradient (pixel shuffle) for every backend.
  */
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { setWasmKernelRegistrar } from '../use-backend';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import './depth-to-space-grad';
 
 /** Kernels the wasm backend lacks, added here. */
 const ADDED: KernelConfig[] = [conv2dBackpropFilterConfig];
 /** Kernels the wasm backend has, replaced here by faster ones. */
-const REPLACED: KernelConfig[] = [];
+const REPLACED: KernelConfig[] = [conv2dBackpropInputConfig];
 
 /** The wasm backend's own configs of the kernels in {@link REPLACED}, to restore them. */
 const originals = new Map<string, KernelConfig>();
@@ -66,7 +67,12 @@ export function unregisterWasmTrainingKernels(): void {
     if (getKernel(cfg.kernelName, cfg.backendName) !== cfg) continue;
     unregisterKernel(cfg.kernelName, cfg.backendName);
     const original = originals.get(cfg.kernelName);
-    if (original) registerKernel(original);
+    if (!original) continue;
+    registerKernel(original);
+    // The backend runs setupFuncs when it initialises; if that happened while ours was registered, the
+    // original was never set up (its wasm function is not bound yet).
+    const backend = findBackend(cfg.backendName);
+    if (backend && original.setupFunc) original.setupFunc(backend);
   }
 }
 
