@@ -1,0 +1,56 @@
+/**
+ * The luma channel the super-resolution literature scores on: ITU-R BT.601 "studio range" Y, as MATLAB's
+ * `rgb2ycbcr` and BasicSR's `to_y_channel` compute it, kept in float (not rounded to uint8):
+ *
+ *     Y = 16 + 65.481 R + 128.553 G + 24.966 B        (R, G, B in [0, 1]; Y in [16, 235] on the 255 scale)
+ *
+ * A 1-channel (gray) image is its own Y, as the literature's MATLAB scripts do (they only call `rgb2ycbcr`
+ * on 3-channel images); this is what reproduces the published Set14 numbers, whose `bridge.png` is gray.
+ * When a gray image is compared with an RGB one, the RGB image is reduced to full-range BT.601 luma
+ * `(65.481 R + 128.553 G + 24.966 B) / 219 = 0.299 R + 0.587 G + 0.114 B`, which maps R = G = B = v to v.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ShapeError } from '../errors';
+
+/** BT.601 Y weights for RGB in [0, 1], output on the 255 scale. */
+export const Y_WEIGHTS = [65.481, 128.553, 24.966] as const;
+/** Offset of studio-range Y on the 255 scale. */
+export const Y_OFFSET = 16;
+
+/**
+ * Studio-range Y of an RGB tensor in [0, 1] (last axis 3), returned in [0, 1] units (`Y / 255`, so in
+ * [16/255, 235/255]); the last axis becomes 1. Differentiable.
+ *
+ * @example
+ * ```ts
+ * const y = rgbToY(tf.ones([1, 8, 8, 3]));   // every value 235 / 255
+ * ```
+ */
+export function rgbToY<T extends tf.Tensor>(x: T): T {
+  const c = x.shape[x.rank - 1];
+  if (c !== 3) throw new ShapeError(`rgbToY expects RGB (last axis 3), got shape [${x.shape.join(', ')}]`);
+  return tf.tidy(() => {
+    const w = tf.tensor1d(Y_WEIGHTS.map((v) => v / 255));
+    return tf.add(tf.sum(tf.mul(x, w), -1, true), Y_OFFSET / 255) as T;
+  });
+}
+
+/**
+ * @internal Y plane (255 scale) of an interleaved float image on the 255 scale, starting at sample `offset`.
+ * `studio` adds the 16 offset; otherwise full-range luma (weights / 219).
+ */
+export function yPlane(data: ArrayLike<number>, offset: number, pixels: number, channels: number, studio: boolean): Float64Array {
+  const out = new Float64Array(pixels);
+  if (channels < 3) {
+    for (let i = 0; i < pixels; i++) out[i] = data[offset + i * channels];
+    return out;
+  }
+  const [wr, wg, wb] = Y_WEIGHTS;
+  const k = studio ? 1 / 255 : 1 / 219;
+  const add = studio ? Y_OFFSET : 0;
+  for (let i = 0; i < pixels; i++) {
+    const j = offset + i * channels;
+    out[i] = add + (wr * data[j] + wg * data[j + 1] + wb * data[j + 2]) * k;
+  }
+  return out;
+}
