@@ -123,6 +123,110 @@ describe('Conv2DBackpropInput on wasm (XNNPACK convs per stride phase)', () => {
   });
 });
 
+// Depthwise: filter [KH, KW, C, M]; channel multipliers 1 and 2, dilation 2 too.
+interface DepthwiseCase extends ConvCase {
+  d?: number;
+}
+const DEPTHWISE_CASES: DepthwiseCase[] = [
+  { x: [2, 9, 11, 3], f: [3, 3, 3, 1], s: 1, pad: 'same' },
+  { x: [2, 9, 11, 3], f: [3, 3, 3, 2], s: 2, pad: 'same' },
+  { x: [1, 8, 8, 5], f: [1, 1, 5, 1], s: 1, pad: 'valid' },
+  { x: [2, 10, 9, 4], f: [2, 2, 4, 3], s: 2, pad: 'valid' },
+  { x: [2, 9, 8, 3], f: [5, 5, 3, 1], s: 1, pad: [[0, 0], [1, 3], [2, 0], [0, 0]] },
+  { x: [1, 14, 14, 2], f: [7, 7, 2, 1], s: 1, pad: 3 },
+  { x: [2, 13, 12, 3], f: [7, 7, 3, 2], s: 2, pad: 'same' },
+  { x: [4, 16, 16, 8], f: [3, 3, 8, 1], s: 1, pad: 'same' },
+];
+
+// tfjs-backend-cpu's depthwise backprops ignore dilation (tfjs-core's gradient forbids dilation > 1), so
+// dilated cases are checked against cpu running the equivalent undilated conv with a zero-dilated filter.
+const DILATED_CASES: DepthwiseCase[] = [
+  { x: [2, 12, 12, 3], f: [3, 3, 3, 2], s: 1, pad: 'valid', d: 2 },
+  { x: [1, 11, 10, 2], f: [2, 3, 2, 1], s: 1, pad: [[0, 0], [2, 1], [0, 3], [0, 0]], d: 3 },
+];
+
+/** `[KH, KW, C, M]` -> `[(KH-1)*d+1, (KW-1)*d+1, C, M]` with zeros between taps. */
+function dilate(w: Float32Array, [kh, kw, c, m]: Shape4, d: number): { data: Float32Array; shape: Shape4 } {
+  const shape: Shape4 = [(kh - 1) * d + 1, (kw - 1) * d + 1, c, m];
+  const data = new Float32Array(shape[0] * shape[1] * c * m);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      for (let k = 0; k < c * m; k++) data[((i * d * shape[1] + j * d) * c * m) + k] = w[(i * kw + j) * c * m + k];
+    }
+  }
+  return { data, shape };
+}
+
+async function runOn(backend: string, kernel: string, inputs: Record<string, { data: Float32Array; shape: number[] }>, attrs: object) {
+  await tf.setBackend(backend);
+  const ts: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(inputs)) ts[k] = tf.tensor(v.data, v.shape);
+  const out = tf.engine().runKernel(kernel, ts as tf.NamedTensorMap, attrs as tf.NamedAttrMap) as tf.Tensor;
+  const data = (await out.data()) as Float32Array;
+  const shape = out.shape;
+  tf.dispose([out, ...Object.values(ts)]);
+  return { data, shape };
+}
+
+const dwLabel = (c: DepthwiseCase) => `${label(c)} d ${c.d ?? 1}`;
+
+describe('DepthwiseConv2dNative backprops on wasm', () => {
+  it.each(DEPTHWISE_CASES)('filter grad matches cpu: $x $f s$s $pad d$d', async (c) => {
+    const dyShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, c.d ?? 1, c.pad, undefined, true).outShape;
+    const r = await onBoth(
+      'DepthwiseConv2dNativeBackpropFilter',
+      { x: { data: randomData(c.x), shape: c.x }, dy: { data: randomData(dyShape), shape: dyShape } },
+      { strides: c.s, dilations: c.d ?? 1, pad: c.pad, filterShape: c.f },
+    );
+    expect(r.gotShape, dwLabel(c)).toEqual(c.f);
+    expect(relErr(r.ref, r.got), dwLabel(c)).toBeLessThan(1e-5);
+    expect(r.leaked).toBe(0);
+  });
+
+  it.each(DEPTHWISE_CASES)('input grad matches cpu: $x $f s$s $pad d$d', async (c) => {
+    const dyShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, c.d ?? 1, c.pad, undefined, true).outShape;
+    const r = await onBoth(
+      'DepthwiseConv2dNativeBackpropInput',
+      { dy: { data: randomData(dyShape), shape: dyShape }, filter: { data: randomData(c.f), shape: c.f } },
+      { strides: c.s, dilations: c.d ?? 1, pad: c.pad, inputShape: c.x },
+    );
+    expect(r.gotShape, dwLabel(c)).toEqual(c.x);
+    expect(relErr(r.ref, r.got), dwLabel(c)).toBeLessThan(1e-5);
+    expect(r.leaked).toBe(0);
+  });
+});
+
+describe('dilated depthwise backprops on wasm', () => {
+  it.each(DILATED_CASES)('match an undilated cpu reference: $x $f $pad d$d', async (c) => {
+    const d = c.d ?? 1;
+    const dyShape = tf.backend_util.computeConv2DInfo(c.x, c.f, c.s, d, c.pad, undefined, true).outShape;
+    const x = { data: randomData(c.x), shape: c.x };
+    const dy = { data: randomData(dyShape), shape: dyShape };
+    const w = randomData(c.f);
+    const wd = dilate(w, c.f, d);
+    const before = tf.memory().numTensors;
+
+    const dxRef = await runOn('cpu', 'DepthwiseConv2dNativeBackpropInput', { dy, filter: wd }, { strides: 1, dilations: 1, pad: c.pad, inputShape: c.x });
+    const dx = await runOn('wasm', 'DepthwiseConv2dNativeBackpropInput', { dy, filter: { data: w, shape: c.f } }, { strides: 1, dilations: d, pad: c.pad, inputShape: c.x });
+    expect(dx.shape).toEqual(c.x);
+    expect(relErr(dxRef.data, dx.data), dwLabel(c)).toBeLessThan(1e-5);
+
+    const dwFull = await runOn('cpu', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 1, dilations: 1, pad: c.pad, filterShape: wd.shape });
+    const dw = await runOn('wasm', 'DepthwiseConv2dNativeBackpropFilter', { x, dy }, { strides: 1, dilations: d, pad: c.pad, filterShape: c.f });
+    // The taps of the dilated filter sit at multiples of d in the undilated one.
+    const [kh, kw, ch, m] = c.f;
+    const dwRef = new Float32Array(kh * kw * ch * m);
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        for (let k = 0; k < ch * m; k++) dwRef[(i * kw + j) * ch * m + k] = dwFull.data[(i * d * wd.shape[1] + j * d) * ch * m + k];
+      }
+    }
+    expect(dw.shape).toEqual(c.f);
+    expect(relErr(dwRef, dw.data), dwLabel(c)).toBeLessThan(1e-5);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('DepthToSpace gradient (every backend)', () => {
   it.each(['cpu', 'wasm'])('is space-to-depth of dy on %s, NHWC', async (backend) => {
     await tf.setBackend(backend);

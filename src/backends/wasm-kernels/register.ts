@@ -11,10 +11,11 @@ import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelCo
 import { setWasmKernelRegistrar } from '../use-backend';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
+import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
 import './depth-to-space-grad';
 
 /** Kernels the wasm backend lacks, added here. */
-const ADDED: KernelConfig[] = [conv2dBackpropFilterConfig];
+const ADDED: KernelConfig[] = [conv2dBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig];
 /** Kernels the wasm backend has, replaced here by faster ones. */
 const REPLACED: KernelConfig[] = [conv2dBackpropInputConfig];
 
