@@ -1,0 +1,184 @@
+/**
+ * The patch sampler behind every dataset adapter.
+ *
+ * Batch `b` is drawn from its own generator `Rng(hash(seed, b))`: for each patch an image (uniformly), a position,
+ * one of the 8 flips/rotations and the degradation parameters. The stream position is therefore just `{ seed, batch }`,
+ * which makes resuming exact and lets the next batch be prepared (images decoded by sharp off the main thread) while
+ * the current training step runs. Decoded images live in a bounded LRU; patches are cropped and downscaled in plain JS.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, InputError } from '../errors';
+import { Rng } from '../core/rng';
+import { degradePatch, describeDegradation, resolveDegradation, sampleDegradation, type DegradationOptions, type PlanCache } from './degrade';
+import { LruCache } from './lru-cache';
+import { cropReflect, dihedral, rgbBytes, type RgbImage } from './pixels';
+import type { ImageEntry } from './sources';
+import type { DatasetState, PatchArrays, PatchBatch, PatchDataset, Scale } from './types';
+
+/**
+ * Options shared by every dataset adapter.
+ *
+ * @example
+ * ```ts
+ * const opts: PatchOptions = { scale: 4, patchSize: 24, batchSize: 16, seed: 1, augment: true };
+ * ```
+ */
+export interface PatchOptions {
+  /** Upscaling factor (1 = sharpening). */
+  scale: Scale;
+  /** Side of the LR patches (default `round(96 / scale)`, i.e. 96-pixel HR patches). */
+  patchSize?: number;
+  /** Patches per batch (default 16). */
+  batchSize?: number;
+  /** Seed of the stream (default 0). */
+  seed?: number;
+  /** Random flips and 90° rotations (default true). */
+  augment?: boolean;
+  /** How LR patches are made from HR ones when the data has no LR files. */
+  degradation?: DegradationOptions;
+  /** Memory budget of the decoded-image cache in bytes (default 1 GiB). */
+  cacheBytes?: number;
+  /** Prepare the next batch while the current one is used (default true). */
+  prefetch?: boolean;
+}
+
+/** Default LR patch side for a scale: 96-pixel HR patches. */
+export function defaultPatchSize(scale: number): number {
+  return Math.round(96 / scale);
+}
+
+function batchSeed(seed: number, batch: number): number {
+  let h = Math.imul((seed >>> 0) ^ 0x5bd1e995, 0x85ebca6b) ^ Math.imul(batch + 1, 0x9e3779b1);
+  h = Math.imul(h ^ (h >>> 15), 0xc2b2ae35);
+  return (h ^ (h >>> 13)) >>> 0;
+}
+
+/**
+ * Builds a {@link PatchDataset} from a list of image entries. Adapters (`imageFolderDataset`, `div2kDataset`,
+ * `pairedFolderDataset`, `syntheticDataset`, `openDataset`) call this; use it directly to combine custom sources.
+ *
+ * @example
+ * ```ts
+ * const entries = [...(await folderEntries('a/HR')), ...(await folderEntries('b/HR'))];
+ * const data = patchDataset(entries, { scale: 2, seed: 1 }, 'a+b');
+ * ```
+ */
+export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = 'custom'): PatchDataset {
+  const scale = opts.scale;
+  const cfg = resolveDegradation(scale, opts.degradation);
+  const p = opts.patchSize ?? defaultPatchSize(scale);
+  const batchSize = opts.batchSize ?? 16;
+  const seed = (opts.seed ?? 0) >>> 0;
+  const augment = opts.augment ?? true;
+  const prefetch = opts.prefetch ?? true;
+  if (!(Number.isInteger(p) && p >= 4 && p <= 1024)) throw new ConfigError(`patchSize must be an integer in [4, 1024], got ${p}`);
+  if (!(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 4096)) throw new ConfigError(`batchSize must be an integer in [1, 4096], got ${batchSize}`);
+  const P = p * scale;
+  // An image is usable when it holds a whole HR patch (and, for paired data, a whole LR patch).
+  const usable = entries.filter((e) => {
+    const lrW = Math.floor(e.hr.width / scale);
+    const lrH = Math.floor(e.hr.height / scale);
+    return lrW >= p && lrH >= p && (!e.lr || (e.lr.width >= p && e.lr.height >= p));
+  });
+  if (entries.length === 0) throw new InputError(`dataset "${name}" has no images`);
+  if (usable.length === 0) {
+    throw new InputError(`all ${entries.length} images of "${name}" are smaller than the HR patch (${P}x${P} px); use a smaller --patch`);
+  }
+  const cache = new LruCache<RgbImage>(opts.cacheBytes ?? 1 << 30, rgbBytes);
+  const plans: PlanCache = new Map();
+  const description = `${name} n=${usable.length} p=${p} ${describeDegradation(cfg)} aug=${augment}`;
+  let batch = 0;
+  let pending: { batch: number; promise: Promise<PatchArrays> } | undefined;
+
+  async function makeBatch(b: number): Promise<PatchArrays> {
+    const rng = new Rng(batchSeed(seed, b));
+    const draws = Array.from({ length: batchSize }, () => ({
+      entry: usable[rng.int(usable.length)],
+      u: rng.next(),
+      v: rng.next(),
+      t: augment ? rng.int(8) : 0,
+      params: sampleDegradation(rng, cfg),
+    }));
+    const lr = new Float32Array(batchSize * p * p * 3);
+    const hr = new Float32Array(batchSize * P * P * 3);
+    await Promise.all(
+      draws.map(async (d, i) => {
+        const hrImg = await cache.get(d.entry.hr.key, () => d.entry.hr.load());
+        const lrImg = d.entry.lr ? await cache.get(d.entry.lr.key, () => d.entry.lr!.load()) : undefined;
+        let lrW = Math.floor(hrImg.width / scale);
+        let lrH = Math.floor(hrImg.height / scale);
+        if (lrImg) {
+          lrW = Math.min(lrW, lrImg.width);
+          lrH = Math.min(lrH, lrImg.height);
+        }
+        if (lrW < p || lrH < p) throw new InputError(`image is smaller than its header said (${hrImg.width}x${hrImg.height})`, { file: d.entry.hr.key });
+        const x = Math.floor(d.u * (lrW - p + 1));
+        const y = Math.floor(d.v * (lrH - p + 1));
+        let pair: { lr: Float32Array; hr: Float32Array };
+        if (lrImg) {
+          pair = { lr: cropReflect(lrImg, x, y, p, p), hr: cropReflect(hrImg, x * scale, y * scale, P, P) };
+        } else {
+          pair = await degradePatch(hrImg, x, y, p, cfg, d.params, plans);
+        }
+        if (d.t !== 0) {
+          lr.set(dihedral(pair.lr, p, d.t), i * p * p * 3);
+          hr.set(dihedral(pair.hr, P, d.t), i * P * P * 3);
+        } else {
+          lr.set(pair.lr, i * p * p * 3);
+          hr.set(pair.hr, i * P * P * 3);
+        }
+      }),
+    );
+    return { count: batchSize, lrSize: p, hrSize: P, lr, hr };
+  }
+
+  function take(b: number): Promise<PatchArrays> {
+    const promise = pending?.batch === b ? pending.promise : makeBatch(b);
+    pending = undefined;
+    if (prefetch) {
+      const next = makeBatch(b + 1);
+      next.catch(() => undefined); // surfaced when it is taken
+      pending = { batch: b + 1, promise: next };
+    }
+    return promise;
+  }
+
+  const ds: PatchDataset = {
+    scale,
+    patchSize: p,
+    batchSize,
+    description,
+    nextArrays: () => take(batch++),
+    state: () => ({ seed, batch }),
+    restore(s: DatasetState) {
+      if (s.seed >>> 0 !== seed) throw new ConfigError(`cannot restore a dataset stream of seed ${s.seed} into one of seed ${seed}; use the same --seed`);
+      batch = s.batch;
+      pending = undefined;
+    },
+    dispose() {
+      pending = undefined;
+      cache.dispose();
+    },
+    async *[Symbol.asyncIterator](): AsyncIterator<PatchBatch> {
+      for (;;) yield arraysToBatch(await ds.nextArrays());
+    },
+  };
+  return ds;
+}
+
+/**
+ * Wraps {@link PatchArrays} as tensors (the caller disposes them).
+ *
+ * @example
+ * ```ts
+ * const { lr, hr } = arraysToBatch(await data.nextArrays());
+ * ```
+ */
+export function arraysToBatch(a: PatchArrays): PatchBatch {
+  const out: PatchBatch = {
+    lr: tf.tensor4d(a.lr, [a.count, a.lrSize, a.lrSize, 3]),
+    hr: tf.tensor4d(a.hr, [a.count, a.hrSize, a.hrSize, 3]),
+  };
+  if (a.teacher) out.teacher = tf.tensor4d(a.teacher, [a.count, a.hrSize, a.hrSize, 3]);
+  return out;
+}
