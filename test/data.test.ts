@@ -183,8 +183,8 @@ describe('synthetic data and augmentation', () => {
     const a = proceduralImage(1, 64, 64);
     expect(Array.from(proceduralImage(1, 64, 64).data)).toEqual(Array.from(a.data));
     expect(Array.from(proceduralImage(2, 64, 64).data)).not.toEqual(Array.from(a.data));
-    const mean = a.data.reduce((s, v) => s + v, 0) / a.data.length;
-    const sd = Math.sqrt(a.data.reduce((s, v) => s + (v - mean) ** 2, 0) / a.data.length);
+    const mean = Array.from(a.data).reduce((s: number, v: number) => s + v, 0) / a.data.length;
+    const sd = Math.sqrt(Array.from(a.data).reduce((s: number, v: number) => s + (v - mean) ** 2, 0) / a.data.length);
     expect(sd).toBeGreaterThan(10);
   });
 
