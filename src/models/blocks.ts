@@ -1,0 +1,83 @@
+/**
+ * Small building blocks shared by the architecture files: convolutions with seeded initialisers and
+ * activations (ReLU, tanh, channel-wise PReLU that works with any H and W).
+ */
+import * as tfl from '@tensorflow/tfjs-layers';
+
+/** Activations the builders accept. */
+export type Activation = 'relu' | 'tanh' | 'prelu' | 'linear';
+
+/** A symbolic tensor of a functional model under construction. */
+export type Sym = tfl.SymbolicTensor;
+
+/**
+ * @internal Hands out initialisers; with a seed, every call gets `seed + n` so that models are reproducible.
+ */
+export class Inits {
+  private n = 0;
+  constructor(private readonly seed?: number) {}
+  private next(): number | undefined {
+    return this.seed === undefined ? undefined : this.seed + this.n++;
+  }
+  /** He-normal (for layers followed by ReLU/PReLU). */
+  he(): ReturnType<typeof tfl.initializers.heNormal> {
+    return tfl.initializers.heNormal({ seed: this.next() });
+  }
+  /** Glorot-uniform (linear / tanh layers). */
+  glorot(): ReturnType<typeof tfl.initializers.glorotUniform> {
+    return tfl.initializers.glorotUniform({ seed: this.next() });
+  }
+  /** Glorot-uniform scaled by `gain` (variance scaling), for small residual-branch outputs. */
+  scaled(gain: number): ReturnType<typeof tfl.initializers.varianceScaling> {
+    return tfl.initializers.varianceScaling({ scale: gain, mode: 'fanAvg', distribution: 'uniform', seed: this.next() });
+  }
+}
+
+/** @internal Options of {@link conv}. */
+export interface ConvOpts {
+  name: string;
+  kernel: number;
+  strides?: number;
+  activation?: Activation;
+  init: ReturnType<Inits['he']>;
+  useBias?: boolean;
+}
+
+/**
+ * @internal `same`-padded 2-D convolution, optionally followed by an activation. ReLU and tanh are fused
+ * into the conv layer; PReLU becomes a separate layer named `${name}_prelu`.
+ */
+export function conv(x: Sym, filters: number, o: ConvOpts): Sym {
+  const fused = o.activation === 'relu' || o.activation === 'tanh' ? o.activation : 'linear';
+  const y = tfl.layers
+    .conv2d({
+      name: o.name,
+      filters,
+      kernelSize: o.kernel,
+      strides: o.strides ?? 1,
+      padding: 'same',
+      activation: fused,
+      useBias: o.useBias ?? true,
+      kernelInitializer: o.init,
+    })
+    .apply(x) as Sym;
+  return o.activation === 'prelu' ? prelu(y, `${o.name}_prelu`) : y;
+}
+
+/** @internal Channel-wise PReLU (one slope per channel, shared over H and W), slopes start at 0.25. */
+export function prelu(x: Sym, name: string): Sym {
+  return tfl.layers
+    .prelu({ name, sharedAxes: [1, 2], alphaInitializer: tfl.initializers.constant({ value: 0.25 }) })
+    .apply(x) as Sym;
+}
+
+/** @internal ReLU as its own layer. */
+export function relu(x: Sym, name: string): Sym {
+  return tfl.layers.activation({ name, activation: 'relu' }).apply(x) as Sym;
+}
+
+/** @internal The `[null, null, 3]` RGB input of every model. */
+export function rgbInput(name = 'input'): Sym {
+  return tfl.input({ shape: [null, null, 3], name, dtype: 'float32' });
+}
+

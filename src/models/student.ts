@@ -1,0 +1,123 @@
+/**
+ * `buildStudent`: the tiny real-time networks that get distilled. Each architecture lives in its own file
+ * (espcn.ts, fsrcnn.ts, compact.ts); this file validates options, applies defaults and stores metadata.
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ConfigError } from '../errors';
+import type { Activation } from './blocks';
+import { compact, compactTaps } from './compact';
+import { espcn, ESPCN_TAPS } from './espcn';
+import { fsrcnn, FSRCNN_TAPS } from './fsrcnn';
+import type { ResidualInterpolation } from './layers/add-upsampled-input';
+import { checkPositiveInt, checkScale, setModelInfo, type Scale } from './metadata';
+import './layers/index';
+
+/** Student architectures. */
+export type StudentArch = 'espcn' | 'fsrcnn' | 'compact';
+
+/**
+ * Options of {@link buildStudent}. `width`/`depth` mean, per architecture:
+ * - `espcn`: `width` = n1 (n2 = n1/2), or exact `widths: [n1, n2]`; depth is fixed (2 hidden layers).
+ * - `fsrcnn`: `width` = d, `shrink` = s, `depth` = m.
+ * - `compact`: `width` = feature channels, `depth` = number of body convolutions after the first.
+ *
+ * @example
+ * ```ts
+ * const opts: StudentOptions = { arch: 'compact', scale: 4, width: 24, depth: 4, seed: 1 };
+ * ```
+ */
+export interface StudentOptions {
+  /** Architecture (default `'compact'`). */
+  arch?: StudentArch;
+  /** Upscaling factor; 1 = sharpening at the same size (default 4). */
+  scale?: Scale;
+  width?: number;
+  depth?: number;
+  /** ESPCN only: exact hidden widths `[n1, n2]` (paper: [64, 32]). */
+  widths?: [number, number];
+  /** FSRCNN only: shrinking channels s (default 12). */
+  shrink?: number;
+  /** ESPCN only: hidden activation (default `'tanh'`, as in the paper). */
+  activation?: Activation;
+  /** Global residual over the upsampled input. Default: on for `compact` (always) and at scale 1, off otherwise. */
+  residual?: boolean;
+  /** Interpolation of the residual input (default `'nearest'`; exact and cheap). */
+  residualInterpolation?: ResidualInterpolation;
+  /** Seed of the weight initialisers, for reproducible models. */
+  seed?: number;
+  /** Model name (default `${arch}_x${scale}`). */
+  name?: string;
+}
+
+/**
+ * Default sizes per architecture. The x4 defaults stay under 40K parameters and keep every convolution at
+ * low resolution (see `describeModel` for parameters and MACs).
+ *
+ * @example
+ * ```ts
+ * STUDENT_DEFAULTS.compact; // { width: 24, depth: 4 }
+ * ```
+ */
+export const STUDENT_DEFAULTS = {
+  espcn: { widths: [64, 32] as [number, number], activation: 'tanh' as Activation },
+  fsrcnn: { width: 56, shrink: 12, depth: 4 },
+  compact: { width: 24, depth: 4 },
+} as const;
+
+/**
+ * Builds a student network `[N, H, W, 3]` -> `[N, H*s, W*s, 3]` (float RGB in [0, 1]; H and W free).
+ * The model carries metadata ({@link getModelInfo}) with default feature taps ({@link featureTaps}).
+ *
+ * @throws ConfigError on an unknown architecture or an invalid option.
+ * @example
+ * ```ts
+ * const student = buildStudent({ arch: 'espcn', scale: 4 });      // 37.2K params
+ * const sharpener = buildStudent({ arch: 'compact', scale: 1 });  // residual sharpening net
+ * const y = student.predict(tf.zeros([1, 32, 32, 3])) as tf.Tensor4D; // [1, 128, 128, 3]
+ * ```
+ */
+export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
+  const arch = opts.arch ?? 'compact';
+  const scale = checkScale(opts.scale ?? 4);
+  const name = opts.name ?? `${arch}_x${scale}`;
+  const residualInterpolation = opts.residualInterpolation ?? 'nearest';
+  if (residualInterpolation !== 'nearest' && residualInterpolation !== 'bilinear') {
+    throw new ConfigError(`residualInterpolation must be 'nearest' or 'bilinear', got ${String(residualInterpolation)}`);
+  }
+  const seed = opts.seed;
+  let model: tfl.LayersModel;
+  let taps: string[];
+  let options: Record<string, unknown>;
+
+  if (arch === 'espcn') {
+    if (opts.depth !== undefined) throw new ConfigError('espcn has a fixed depth (2 hidden layers): set width or widths instead of depth, or use arch "compact"');
+    const n1 = opts.widths?.[0] ?? (opts.width !== undefined ? checkPositiveInt('width', opts.width, 2) : STUDENT_DEFAULTS.espcn.widths[0]);
+    const n2 = opts.widths?.[1] ?? (opts.width !== undefined ? Math.max(1, Math.round(n1 / 2)) : STUDENT_DEFAULTS.espcn.widths[1]);
+    const activation = opts.activation ?? STUDENT_DEFAULTS.espcn.activation;
+    if (!['relu', 'tanh', 'prelu', 'linear'].includes(activation)) throw new ConfigError(`activation must be relu, tanh, prelu or linear, got ${String(activation)}`);
+    const widths: [number, number] = [checkPositiveInt('widths[0]', n1), checkPositiveInt('widths[1]', n2)];
+    const residual = opts.residual ?? scale === 1;
+    options = { widths, activation, residual: residual || scale === 1, residualInterpolation, seed };
+    model = espcn({ scale, widths, activation, residual, residualInterpolation, seed, name });
+    taps = ESPCN_TAPS;
+  } else if (arch === 'fsrcnn') {
+    const d = checkPositiveInt('width', opts.width ?? STUDENT_DEFAULTS.fsrcnn.width);
+    const s = checkPositiveInt('shrink', opts.shrink ?? STUDENT_DEFAULTS.fsrcnn.shrink);
+    const m = checkPositiveInt('depth', opts.depth ?? STUDENT_DEFAULTS.fsrcnn.depth);
+    const residual = opts.residual ?? scale === 1;
+    options = { d, s, m, residual: residual || scale === 1, residualInterpolation, seed };
+    model = fsrcnn({ scale, d, s, m, upKernel: 3, residual, residualInterpolation, seed, name });
+    taps = FSRCNN_TAPS;
+  } else if (arch === 'compact') {
+    if (opts.residual === false) throw new ConfigError('the compact net always has its global residual; use arch "espcn" or "fsrcnn" for a net without one');
+    const width = checkPositiveInt('width', opts.width ?? STUDENT_DEFAULTS.compact.width);
+    const depth = checkPositiveInt('depth', opts.depth ?? STUDENT_DEFAULTS.compact.depth, 0);
+    options = { width, depth, residual: true, residualInterpolation, seed };
+    model = compact({ scale, width, depth, residualInterpolation, seed, name });
+    taps = compactTaps(depth);
+  } else {
+    throw new ConfigError(`unknown student arch "${String(arch)}": use espcn, fsrcnn or compact`);
+  }
+  setModelInfo(model, { arch, scale, role: 'student', taps, options });
+  return model;
+}

@@ -1,0 +1,221 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../src/backends/use-backend';
+import { ConfigError } from '../src/errors';
+import { describeModel } from '../src/models/describe';
+import { getModelInfo } from '../src/models/metadata';
+import { buildStudent, type StudentOptions } from '../src/models/student';
+import { featureTaps, tapModel } from '../src/models/taps';
+import { buildTeacher } from '../src/models/teacher';
+
+const TINY: Record<string, Partial<StudentOptions>> = {
+  espcn: { widths: [8, 4] },
+  fsrcnn: { width: 8, shrink: 4, depth: 2 },
+  compact: { width: 6, depth: 2 },
+};
+
+/** One SGD step on an L1 loss; returns [loss before, loss after, max |grad|]. */
+function trainStep(model: tfl.LayersModel, x: tf.Tensor4D, y: tf.Tensor4D): [number, number, number] {
+  return tf.tidy(() => {
+    const vars = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const lossFn = () => tf.mean(tf.abs(tf.sub(model.apply(x, { training: true }) as tf.Tensor, y))) as tf.Scalar;
+    const before = lossFn().dataSync()[0];
+    const { grads } = tf.variableGrads(lossFn, vars);
+    const gmax = Math.max(...Object.values(grads).map((g) => tf.max(tf.abs(g)).dataSync()[0]));
+    expect(Object.keys(grads).length).toBe(vars.length);
+    tf.train.sgd(0.05).applyGradients(grads);
+    const after = lossFn().dataSync()[0];
+    return [before, after, gmax];
+  });
+}
+
+beforeAll(async () => {
+  await useBackend('wasm');
+});
+
+describe('students', () => {
+  for (const arch of ['espcn', 'fsrcnn', 'compact'] as const) {
+    for (const scale of [1, 2, 3, 4] as const) {
+      it(`${arch} x${scale}: forward shape, gradients and an optimiser step on wasm`, () => {
+        const m = buildStudent({ arch, scale, seed: 7, ...TINY[arch] });
+        const x = tf.randomUniform([2, 6, 5, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+        const y = tf.randomUniform([2, 6 * scale, 5 * scale, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+        const out = m.predict(x) as tf.Tensor;
+        expect(out.shape).toEqual([2, 6 * scale, 5 * scale, 3]);
+        out.dispose();
+        const [before, after, gmax] = trainStep(m, x, y);
+        expect(Number.isFinite(before) && Number.isFinite(after)).toBe(true);
+        expect(gmax).toBeGreaterThan(0);
+        expect(after).toBeLessThan(before);
+        expect(getModelInfo(m)).toMatchObject({ arch, scale, role: 'student' });
+        tf.dispose([x, y]);
+        m.dispose();
+      });
+    }
+  }
+
+  it('works on any H, W (input shape [null, null, 3])', () => {
+    const m = buildStudent({ arch: 'compact', scale: 3, width: 4, depth: 1 });
+    expect(m.inputs[0].shape).toEqual([null, null, null, 3]);
+    for (const [h, w] of [[1, 1], [7, 3], [16, 9]]) {
+      const y = m.predict(tf.zeros([1, h, w, 3])) as tf.Tensor;
+      expect(y.shape).toEqual([1, 3 * h, 3 * w, 3]);
+      y.dispose();
+    }
+    m.dispose();
+  });
+
+  it('scale-1 and residual students start close to the (upsampled) input', () => {
+    // compact: last conv initialised small, so output ~ nearest(input).
+    const m = buildStudent({ arch: 'compact', scale: 2, width: 8, depth: 2, seed: 1 });
+    const x = tf.randomUniform([1, 8, 8, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const y = m.predict(x) as tf.Tensor;
+    const up = tf.image.resizeNearestNeighbor(x, [16, 16]);
+    expect(tf.max(tf.abs(tf.sub(y, up))).dataSync()[0]).toBeLessThan(0.3);
+    tf.dispose([x, y, up]);
+    m.dispose();
+  });
+
+  it('ESPCN x4 has the hand-counted parameters and MACs', () => {
+    const m = buildStudent({ arch: 'espcn', scale: 4 });
+    // conv5x5 3->64: 5*5*3*64+64; conv3x3 64->32: 3*3*64*32+32; conv3x3 32->48: 3*3*32*48+48.
+    const params = 5 * 5 * 3 * 64 + 64 + (3 * 3 * 64 * 32 + 32) + (3 * 3 * 32 * 48 + 48);
+    expect(params).toBe(37200);
+    const d = describeModel(m, { inputSize: [180, 320] });
+    expect(d.params).toBe(params);
+    expect(d.trainableParams).toBe(params);
+    const perPixel = 5 * 5 * 3 * 64 + 3 * 3 * 64 * 32 + 3 * 3 * 32 * 48;
+    expect(d.macs).toBe(180 * 320 * perPixel);
+    expect(d.outputShape).toEqual([1, 720, 1280, 3]);
+    expect(d.receptiveField).toBe(9); // 5 + 2 + 2 LR pixels
+    expect(d.flops).toBeGreaterThan(2 * d.macs);
+    m.dispose();
+  });
+
+  it('x4 defaults stay under 40K parameters', () => {
+    for (const arch of ['espcn', 'fsrcnn', 'compact'] as const) {
+      const m = buildStudent({ arch, scale: 4 });
+      expect(m.countParams()).toBeLessThanOrEqual(40_000);
+      m.dispose();
+    }
+  });
+
+  it('same seed -> same weights', () => {
+    const a = buildStudent({ arch: 'fsrcnn', scale: 2, seed: 5, ...TINY.fsrcnn });
+    const b = buildStudent({ arch: 'fsrcnn', scale: 2, seed: 5, ...TINY.fsrcnn });
+    const wa = a.getWeights().map((w) => Array.from(w.dataSync()));
+    const wb = b.getWeights().map((w) => Array.from(w.dataSync()));
+    expect(wa).toEqual(wb);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('rejects bad options with ConfigError', () => {
+    expect(() => buildStudent({ scale: 5 as never })).toThrow(ConfigError);
+    expect(() => buildStudent({ arch: 'srgan' as never })).toThrow(/unknown student arch/);
+    expect(() => buildStudent({ arch: 'espcn', depth: 3 })).toThrow(ConfigError);
+    expect(() => buildStudent({ arch: 'compact', width: 0 })).toThrow(/width/);
+    expect(() => buildStudent({ arch: 'compact', residual: false })).toThrow(ConfigError);
+  });
+
+  it('predict in a loop keeps the tensor count flat', () => {
+    const m = buildStudent({ arch: 'espcn', scale: 2, ...TINY.espcn });
+    const x = tf.zeros([1, 8, 8, 3]);
+    const run = () => (m.predict(x) as tf.Tensor).dispose();
+    run();
+    const n = tf.memory().numTensors;
+    for (let i = 0; i < 5; i++) run();
+    expect(tf.memory().numTensors).toBe(n);
+    x.dispose();
+    m.dispose();
+  });
+});
+
+describe('teacher', () => {
+  for (const scale of [1, 2, 3, 4] as const) {
+    it(`tiny ResNet U-Net x${scale}: any input size, gradients, optimiser step on wasm`, () => {
+      const m = buildTeacher({ scale, depths: [1, 1, 1], widthMultiplier: 1 / 16, seed: 3 });
+      // 13 x 10 is not a multiple of 4: the model pads and crops internally.
+      const x = tf.randomUniform([1, 13, 10, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const y = tf.randomUniform([1, 13 * scale, 10 * scale, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const out = m.predict(x) as tf.Tensor;
+      expect(out.shape).toEqual([1, 13 * scale, 10 * scale, 3]);
+      out.dispose();
+      const [before, after, gmax] = trainStep(m, x, y);
+      expect(gmax).toBeGreaterThan(0);
+      expect(after).toBeLessThan(before);
+      expect(getModelInfo(m)).toMatchObject({ arch: 'resnet-unet', scale, role: 'teacher' });
+      tf.dispose([x, y]);
+      m.dispose();
+    });
+  }
+
+  it('batch-norm variant builds and trains', () => {
+    const m = buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, norm: 'batch', seed: 1 });
+    const x = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const y = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const [before, after] = trainStep(m, x, y);
+    expect(after).toBeLessThan(before);
+    expect(m.layers.some((l) => l.getClassName() === 'BatchNormalization')).toBe(true);
+    tf.dispose([x, y]);
+    m.dispose();
+  });
+
+  it('default ResNet-50 stage layout: [3,4,6,3] bottlenecks, widths 256..2048', () => {
+    const m = buildTeacher({ scale: 4 });
+    const blocks = m.layers.filter((l) => /^stage\d_block\d+_add$/.test(l.name)).map((l) => l.name);
+    expect(blocks.filter((n) => n.startsWith('stage1')).length).toBe(3);
+    expect(blocks.filter((n) => n.startsWith('stage2')).length).toBe(4);
+    expect(blocks.filter((n) => n.startsWith('stage3')).length).toBe(6);
+    expect(blocks.filter((n) => n.startsWith('stage4')).length).toBe(3);
+    expect(m.getLayer('enc4').outputShape).toEqual([null, null, null, 2048]);
+    expect(m.getLayer('enc1').outputShape).toEqual([null, null, null, 256]);
+    const d = describeModel(m, { inputSize: [48, 48] });
+    expect(d.outputShape).toEqual([1, 192, 192, 3]);
+    expect(d.params).toBeGreaterThan(23e6); // ResNet-50 trunk alone is ~23.5M
+    m.dispose();
+  });
+
+  it('rejects bad options', () => {
+    expect(() => buildTeacher({ depths: [] })).toThrow(ConfigError);
+    expect(() => buildTeacher({ widthMultiplier: 0 })).toThrow(ConfigError);
+    expect(() => buildTeacher({ norm: 'group' as never })).toThrow(ConfigError);
+  });
+});
+
+describe('feature taps', () => {
+  it('tapModel returns [output, ...features] sharing weights', () => {
+    const m = buildStudent({ arch: 'espcn', scale: 2, ...TINY.espcn, seed: 2 });
+    expect(featureTaps(m)).toEqual(['feat1', 'feat2']);
+    const t = tapModel(m);
+    const x = tf.randomUniform([1, 5, 5, 3], 0, 1, 'float32', 1);
+    const [out, f1, f2] = t.predict(x) as tf.Tensor[];
+    const ref = m.predict(x) as tf.Tensor;
+    expect(f1.shape).toEqual([1, 5, 5, 8]);
+    expect(f2.shape).toEqual([1, 5, 5, 4]);
+    expect(tf.max(tf.abs(tf.sub(out, ref))).dataSync()[0]).toBe(0);
+    expect(t.trainableWeights.length).toBe(m.trainableWeights.length);
+    expect(t.trainableWeights[0]).toBe(m.trainableWeights[0]);
+    expect(getModelInfo(t).arch).toBe('espcn');
+    tf.dispose([x, out, f1, f2, ref]);
+    expect(() => tapModel(m, ['nope'])).toThrow(ConfigError);
+    m.dispose();
+  });
+
+  it('default taps exist in every architecture', () => {
+    const models = [
+      buildStudent({ arch: 'fsrcnn', scale: 2, ...TINY.fsrcnn }),
+      buildStudent({ arch: 'compact', scale: 4, ...TINY.compact }),
+      buildTeacher({ scale: 2, depths: [1, 1, 1], widthMultiplier: 1 / 16 }),
+    ];
+    for (const m of models) {
+      const taps = featureTaps(m);
+      expect(taps.length).toBeGreaterThan(0);
+      const t = tapModel(m);
+      expect(t.outputs.length).toBe(taps.length + 1);
+      m.dispose();
+    }
+    expect(featureTaps(models[2])).toEqual(['enc1', 'enc2', 'enc3', 'dec2', 'dec1']);
+  });
+});
