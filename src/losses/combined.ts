@@ -1,0 +1,116 @@
+/**
+ * The distillation objective:
+ * `loss = α·pixel(S, HR) + β·output(S, T) + γ·feature(S, T) + δ·(1 − SSIM(S, HR))`.
+ * Terms whose weight is 0 are not computed.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError } from '../errors';
+import type { FeatureAdapters } from './feature-kd';
+import { featureKdLoss } from './feature-kd';
+import { outputKdLoss } from './output-kd';
+import { pixelLoss, PIXEL_LOSS_KINDS, type PixelLossKind } from './pixel';
+import { ssimLoss } from './ssim-loss';
+
+/**
+ * Weights and kinds of the loss terms.
+ *
+ * @example
+ * ```ts
+ * const w: LossWeights = { pixel: 1, output: 0.5, feature: 0.1, ssim: 0.1, pixelKind: 'charbonnier' };
+ * ```
+ */
+export interface LossWeights {
+  /** α, student vs HR (default 1). */
+  pixel?: number;
+  /** β, student vs teacher output (default 0 in `train`, 1 in `distill`). */
+  output?: number;
+  /** γ, student features vs teacher features (default 0). */
+  feature?: number;
+  /** δ, 1 − SSIM(student, HR) (default 0). */
+  ssim?: number;
+  /** Pixel loss against HR (default `'l1'`). */
+  pixelKind?: PixelLossKind;
+  /** Pixel loss against the teacher output (default `'l1'`). */
+  outputKind?: PixelLossKind;
+}
+
+/** {@link LossWeights} with every field set. */
+export type ResolvedLossWeights = Required<LossWeights>;
+
+/**
+ * Validates loss weights and fills defaults.
+ *
+ * @example
+ * ```ts
+ * const w = resolveLossWeights({ ssim: 0.2 }, { output: 1 });
+ * ```
+ */
+export function resolveLossWeights(w: LossWeights = {}, defaults: LossWeights = {}): ResolvedLossWeights {
+  const r: ResolvedLossWeights = {
+    pixel: w.pixel ?? defaults.pixel ?? 1,
+    output: w.output ?? defaults.output ?? 0,
+    feature: w.feature ?? defaults.feature ?? 0,
+    ssim: w.ssim ?? defaults.ssim ?? 0,
+    pixelKind: w.pixelKind ?? defaults.pixelKind ?? 'l1',
+    outputKind: w.outputKind ?? defaults.outputKind ?? 'l1',
+  };
+  for (const k of ['pixel', 'output', 'feature', 'ssim'] as const) {
+    if (!(typeof r[k] === 'number' && Number.isFinite(r[k]) && r[k] >= 0)) throw new ConfigError(`loss weight "${k}" must be a finite number >= 0, got ${String(r[k])}`);
+  }
+  for (const k of ['pixelKind', 'outputKind'] as const) {
+    if (!PIXEL_LOSS_KINDS.includes(r[k])) throw new ConfigError(`${k} must be one of ${PIXEL_LOSS_KINDS.join(', ')}, got ${String(r[k])}`);
+  }
+  if (r.pixel + r.output + r.feature + r.ssim === 0) throw new ConfigError('every loss weight is 0: set at least one of pixel, output, feature, ssim above 0');
+  return r;
+}
+
+/**
+ * What {@link combinedLoss} needs. `teacher`, `studentFeatures`/`teacherFeatures`/`adapters` are required only when
+ * their weight is above 0.
+ *
+ * @example
+ * ```ts
+ * const inputs: LossInputs = { student: sr, hr, teacher: tSr };
+ * ```
+ */
+export interface LossInputs {
+  student: tf.Tensor4D;
+  hr: tf.Tensor4D;
+  teacher?: tf.Tensor4D;
+  studentFeatures?: tf.Tensor4D[];
+  teacherFeatures?: tf.Tensor4D[];
+  adapters?: FeatureAdapters;
+}
+
+/**
+ * Computes the weighted sum and each (unweighted) term. The caller disposes `total` and `parts`.
+ *
+ * @example
+ * ```ts
+ * const { total, parts } = combinedLoss({ student: sr, hr, teacher: tSr }, resolveLossWeights({ output: 1 }));
+ * ```
+ */
+export function combinedLoss(x: LossInputs, w: ResolvedLossWeights): { total: tf.Scalar; parts: Record<string, tf.Scalar> } {
+  const parts: Record<string, tf.Scalar> = {};
+  const total = tf.tidy(() => {
+    const terms: tf.Scalar[] = [];
+    const add = (name: string, weight: number, f: () => tf.Scalar) => {
+      if (weight <= 0) return;
+      const v = f();
+      parts[name] = tf.keep(v);
+      terms.push(tf.mul(v, weight) as tf.Scalar);
+    };
+    add('pixel', w.pixel, () => pixelLoss(w.pixelKind, x.student, x.hr));
+    add('output', w.output, () => {
+      if (!x.teacher) throw new ConfigError('the output distillation term (weight "output" > 0) needs teacher predictions');
+      return outputKdLoss(x.student, x.teacher, w.outputKind);
+    });
+    add('feature', w.feature, () => {
+      if (!x.studentFeatures || !x.teacherFeatures || !x.adapters) throw new ConfigError('the feature distillation term (weight "feature" > 0) needs student and teacher features');
+      return featureKdLoss(x.studentFeatures, x.teacherFeatures, x.adapters);
+    });
+    add('ssim', w.ssim, () => ssimLoss(x.student, x.hr));
+    return tf.addN(terms) as tf.Scalar;
+  });
+  return { total, parts };
+}

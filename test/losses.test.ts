@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, ShapeError } from '../src/errors';
+import { charbonnierLoss, l1Loss, mseLoss, pixelLoss } from '../src/losses/pixel';
+import { ssimLoss } from '../src/losses/ssim-loss';
+import { outputKdLoss } from '../src/losses/output-kd';
+import { createFeatureAdapters, featureKdLoss } from '../src/losses/feature-kd';
+import { combinedLoss, resolveLossWeights } from '../src/losses/combined';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+const val = (t: tf.Scalar) => {
+  const v = t.dataSync()[0];
+  t.dispose();
+  return v;
+};
+
+describe('pixel losses', () => {
+  it('match hand-computed values', () => {
+    const a = tf.tensor1d([0, 0.5, 1, 0.25]);
+    const b = tf.tensor1d([0.5, 0.5, 0, 0.75]);
+    expect(val(l1Loss(a, b))).toBeCloseTo((0.5 + 0 + 1 + 0.5) / 4, 6);
+    expect(val(mseLoss(a, b))).toBeCloseTo((0.25 + 0 + 1 + 0.25) / 4, 6);
+    const eps = 1e-3;
+    const want = [0.5, 0, 1, 0.5].reduce((s, d) => s + Math.sqrt(d * d + eps * eps), 0) / 4;
+    expect(val(charbonnierLoss(a, b, eps))).toBeCloseTo(want, 6);
+    expect(val(pixelLoss('mse', a, b))).toBeCloseTo(0.375, 6);
+    expect(() => pixelLoss('huber' as never, a, b)).toThrow(ConfigError);
+    expect(() => l1Loss(a, tf.zeros([3]))).toThrow(ShapeError);
+    tf.dispose([a, b]);
+  });
+});
+
+describe('SSIM and output KD losses', () => {
+  it('ssimLoss is 0 for identical images, positive otherwise, and has a gradient', () => {
+    const x = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const y = tf.randomUniform([2, 16, 16, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    expect(val(ssimLoss(x, x))).toBeCloseTo(0, 5);
+    expect(val(ssimLoss(x, y))).toBeGreaterThan(0.5);
+    const g = tf.grad((z: tf.Tensor) => ssimLoss(z, y))(x);
+    expect(val(tf.sum(tf.abs(g)) as tf.Scalar)).toBeGreaterThan(0);
+    tf.dispose([x, y, g]);
+  });
+
+  it('outputKdLoss is the pixel loss against the teacher prediction', () => {
+    const s = tf.randomUniform([1, 4, 4, 3], 0, 1, 'float32', 3);
+    const t = tf.randomUniform([1, 4, 4, 3], 0, 1, 'float32', 4);
+    expect(val(outputKdLoss(s, t))).toBeCloseTo(val(l1Loss(s, t)), 7);
+    expect(val(outputKdLoss(s, t, 'mse'))).toBeCloseTo(val(mseLoss(s, t)), 7);
+    tf.dispose([s, t]);
+  });
+});
+
+describe('feature KD', () => {
+  it('pairs taps evenly, adds 1x1 adapters only where channels differ', () => {
+    const a = createFeatureAdapters([8, 8, 8], [8, 16], { seed: 1 });
+    expect(a.pairs).toEqual([0, 1, 1]);
+    expect(a.kernels.map((k) => (k ? k.shape : null))).toEqual([null, [8, 16], [8, 16]]);
+    expect(a.variables).toHaveLength(2);
+    a.dispose();
+    const b = createFeatureAdapters([4], [4, 6, 8]);
+    expect(b.pairs).toEqual([2]);
+    b.dispose();
+  });
+
+  it('is 0 when features agree, resizes teacher features to the student size, and trains the adapters', () => {
+    const before = tf.memory().numTensors;
+    const s = tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const same = createFeatureAdapters([4], [4]);
+    expect(val(featureKdLoss([s], [s], same))).toBeCloseTo(0, 6);
+    // Teacher at half resolution with 6 channels = fixed linear map of the (pooled) student features.
+    const M = tf.randomNormal([4, 6], 0, 1, 'float32', 6) as tf.Tensor2D;
+    const t = tf.tidy(() => tf.reshape(tf.matMul(tf.reshape(tf.avgPool(s, 2, 2, 'valid'), [-1, 4]), M), [2, 4, 4, 6])) as tf.Tensor4D;
+    const ad = createFeatureAdapters([4], [6], { seed: 2 });
+    const first = val(featureKdLoss([s], [t], ad));
+    const opt = tf.train.adam(0.05);
+    for (let i = 0; i < 150; i++) tf.dispose(opt.minimize(() => featureKdLoss([s], [t], ad), false, ad.variables));
+    const last = val(featureKdLoss([s], [t], ad));
+    expect(first).toBeGreaterThan(0.5);
+    expect(last).toBeLessThan(0.35 * first);
+    opt.dispose();
+    tf.dispose([s, M, t]);
+    same.dispose();
+    ad.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('combinedLoss', () => {
+  it('is the weighted sum of the terms it computes', () => {
+    const sr = tf.randomUniform([1, 12, 12, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+    const hr = tf.randomUniform([1, 12, 12, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const te = tf.randomUniform([1, 12, 12, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+    const w = resolveLossWeights({ pixel: 0.5, output: 2, ssim: 0.25 });
+    const { total, parts } = combinedLoss({ student: sr, hr, teacher: te }, w);
+    expect(Object.keys(parts).sort()).toEqual(['output', 'pixel', 'ssim']);
+    const p = Object.fromEntries(Object.entries(parts).map(([k, v]) => [k, val(v)]));
+    expect(val(total)).toBeCloseTo(0.5 * p.pixel + 2 * p.output + 0.25 * p.ssim, 5);
+    expect(p.pixel).toBeCloseTo(val(l1Loss(sr, hr)), 6);
+    expect(() => combinedLoss({ student: sr, hr }, w)).toThrow(/needs teacher predictions/);
+    tf.dispose([sr, hr, te]);
+  });
+
+  it('validates weights', () => {
+    expect(() => resolveLossWeights({ pixel: -1 })).toThrow(ConfigError);
+    expect(() => resolveLossWeights({ pixel: 0 })).toThrow(/every loss weight is 0/);
+    expect(() => resolveLossWeights({ pixelKind: 'l3' as never })).toThrow(ConfigError);
+    expect(resolveLossWeights({}, { output: 1 })).toMatchObject({ pixel: 1, output: 1, feature: 0, ssim: 0, pixelKind: 'l1' });
+  });
+});
