@@ -78,7 +78,7 @@ describe('feature KD', () => {
     const ad = createFeatureAdapters([4], [6], { seed: 2 });
     const first = val(featureKdLoss([s], [t], ad));
     const opt = tf.train.adam(0.05);
-    for (let i = 0; i < 150; i++) tf.dispose(opt.minimize(() => featureKdLoss([s], [t], ad), false, ad.variables));
+    for (let i = 0; i < 150; i++) opt.minimize(() => featureKdLoss([s], [t], ad), false, ad.variables);
     const last = val(featureKdLoss([s], [t], ad));
     expect(first).toBeGreaterThan(0.5);
     expect(last).toBeLessThan(0.35 * first);
