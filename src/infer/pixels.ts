@@ -1,0 +1,121 @@
+/**
+ * The pixel buffers inference reads from and writes to: 8-bit, 16-bit or float, 1 to 4 interleaved channels.
+ * The colour part (RGB, or gray replicated to RGB) goes through the model; the alpha channel, when present,
+ * is upscaled on its own and written back next to it.
+ */
+import { ShapeError } from '../errors';
+
+/** An interleaved image buffer with its white level (`255`, `65535`, or `1` for float data). */
+export interface PixelBuffer {
+  data: Uint8Array | Uint8ClampedArray | Uint16Array | Float32Array;
+  width: number;
+  height: number;
+  /** 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA). */
+  channels: 1 | 2 | 3 | 4;
+  /** Value of full white. Integer buffers are rounded and clamped on write; float buffers are written as is. */
+  max: number;
+}
+
+/** Which part of an image a pass processes: the colour (3 channels to the model) or the alpha channel. */
+export type Plane = 'color' | 'alpha';
+
+/** True when the buffer has an alpha channel. */
+export function hasAlpha(p: PixelBuffer): boolean {
+  return p.channels === 2 || p.channels === 4;
+}
+
+/** Channels the model sees for a plane: 3 for colour (gray is replicated), 1 for alpha. */
+export function planeChannels(plane: Plane): 1 | 3 {
+  return plane === 'color' ? 3 : 1;
+}
+
+/** Allocates an output buffer like `src` but `scale` times larger. */
+export function allocLike(src: PixelBuffer, scale: number, kind: 'same' | 'float' = 'same'): PixelBuffer {
+  const width = src.width * scale;
+  const height = src.height * scale;
+  const n = width * height * src.channels;
+  if (!Number.isSafeInteger(n) || n > 2 ** 32) {
+    throw new ShapeError(`output ${width}x${height}x${src.channels} is too large to hold in memory; use a smaller scale`);
+  }
+  const data =
+    kind === 'float' || src.data instanceof Float32Array
+      ? new Float32Array(n)
+      : src.data instanceof Uint16Array
+        ? new Uint16Array(n)
+        : src.data instanceof Uint8ClampedArray
+          ? new Uint8ClampedArray(n)
+          : new Uint8Array(n);
+  return { data, width, height, channels: src.channels, max: kind === 'float' ? 1 : src.max };
+}
+
+/**
+ * Reads the rectangle `[x0, x0 + w) × [y0, y0 + h)` of one plane as float HWC in [0, 1]
+ * (3 channels for colour, 1 for alpha).
+ */
+export function readTile(src: PixelBuffer, plane: Plane, x0: number, y0: number, w: number, h: number): Float32Array {
+  const c = src.channels;
+  const inv = 1 / src.max;
+  const d = src.data;
+  if (plane === 'alpha') {
+    const out = new Float32Array(w * h);
+    for (let y = 0; y < h; y++) {
+      let i = ((y0 + y) * src.width + x0) * c + c - 1;
+      for (let x = 0; x < w; x++, i += c) out[y * w + x] = d[i] * inv;
+    }
+    return out;
+  }
+  const out = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y++) {
+    let i = ((y0 + y) * src.width + x0) * c;
+    let o = y * w * 3;
+    if (c >= 3) {
+      for (let x = 0; x < w; x++, i += c, o += 3) {
+        out[o] = d[i] * inv;
+        out[o + 1] = d[i + 1] * inv;
+        out[o + 2] = d[i + 2] * inv;
+      }
+    } else {
+      for (let x = 0; x < w; x++, i += c, o += 3) {
+        const v = d[i] * inv;
+        out[o] = v;
+        out[o + 1] = v;
+        out[o + 2] = v;
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Writes `rows` (float HWC, full output width, 3 channels for colour or 1 for alpha) into `dst` from row `y0`.
+ * Colour into a gray buffer takes the mean of R, G and B. Integer buffers are rounded and clamped.
+ */
+export function writeRows(dst: PixelBuffer, plane: Plane, rows: Float32Array, y0: number, nRows: number): void {
+  const c = dst.channels;
+  const pc = planeChannels(plane);
+  const W = dst.width;
+  const d = dst.data;
+  const isFloat = d instanceof Float32Array;
+  const max = dst.max;
+  const put = (i: number, v: number) => {
+    if (isFloat) d[i] = v;
+    else {
+      const q = Math.round(v * max);
+      d[i] = q < 0 ? 0 : q > max ? max : q;
+    }
+  };
+  for (let y = 0; y < nRows; y++) {
+    const rowOut = (y0 + y) * W * c;
+    const rowIn = y * W * pc;
+    for (let x = 0; x < W; x++) {
+      const o = rowOut + x * c;
+      const s = rowIn + x * pc;
+      if (plane === 'alpha') put(o + c - 1, rows[s]);
+      else if (c >= 3) {
+        put(o, rows[s]);
+        put(o + 1, rows[s + 1]);
+        put(o + 2, rows[s + 2]);
+      } else put(o, (rows[s] + rows[s + 1] + rows[s + 2]) / 3);
+    }
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Runs a model over an image tile by tile and blends the tiles (see `tile-plan.ts`). Tile rows are processed
+ * top to bottom and accumulated in a float strip one tile high and one image wide; rows no later tile can
+ * touch are written to the output buffer (rounded to its bit depth) and the strip moves on. Working memory is
+ * therefore one tile of model activations plus one strip, whatever the image height.
+ */
+import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task';
+import { planeChannels, readTile, writeRows, type PixelBuffer, type Plane } from './pixels';
+import { planSpans, spanWeights, type TileParams } from './tile-plan';
+
+/**
+ * Something that upscales one float HWC tile: the model (tfjs or ONNX Runtime) or bicubic interpolation.
+ *
+ * @example
+ * ```ts
+ * const out = await runner.run(tile, 64, 64, 3); // Float32Array of 64·s × 64·s × 3
+ * ```
+ */
+export interface TileRunner {
+  /** Output size / input size. */
+  readonly scale: number;
+  /** Channel counts `run` accepts (models: `[3]`; bicubic: any). */
+  readonly channels: readonly number[];
+  /** Upscales a `[height, width, channels]` float tile to `[height·scale, width·scale, channels]`. */
+  run(tile: Float32Array, height: number, width: number, channels: number): Promise<Float32Array>;
+  /** Frees what the runner holds. */
+  dispose(): void;
+}
+
+/** Counts tiles over several passes for one progress stream. */
+export interface TileCounter {
+  done: number;
+  total: number;
+}
+
+/** Number of tiles {@link runTiled} will run for an image of `width × height`. */
+export function countTiles(width: number, height: number, p: TileParams): number {
+  return planSpans(width, p).length * planSpans(height, p).length;
+}
+
+/**
+ * Upscales one plane of `src` into `dst` (which is `scale` times larger) with `runner`, tile by tile.
+ *
+ * @example
+ * ```ts
+ * await runTiled(runner, src, dst, 'color', { tile: 256, margin: 5, feather: 8, align: 1 }, { signal });
+ * ```
+ */
+export async function runTiled(
+  runner: TileRunner,
+  src: PixelBuffer,
+  dst: PixelBuffer,
+  plane: Plane,
+  p: TileParams,
+  opts: TaskOptions & { counter?: TileCounter } = {},
+): Promise<void> {
+  const s = runner.scale;
+  const pc = planeChannels(plane);
+  const outW = src.width * s;
+  const xs = planSpans(src.width, p);
+  const ys = planSpans(src.height, p);
+  const wx = spanWeights(xs, src.width, p, s);
+  const wy = spanWeights(ys, src.height, p, s);
+  const counter = opts.counter ?? { done: 0, total: xs.length * ys.length };
+
+  // Strip of accumulated output rows [stripY0, stripY0 + stripRows).
+  const maxRows = Math.max(...ys.map((r) => r.end - r.start)) * s;
+  const strip = new Float32Array(maxRows * outW * pc);
+  let stripY0 = 0;
+
+  for (let j = 0; j < ys.length; j++) {
+    const ry = ys[j];
+    const th = ry.end - ry.start;
+    const oy0 = ry.start * s;
+    // Invariant: stripY0 >= oy0, and every row of this tile above stripY0 has weight 0 (it lies in the margin).
+    for (let i = 0; i < xs.length; i++) {
+      throwIfAborted(opts.signal);
+      const rx = xs[i];
+      const tw = rx.end - rx.start;
+      const tile = readTile(src, plane, rx.start, ry.start, tw, th);
+      const out = await runner.run(tile, th, tw, pc);
+      throwIfAborted(opts.signal);
+      accumulate(strip, out, outW, pc, oy0 - stripY0, rx.start * s, th * s, tw * s, wy[j], wx[i]);
+      counter.done++;
+      opts.onProgress?.({ stage: 'tile', done: counter.done, total: counter.total });
+      await yieldToEventLoop();
+    }
+    // Rows before the next tile row's first non-zero weight are final.
+    const finalEnd = j + 1 < ys.length ? Math.min((ys[j + 1].start + p.margin) * s, ry.end * s) : src.height * s;
+    const nFinal = finalEnd - stripY0;
+    if (nFinal > 0) {
+      writeRows(dst, plane, strip.subarray(0, nFinal * outW * pc), stripY0, nFinal);
+      const shift = nFinal * outW * pc;
+      strip.copyWithin(0, shift);
+      strip.fill(0, strip.length - shift);
+      stripY0 = finalEnd;
+    }
+  }
+}
+
+/** Adds `out · wy[y] · wx[x]` into the strip at (`y0`, `x0`). */
+function accumulate(
+  strip: Float32Array,
+  out: Float32Array,
+  stripW: number,
+  c: number,
+  y0: number,
+  x0: number,
+  h: number,
+  w: number,
+  wy: Float32Array,
+  wx: Float32Array,
+): void {
+  for (let y = 0; y < h; y++) {
+    const a = wy[y];
+    if (a === 0) continue;
+    const rowS = ((y0 + y) * stripW + x0) * c;
+    const rowO = y * w * c;
+    for (let x = 0; x < w; x++) {
+      const wgt = a * wx[x];
+      if (wgt === 0) continue;
+      const si = rowS + x * c;
+      const oi = rowO + x * c;
+      for (let k = 0; k < c; k++) strip[si + k] += out[oi + k] * wgt;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { receptiveField } from '../src/infer/receptive-field';
+import { tfjsRunner, bicubicRunner } from '../src/infer/runners';
+import { runTiled } from '../src/infer/tile-engine';
+import { planSpans, spanWeights } from '../src/infer/tile-plan';
+import type { PixelBuffer } from '../src/infer/pixels';
+import { upscaleBicubic } from '../src/metrics/resize-tensor';
+import { maxAbsDiff, predictWhole, testImage, tinyEspcn } from './infer-fixtures';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('tile plan', () => {
+  it('covers every pixel and the weights sum to 1', () => {
+    for (const [len, tile] of [[100, 40], [41, 40], [257, 64], [30, 40]] as const) {
+      const p = { tile, margin: 3, feather: 4, align: 1 };
+      const spans = planSpans(len, p);
+      expect(spans[0].start).toBe(0);
+      expect(spans[spans.length - 1].end).toBe(len);
+      for (let i = 1; i < spans.length; i++) expect(spans[i - 1].end - spans[i].start).toBeGreaterThanOrEqual(2 * p.margin + p.feather);
+      const w = spanWeights(spans, len, p, 2);
+      const sum = new Float64Array(len * 2);
+      spans.forEach((s, i) => w[i].forEach((v, k) => (sum[s.start * 2 + k] += v)));
+      for (const v of sum) expect(v).toBeCloseTo(1, 5);
+    }
+  });
+
+  it('rejects a tile too small for the margin', () => {
+    expect(() => planSpans(100, { tile: 10, margin: 5, feather: 4, align: 1 })).toThrow(/at least 15/);
+  });
+});
+
+describe('receptive field', () => {
+  it('sums the conv radii (5x5, 3x3, 3x3 = 4) and adds bilinear residual reach', () => {
+    expect(receptiveField(tinyEspcn(2)).radius).toBe(4);
+    expect(receptiveField(tinyEspcn(3, { interpolation: 'bilinear' })).radius).toBe(4);
+    expect(receptiveField(tinyEspcn(2)).unknownLayers).toEqual([]);
+  });
+});
+
+describe('tiled == whole image', () => {
+  for (const scale of [1, 2, 3]) {
+    it(`x${scale}: small tiles, odd sizes, within 1/255 (in fact ~1e-6)`, async () => {
+      const model = tinyEspcn(scale, { interpolation: scale === 3 ? 'bilinear' : 'nearest' });
+      const [h, w] = [37, 53];
+      const img = testImage(h, w, scale);
+      const whole = await predictWhole(model, img, h, w);
+      const margin = Math.ceil(receptiveField(model).radius) + 1;
+      const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
+      const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w * scale, height: h * scale, channels: 3, max: 1 };
+      let tiles = 0;
+      await runTiled(tfjsRunner(model, scale), src, dst, 'color', { tile: 20, margin, feather: 3, align: 1 }, { onProgress: (p) => (tiles = p.total ?? 0) });
+      expect(tiles).toBeGreaterThan(4);
+      expect(maxAbsDiff(dst.data, whole)).toBeLessThan(1e-5);
+      model.dispose();
+    });
+  }
+
+  it('a too-small margin is visibly wrong (the test can fail)', async () => {
+    const model = tinyEspcn(2);
+    const [h, w] = [30, 30];
+    const img = testImage(h, w, 7);
+    const whole = await predictWhole(model, img, h, w);
+    const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
+    const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w * 2, height: h * 2, channels: 3, max: 1 };
+    await runTiled(tfjsRunner(model, 2), src, dst, 'color', { tile: 12, margin: 0, feather: 1, align: 1 });
+    expect(maxAbsDiff(dst.data, whole)).toBeGreaterThan(1e-3);
+    model.dispose();
+  });
+
+  it('bicubic runner: tiled == whole, and writes 8-bit alpha', async () => {
+    const [h, w] = [23, 31];
+    const img = testImage(h, w, 3);
+    const wholeT = upscaleBicubic(tf.tensor3d(img, [h, w, 3]), 2);
+    const whole = await wholeT.data();
+    wholeT.dispose();
+    const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
+    const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w * 2, height: h * 2, channels: 3, max: 1 };
+    await runTiled(bicubicRunner(2), src, dst, 'color', { tile: 12, margin: 3, feather: 2, align: 1 });
+    expect(maxAbsDiff(dst.data, whole)).toBeLessThan(1e-5);
+  });
+});
