@@ -1,6 +1,11 @@
 import type { Command } from 'commander';
+import { registerDownscale } from './downscale';
+import { registerScore } from './score';
 
 /** Every CLI command registers itself on the program through one of these. One file per command. */
 export type RegisterCommand = (program: Command) => void;
 
-export const commands: RegisterCommand[] = [];
+export const commands: RegisterCommand[] = [
+  registerDownscale,
+  registerScore,
+];

