@@ -1,0 +1,162 @@
+/**
+ * ONNX Runtime inference for exported models: onnxruntime-node in Node, onnxruntime-web in browsers, both
+ * optional peer dependencies imported on first use.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { BackendError, ShapeError } from '../errors';
+import { modelToOnnx, ONNX_INPUT, type OnnxExportOptions } from '../models/onnx/export';
+import { importOptional, isNode } from './env';
+
+/** The parts of the onnxruntime API used here (onnxruntime-common). */
+interface OrtTensor {
+  readonly data: unknown;
+  readonly dims: readonly number[];
+  dispose?(): void;
+}
+interface OrtSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  release(): Promise<void>;
+}
+interface OrtModule {
+  InferenceSession: { create(model: Uint8Array | string, options?: Record<string, unknown>): Promise<OrtSession> };
+  Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+}
+
+/**
+ * Options of {@link createOnnxRunner}.
+ *
+ * @example
+ * ```ts
+ * const opts: OnnxRunnerOptions = { threads: 2 };
+ * ```
+ */
+export interface OnnxRunnerOptions {
+  /** Intra-op threads (default: ONNX Runtime's choice, usually all cores). */
+  threads?: number;
+  /** Execution providers, e.g. `['cpu']` (Node) or `['wasm']` / `['webgpu', 'wasm']` (web). */
+  executionProviders?: string[];
+  /** Export options used when a LayersModel is given (the runner expects NHWC, the default). */
+  exportOptions?: Omit<OnnxExportOptions, 'layout'>;
+  /** An already imported onnxruntime module (skips the dynamic import). */
+  ort?: unknown;
+}
+
+/** Result of {@link OnnxRunner.run}. */
+export interface OnnxRunResult {
+  data: Float32Array;
+  /** NHWC output shape. */
+  shape: number[];
+}
+
+/**
+ * A live ONNX Runtime session for an NHWC image model. Call `dispose()` to free it.
+ *
+ * @example
+ * ```ts
+ * const runner = await createOnnxRunner(student);
+ * const { data, shape } = await runner.run(pixels, [1, 180, 320, 3]); // shape [1, 720, 1280, 3]
+ * await runner.dispose();
+ * ```
+ */
+export interface OnnxRunner {
+  /** Which runtime package is used. */
+  readonly runtime: 'onnxruntime-node' | 'onnxruntime-web';
+  readonly outputNames: readonly string[];
+  /** Runs NHWC float32 data of `shape` `[N, H, W, C]`; returns the first output. */
+  run(x: Float32Array, shape: readonly number[]): Promise<OnnxRunResult>;
+  /** Runs and returns every output by name (for tapped models). */
+  runAll(x: Float32Array, shape: readonly number[]): Promise<Record<string, OnnxRunResult>>;
+  /** Tensor convenience: `[N, H, W, 3]` in, `[N, H*s, W*s, 3]` out (caller disposes both). */
+  runTensor(x: tf.Tensor4D): Promise<tf.Tensor4D>;
+  dispose(): Promise<void>;
+}
+
+function isLayersModel(x: unknown): x is tfl.LayersModel {
+  return typeof x === 'object' && x !== null && 'layers' in x && 'predict' in x && 'inputs' in x;
+}
+
+async function loadOrt(opts: OnnxRunnerOptions): Promise<{ ort: OrtModule; runtime: OnnxRunner['runtime'] }> {
+  const runtime = isNode() ? 'onnxruntime-node' : 'onnxruntime-web';
+  if (opts.ort) return { ort: normalise(opts.ort), runtime };
+  try {
+    return { ort: normalise(await importOptional(runtime)), runtime };
+  } catch (e) {
+    throw new BackendError(
+      `ONNX Runtime is not available: install it with \`npm install ${runtime}\` (an optional peer dependency of sharpen-kd), or use the TF.js backends instead`,
+      { cause: e },
+    );
+  }
+}
+
+function normalise(mod: unknown): OrtModule {
+  const m = mod as Partial<OrtModule> & { default?: Partial<OrtModule> };
+  const ort = (m.InferenceSession ? m : m.default) as OrtModule | undefined;
+  if (!ort?.InferenceSession || !ort.Tensor) throw new BackendError('the onnxruntime module has no InferenceSession/Tensor: is it onnxruntime-node or onnxruntime-web?');
+  return ort;
+}
+
+/**
+ * Creates an ONNX Runtime session from a LayersModel (exported on the fly with {@link exportOnnx}), ONNX
+ * bytes, or (Node) a `.onnx` path. Inputs and outputs are NHWC float32, like the TF.js model.
+ *
+ * @throws BackendError with an install hint when onnxruntime-node / onnxruntime-web is not installed.
+ * @example
+ * ```ts
+ * const runner = await createOnnxRunner(await loadModel('runs/x4'), { threads: 2 });
+ * const sr = await runner.runTensor(lr); // tf.Tensor4D
+ * await runner.dispose();
+ * ```
+ */
+export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | ArrayBuffer | string, opts: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
+  const { ort, runtime } = await loadOrt(opts);
+  const model =
+    isLayersModel(source) ? modelToOnnx(source, { ...opts.exportOptions, layout: 'nhwc' }) : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+  const sessionOptions: Record<string, unknown> = { graphOptimizationLevel: 'all' };
+  if (opts.threads !== undefined) sessionOptions.intraOpNumThreads = opts.threads;
+  if (opts.executionProviders) sessionOptions.executionProviders = opts.executionProviders;
+  let session: OrtSession;
+  try {
+    session = await ort.InferenceSession.create(model, sessionOptions);
+  } catch (e) {
+    throw new BackendError(`ONNX Runtime could not load the model: ${(e as Error).message}`, { cause: e });
+  }
+  const inputName = session.inputNames.includes(ONNX_INPUT) ? ONNX_INPUT : session.inputNames[0];
+  let disposed = false;
+
+  const runAll = async (x: Float32Array, shape: readonly number[]): Promise<Record<string, OnnxRunResult>> => {
+    if (disposed) throw new BackendError('this ONNX runner has been disposed');
+    if (shape.length !== 4 || shape.some((d) => !Number.isInteger(d) || d <= 0)) throw new ShapeError(`expected an NHWC shape [N, H, W, C], got ${JSON.stringify(shape)}`);
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (x.length !== n) throw new ShapeError(`data has ${x.length} values but shape ${JSON.stringify(shape)} needs ${n}`);
+    const input = new ort.Tensor('float32', x, shape);
+    const out = await session.run({ [inputName]: input });
+    input.dispose?.();
+    const res: Record<string, OnnxRunResult> = {};
+    for (const name of session.outputNames) {
+      const t = out[name];
+      res[name] = { data: t.data as Float32Array, shape: [...t.dims] };
+    }
+    return res;
+  };
+
+  return {
+    runtime,
+    outputNames: session.outputNames,
+    runAll,
+    async run(x, shape) {
+      return (await runAll(x, shape))[session.outputNames[0]];
+    },
+    async runTensor(x) {
+      const { data, shape } = (await runAll(await x.data() as Float32Array, x.shape))[session.outputNames[0]];
+      return tf.tensor4d(data, shape as [number, number, number, number]);
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await session.release();
+    },
+  };
+}

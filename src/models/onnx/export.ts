@@ -1,0 +1,116 @@
+/**
+ * `exportOnnx`: writes a sharpen-kd model (students, teacher, adopted teachers) as an ONNX graph with a
+ * hand-written protobuf encoder (no Python, no protobuf dependency).
+ *
+ * Layout: the ONNX model takes and returns NHWC float32 RGB in [0, 1] like the TF.js model (`layout:
+ * 'nhwc'`, default): a Transpose after the input and before each output converts to and from NCHW, the
+ * layout ONNX Conv uses internally. `layout: 'nchw'` drops those two transposes and exposes NCHW input
+ * `[N, 3, H, W]` and output `[N, 3, H*s, W*s]`, for pipelines that are NCHW already. H and W stay symbolic.
+ */
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ConfigError, ModelError } from '../../errors';
+import { modelGraph } from '../graph';
+import { findModelInfo } from '../metadata';
+import { convertLayer } from './convert-layer';
+import { attr, encodeOnnxModel, OnnxGraph } from './onnx-model';
+
+/**
+ * Options of {@link exportOnnx}.
+ *
+ * @example
+ * ```ts
+ * const opts: OnnxExportOptions = { opset: 17, layout: 'nhwc' };
+ * ```
+ */
+export interface OnnxExportOptions {
+  /** ONNX opset, 13 to 17 (default 17). */
+  opset?: number;
+  /** Input/output layout (default `'nhwc'`, same as TF.js). */
+  layout?: 'nhwc' | 'nchw';
+}
+
+/** Name of the ONNX graph input. */
+export const ONNX_INPUT = 'input';
+/** Name of the first ONNX graph output. */
+export const ONNX_OUTPUT = 'output';
+
+/**
+ * Converts `model` to ONNX bytes and, when `file` is given (Node), also writes them there atomically.
+ * Outputs are named `output` (the image) and, for a {@link tapModel}, then the tap layer names.
+ *
+ * @throws ModelError for a layer that has no ONNX mapping; ConfigError for bad options.
+ * @example
+ * ```ts
+ * const bytes = await exportOnnx(student);                 // Uint8Array
+ * await exportOnnx(student, 'dist/x4.onnx');               // also written to disk
+ * // onnxruntime: session.run({ input: new ort.Tensor('float32', data, [1, h, w, 3]) })
+ * ```
+ */
+export async function exportOnnx(model: tfl.LayersModel, file?: string, opts: OnnxExportOptions = {}): Promise<Uint8Array> {
+  const bytes = modelToOnnx(model, opts);
+  if (file !== undefined) {
+    const { writeFileAtomic } = await import('../../io/atomic-write');
+    await writeFileAtomic(file, bytes);
+  }
+  return bytes;
+}
+
+/**
+ * Synchronous core of {@link exportOnnx}: the ONNX ModelProto bytes of `model`.
+ *
+ * @example
+ * ```ts
+ * const session = await ort.InferenceSession.create(modelToOnnx(student));
+ * ```
+ */
+export function modelToOnnx(model: tfl.LayersModel, opts: OnnxExportOptions = {}): Uint8Array {
+  const opset = opts.opset ?? 17;
+  if (!Number.isInteger(opset) || opset < 13 || opset > 17) throw new ConfigError(`opset must be an integer from 13 to 17, got ${String(opset)}`);
+  const layout = opts.layout ?? 'nhwc';
+  if (layout !== 'nhwc' && layout !== 'nchw') throw new ConfigError(`layout must be 'nhwc' or 'nchw', got ${String(layout)}`);
+  if (model.inputs.length !== 1) throw new ModelError(`ONNX export supports models with one input, "${model.name}" has ${model.inputs.length}`);
+  const inShape = model.inputs[0].shape;
+  if (inShape.length !== 4) throw new ModelError(`ONNX export needs a 4-D NHWC image input, got shape ${JSON.stringify(inShape)}`);
+
+  const g = new OnnxGraph();
+  const names = new Map<number, string>();
+  const dim = (v: number | null, sym: string) => (v == null ? sym : v);
+  const [, h, w, c] = inShape;
+  g.unique(ONNX_INPUT);
+  // Reserve the output names first so that internal tensors never take them.
+  const outNames = model.outputs.map((t, i) => g.unique(i === 0 ? ONNX_OUTPUT : t.sourceLayer.name));
+  if (layout === 'nhwc') g.inputs.push({ name: ONNX_INPUT, dims: ['N', dim(h, 'H'), dim(w, 'W'), dim(c, 'C')] });
+  else g.inputs.push({ name: ONNX_INPUT, dims: ['N', dim(c, 'C'), dim(h, 'H'), dim(w, 'W')] });
+
+  for (const node of modelGraph(model)) {
+    if (node.inputs.length === 0) {
+      const nchw = layout === 'nhwc' ? g.add('Transpose', [ONNX_INPUT], 'input_nchw', { perm: attr.ints([0, 3, 1, 2]) }) : ONNX_INPUT;
+      for (const t of node.outputs) names.set(t.id, nchw);
+      continue;
+    }
+    if (node.outputs.length !== 1) throw new ModelError(`ONNX export: layer "${node.layer.name}" has several outputs, which is not supported`);
+    const ins = node.inputs.map((t) => names.get(t.id)!);
+    names.set(node.outputs[0].id, convertLayer(g, node.layer, ins));
+  }
+
+  model.outputs.forEach((t, i) => {
+    const outName = outNames[i];
+    const src = names.get(t.id)!;
+    const rank = t.shape.length;
+    if (rank !== 4) throw new ModelError(`ONNX export: output ${i} is not 4-D`);
+    const sym = i === 0 ? ['N', 'OH', 'OW'] : ['N', `${outName}_H`, `${outName}_W`];
+    const ch = dim(t.shape[3], `${outName}_C`);
+    if (layout === 'nhwc') {
+      g.nodes.push({ op: 'Transpose', inputs: [src], outputs: [outName], name: g.unique(`${outName}_to_nhwc`), attrs: { perm: attr.ints([0, 2, 3, 1]) } });
+      g.outputs.push({ name: outName, dims: [sym[0], sym[1], sym[2], ch] });
+    } else {
+      g.nodes.push({ op: 'Identity', inputs: [src], outputs: [outName], name: g.unique(`${outName}_identity`), attrs: {} });
+      g.outputs.push({ name: outName, dims: [sym[0], ch, sym[1], sym[2]] });
+    }
+  });
+
+  const info = findModelInfo(model);
+  const metadata: Record<string, string> = { layout, 'value-range': '[0, 1] RGB float32' };
+  if (info) metadata['sharpen-kd'] = JSON.stringify(info);
+  return encodeOnnxModel(g, { graphName: model.name, opset, producerVersion: '0.0.0', metadata, docString: `sharpen-kd export of ${model.name}` });
+}

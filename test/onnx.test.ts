@@ -1,0 +1,142 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOnnxRunner } from '../src/backends/onnx-runner';
+import { useBackend } from '../src/backends/use-backend';
+import { BackendError, ModelError, ShapeError } from '../src/errors';
+import { exportOnnx, modelToOnnx } from '../src/models/onnx/export';
+import { buildStudent, type StudentOptions } from '../src/models/student';
+import { tapModel } from '../src/models/taps';
+import { buildTeacher } from '../src/models/teacher';
+
+let hasOrt = true;
+try {
+  await import('onnxruntime-node');
+} catch {
+  hasOrt = false;
+}
+
+/** max |a - b| / max |b| */
+function relErr(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num = Math.max(num, Math.abs(a[i] - b[i]));
+    den = Math.max(den, Math.abs(b[i]));
+  }
+  return num / den;
+}
+
+async function parity(model: tfl.LayersModel, shape: [number, number, number, number]): Promise<number> {
+  const x = tf.randomUniform(shape, 0, 1, 'float32', 42) as tf.Tensor4D;
+  const ref = model.predict(x) as tf.Tensor;
+  const runner = await createOnnxRunner(model, { threads: 1 });
+  const out = await runner.run((await x.data()) as Float32Array, shape);
+  expect(out.shape).toEqual(ref.shape);
+  const e = relErr(out.data, (await ref.data()) as Float32Array);
+  await runner.dispose();
+  tf.dispose([x, ref]);
+  return e;
+}
+
+let tmp: string;
+beforeAll(async () => {
+  await useBackend('cpu');
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'skd-onnx-'));
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-node (<= 1e-5 relative)', () => {
+  const cases: [string, StudentOptions][] = [];
+  for (const scale of [1, 2, 3, 4] as const) {
+    cases.push([`espcn x${scale}`, { arch: 'espcn', scale, seed: scale }]);
+    cases.push([`fsrcnn x${scale}`, { arch: 'fsrcnn', scale, seed: scale }]);
+    cases.push([`compact x${scale}`, { arch: 'compact', scale, seed: scale }]);
+  }
+  cases.push(['espcn relu + bilinear residual', { arch: 'espcn', scale: 3, activation: 'relu', residual: true, residualInterpolation: 'bilinear', seed: 9 }]);
+  cases.push(['espcn prelu', { arch: 'espcn', scale: 2, activation: 'prelu', seed: 9 }]);
+  cases.push(['compact bilinear residual', { arch: 'compact', scale: 4, width: 8, depth: 2, residualInterpolation: 'bilinear', seed: 9 }]);
+
+  for (const [name, opts] of cases) {
+    it(name, async () => {
+      const m = buildStudent(opts);
+      expect(await parity(m, [2, 11, 7, 3])).toBeLessThanOrEqual(1e-5);
+      m.dispose();
+    });
+  }
+
+  for (const scale of [1, 2, 3, 4] as const) {
+    it(`tiny teacher x${scale} (odd input size: dynamic pad + crop)`, async () => {
+      const m = buildTeacher({ scale, depths: [1, 2, 1], widthMultiplier: 1 / 16, seed: scale });
+      // Give every weight (incl. the near-zero residual-branch convs) a visible effect.
+      for (const w of m.trainableWeights) (w as unknown as { write(v: tf.Tensor): void }).write(tf.randomNormal(w.shape as number[], 0, 0.2, 'float32', 7));
+      expect(await parity(m, [1, 13, 10, 3])).toBeLessThanOrEqual(1e-5);
+      m.dispose();
+    });
+  }
+
+  it('teacher with batch norm (inference statistics) and nearest residual', async () => {
+    const m = buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, norm: 'batch', residualInterpolation: 'nearest', seed: 1 });
+    for (const w of m.weights) {
+      const v = tf.randomUniform(w.shape as number[], 0.5, 1.5, 'float32', 3);
+      (w as unknown as { write(v: tf.Tensor): void }).write(v);
+    }
+    expect(await parity(m, [1, 9, 12, 3])).toBeLessThanOrEqual(1e-5);
+    m.dispose();
+  });
+
+  it('tapped model exports every output; nchw layout; file output', async () => {
+    const m = buildStudent({ arch: 'espcn', scale: 2, widths: [8, 4], seed: 1 });
+    const t = tapModel(m);
+    const runner = await createOnnxRunner(t);
+    expect(runner.outputNames).toEqual(['output', 'feat1', 'feat2']);
+    const x = tf.randomUniform([1, 5, 6, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const all = await runner.runAll((await x.data()) as Float32Array, [1, 5, 6, 3]);
+    const [, f1] = t.predict(x) as tf.Tensor[];
+    expect(all.feat1.shape).toEqual([1, 5, 6, 8]);
+    expect(relErr(all.feat1.data, (await f1.data()) as Float32Array)).toBeLessThan(1e-5);
+    const y = await runner.runTensor(x);
+    expect(y.shape).toEqual([1, 10, 12, 3]);
+    await runner.dispose();
+    await expect(runner.run(new Float32Array(90), [1, 5, 6, 3])).rejects.toThrow(BackendError);
+
+    const file = path.join(tmp, 'espcn.onnx');
+    const bytes = await exportOnnx(m, file, { layout: 'nchw', opset: 13 });
+    expect(new Uint8Array(await fs.readFile(file))).toEqual(bytes);
+    const ort = await import('onnxruntime-node');
+    const s = await ort.InferenceSession.create(file);
+    const nchw = tf.transpose(x, [0, 3, 1, 2]);
+    const out = await s.run({ input: new ort.Tensor('float32', (await nchw.data()) as Float32Array, [1, 3, 5, 6]) });
+    expect(out.output.dims).toEqual([1, 3, 10, 12]);
+    const ref = tf.transpose(m.predict(x) as tf.Tensor, [0, 3, 1, 2]);
+    expect(relErr(out.output.data as Float32Array, (await ref.data()) as Float32Array)).toBeLessThan(1e-5);
+    await s.release();
+    tf.dispose([x, y, nchw, ref, f1]);
+    m.dispose();
+  });
+
+  it('rejects bad shapes and unsupported layers', async () => {
+    const m = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1 });
+    const runner = await createOnnxRunner(m);
+    await expect(runner.run(new Float32Array(10), [1, 2, 2, 3])).rejects.toThrow(ShapeError);
+    await expect(runner.run(new Float32Array(12), [2, 2, 3])).rejects.toThrow(ShapeError);
+    await runner.dispose();
+    const inp = tfl.input({ shape: [null, null, 3] });
+    const bad = tfl.model({ inputs: inp, outputs: tfl.layers.maxPooling2d({ poolSize: 2 }).apply(inp) as tfl.SymbolicTensor });
+    expect(() => modelToOnnx(bad)).toThrow(ModelError);
+    expect(() => modelToOnnx(m, { opset: 9 })).toThrow(/opset/);
+    m.dispose();
+  });
+});
+
+describe('ONNX runner without onnxruntime', () => {
+  it('raises BackendError with an install hint when the runtime module is unusable', async () => {
+    const err = await createOnnxRunner(new Uint8Array(4), { ort: {} }).catch((e) => e);
+    expect(err).toBeInstanceOf(BackendError);
+  });
+});
