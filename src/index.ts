@@ -39,3 +39,7 @@ export { PixelShuffle, AddUpsampledInput, upsampleInput, Rescale, PadToMultiple,
 export type { PixelShuffleArgs, AddUpsampledInputArgs, ResidualInterpolation, RescaleArgs, PadToMultipleArgs, CropToScaledInputArgs } from './models/layers/index';
 export { saveModel, loadModel, modelToArtifacts } from './io/model-io';
 export type { SaveModelOptions, SaveModelResult, ModelSource, WeightQuantization } from './io/model-io';
+export { exportOnnx, modelToOnnx } from './models/onnx/export';
+export type { OnnxExportOptions } from './models/onnx/export';
+export { createOnnxRunner } from './backends/onnx-runner';
+export type { OnnxRunner, OnnxRunnerOptions, OnnxRunResult } from './backends/onnx-runner';
