@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { downscaleFiles, listImageFiles, readImageAsStored, writePngAsIs } from '../src/cli/downscale';
+import { downscaleFiles, listImageFiles, readImageAsStored } from '../src/cli/downscale';
 import { scoreFolders } from '../src/cli/score';
 import { InputError, ShapeError, fromFloatRgb, modCrop, psnr, readImage, resizeBicubic, ssim, toFloatRgb, upscaleBicubic, writeImage, type RawImage } from '../src/index';
 
@@ -40,7 +40,7 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   tmp = mkdtempSync(path.join(tmpdir(), 'sharpen-kd-metrics-cli-'));
   await writeImage(path.join(tmp, 'HR', 'a.png'), synth(37, 30, 3, 1)); // not a multiple of 4: mod-cropped
-  await writePngAsIs(path.join(tmp, 'HR', 'b.png'), synth(32, 28, 1, 2)); // stored as a gray PNG
+  await writeImage(path.join(tmp, 'HR', 'b.png'), synth(32, 28, 1, 2)); // stored as a gray PNG
 });
 
 afterAll(() => {

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, ShapeError, bicubicTaps, imresizeFloat, modCrop, resizeBicubic, resizeBicubicTensor, upscaleBicubic, type RawImage } from '../src/index';
+import { ConfigError, ShapeError, bicubicTaps, useBackend, imresizeFloat, modCrop, resizeBicubic, resizeBicubicTensor, upscaleBicubic, type RawImage } from '../src/index';
 import { resizeCases, toRaw, toUnit, type ResizeCase } from './fixtures/metrics/load';
 
 const cases = resizeCases();
@@ -114,6 +114,22 @@ describe('resizeBicubicTensor (float32 on the backend)', () => {
     for (let i = 0; i < 5; i++) tf.dispose([resizeBicubicTensor(x, 1 / 4), upscaleBicubic(x, 2)]);
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
+  });
+});
+
+describe('resizeBicubicTensor on wasm', () => {
+  it('matches the float64 reference like on cpu (data pipelines may run on wasm)', async () => {
+    await useBackend('wasm');
+    try {
+      for (const c of floatCases) {
+        const x = tf.tensor4d(toUnit(c.input), [1, c.input.height, c.input.width, c.input.channels]);
+        const y = resizeBicubicTensor(x, target(c), { antialias: c.antialias });
+        expect(compareLevels(await y.data(), c.expected.data).maxDiff).toBeLessThan(1e-5);
+        tf.dispose([x, y]);
+      }
+    } finally {
+      await useBackend('cpu');
+    }
   });
 });
 

@@ -1,8 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { InputError } from '../errors';
-import { writeFileAtomic } from '../io/atomic-write';
-import { encodeImage, loadSharp, readImage } from '../io/node-image';
+import { decodeImageWithProfile, writeImage } from '../io/node-image';
 import type { RawImage } from '../io/raw-image';
 import { modCrop } from '../metrics/mod-crop';
 import { resizeBicubic } from '../metrics/resize-bicubic';
@@ -30,37 +29,19 @@ export async function listImageFiles(input: string): Promise<string[]> {
 }
 
 /**
- * Reads an image keeping a gray file gray. The decoder may expand 1-channel files to RGB; the literature's
- * protocol scores a gray image (Set14's bridge.png) on its gray values, not on the Y of an RGB copy, so the
- * channel count as stored matters. Expanded channels are collapsed back only when they are all equal.
+ * Reads an image the way MATLAB's `imread` does for the literature's protocol: the stored samples (no colour
+ * conversion), gray kept gray. Channel count matters: a gray image (Set14's bridge.png) is scored on its gray
+ * values, not on the Y of an RGB copy.
  */
 export async function readImageAsStored(file: string): Promise<RawImage> {
-  const img = await readImage(file);
-  if (img.channels < 3) return img;
-  const meta = await (await loadSharp())(file).metadata();
-  if (meta.channels === undefined || meta.channels >= 3) return img;
-  const n = img.width * img.height;
-  const c = img.channels;
-  const alpha = meta.channels === 2 && c === 4;
-  const out = img.bits === 16 ? new Uint16Array(n * (alpha ? 2 : 1)) : new Uint8Array(n * (alpha ? 2 : 1));
-  for (let i = 0; i < n; i++) {
-    const v = img.data[i * c];
-    if (img.data[i * c + 1] !== v || img.data[i * c + 2] !== v) return img;
-    if (alpha) {
-      out[2 * i] = v;
-      out[2 * i + 1] = img.data[i * c + 3];
-    } else out[i] = v;
+  const fs = await import('node:fs/promises');
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    throw new InputError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, cause: e });
   }
-  return { ...img, data: out, channels: alpha ? 2 : 1 };
-}
-
-/** Writes a PNG atomically, keeping 1- and 2-channel 8-bit images gray (the generic encoder expands them to RGB). */
-export async function writePngAsIs(file: string, img: RawImage): Promise<void> {
-  if (img.channels > 2 || img.bits !== 8) return writeFileAtomic(file, await encodeImage(img, 'png'));
-  const sharp = await loadSharp();
-  const raw = { width: img.width, height: img.height, channels: img.channels };
-  const png = await sharp(Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), { raw }).toColourspace('b-w').png().toBuffer();
-  await writeFileAtomic(file, new Uint8Array(png));
+  return (await decodeImageWithProfile(bytes, file)).image;
 }
 
 /** Parses a positive integer option (scale, crop). */
@@ -89,7 +70,7 @@ export async function downscaleFiles(
     const hr = modCrop(await readImageAsStored(file), opts.scale);
     const lr = resizeBicubic(hr, 1 / opts.scale, { antialias: opts.antialias ?? true });
     const out = path.join(outDir, `${path.basename(file, path.extname(file))}.png`);
-    await writePngAsIs(out, lr);
+    await writeImage(out, lr, { format: 'png' });
     written.push(out);
     opts.onProgress?.({ stage: 'downscale', done: i + 1, total: files.length });
   }

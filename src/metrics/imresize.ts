@@ -12,7 +12,14 @@
  */
 import { ConfigError, ShapeError } from '../errors';
 
-/** Precomputed taps of a 1-D resize: output `o` = Σ_k `weights[o·taps+k]` · input[`indices[o·taps+k]`]. */
+/**
+ * Precomputed taps of a 1-D resize: output `o` = Σ_k `weights[o·taps+k]` · input[`indices[o·taps+k]`].
+ *
+ * @example
+ * ```ts
+ * const t: ResizeTaps = bicubicTaps(96, 24, 1 / 4); // 18 taps per output sample
+ * ```
+ */
 export interface ResizeTaps {
   inLength: number;
   outLength: number;
@@ -121,7 +128,14 @@ export interface ImresizeOptions {
   roundTo?: number;
 }
 
-/** A float image in interleaved HWC layout. */
+/**
+ * A float image in interleaved HWC layout.
+ *
+ * @example
+ * ```ts
+ * const img: FloatImage = { data: new Float64Array(8 * 8 * 3), width: 8, height: 8, channels: 3 };
+ * ```
+ */
 export interface FloatImage {
   data: Float64Array | Float32Array;
   width: number;

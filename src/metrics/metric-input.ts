@@ -26,7 +26,14 @@ export interface PixelArray {
   bits?: 8 | 16;
 }
 
-/** What the metrics accept: a `[H, W, C]` / `[N, H, W, C]` tensor in [0, 1], a {@link RawImage} or a {@link PixelArray}. */
+/**
+ * What the metrics accept: a `[H, W, C]` / `[N, H, W, C]` tensor in [0, 1], a {@link RawImage} or a {@link PixelArray}.
+ *
+ * @example
+ * ```ts
+ * const inputs: MetricImage[] = [tf.zeros([8, 8, 3]), await readImage('a.png')];
+ * ```
+ */
 export type MetricImage = tf.Tensor | RawImage | PixelArray;
 
 /**

@@ -5,6 +5,8 @@
  * C1 = (0.01·maxVal)², C2 = (0.03·maxVal)². The separable Gaussian filter is applied as two matrix products
  * with banded matrices, so only transpose/reshape/matMul/elementwise ops are involved: their gradients exist
  * on every backend (cpu, wasm, webgl, webgpu), unlike depthwise-convolution gradients on wasm.
+ * As for any `tf.grad`, tfjs-core's gradient functions must be registered (the `@tensorflow/tfjs` union
+ * package does it; with tfjs-core alone import `@tensorflow/tfjs-core/dist/register_all_gradients` in a bundler).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
