@@ -29,14 +29,18 @@ export function planeChannels(plane: Plane): 1 | 3 {
   return plane === 'color' ? 3 : 1;
 }
 
-/** Allocates an output buffer like `src` but `scale` times larger. */
-export function allocLike(src: PixelBuffer, scale: number, kind: 'same' | 'float' = 'same'): PixelBuffer {
+/**
+ * Allocates an output buffer like `src` but `scale` times larger: same sample type, or float (`'float'`, white = 1),
+ * or 8-bit (`'byte'`, white = 255).
+ */
+export function allocLike(src: PixelBuffer, scale: number, kind: 'same' | 'float' | 'byte' = 'same'): PixelBuffer {
   const width = src.width * scale;
   const height = src.height * scale;
   const n = width * height * src.channels;
   if (!Number.isSafeInteger(n) || n > 2 ** 32) {
     throw new ShapeError(`output ${width}x${height}x${src.channels} is too large to hold in memory; use a smaller scale`);
   }
+  if (kind === 'byte') return { data: new Uint8Array(n), width, height, channels: src.channels, max: 255 };
   const data =
     kind === 'float' || src.data instanceof Float32Array
       ? new Float32Array(n)
@@ -45,7 +49,7 @@ export function allocLike(src: PixelBuffer, scale: number, kind: 'same' | 'float
         : src.data instanceof Uint8ClampedArray
           ? new Uint8ClampedArray(n)
           : new Uint8Array(n);
-  return { data, width, height, channels: src.channels, max: kind === 'float' ? 1 : src.max };
+  return { data, width, height, channels: src.channels, max: kind === 'float' || src.data instanceof Float32Array ? 1 : src.max };
 }
 
 /**

@@ -1,0 +1,91 @@
+/**
+ * Chooses what runs the model: ONNX Runtime (onnxruntime-node / onnxruntime-web) or a TF.js backend.
+ * In Node, `'auto'` prefers ONNX Runtime when it is installed and the model exports to ONNX (3–5× faster than
+ * tfjs-wasm on these small convolutional nets) and falls back to wasm otherwise.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { isNode } from '../backends/env';
+import { BACKEND_NAMES, useBackend, type BackendName } from '../backends/use-backend';
+import { BackendError, ConfigError, ShapeError } from '../errors';
+import { tfjsRunner } from './runners';
+import type { TileRunner } from './tile-engine';
+
+/**
+ * Inference engines {@link Student.load} accepts: `'auto'`, `'onnx'` (ONNX Runtime) or a TF.js backend.
+ *
+ * @example
+ * ```ts
+ * const backend: InferenceBackend = process.env.CI ? 'wasm' : 'auto';
+ * ```
+ */
+export type InferenceBackend = 'auto' | 'onnx' | BackendName;
+
+/** Engine actually in use: `'onnx'` or the name of the TF.js backend. */
+export type EngineName = string;
+
+/** Every value of {@link InferenceBackend}. */
+export const INFERENCE_BACKENDS: readonly InferenceBackend[] = ['auto', 'onnx', ...BACKEND_NAMES];
+
+/** Makes sure TF.js has a backend (bicubic and alpha run on TF.js): wasm in Node, the default elsewhere. */
+export async function ensureTfBackend(threads?: number): Promise<string> {
+  if (tf.engine().backendName) return tf.getBackend();
+  if (isNode()) return useBackend('wasm', { threads, trainingKernels: false });
+  await tf.ready();
+  return tf.getBackend();
+}
+
+async function onnxRunner(model: tfl.LayersModel, scale: number, threads?: number): Promise<TileRunner> {
+  const { createOnnxRunner } = await import('../backends/onnx-runner');
+  const r = await createOnnxRunner(model, { threads });
+  return {
+    scale,
+    channels: [3],
+    async run(tile, height, width, channels) {
+      const { data, shape } = await r.run(tile, [1, height, width, channels]);
+      const expect = [1, height * scale, width * scale, channels];
+      if (shape.join() !== expect.join()) throw new ShapeError(`ONNX model output has shape [${shape.join(', ')}], expected [${expect.join(', ')}]`);
+      return data;
+    },
+    dispose() {
+      void r.dispose();
+    },
+  };
+}
+
+/**
+ * Resolves `opts.backend` into a runner for `model` (or only the engine name for bicubic, `model` undefined).
+ *
+ * @throws BackendError when the requested engine is not installed; ConfigError for an unknown name.
+ */
+export async function selectEngine(
+  model: tfl.LayersModel | undefined,
+  scale: number,
+  opts: { backend?: InferenceBackend; threads?: number } = {},
+): Promise<{ name: EngineName; runner: TileRunner }> {
+  const backend = opts.backend ?? 'auto';
+  if (!INFERENCE_BACKENDS.includes(backend)) {
+    throw new ConfigError(`unknown backend "${String(backend)}": use one of ${INFERENCE_BACKENDS.join(', ')}`);
+  }
+  const none: TileRunner = { scale, channels: [], run: () => Promise.reject(new Error('no model')), dispose() {} };
+  if (!model) {
+    if (backend === 'onnx') throw new ConfigError('the bicubic model runs on TF.js: use --backend wasm or cpu (or leave it on auto)');
+    const name = backend === 'auto' ? await ensureTfBackend(opts.threads) : await useBackend(backend, { threads: opts.threads, trainingKernels: false });
+    return { name, runner: none };
+  }
+  if (backend === 'onnx' || (backend === 'auto' && isNode())) {
+    try {
+      const runner = await onnxRunner(model, scale, opts.threads);
+      await ensureTfBackend(opts.threads);
+      return { name: 'onnx', runner };
+    } catch (e) {
+      if (backend === 'onnx') {
+        throw e instanceof BackendError ? e : new BackendError(`cannot run this model on ONNX Runtime: ${(e as Error).message}. Use --backend wasm`, { cause: e });
+      }
+      // auto: ONNX Runtime missing or the model does not export; TF.js below.
+    }
+  }
+  const name =
+    backend === 'auto' ? await ensureTfBackend(opts.threads) : await useBackend(backend as BackendName, { threads: opts.threads, trainingKernels: false });
+  return { name, runner: tfjsRunner(model, scale) };
+}

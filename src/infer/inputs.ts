@@ -1,0 +1,153 @@
+/**
+ * What {@link Student.sharpen} accepts and returns: file paths and URLs, encoded bytes, `ImageData`,
+ * {@link RawImage}s and tensors. Each becomes a {@link PixelBuffer}; the result goes back to the same kind,
+ * or to encoded bytes when a format is asked for.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { isNode } from '../backends/env';
+import { InputError, ShapeError } from '../errors';
+import { decodeImageBrowser, encodeImageBrowser, imageDataToRaw, isImageDataLike, rawToImageData, type ImageDataLike } from '../io/browser-image';
+import type { ImageFormat } from '../io/node-image';
+import type { RawImage } from '../io/raw-image';
+import type { PixelBuffer } from './pixels';
+
+/**
+ * An image {@link Student.sharpen} accepts: a file path (Node) or URL, encoded bytes (PNG, JPEG, WebP, ...),
+ * an `ImageData`, a {@link RawImage}, or a `[H, W, C]` float tensor in [0, 1] (C = 3; 1, 2 and 4 work too).
+ *
+ * @example
+ * ```ts
+ * const inputs: SharpenInput[] = ['photo.jpg', await fs.readFile('photo.jpg'), tf.zeros([64, 64, 3])];
+ * ```
+ */
+export type SharpenInput = string | URL | Uint8Array | ArrayBuffer | ImageDataLike | RawImage | tf.Tensor3D;
+
+/** The kind of an input, which is also the kind of the output. */
+export type InputKind = 'encoded' | 'imagedata' | 'raw' | 'tensor';
+
+/** A decoded input. */
+export interface LoadedInput {
+  kind: InputKind;
+  pixels: PixelBuffer;
+  /** Name for messages (file path, URL or a placeholder). */
+  name: string;
+  /** ICC profile of an encoded input, kept on output. */
+  icc?: Uint8Array;
+  /** Format of an encoded input. */
+  format?: string;
+  /** Bits per sample of the source (8 or 16). */
+  bits: 8 | 16;
+}
+
+function isRawImage(x: unknown): x is RawImage {
+  return typeof x === 'object' && x !== null && 'bits' in x && 'channels' in x && 'data' in x && !(x instanceof tf.Tensor);
+}
+
+function checkSize(width: number, height: number, name: string): void {
+  if (!(width > 0 && height > 0)) throw new InputError(`image is empty (${width}x${height})`, { file: name });
+}
+
+async function readBytes(input: string | URL, name: string): Promise<Uint8Array> {
+  const href = input instanceof URL ? input.href : input;
+  if (/^(https?|blob|data):/i.test(href) || (!isNode() && !(input instanceof URL && input.protocol === 'file:'))) {
+    let res: Response;
+    try {
+      res = await fetch(href);
+    } catch (e) {
+      throw new InputError(`cannot fetch (${(e as Error).message})`, { file: name, cause: e });
+    }
+    if (!res.ok) throw new InputError(`cannot fetch (HTTP ${res.status})`, { file: name });
+    return new Uint8Array(await res.arrayBuffer());
+  }
+  const fs = await import('node:fs/promises');
+  const { fileURLToPath } = await import('node:url');
+  const file = input instanceof URL ? fileURLToPath(input) : input;
+  try {
+    return new Uint8Array(await fs.readFile(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new InputError(`cannot read file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (code ?? (e as Error).message)})`, { file, cause: e });
+  }
+}
+
+/** Decodes encoded bytes: sharp in Node (keeps ICC, gray, 16-bit), the browser's decoders elsewhere. */
+export async function decodeBytes(bytes: Uint8Array, name: string): Promise<LoadedInput> {
+  if (isNode()) {
+    const { decodeImageWithProfile } = await import('../io/node-image');
+    const d = await decodeImageWithProfile(bytes, name);
+    return { kind: 'encoded', pixels: rawToPixels(d.image), name, icc: d.icc, format: d.format, bits: d.image.bits };
+  }
+  const raw = await decodeImageBrowser(bytes, name);
+  return { kind: 'encoded', pixels: rawToPixels(raw), name, bits: 8 };
+}
+
+function rawToPixels(img: RawImage): PixelBuffer {
+  return { data: img.data, width: img.width, height: img.height, channels: img.channels, max: img.bits === 16 ? 65535 : 255 };
+}
+
+/**
+ * Turns any {@link SharpenInput} into pixels.
+ *
+ * @throws InputError for unreadable, empty or undecodable inputs; ShapeError for tensors of the wrong rank.
+ */
+export async function loadInput(input: SharpenInput, name?: string): Promise<LoadedInput> {
+  if (typeof input === 'string' || input instanceof URL) {
+    const n = name ?? (input instanceof URL ? input.href : input);
+    return decodeBytes(await readBytes(input, n), n);
+  }
+  if (input instanceof tf.Tensor) {
+    const n = name ?? '<tensor>';
+    if (input.rank !== 3) throw new ShapeError(`expected a [H, W, C] image tensor, got shape [${input.shape.join(', ')}]`);
+    const [h, w, c] = input.shape;
+    checkSize(w, h, n);
+    if (c < 1 || c > 4) throw new ShapeError(`expected 1 to 4 channels, got shape [${input.shape.join(', ')}]`);
+    const data = (await (input.dtype === 'float32' ? input.data() : tf.tidy(() => tf.cast(input, 'float32')).data())) as Float32Array;
+    return { kind: 'tensor', pixels: { data, width: w, height: h, channels: c as 1 | 2 | 3 | 4, max: 1 }, name: n, bits: 8 };
+  }
+  if (isImageDataLike(input)) {
+    const n = name ?? '<ImageData>';
+    checkSize(input.width, input.height, n);
+    return { kind: 'imagedata', pixels: rawToPixels(imageDataToRaw(input)), name: n, bits: 8 };
+  }
+  if (isRawImage(input)) {
+    const n = name ?? '<RawImage>';
+    checkSize(input.width, input.height, n);
+    return { kind: 'raw', pixels: rawToPixels(input), name: n, bits: input.bits };
+  }
+  if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
+    const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
+    return decodeBytes(bytes, name ?? '<buffer>');
+  }
+  throw new InputError('unsupported input: pass a file path, URL, encoded bytes, ImageData, RawImage or [H, W, C] tensor');
+}
+
+/** The pixels of an output buffer as a {@link RawImage} (integer buffers only). */
+export function pixelsToRaw(p: PixelBuffer): RawImage {
+  if (p.data instanceof Float32Array) throw new Error('internal: float pixels are not a RawImage');
+  const data = p.data instanceof Uint8ClampedArray ? new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength) : p.data;
+  return { data, width: p.width, height: p.height, channels: p.channels, bits: p.max === 65535 ? 16 : 8 };
+}
+
+/** Picks the output format of an encoded result: the asked one, else the input's if it can be written, else PNG. */
+export function outputFormat(asked: ImageFormat | undefined, inputFormat: string | undefined): ImageFormat {
+  if (asked) return asked;
+  if (inputFormat === 'jpeg' || inputFormat === 'webp' || inputFormat === 'png') return inputFormat;
+  return 'png';
+}
+
+/** Encodes pixels to bytes (Node: sharp with the ICC profile kept; browsers: OffscreenCanvas). */
+export async function encodePixels(p: PixelBuffer, format: ImageFormat, opts: { quality?: number; icc?: Uint8Array } = {}): Promise<Uint8Array> {
+  const raw = pixelsToRaw(p);
+  if (isNode()) {
+    const { encodeImage } = await import('../io/node-image');
+    return encodeImage(raw, format, opts);
+  }
+  return encodeImageBrowser(raw, format, opts);
+}
+
+/** Converts output pixels back to the input's kind (`encoded` is handled by {@link encodePixels}). */
+export function toKind(kind: Exclude<InputKind, 'encoded'>, p: PixelBuffer): tf.Tensor3D | ImageDataLike | RawImage {
+  if (kind === 'tensor') return tf.tensor3d(p.data as Float32Array, [p.height, p.width, p.channels]);
+  if (kind === 'imagedata') return rawToImageData(pixelsToRaw(p));
+  return pixelsToRaw(p);
+}

@@ -1,0 +1,315 @@
+/**
+ * `Student`: a loaded super-resolution / sharpening model ready to run on images of any size.
+ *
+ * Loading picks the inference engine (ONNX Runtime in Node when installed, else a TF.js backend) and reads the
+ * model's receptive field. `sharpen()` decodes the input, runs the colour through the model tile by tile
+ * (`tile-engine.ts`), upscales alpha on its own with bicubic interpolation, and returns the same kind of image.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { throwIfAborted, type TaskOptions } from '../core/task';
+import { ConfigError, ModelError, SharpenError } from '../errors';
+import type { ImageDataLike } from '../io/browser-image';
+import type { ImageFormat } from '../io/node-image';
+import type { RawImage } from '../io/raw-image';
+import { findModelInfo } from '../models/metadata';
+import { selectEngine, type EngineName, type InferenceBackend } from './engine';
+import { encodePixels, loadInput, outputFormat, toKind, type SharpenInput } from './inputs';
+import { allocLike, hasAlpha, type PixelBuffer } from './pixels';
+import { receptiveField } from './receptive-field';
+import {
+  BUILTIN_SCALES,
+  builtinModelLocation,
+  isBuiltinModel,
+  looksLikeName,
+  unknownModelError,
+} from './registry';
+import { BICUBIC_RADIUS, bicubicRunner } from './runners';
+import { countTiles, runTiled, type TileCounter, type TileRunner } from './tile-engine';
+import { minTileSize, type TileParams } from './tile-plan';
+
+/**
+ * Options of {@link Student.load} and {@link Student.fromModel}.
+ *
+ * @example
+ * ```ts
+ * const opts: StudentLoadOptions = { backend: 'wasm', modelBaseUrl: 'https://cdn.example/sharpen-kd/models/' };
+ * ```
+ */
+export interface StudentLoadOptions extends TaskOptions {
+  /**
+   * Inference engine: `'onnx'` (ONNX Runtime), a TF.js backend (`'wasm'`, `'cpu'`, `'webgl'`, `'webgpu'`,
+   * `'tensorflow'`), or `'auto'` (default): ONNX Runtime in Node when onnxruntime-node is installed
+   * (3–5× faster than tfjs-wasm on these models), otherwise wasm in Node and the active TF.js backend in browsers.
+   */
+  backend?: InferenceBackend;
+  /** `bicubic` only: the upscaling factor (default 4). For other models it must match the model if given. */
+  scale?: number;
+  /** Node: folder holding the built-in model folders (default: `models/` in the installed package). */
+  modelDir?: string;
+  /** Browsers: URL of the folder serving the built-in models (`<url>/x4/model.json`). */
+  modelBaseUrl?: string;
+  /** Threads for ONNX Runtime or wasm. */
+  threads?: number;
+}
+
+/**
+ * Options of {@link Student.sharpen}.
+ *
+ * @example
+ * ```ts
+ * const png = await student.sharpen('in.jpg', { format: 'png', tile: 256, onProgress: (p) => console.log(p.done) });
+ * ```
+ */
+export interface SharpenOptions extends TaskOptions {
+  /** Tile size in input pixels (default: chosen from the model's width and scale). Images up to this size run whole. */
+  tile?: number;
+  /** Return encoded bytes in this format, whatever the input kind. */
+  format?: ImageFormat;
+  /** JPEG / WebP quality (default 92). */
+  quality?: number;
+  /** Width of the feathered blend between tiles, input pixels (default 8). */
+  feather?: number;
+}
+
+/**
+ * What {@link Student.info} holds.
+ *
+ * @example
+ * ```ts
+ * console.log(student.info); // { name: 'x4', scale: 4, arch: 'compact', backend: 'onnx', receptiveField: 6, ... }
+ * ```
+ */
+export interface StudentInfo {
+  /** Name or path the model was loaded from. */
+  name: string;
+  scale: number;
+  /** Architecture from the model metadata (`bicubic` for interpolation, `unknown` without metadata). */
+  arch: string;
+  /** Engine actually used: `onnx` or the TF.js backend name. */
+  backend: string;
+  /** Receptive-field radius in input pixels (tiles overlap by twice this plus the feather). */
+  receptiveField: number;
+  /** Default tile size in input pixels. */
+  tile: number;
+  /** Trainable and fixed weights (0 for bicubic). */
+  params: number;
+}
+
+const DEFAULT_FEATHER = 8;
+/** Working-memory budget of one tile (activations + output), used to pick the default tile size. */
+const TILE_BUDGET_BYTES = 96 * 2 ** 20;
+
+/** A loaded model: call {@link Student.sharpen} on images of any size; {@link Student.dispose} when done. */
+export class Student {
+  /** Output size / input size. */
+  readonly scale: number;
+  /** What was loaded and how it runs. */
+  readonly info: StudentInfo;
+  /** Alias of {@link Student.sharpen}. */
+  readonly upscale: Student['sharpen'];
+  private disposed = false;
+  private readonly alpha: TileRunner;
+  private readonly margin: number;
+  private readonly align: number;
+
+  private constructor(
+    private readonly runner: TileRunner,
+    private readonly model: tfl.LayersModel | undefined,
+    info: Omit<StudentInfo, 'tile'>,
+    align: number,
+    bytesPerPixel: number,
+  ) {
+    this.scale = info.scale;
+    this.margin = Math.ceil(info.receptiveField) + 1;
+    this.align = align;
+    const min = minTileSize({ margin: this.margin, feather: DEFAULT_FEATHER, align }) + 32;
+    const auto = Math.floor(Math.sqrt(TILE_BUDGET_BYTES / bytesPerPixel) / 16) * 16;
+    this.info = { ...info, tile: Math.max(min, Math.min(1024, auto)) };
+    this.alpha = bicubicRunner(info.scale);
+    this.upscale = this.sharpen.bind(this) as Student['sharpen'];
+  }
+
+  /**
+   * Loads a built-in model (`x1`, `x2`, `x4`, `bicubic`), a saved model folder / `model.json` path (Node), or a
+   * `model.json` URL.
+   *
+   * @throws ModelError for unknown names (listing the valid ones) or unreadable models; BackendError when the
+   *   requested backend is not installed.
+   * @example
+   * ```ts
+   * using student = await Student.load('x4');                 // ONNX Runtime if installed, else wasm
+   * const up = await Student.load('bicubic', { scale: 3 });
+   * const mine = await Student.load('runs/x2', { backend: 'wasm' });
+   * ```
+   */
+  static async load(nameOrPathOrUrl: string | URL, opts: StudentLoadOptions = {}): Promise<Student> {
+    throwIfAborted(opts.signal);
+    const src = nameOrPathOrUrl instanceof URL ? nameOrPathOrUrl.href : nameOrPathOrUrl;
+    if (typeof src !== 'string' || src.length === 0) throw new ConfigError('Student.load needs a model name, path or URL');
+    if (src === 'bicubic') return Student.bicubic(opts.scale ?? 4, opts);
+    let location: string = src;
+    if (isBuiltinModel(src)) {
+      location = await builtinModelLocation(src as keyof typeof BUILTIN_SCALES, opts);
+    } else if (looksLikeName(src)) {
+      const exists = await pathExists(src);
+      if (!exists) throw unknownModelError(src);
+    }
+    const { loadModel } = await import('../io/model-io');
+    const model = await loadModel(location, opts);
+    try {
+      return await Student.fromModel(model, { ...opts, name: src });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+
+  /**
+   * Wraps a model you built or loaded yourself. The Student takes ownership: `dispose()` disposes the model.
+   *
+   * @example
+   * ```ts
+   * const s = await Student.fromModel(buildStudent({ arch: 'espcn', scale: 2 }), { backend: 'cpu' });
+   * ```
+   */
+  static async fromModel(model: tfl.LayersModel, opts: StudentLoadOptions & { name?: string } = {}): Promise<Student> {
+    const meta = findModelInfo(model);
+    const scale = meta?.scale ?? probeScale(model);
+    if (opts.scale !== undefined && opts.scale !== scale) {
+      throw new ConfigError(`model ${opts.name ?? model.name} upscales by ${scale}, not ${opts.scale}: pick the model for scale ${opts.scale} or drop --scale`);
+    }
+    const rf = receptiveField(model);
+    const engine = await selectEngine(model, scale, opts);
+    const maxChannels = Math.max(3, ...model.layers.map((l) => Number((l.outputShape as number[])[3]) || 0));
+    const bytesPerPixel = maxChannels * 4 * 3 + scale * scale * 3 * 4 * 3;
+    return new Student(
+      engine.runner,
+      model,
+      { name: opts.name ?? model.name, scale, arch: meta?.arch ?? 'unknown', backend: engine.name, receptiveField: rf.radius, params: model.countParams() },
+      rf.align,
+      bytesPerPixel,
+    );
+  }
+
+  private static async bicubic(scale: number, opts: StudentLoadOptions): Promise<Student> {
+    if (!Number.isInteger(scale) || scale < 1 || scale > 8) throw new ConfigError(`bicubic scale must be an integer from 1 to 8, got ${scale}`);
+    const engine: EngineName = await selectEngine(undefined, scale, opts).then((e) => e.name);
+    return new Student(
+      bicubicRunner(scale),
+      undefined,
+      { name: 'bicubic', scale, arch: 'bicubic', backend: engine, receptiveField: BICUBIC_RADIUS, params: 0 },
+      1,
+      3 * 4 * 4 + scale * scale * 3 * 4 * 4,
+    );
+  }
+
+  /**
+   * Sharpens / upscales an image of any size. Returns the same kind as the input (a file path or encoded bytes
+   * give encoded bytes in the input's format), or encoded bytes in `format` when asked. Alpha is upscaled with
+   * bicubic interpolation, gray stays gray, 16-bit stays 16-bit (PNG), EXIF orientation is applied and the
+   * ICC profile kept.
+   *
+   * @throws InputError for unreadable or corrupt images (naming the file); AbortError when aborted.
+   * @example
+   * ```ts
+   * const png = await student.sharpen('photo.jpg', { format: 'png' });
+   * const t = await student.sharpen(tf.zeros([64, 64, 3]) as tf.Tensor3D); // [256, 256, 3] for x4
+   * ctx.putImageData(await student.sharpen(ctx.getImageData(0, 0, w, h)), 0, 0);
+   * ```
+   */
+  sharpen(input: SharpenInput, opts: SharpenOptions & { format: ImageFormat }): Promise<Uint8Array>;
+  sharpen(input: tf.Tensor3D, opts?: SharpenOptions): Promise<tf.Tensor3D>;
+  sharpen(input: RawImage, opts?: SharpenOptions): Promise<RawImage>;
+  sharpen(input: ImageData, opts?: SharpenOptions): Promise<ImageData>;
+  sharpen(input: ImageDataLike, opts?: SharpenOptions): Promise<ImageDataLike>;
+  sharpen(input: string | URL | Uint8Array | ArrayBuffer, opts?: SharpenOptions): Promise<Uint8Array>;
+  sharpen(input: SharpenInput, opts?: SharpenOptions): Promise<Uint8Array | tf.Tensor3D | RawImage | ImageDataLike>;
+  async sharpen(input: SharpenInput, opts: SharpenOptions = {}): Promise<Uint8Array | tf.Tensor3D | RawImage | ImageDataLike> {
+    this.checkAlive();
+    throwIfAborted(opts.signal);
+    if (input instanceof tf.Tensor && !opts.format) {
+      const fast = this.tryWholeTensor(input, opts);
+      if (fast) return fast;
+    }
+    const loaded = await loadInput(input);
+    const float = loaded.pixels.data instanceof Float32Array;
+    const out = await this.sharpenPixels(loaded.pixels, { ...opts, float: float && !opts.format });
+    if (loaded.kind === 'encoded' || opts.format) {
+      return encodePixels(out, outputFormat(opts.format, loaded.format), { quality: opts.quality, icc: loaded.icc });
+    }
+    return toKind(loaded.kind, out);
+  }
+
+  /**
+   * Runs the model over a pixel buffer (any size, 1–4 channels, 8/16-bit or float) and returns a new buffer
+   * `scale` times larger of the same type (or float with `float: true`).
+   */
+  async sharpenPixels(src: PixelBuffer, opts: SharpenOptions & { float?: boolean } = {}): Promise<PixelBuffer> {
+    this.checkAlive();
+    const tile = opts.tile ?? this.info.tile;
+    const feather = opts.feather ?? DEFAULT_FEATHER;
+    if (!Number.isInteger(tile) || tile < 1) throw new ConfigError(`tile must be a positive integer, got ${tile}`);
+    if (!Number.isInteger(feather) || feather < 0) throw new ConfigError(`feather must be a non-negative integer, got ${feather}`);
+    const colour: TileParams = { tile, margin: this.margin, feather, align: this.align };
+    const alpha: TileParams = { tile, margin: BICUBIC_RADIUS + 1, feather, align: 1 };
+    const dst = allocLike(src, this.scale, opts.float ? 'float' : src.data instanceof Float32Array ? 'byte' : 'same');
+    const counter: TileCounter = {
+      done: 0,
+      total: countTiles(src.width, src.height, colour) + (hasAlpha(src) ? countTiles(src.width, src.height, alpha) : 0),
+    };
+    await runTiled(this.runner, src, dst, 'color', colour, { ...opts, counter });
+    if (hasAlpha(src)) await runTiled(this.alpha, src, dst, 'alpha', alpha, { ...opts, counter });
+    return dst;
+  }
+
+  /** Tensor input that fits in one tile on a TF.js engine: predict directly, without leaving the backend. */
+  private tryWholeTensor(x: tf.Tensor, opts: SharpenOptions): tf.Tensor3D | undefined {
+    const tile = opts.tile ?? this.info.tile;
+    if (!this.model || this.info.backend === 'onnx' || x.rank !== 3 || x.shape[2] !== 3) return undefined;
+    const [h, w] = x.shape as number[];
+    if (h > tile || w > tile || h === 0 || w === 0) return undefined;
+    const model = this.model;
+    return tf.tidy(() => {
+      const y = model.predict(tf.expandDims(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), 0)) as tf.Tensor4D;
+      return tf.squeeze(y, [0]) as tf.Tensor3D;
+    });
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new SharpenError('E_MODEL', 'this Student has been disposed: load it again');
+  }
+
+  /** Frees the model, its weights and any ONNX Runtime session. Safe to call twice. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.runner.dispose();
+    this.alpha.dispose();
+    this.model?.dispose();
+  }
+
+  /** `using student = await Student.load('x4')` disposes it at the end of the scope. */
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/** Scale of a model without metadata: run it on a tiny input and compare sizes. */
+function probeScale(model: tfl.LayersModel): number {
+  const shape = tf.tidy(() => (model.predict(tf.zeros([1, 8, 8, 3])) as tf.Tensor).shape);
+  const s = shape[1]! / 8;
+  if (shape.length !== 4 || !Number.isInteger(s) || s < 1 || shape[2] !== 8 * s) {
+    throw new ModelError(`model ${model.name} maps [1, 8, 8, 3] to [${shape.join(', ')}]: expected an image model [N, H, W, 3] -> [N, H*s, W*s, 3]`);
+  }
+  return s;
+}
+
+async function pathExists(p: string): Promise<boolean> {
+  if (typeof process === 'undefined' || !process.versions?.node) return false;
+  const fs = await import('node:fs/promises');
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
