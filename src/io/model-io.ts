@@ -54,6 +54,8 @@ export async function modelToArtifacts(model: tfl.LayersModel, opts: SaveModelOp
   if (opts.quantize !== undefined && opts.quantize !== 'float16' && opts.quantize !== 'uint8') {
     throw new ConfigError(`quantize must be 'float16' or 'uint8' (or omitted for float32), got ${String(opts.quantize)}`);
   }
+  const unsaveable = model.layers.find((l) => l.getClassName() === 'GraphModelLayer');
+  if (unsaveable) throw new ModelError(`model "${model.name}" wraps a GraphModel (layer "${unsaveable.name}") and cannot be saved: save the GraphModel itself`);
   let captured: tf.io.ModelArtifacts | undefined;
   try {
     await model.save(
