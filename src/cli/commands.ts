@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { registerDownscale } from './downscale';
 import { registerScore } from './score';
+import { registerSharpen } from './sharpen';
 
 /** Every CLI command registers itself on the program through one of these. One file per command. */
 export type RegisterCommand = (program: Command) => void;
@@ -8,4 +9,5 @@ export type RegisterCommand = (program: Command) => void;
 export const commands: RegisterCommand[] = [
   registerDownscale,
   registerScore,
+  registerSharpen,
 ];

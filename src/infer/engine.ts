@@ -35,6 +35,13 @@ export async function ensureTfBackend(threads?: number): Promise<string> {
   return tf.getBackend();
 }
 
+/** Initialises the TF.js backend `opts.backend` names, or a default one for `auto` / `onnx`. */
+export async function prepareTfBackend(opts: { backend?: InferenceBackend; threads?: number }): Promise<string> {
+  const b = opts.backend ?? 'auto';
+  if (b === 'auto' || b === 'onnx' || !INFERENCE_BACKENDS.includes(b)) return ensureTfBackend(opts.threads);
+  return useBackend(b, { threads: opts.threads, trainingKernels: false });
+}
+
 async function onnxRunner(model: tfl.LayersModel, scale: number, threads?: number): Promise<TileRunner> {
   const { createOnnxRunner } = await import('../backends/onnx-runner');
   const r = await createOnnxRunner(model, { threads });

@@ -13,7 +13,7 @@ import type { ImageDataLike } from '../io/browser-image';
 import type { ImageFormat } from '../io/node-image';
 import type { RawImage } from '../io/raw-image';
 import { findModelInfo } from '../models/metadata';
-import { selectEngine, type EngineName, type InferenceBackend } from './engine';
+import { prepareTfBackend, selectEngine, type EngineName, type InferenceBackend } from './engine';
 import { encodePixels, loadInput, outputFormat, toKind, type SharpenInput } from './inputs';
 import { allocLike, hasAlpha, type PixelBuffer } from './pixels';
 import { receptiveField } from './receptive-field';
@@ -155,6 +155,8 @@ export class Student {
       const exists = await pathExists(src);
       if (!exists) throw unknownModelError(src);
     }
+    // Weights are loaded into TF.js first (also for ONNX, which converts the layers model): a backend must exist.
+    await prepareTfBackend(opts);
     const { loadModel } = await import('../io/model-io');
     const model = await loadModel(location, opts);
     try {

@@ -173,7 +173,7 @@ export async function decodeImageWithProfile(bytes: Uint8Array, name = '<buffer>
     return { image, icc: !cmyk && meta.icc ? new Uint8Array(meta.icc) : undefined, format: meta.format ?? 'unknown' };
   } catch (e) {
     if (e instanceof InputError) throw e;
-    throw new InputError(`cannot decode image (${(e as Error).message.split('\n')[0]})`, { file: name, cause: e });
+    throw new InputError(`cannot decode image (${(e as Error).message.split('\n')[0].replace(/[:\s]+$/, '')})`, { file: name, cause: e });
   }
 }
 

@@ -1,0 +1,105 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { ConfigError } from '../errors';
+import { sharpenFiles } from '../infer/batch';
+import { INFERENCE_BACKENDS, type InferenceBackend } from '../infer/engine';
+import { builtinForScale } from '../infer/registry';
+import { Student } from '../infer/student';
+import type { ImageFormat } from '../io/node-image';
+import type { RegisterCommand } from './commands';
+import { ProgressBar } from './progress-bar';
+import { runCommand, signalFromProcess } from './run-command';
+
+/** Parses an integer option with a minimum. */
+export function intOption(name: string, min: number, max = Infinity): (v: string) => number {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min}${max < Infinity ? ` to ${max}` : ''}, got "${v}"`);
+    return n;
+  };
+}
+
+/** Parses `--backend`. */
+export function backendOption(v: string): InferenceBackend {
+  if (!(INFERENCE_BACKENDS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${INFERENCE_BACKENDS.join(', ')}`);
+  return v as InferenceBackend;
+}
+
+/**
+ * Loads the model a command asks for: `--model` (name or path), else the shipped student for `--scale`.
+ * `bicubic` takes `--scale` (default 4).
+ */
+export async function studentFromOptions(o: { model?: string; scale?: number; backend?: InferenceBackend; threads?: number }, defaultScale = 4): Promise<Student> {
+  let name = o.model;
+  if (!name) {
+    const scale = o.scale ?? defaultScale;
+    name = builtinForScale(scale);
+    if (!name) throw new ConfigError(`there is no shipped model for scale ${scale}: use --model bicubic, or --model <folder> of a model trained for x${scale}`);
+  }
+  const scale = name === 'bicubic' ? (o.scale ?? defaultScale) : o.scale;
+  return Student.load(name, { backend: o.backend, scale, threads: o.threads });
+}
+
+interface SharpenCliOptions {
+  out: string;
+  scale?: number;
+  model?: string;
+  backend?: InferenceBackend;
+  tile?: number;
+  format?: ImageFormat;
+  quality?: number;
+  recursive?: boolean;
+  overwrite?: boolean;
+  threads?: number;
+}
+
+/** `sharpen-kd sharpen <inputs...> -o <out> [--scale N] [--model m] [--backend b] [--tile N] [--format f]` */
+export const registerSharpen: RegisterCommand = (program: Command) => {
+  program
+    .command('sharpen')
+    .description('sharpen / upscale images or folders of images with a distilled student (or bicubic); any size, tiled')
+    .argument('<inputs...>', 'image files and/or folders')
+    .requiredOption('-o, --out <path>', 'output folder (or output file for a single input)')
+    .option('-s, --scale <n>', 'upscaling factor 1, 2, 3 or 4; picks the shipped model x1/x2/x4 (default 4)', intOption('--scale', 1, 4))
+    .option('-m, --model <name|path>', 'x1, x2, x4, bicubic, or a saved model folder / model.json')
+    .option('-b, --backend <name>', `inference engine: ${INFERENCE_BACKENDS.join(', ')} (default auto: onnx if installed, else wasm)`, backendOption)
+    .option('-t, --tile <n>', 'tile size in input pixels (default: chosen from the model)', intOption('--tile', 16))
+    .option('-f, --format <fmt>', 'output format png, jpeg or webp (default: the input format)', (v: string) => {
+      if (!['png', 'jpeg', 'webp'].includes(v)) throw new InvalidArgumentError('use png, jpeg or webp');
+      return v as ImageFormat;
+    })
+    .option('-q, --quality <n>', 'JPEG / WebP quality 1-100 (default 92)', intOption('--quality', 1, 100))
+    .option('-r, --recursive', 'descend into sub-folders (the structure is kept under --out)')
+    .option('--overwrite', 'replace existing outputs, even inputs')
+    .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
+    .action(
+      runCommand(async (inputs: string[], o: SharpenCliOptions) => {
+        const signal = signalFromProcess();
+        const student = await studentFromOptions(o);
+        try {
+          process.stderr.write(`sharpen-kd: model ${student.info.name} (x${student.scale}, ${student.info.arch}) on ${student.info.backend}\n`);
+          const bar = new ProgressBar('sharpen');
+          const summary = await sharpenFiles(student, inputs, {
+            output: o.out,
+            recursive: o.recursive,
+            overwrite: o.overwrite,
+            format: o.format,
+            quality: o.quality,
+            tile: o.tile,
+            signal,
+            onProgress: (p) => bar.update(p),
+            onFile: (e) => {
+              if (e.status === 'written') return;
+              bar.finish();
+              process.stderr.write(`sharpen-kd: ${e.status === 'failed' ? 'error' : 'skipped'}: ${e.file}: ${e.reason}\n`);
+            },
+          });
+          bar.finish();
+          const { written, failed, skipped } = summary;
+          process.stderr.write(`sharpen-kd: ${written.length} written, ${failed.length} failed, ${skipped.length} skipped\n`);
+          if (failed.length > 0) process.exitCode = 2;
+        } finally {
+          student.dispose();
+        }
+      }),
+    );
+};
