@@ -1,0 +1,111 @@
+/**
+ * `distill`: trains a student on `α·pixel + β·output-KD + γ·feature-KD + δ·(1 − SSIM)`.
+ *
+ * With `cacheDir`, the teacher runs once over `cacheSize` patches and each step reads its stored predictions, so a
+ * step costs only the student. Feature KD needs teacher features, which are not cached (they are large): the teacher
+ * then runs on every batch (inference only).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ConfigError } from '../errors';
+import type { PatchBatch, PatchDataset } from '../data/types';
+import { resolveLossWeights } from '../losses/combined';
+import { createFeatureAdapters, type FeatureAdapters } from '../losses/feature-kd';
+import { tapModel } from '../models/taps';
+import { openTeacherCache } from './cached-dataset';
+import { runTraining, type TrainResult } from './loop';
+import { resolveTrainOptions, type TrainOptions } from './options';
+import { ensureTeacherCache } from './teacher-cache';
+import { isLayersModel, runTeacher, type Teacher } from './teacher';
+import { runScale } from './train';
+
+/**
+ * Options of {@link distill}: the training options plus the teacher, the student and the data.
+ *
+ * @example
+ * ```ts
+ * const opts: DistillOptions = { teacher, student, data, steps: 20_000, loss: { pixel: 1, output: 1 }, cacheDir: 'runs/x2/cache' };
+ * ```
+ */
+export interface DistillOptions extends TrainOptions {
+  teacher: Teacher;
+  student: tfl.LayersModel;
+  data: PatchDataset | AsyncIterable<PatchBatch>;
+  /** Cache the teacher's predictions for a fixed patch set in this folder (needs a PatchDataset). */
+  cacheDir?: string;
+  /** Patches in the cache (default 2048). */
+  cacheSize?: number;
+  /** Identity of a function teacher, for the cache key. */
+  teacherId?: string;
+  /** Feature KD: student / teacher layer names to tap (default: each model's default taps). */
+  studentTaps?: string[];
+  teacherTaps?: string[];
+}
+
+function isPatchDataset(d: unknown): d is PatchDataset {
+  return typeof (d as PatchDataset).nextArrays === 'function';
+}
+
+/**
+ * Distils a teacher into a student. Same loop and outputs as `train` (checkpoints, resume, validation, log); the loss
+ * defaults to `pixel: 1, output: 1`.
+ *
+ * @throws ConfigError on bad options (e.g. feature KD with a function teacher); NanLossError; AbortError.
+ * @example
+ * ```ts
+ * const teacher = buildTeacher({ scale: 2 });
+ * const student = buildStudent({ arch: 'compact', scale: 2, seed: 1 });
+ * const data = await openDataset(['../shared/data/T91', '../shared/data/BSDS200'], { scale: 2, seed: 1 });
+ * await distill({ teacher, student, data, steps: 20_000, cacheDir: 'runs/x2/cache', out: 'runs/x2', val: '../shared/data/Set5' });
+ * ```
+ */
+export async function distill(opts: DistillOptions): Promise<TrainResult> {
+  const { teacher, student, data } = opts ?? ({} as DistillOptions);
+  if (!teacher) throw new ConfigError('distill needs a teacher (a layers model or a function lr => sr)');
+  if (!isLayersModel(student)) throw new ConfigError('distill needs a student layers model (see buildStudent)');
+  if (!data) throw new ConfigError('distill needs data (see openDataset / syntheticDataset)');
+  const o = resolveTrainOptions(opts);
+  const weights = resolveLossWeights(opts.loss, { output: 1 });
+  const scale = runScale(data, student);
+
+  let forward = student;
+  let teacherTapped: tfl.LayersModel | undefined;
+  let adapters: FeatureAdapters | undefined;
+  if (weights.feature > 0) {
+    if (!isLayersModel(teacher)) throw new ConfigError('feature distillation needs a layers-model teacher (its intermediate features); set the feature weight to 0 for a function teacher');
+    forward = tapModel(student, opts.studentTaps);
+    teacherTapped = tapModel(teacher, opts.teacherTaps);
+    const channels = (m: tfl.LayersModel) => m.outputs.slice(1).map((t) => t.shape[3] as number);
+    adapters = createFeatureAdapters(channels(forward), channels(teacherTapped), { seed: o.seed });
+  }
+
+  let trainData = data;
+  let ownData: PatchDataset | undefined;
+  if (opts.cacheDir && weights.output > 0) {
+    if (!isPatchDataset(data)) throw new ConfigError('cacheDir needs a PatchDataset (openDataset, imageFolderDataset, ...), not a plain iterable');
+    await ensureTeacherCache(teacher, data, { dir: opts.cacheDir, count: opts.cacheSize ?? 2048, teacherId: opts.teacherId, signal: o.signal, onProgress: o.onProgress });
+    ownData = await openTeacherCache(opts.cacheDir, { batchSize: data.batchSize, seed: data.state().seed });
+    trainData = ownData;
+  }
+
+  const teacherTargets = async (batch: PatchBatch): Promise<{ output?: tf.Tensor4D; features?: tf.Tensor4D[] }> => {
+    if (teacherTapped) {
+      const outs = tf.tidy(() => teacherTapped!.predict(batch.lr) as tf.Tensor4D[]);
+      const [out, ...features] = outs;
+      if (batch.teacher || weights.output === 0) {
+        out.dispose();
+        return { features };
+      }
+      return { output: out, features };
+    }
+    if (batch.teacher || weights.output === 0) return {};
+    return { output: await runTeacher(teacher, batch.lr) };
+  };
+
+  try {
+    return await runTraining({ student, forward, data: trainData, scale, weights, adapters, teacher: teacherTargets, kind: 'distill' }, o);
+  } finally {
+    adapters?.dispose();
+    ownData?.dispose();
+  }
+}

@@ -1,0 +1,229 @@
+/**
+ * The training loop shared by `train` and `distill`: one Adam step per batch on the combined loss, with warmup +
+ * schedule, global-norm clipping, optional EMA, periodic validation, atomic best/last checkpoints, exact resume,
+ * a JSONL log, progress reports, abort handling and a NaN guard.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+// tfjs-layers' Node build registers every gradient of tfjs-core as a side effect.
+import * as tfl from '@tensorflow/tfjs-layers';
+import { throwIfAborted, yieldToEventLoop } from '../core/task';
+import { AbortError, BackendError, NanLossError } from '../errors';
+import type { PatchBatch, PatchDataset } from '../data/types';
+import { combinedLoss, type ResolvedLossWeights } from '../losses/combined';
+import type { FeatureAdapters } from '../losses/feature-kd';
+import { Adam, globalNorm } from './adam';
+import { loadCheckpoint, saveCheckpoint } from './checkpoint';
+import { WeightEma } from './ema';
+import type { ResolvedTrainOptions } from './options';
+import { RunLog } from './run-log';
+import { learningRateAt } from './schedule';
+import { restoreTraining, snapshotTraining, type TrainParts } from './train-state';
+import { evaluateModel, loadValidationSet, type ValidationResult, type ValidationSet } from './validate';
+
+/**
+ * What `train` / `distill` return.
+ *
+ * @example
+ * ```ts
+ * const { step, loss, best, history } = await train(student, data, { steps: 100 });
+ * ```
+ */
+export interface TrainResult {
+  /** Last step done. */
+  step: number;
+  /** Loss of the last step. */
+  loss: number;
+  /** Step the run started from (0, or the resumed checkpoint's step). */
+  startStep: number;
+  /** Total loss of every step of this session, in order. */
+  history: { step: number; loss: number }[];
+  /** Last validation, if any. */
+  val?: ValidationResult & { step: number };
+  /** Best validation (or, without validation, lowest smoothed loss at a checkpoint). */
+  best?: { step: number; psnr?: number; ssim?: number; loss?: number };
+  /** Files written (when `out` is set). */
+  files?: { last: string; best: string; log: string; modelBest?: string; modelLast?: string };
+}
+
+/** @internal What `train` and `distill` plug into the loop. */
+export interface LoopSpec {
+  student: tfl.LayersModel;
+  /** The student, or its tapped multi-output view `[sr, ...features]` for feature KD. */
+  forward: tfl.LayersModel;
+  data: PatchDataset | AsyncIterable<PatchBatch>;
+  scale: number;
+  weights: ResolvedLossWeights;
+  adapters?: FeatureAdapters;
+  /** Teacher targets for a batch, computed outside the gradient tape; the loop disposes them. */
+  teacher?: (batch: PatchBatch) => Promise<{ output?: tf.Tensor4D; features?: tf.Tensor4D[] }>;
+  kind: 'train' | 'distill';
+}
+
+function isPatchDataset(d: unknown): d is PatchDataset {
+  return typeof (d as PatchDataset).state === 'function' && typeof (d as PatchDataset).restore === 'function';
+}
+
+/** @internal Runs the loop (see the module doc). */
+export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Promise<TrainResult> {
+  void tfl.version_layers;
+  if (!tf.getGradient('Conv2D') || !tf.getGradient('Sub')) {
+    throw new BackendError("TF.js gradients are not registered: add `import '@tensorflow/tfjs-core/dist/register_all_gradients'` to your app (bundlers) before training");
+  }
+  const path = await import('node:path');
+  const fs = await import('node:fs/promises');
+  const vars = [...spec.student.trainableWeights.map((w) => w.read() as tf.Variable), ...(spec.adapters?.variables ?? [])];
+  const adam = new Adam(vars);
+  const ema = o.ema > 0 ? new WeightEma(spec.student.trainableWeights.map((w) => w.read() as tf.Variable), o.ema) : undefined;
+  const parts: TrainParts = { model: spec.student, adam, ema, adapters: spec.adapters };
+  const files = o.out
+    ? { last: path.join(o.out, 'last.ckpt'), best: path.join(o.out, 'best.ckpt'), log: path.join(o.out, 'log.jsonl'), modelBest: path.join(o.out, 'model-best'), modelLast: path.join(o.out, 'model-last') }
+    : undefined;
+  const result: TrainResult = { step: 0, loss: NaN, startStep: 0, history: [], files };
+  let lossEma: number | undefined;
+  const meta = (): Record<string, unknown> => ({
+    kind: spec.kind,
+    seed: o.seed,
+    data: isPatchDataset(spec.data) ? spec.data.state() : null,
+    best: result.best ?? null,
+    lossEma: lossEma ?? null,
+    lossWeights: spec.weights,
+    user: o.meta ?? {},
+  });
+  try {
+    // Resume.
+    let resumeFile: string | undefined;
+    if (typeof o.resume === 'string') {
+      const st = await fs.stat(o.resume).catch(() => undefined);
+      resumeFile = st?.isDirectory() ? path.join(o.resume, 'last.ckpt') : o.resume;
+    } else if (o.resume && files && (await fs.stat(files.last).catch(() => undefined))) {
+      resumeFile = files.last;
+    }
+    if (resumeFile) {
+      const ckpt = await loadCheckpoint(resumeFile);
+      restoreTraining(ckpt, parts);
+      result.startStep = result.step = ckpt.step;
+      const m = ckpt.meta as { data?: { seed: number; batch: number }; best?: TrainResult['best']; lossEma?: number };
+      if (m.data && isPatchDataset(spec.data)) spec.data.restore(m.data);
+      result.best = m.best ?? undefined;
+      lossEma = m.lossEma ?? undefined;
+    }
+    const log = files ? await RunLog.open(files.log, { keepUpTo: result.step }) : undefined;
+    const valSet: ValidationSet | undefined =
+      typeof o.val === 'string' ? await loadValidationSet(o.val, spec.scale as 1, { maxImages: o.valImages, degradation: o.valDegradation }) : o.val;
+
+    const withEma = async <T>(f: () => Promise<T>): Promise<T> => {
+      ema?.swap();
+      try {
+        return await f();
+      } finally {
+        ema?.swap();
+      }
+    };
+    const exportModel = async (dir: string) => {
+      if (!o.exportModels) return;
+      const { saveModel } = await import('../io/model-io');
+      await withEma(() => saveModel(spec.student, dir));
+    };
+    const checkpoint = async (which: 'last' | 'best') => {
+      if (!files) return;
+      await saveCheckpoint(which === 'last' ? files.last : files.best, snapshotTraining(result.step, parts, meta()));
+      await exportModel(which === 'last' ? files.modelLast : files.modelBest);
+    };
+
+    const it = spec.data[Symbol.asyncIterator]();
+    let windowStart = performance.now();
+    let windowSteps = 0;
+    let stepsPerSec = 0;
+    while (result.step < o.steps) {
+      throwIfAborted(o.signal);
+      const next = await it.next();
+      if (next.done) break;
+      const batch = next.value;
+      const step = result.step + 1;
+      const lr = learningRateAt(step, { kind: o.schedule, lr: o.lr, steps: o.steps, warmup: o.warmup, minLr: o.minLr, stepSize: o.stepSize, gamma: o.gamma });
+      const targets = spec.teacher ? await spec.teacher(batch) : {};
+      let lossParts: Record<string, tf.Scalar> = {};
+      const { value, grads, norm } = tf.tidy(() => {
+        const g = tf.variableGrads(() => {
+          const out = spec.forward.apply(batch.lr, { training: true }) as tf.Tensor4D | tf.Tensor4D[];
+          const [sr, ...feats] = Array.isArray(out) ? out : [out];
+          const r = combinedLoss(
+            { student: sr, hr: batch.hr, teacher: batch.teacher ?? targets.output, studentFeatures: feats, teacherFeatures: targets.features, adapters: spec.adapters },
+            spec.weights,
+          );
+          lossParts = r.parts;
+          return r.total;
+        }, vars);
+        const list = vars.map((v) => g.grads[v.name]);
+        return { value: g.value, grads: list, norm: globalNorm(list) };
+      });
+      const names = Object.keys(lossParts);
+      const nums = tf.tidy(() => tf.stack([value, norm, ...names.map((k) => lossParts[k])]).dataSync());
+      tf.dispose([batch.lr, batch.hr, batch.teacher, targets.output, ...(targets.features ?? []), value, norm, ...Object.values(lossParts)]);
+      const [loss, gnorm] = [nums[0], nums[1]];
+      if (!Number.isFinite(loss) || !Number.isFinite(gnorm)) {
+        tf.dispose(grads);
+        await log?.write({ step, event: 'nan', loss: String(loss), gradNorm: String(gnorm) });
+        throw new NanLossError(step);
+      }
+      const factor = o.clip > 0 && gnorm > o.clip ? o.clip / gnorm : 1;
+      if (factor !== 1) {
+        const clipped = tf.tidy(() => grads.map((g) => tf.mul(g, factor)));
+        adam.apply(clipped, lr);
+        tf.dispose(clipped);
+      } else {
+        adam.apply(grads, lr);
+      }
+      tf.dispose(grads);
+      ema?.update();
+      result.step = step;
+      result.loss = loss;
+      result.history.push({ step, loss });
+      lossEma = lossEma === undefined ? loss : 0.98 * lossEma + 0.02 * loss;
+      windowSteps++;
+      const now = performance.now();
+      if (now - windowStart >= 2000 || windowSteps >= o.logEvery) {
+        stepsPerSec = (windowSteps * 1000) / (now - windowStart);
+        windowStart = now;
+        windowSteps = 0;
+      }
+      if (step % o.logEvery === 0 || step === o.steps) {
+        const row: Record<string, unknown> = { step, loss, lr, gradNorm: gnorm, stepsPerSec };
+        names.forEach((k, i) => (row[k] = nums[2 + i]));
+        await log?.write(row);
+      }
+      const info: Record<string, number | string> = { loss: lossEma, lr, 'step/s': stepsPerSec };
+      if (result.val) info.psnr = result.val.psnr;
+      o.onProgress?.({ stage: 'train', done: step, total: o.steps, info });
+
+      const isLast = step === o.steps;
+      if (valSet && (step % o.valEvery === 0 || isLast)) {
+        const v = await withEma(() => evaluateModel(spec.student, valSet, { signal: o.signal }));
+        result.val = { ...v, step };
+        await log?.write({ step, valPsnr: v.psnr, valSsim: v.ssim });
+        if (!result.best || result.best.psnr === undefined || v.psnr > result.best.psnr) {
+          result.best = { step, psnr: v.psnr, ssim: v.ssim };
+          await checkpoint('best');
+        }
+      }
+      if (step % o.checkpointEvery === 0 || isLast) {
+        if (!valSet && (!result.best || result.best.loss === undefined || lossEma < result.best.loss)) {
+          result.best = { step, loss: lossEma };
+          await checkpoint('best');
+        }
+        await checkpoint('last');
+      }
+      await yieldToEventLoop();
+    }
+    return result;
+  } catch (e) {
+    if (e instanceof AbortError && files && result.step > result.startStep) {
+      // Keep the work done: an aborted run resumes from here.
+      await saveCheckpoint(files.last, snapshotTraining(result.step, parts, meta()));
+    }
+    throw e;
+  } finally {
+    adam.dispose();
+    ema?.dispose();
+  }
+}

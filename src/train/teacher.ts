@@ -1,0 +1,83 @@
+/** What `distill` accepts as a teacher, and how it is run and identified (for the teacher-output cache). */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ConfigError, ShapeError } from '../errors';
+
+/**
+ * A teacher given as a function: LR batch `[N, h, w, 3]` in, prediction `[N, h·s, w·s, 3]` out (caller disposes
+ * the result; the input must not be disposed). Use it to plug in ONNX Runtime or any other engine.
+ *
+ * @example
+ * ```ts
+ * const teacher: TeacherFn = (lr) => tf.image.resizeBilinear(lr, [lr.shape[1] * 2, lr.shape[2] * 2]);
+ * ```
+ */
+export type TeacherFn = (lr: tf.Tensor4D) => tf.Tensor4D | Promise<tf.Tensor4D>;
+
+/**
+ * A teacher: a TF.js layers model (its first output is the prediction) or a {@link TeacherFn}.
+ *
+ * @example
+ * ```ts
+ * const t: Teacher = buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16 });
+ * ```
+ */
+export type Teacher = tfl.LayersModel | TeacherFn;
+
+/** True when `t` is a layers model (duck-typed, so that copies of tfjs-layers from other bundles work). */
+export function isLayersModel(t: unknown): t is tfl.LayersModel {
+  return typeof t === 'object' && t !== null && typeof (t as tfl.LayersModel).predict === 'function' && Array.isArray((t as tfl.LayersModel).layers);
+}
+
+/**
+ * Runs a teacher on an LR batch (no gradients). The caller disposes the result.
+ *
+ * @example
+ * ```ts
+ * const sr = await runTeacher(teacher, lr);
+ * ```
+ */
+export async function runTeacher(t: Teacher, lr: tf.Tensor4D): Promise<tf.Tensor4D> {
+  let out: tf.Tensor4D;
+  if (isLayersModel(t)) {
+    out = tf.tidy(() => {
+      const y = t.predict(lr) as tf.Tensor | tf.Tensor[];
+      const first = (Array.isArray(y) ? y[0] : y) as tf.Tensor4D;
+      if (Array.isArray(y)) for (const x of y.slice(1)) x.dispose();
+      return first;
+    });
+  } else if (typeof t === 'function') {
+    out = await t(lr);
+  } else {
+    throw new ConfigError('teacher must be a TF.js layers model or a function (lr) => prediction');
+  }
+  if (out.rank !== 4 || out.shape[0] !== lr.shape[0] || out.shape[3] !== 3) {
+    const shape = out.shape;
+    out.dispose();
+    throw new ShapeError(`teacher returned [${shape.join(', ')}] for an input of [${lr.shape.join(', ')}]; expected [N, H·s, W·s, 3]`);
+  }
+  return out;
+}
+
+/**
+ * A stable identity of a teacher for cache keys: a SHA-256 of a layers model's weights, or the `id` the caller gives
+ * for a function teacher.
+ *
+ * @example
+ * ```ts
+ * const id = await teacherIdentity(teacherModel); // 'sha256:3f…'
+ * ```
+ */
+export async function teacherIdentity(t: Teacher, id?: string): Promise<string> {
+  if (id) return id;
+  if (!isLayersModel(t)) throw new ConfigError('a function teacher needs a teacherId (any string that changes when the teacher changes) to cache its outputs');
+  const { createHash } = await import('node:crypto');
+  const h = createHash('sha256');
+  h.update(JSON.stringify(t.layers.map((l) => l.getClassName())));
+  for (const w of t.weights) {
+    const d = w.read().dataSync() as Float32Array;
+    h.update(JSON.stringify(w.shape));
+    h.update(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+  return `sha256:${h.digest('hex').slice(0, 32)}`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Validation with the literature's protocol: HR mod-cropped to the scale, LR made by MATLAB bicubic (uint8),
+ * the model's output clamped and rounded to 8 bits, then Y-channel PSNR/SSIM with `crop = scale` border pixels
+ * removed. For scale 1 the LR is the HR degraded by the training pipeline with a fixed per-image seed.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { Rng } from '../core/rng';
+import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task';
+import { InputError } from '../errors';
+import { readImage } from '../io/node-image';
+import { toFloatRgb, type RawImage } from '../io/raw-image';
+import { modCrop } from '../metrics/mod-crop';
+import { psnr } from '../metrics/psnr';
+import { resizeBicubic } from '../metrics/resize-bicubic';
+import { ssim } from '../metrics/ssim';
+import { degradeImage, resolveDegradation, sampleDegradation, type DegradationOptions } from '../data/degrade';
+import { rgbFromRaw } from '../data/pixels';
+import { listImageFiles } from '../data/sources';
+import type { Scale } from '../data/types';
+
+/** One validation image: LR input (float RGB) and the mod-cropped 8-bit RGB HR reference. */
+export interface ValidationImage {
+  name: string;
+  lr: Float32Array;
+  lrWidth: number;
+  lrHeight: number;
+  hr: RawImage;
+}
+
+/**
+ * A loaded validation set.
+ *
+ * @example
+ * ```ts
+ * const set = await loadValidationSet('../shared/data/Set5/HR', 2);
+ * ```
+ */
+export interface ValidationSet {
+  scale: Scale;
+  images: ValidationImage[];
+}
+
+/**
+ * Options of {@link loadValidationSet}.
+ *
+ * @example
+ * ```ts
+ * const o: ValidationOptions = { maxImages: 5, degradation: { noise: false } };
+ * ```
+ */
+export interface ValidationOptions {
+  /** Use only the first N images (sorted by name). */
+  maxImages?: number;
+  /** Scale 1: the degradation to undo (default: the scale-1 training defaults). */
+  degradation?: DegradationOptions;
+  /** Scale 1: seed of the per-image degradations (default 0). */
+  seed?: number;
+}
+
+function toRgb8(raw: RawImage): RawImage {
+  const img = rgbFromRaw(raw);
+  if (img.data instanceof Uint8Array) return { data: img.data, width: img.width, height: img.height, channels: 3, bits: 8 };
+  const out = new Uint8Array(img.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(img.data[i] * 255)));
+  return { data: out, width: img.width, height: img.height, channels: 3, bits: 8 };
+}
+
+/**
+ * Loads a folder of HR images (or a set folder with `HR/`) as a validation set for `scale`.
+ *
+ * @example
+ * ```ts
+ * const set5 = await loadValidationSet('../shared/data/Set5', 4);
+ * ```
+ */
+export async function loadValidationSet(dir: string, scale: Scale, opts: ValidationOptions = {}): Promise<ValidationSet> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  const hrDir = (await fs.stat(path.join(dir, 'HR')).then((s) => s.isDirectory()).catch(() => false)) ? path.join(dir, 'HR') : dir;
+  let files = await listImageFiles(hrDir);
+  if (opts.maxImages !== undefined) files = files.slice(0, opts.maxImages);
+  const cfg = resolveDegradation(scale, opts.degradation);
+  const images: ValidationImage[] = [];
+  for (const [i, file] of files.entries()) {
+    const hr = modCrop(toRgb8(await readImage(file)), scale);
+    if (hr.width < 12 * scale || hr.height < 12 * scale) throw new InputError(`validation image is too small (${hr.width}x${hr.height}) for scale ${scale}`, { file });
+    let lr: Float32Array;
+    let lrWidth = hr.width / scale;
+    let lrHeight = hr.height / scale;
+    if (scale > 1) {
+      const small = resizeBicubic(hr, 1 / scale);
+      lr = toFloatRgb(small);
+      lrWidth = small.width;
+      lrHeight = small.height;
+    } else {
+      const params = sampleDegradation(new Rng(((opts.seed ?? 0) + 7919 * (i + 1)) >>> 0), cfg);
+      lr = (await degradeImage(rgbFromRaw(hr), cfg, params)).data;
+    }
+    images.push({ name: path.basename(file), lr, lrWidth, lrHeight, hr });
+  }
+  return { scale, images };
+}
+
+/**
+ * Validation scores: means over the set of Y-PSNR (dB) and Y-SSIM, plus each image's.
+ *
+ * @example
+ * ```ts
+ * const { psnr, ssim } = await evaluateModel(student, set5);
+ * ```
+ */
+export interface ValidationResult {
+  psnr: number;
+  ssim: number;
+  images: { name: string; psnr: number; ssim: number }[];
+}
+
+/**
+ * Runs a model (or any `lr -> sr` function) on every image of a set and scores it (literature protocol).
+ *
+ * @example
+ * ```ts
+ * const r = await evaluateModel(student, await loadValidationSet('../shared/data/Set5', 2));
+ * console.log(r.psnr.toFixed(2), r.ssim.toFixed(4));
+ * ```
+ */
+export async function evaluateModel(
+  model: tfl.LayersModel | ((lr: tf.Tensor4D) => tf.Tensor4D),
+  set: ValidationSet,
+  opts: TaskOptions = {},
+): Promise<ValidationResult> {
+  const run = typeof model === 'function' ? model : (x: tf.Tensor4D) => {
+    const y = model.predict(x) as tf.Tensor | tf.Tensor[];
+    return (Array.isArray(y) ? y[0] : y) as tf.Tensor4D;
+  };
+  const images: ValidationResult['images'] = [];
+  for (const [i, img] of set.images.entries()) {
+    throwIfAborted(opts.signal);
+    const sr = tf.tidy(() => {
+      const x = tf.tensor4d(img.lr, [1, img.lrHeight, img.lrWidth, 3]);
+      return tf.clipByValue(tf.squeeze(run(x), [0]), 0, 1) as tf.Tensor3D;
+    });
+    try {
+      if (sr.shape[0] !== img.hr.height || sr.shape[1] !== img.hr.width) {
+        throw new InputError(`model output is ${sr.shape[1]}x${sr.shape[0]} but the reference is ${img.hr.width}x${img.hr.height}: is the model's scale ${set.scale}?`, { file: img.name });
+      }
+      const o = { yChannel: true, crop: set.scale, quantize: true };
+      images.push({ name: img.name, psnr: await psnr(sr, img.hr, o), ssim: await ssim(sr, img.hr, o) });
+    } finally {
+      sr.dispose();
+    }
+    opts.onProgress?.({ stage: 'validate', done: i + 1, total: set.images.length });
+    await yieldToEventLoop();
+  }
+  const mean = (k: 'psnr' | 'ssim') => images.reduce((s, r) => s + r[k], 0) / images.length;
+  return { psnr: mean('psnr'), ssim: mean('ssim'), images };
+}
