@@ -25,7 +25,7 @@ beforeAll(async () => {
   await fs.mkdir(path.join(dir, 'val'));
   for (let i = 0; i < 2; i++) {
     const img = proceduralImage(100 + i, 48, 40);
-    await writeImage(path.join(dir, 'val', `v${i}.png`), { data: img.data, width: 48, height: 40, channels: 3, bits: 8 });
+    await writeImage(path.join(dir, 'val', `v${i}.png`), { data: img.data as Uint8Array, width: 48, height: 40, channels: 3, bits: 8 });
   }
 });
 
