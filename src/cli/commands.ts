@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { registerDownscale } from './downscale';
 import { registerScore } from './score';
 import { registerSharpen } from './sharpen';
+import { registerEval } from './eval';
 
 /** Every CLI command registers itself on the program through one of these. One file per command. */
 export type RegisterCommand = (program: Command) => void;
@@ -10,4 +11,5 @@ export const commands: RegisterCommand[] = [
   registerDownscale,
   registerScore,
   registerSharpen,
+  registerEval,
 ];
