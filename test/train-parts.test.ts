@@ -1,0 +1,151 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, InputError } from '../src/errors';
+import { learningRateAt, checkSchedule } from '../src/train/schedule';
+import { Adam, globalNorm } from '../src/train/adam';
+import { WeightEma } from '../src/train/ema';
+import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint';
+import { decodeFloat16, encodeFloat16 } from '../src/train/float16';
+import { ensureTeacherCache } from '../src/train/teacher-cache';
+import { openTeacherCache } from '../src/train/cached-dataset';
+import { syntheticDataset } from '../src/data/datasets';
+
+let dir: string;
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'skd-parts-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('schedules', () => {
+  it('warm up linearly, then follow cosine / step / constant', () => {
+    const s = { lr: 1, steps: 110, warmup: 10 };
+    expect(learningRateAt(1, s)).toBeCloseTo(1 / 11, 9);
+    expect(learningRateAt(10, s)).toBeCloseTo(10 / 11, 9);
+    expect(learningRateAt(11, s)).toBeCloseTo(1, 3);
+    expect(learningRateAt(60, s)).toBeCloseTo(0.01 + 0.99 * 0.5, 9);
+    expect(learningRateAt(110, s)).toBeCloseTo(0.01, 9);
+    const st = { kind: 'step' as const, lr: 1, steps: 100, stepSize: 25, gamma: 0.1 };
+    expect(learningRateAt(25, st)).toBe(1);
+    expect(learningRateAt(26, st)).toBeCloseTo(0.1, 9);
+    expect(learningRateAt(80, { kind: 'constant', lr: 0.5, steps: 100 })).toBe(0.5);
+    expect(() => checkSchedule({ kind: 'linear' as never, lr: 1, steps: 1 })).toThrow(ConfigError);
+  });
+});
+
+describe('Adam, clipping, EMA', () => {
+  it('matches tf.train.adam and round-trips its state', () => {
+    const target = tf.tensor1d([1, -2, 3]);
+    const a = tf.variable(tf.tensor1d([0, 0, 0]));
+    const b = tf.variable(tf.tensor1d([0, 0, 0]));
+    const mine = new Adam([a]);
+    const ref = tf.train.adam(0.1);
+    const loss = (v: tf.Variable) => () => tf.sum(tf.square(tf.sub(v, target))) as tf.Scalar;
+    for (let i = 0; i < 5; i++) {
+      const g = tf.variableGrads(loss(a), [a]);
+      mine.apply([g.grads[a.name]], 0.1);
+      tf.dispose(g);
+      ref.minimize(loss(b), false, [b]);
+    }
+    const da = a.dataSync();
+    const db = b.dataSync();
+    for (let i = 0; i < 3; i++) expect(da[i]).toBeCloseTo(db[i], 5);
+    const saved = mine.getState();
+    expect(saved.step).toBe(5);
+    const other = new Adam([a]);
+    other.setState(saved);
+    expect(Array.from(other.getState().m[0])).toEqual(Array.from(saved.m[0]));
+    const n = globalNorm([tf.tensor1d([3]), tf.tensor1d([4])]);
+    expect(n.dataSync()[0]).toBeCloseTo(5, 6);
+    tf.dispose([target, a, b, n]);
+    mine.dispose();
+    other.dispose();
+    ref.dispose();
+  });
+
+  it('EMA averages, swaps and restores', () => {
+    const v = tf.variable(tf.scalar(0));
+    const ema = new WeightEma([v], 0.5);
+    v.assign(tf.scalar(10));
+    ema.update(); // d = min(0.5, 2/11) -> 0.1818...
+    const d = 2 / 11;
+    ema.swap();
+    expect(v.dataSync()[0]).toBeCloseTo(10 * (1 - d), 5);
+    ema.swap();
+    expect(v.dataSync()[0]).toBe(10);
+    const st = ema.getState();
+    expect(st.count).toBe(1);
+    v.dispose();
+    ema.dispose();
+  });
+});
+
+describe('checkpoints and float16', () => {
+  it('round-trip bytes and files, and reject corrupt ones with InputError', async () => {
+    const c = { step: 7, meta: { a: [1, 2], s: 'x' }, tensors: [{ name: 'w', shape: [2, 3], data: Float32Array.from([1, 2, 3, 4, 5, 6.5]) }, { name: 'b', shape: [1], data: Float32Array.from([-1]) }] };
+    const back = decodeCheckpoint(encodeCheckpoint(c));
+    expect(back.step).toBe(7);
+    expect(back.meta).toEqual(c.meta);
+    expect(Array.from(back.tensors[0].data)).toEqual([1, 2, 3, 4, 5, 6.5]);
+    const f = path.join(dir, 'x.ckpt');
+    await saveCheckpoint(f, c);
+    expect((await loadCheckpoint(f)).tensors[1].data[0]).toBe(-1);
+    await fs.writeFile(path.join(dir, 'bad.ckpt'), 'garbage!!!!!!!!!!');
+    await expect(loadCheckpoint(path.join(dir, 'bad.ckpt'))).rejects.toBeInstanceOf(InputError);
+    const truncated = encodeCheckpoint(c).subarray(0, 60);
+    expect(() => decodeCheckpoint(truncated)).toThrow(InputError);
+    await expect(loadCheckpoint(path.join(dir, 'missing.ckpt'))).rejects.toThrow(/not found/);
+  });
+
+  it('float16 encodes exactly representable values exactly and others within 1e-3 relative', () => {
+    const v = Float32Array.from([0, 0.5, 1, -2, 0.1, 0.3333, 65504, 1e-5]);
+    const back = decodeFloat16(encodeFloat16(v));
+    expect(Array.from(back.slice(0, 4))).toEqual([0, 0.5, 1, -2]);
+    for (let i = 4; i < v.length; i++) expect(Math.abs(back[i] - v[i])).toBeLessThanOrEqual(1e-3 * Math.abs(v[i]) + 1e-7);
+  });
+});
+
+describe('teacher cache', () => {
+  it('runs the teacher once per patch, reuses the cache, and streams lr/hr/teacher batches', async () => {
+    const data = syntheticDataset({ scale: 2, patchSize: 8, batchSize: 4, seed: 2, images: 3, imageSize: 40 });
+    let calls = 0;
+    // A deterministic "teacher": nearest-neighbour upscaling.
+    const teacher = (lr: tf.Tensor4D) => {
+      calls++;
+      return tf.image.resizeNearestNeighbor(lr, [lr.shape[1] * 2, lr.shape[2] * 2]) as tf.Tensor4D;
+    };
+    const cacheDir = path.join(dir, 'cache');
+    await expect(ensureTeacherCache(teacher, data, { dir: cacheDir, count: 10 })).rejects.toThrow(/teacherId/);
+    const idx = await ensureTeacherCache(teacher, data, { dir: cacheDir, count: 10, teacherId: 'nn' });
+    expect(idx.count).toBe(12);
+    expect(calls).toBe(3);
+    expect(idx.dtypes).toEqual({ lr: 'u8', hr: 'u8', teacher: 'f16' });
+    expect(data.state().batch).toBe(0);
+    await ensureTeacherCache(teacher, data, { dir: cacheDir, count: 10, teacherId: 'nn' });
+    expect(calls).toBe(3);
+    await ensureTeacherCache(teacher, data, { dir: cacheDir, count: 10, teacherId: 'nn-v2' });
+    expect(calls).toBe(6);
+
+    const cached = await openTeacherCache(cacheDir, { batchSize: 5, seed: 1 });
+    const before = tf.memory().numTensors;
+    const it = cached[Symbol.asyncIterator]();
+    const { value } = await it.next();
+    expect(value!.teacher!.shape).toEqual([5, 16, 16, 3]);
+    // The teacher target is nearest-neighbour of the (equally flipped/rotated) LR patch.
+    const expected = tf.image.resizeNearestNeighbor(value!.lr, [16, 16]);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(expected, value!.teacher!))).dataSync()[0]);
+    expect(diff).toBeLessThan(2e-3);
+    tf.dispose([value!.lr, value!.hr, value!.teacher!, expected]);
+    expect(tf.memory().numTensors).toBe(before);
+    const a = await cached.nextArrays();
+    cached.restore({ seed: 1, batch: 1 });
+    expect(Array.from((await cached.nextArrays()).teacher!)).toEqual(Array.from(a.teacher!));
+  });
+});
