@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, bicubicTaps, useBackend, imresizeFloat, modCrop, resizeBicubic, resizeBicubicTensor, upscaleBicubic, type RawImage } from '../src/index';
@@ -70,24 +71,31 @@ describe('imresizeFloat (float64) vs the numpy MATLAB port', () => {
 });
 
 describe('resizeBicubicTensor (float32 on the backend)', () => {
+  const methods = ['js', 'matmul', 'gather'] as const;
   for (const c of floatCases) {
-    it(`${c.name} matches to 1e-5`, async () => {
+    it(`${c.name} matches to 1e-5 (every method)`, async () => {
       const x = tf.tensor3d(toUnit(c.input), [c.input.height, c.input.width, c.input.channels]);
-      const y = resizeBicubic(x, target(c), { antialias: c.antialias });
-      expect(y.shape).toEqual([c.expected.height, c.expected.width, c.expected.channels]);
-      expect(compareLevels(await y.data(), c.expected.data).maxDiff).toBeLessThan(1e-5);
-      tf.dispose([x, y]);
+      for (const method of methods) {
+        const y = resizeBicubic(x, target(c), { antialias: c.antialias, method });
+        expect(y.shape).toEqual([c.expected.height, c.expected.width, c.expected.channels]);
+        expect(compareLevels(await y.data(), c.expected.data).maxDiff, method).toBeLessThan(1e-5);
+        y.dispose();
+      }
+      x.dispose();
     });
   }
   for (const c of intCases.filter((k) => k.input.dtype === 'uint8')) {
-    it(`${c.name} with round: true reproduces MATLAB's uint8 output`, async () => {
+    it(`${c.name} with round: true reproduces MATLAB's uint8 output (every method)`, async () => {
       const x = tf.tensor4d(toUnit(c.input), [1, c.input.height, c.input.width, c.input.channels]);
-      const y = resizeBicubicTensor(x, target(c), { antialias: c.antialias, round: true });
-      const levels = Array.from(await y.data(), (v) => Math.round(v * 255));
-      const { maxDiff, same } = compareLevels(levels, c.expected.data);
-      expect(maxDiff).toBeLessThanOrEqual(1);
-      expect(same).toBeGreaterThanOrEqual(0.99);
-      tf.dispose([x, y]);
+      for (const method of methods) {
+        const y = resizeBicubicTensor(x, target(c), { antialias: c.antialias, round: true, method });
+        const levels = Array.from(await y.data(), (v) => Math.round(v * 255));
+        const { maxDiff, same } = compareLevels(levels, c.expected.data);
+        expect(maxDiff, method).toBeLessThanOrEqual(1);
+        expect(same, method).toBeGreaterThanOrEqual(0.99);
+        y.dispose();
+      }
+      x.dispose();
     });
   }
 
@@ -111,13 +119,36 @@ describe('resizeBicubicTensor (float32 on the backend)', () => {
   it('does not leak tensors across repeated calls', () => {
     const x = tf.randomUniform([2, 16, 16, 3]) as tf.Tensor4D;
     const before = tf.memory().numTensors;
-    for (let i = 0; i < 5; i++) tf.dispose([resizeBicubicTensor(x, 1 / 4), upscaleBicubic(x, 2)]);
+    for (let i = 0; i < 3; i++) {
+      for (const method of ['js', 'matmul', 'gather'] as const) tf.dispose([resizeBicubicTensor(x, 1 / 4, { method }), resizeBicubicTensor(x, 2, { method })]);
+      upscaleBicubic(x, 2).dispose();
+    }
     expect(tf.memory().numTensors).toBe(before);
     x.dispose();
   });
 });
 
 describe('resizeBicubicTensor on wasm', () => {
+  it('is differentiable with method matmul (same gradient on cpu and wasm)', async () => {
+    const grad = async () => {
+      const x = tf.randomUniform([2, 12, 10, 3], 0, 1, 'float32', 9);
+      const w = tf.randomUniform([2, 6, 5, 3], 0, 1, 'float32', 10);
+      const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(resizeBicubicTensor(t as tf.Tensor4D, 1 / 2, { method: 'matmul' }), w)))(x);
+      const d = await g.data();
+      tf.dispose([x, w, g]);
+      return d;
+    };
+    const onCpu = await grad();
+    await useBackend('wasm');
+    try {
+      const onWasm = await grad();
+      expect(onCpu.every(Number.isFinite)).toBe(true);
+      expect(Math.max(...Array.from(onCpu, Math.abs))).toBeGreaterThan(0);
+      expect(compareLevels(onWasm, onCpu).maxDiff).toBeLessThan(1e-5);
+    } finally {
+      await useBackend('cpu');
+    }
+  });
   it('matches the float64 reference like on cpu (data pipelines may run on wasm)', async () => {
     await useBackend('wasm');
     try {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors';
 import { assertRawImage, type RawImage } from '../io/raw-image';
 import { imresizeFloat } from './imresize';
-import { resizeBicubicTensor } from './resize-tensor';
+import { resizeBicubicTensor, type ResizeTensorOptions } from './resize-tensor';
 
 /**
  * Options of {@link resizeBicubic}.
@@ -12,7 +12,7 @@ import { resizeBicubicTensor } from './resize-tensor';
  * const opts: ResizeBicubicOptions = { antialias: true };
  * ```
  */
-export interface ResizeBicubicOptions {
+export interface ResizeBicubicOptions extends ResizeTensorOptions {
   /** Widen the kernel by `1 / scale` when downscaling (MATLAB's default, `true`). */
   antialias?: boolean;
   /**
@@ -20,6 +20,8 @@ export interface ResizeBicubicOptions {
    * float, unrounded). A {@link RawImage} is always rounded, as MATLAB does for integer images.
    */
   round?: boolean;
+  /** Tensors only: how the resize runs on the backend (see {@link ResizeTensorOptions.method}). */
+  method?: ResizeTensorOptions['method'];
 }
 
 /**
