@@ -16,7 +16,7 @@ import { openTeacherCache } from './cached-dataset';
 import { runTraining, type TrainResult } from './loop';
 import { resolveTrainOptions, type TrainOptions } from './options';
 import { ensureTeacherCache } from './teacher-cache';
-import { isLayersModel, runTeacher, type Teacher } from './teacher';
+import { isLayersModel, prepareTeacher, type PreparedTeacher, type Teacher, type TeacherRuntime } from './teacher';
 import { runScale } from './train';
 
 /**
@@ -40,6 +40,8 @@ export interface DistillOptions extends TrainOptions {
   /** Feature KD: student / teacher layer names to tap (default: each model's default taps). */
   studentTaps?: string[];
   teacherTaps?: string[];
+  /** Engine for a layers-model teacher's outputs (default `'auto'`: ONNX Runtime when installed, else TF.js). */
+  teacherRuntime?: TeacherRuntime;
 }
 
 function isPatchDataset(d: unknown): d is PatchDataset {
@@ -83,10 +85,21 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
   let ownData: PatchDataset | undefined;
   if (opts.cacheDir && weights.output > 0) {
     if (!isPatchDataset(data)) throw new ConfigError('cacheDir needs a PatchDataset (openDataset, imageFolderDataset, ...), not a plain iterable');
-    await ensureTeacherCache(teacher, data, { dir: opts.cacheDir, count: opts.cacheSize ?? 2048, teacherId: opts.teacherId, signal: o.signal, onProgress: o.onProgress });
+    await ensureTeacherCache(teacher, data, {
+      dir: opts.cacheDir,
+      count: opts.cacheSize ?? 2048,
+      teacherId: opts.teacherId,
+      runtime: opts.teacherRuntime,
+      signal: o.signal,
+      onProgress: o.onProgress,
+    });
     ownData = await openTeacherCache(opts.cacheDir, { batchSize: data.batchSize, seed: data.state().seed });
     trainData = ownData;
   }
+
+  // Live teacher outputs (no cache, no feature KD): prepared once, through ONNX Runtime when possible.
+  let live: PreparedTeacher | undefined;
+  if (!teacherTapped && weights.output > 0 && trainData === data) live = await prepareTeacher(teacher, opts.teacherRuntime ?? 'auto');
 
   const teacherTargets = async (batch: PatchBatch): Promise<{ output?: tf.Tensor4D; features?: tf.Tensor4D[] }> => {
     if (teacherTapped) {
@@ -99,7 +112,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
       return { output: out, features };
     }
     if (batch.teacher || weights.output === 0) return {};
-    return { output: await runTeacher(teacher, batch.lr) };
+    return { output: await live!.run(batch.lr) };
   };
 
   try {
@@ -107,5 +120,6 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
   } finally {
     adapters?.dispose();
     ownData?.dispose();
+    await live?.dispose();
   }
 }

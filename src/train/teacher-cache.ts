@@ -11,7 +11,7 @@ import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task
 import { ConfigError, InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomic-write';
 import { encodeFloat16 } from './float16';
-import { runTeacher, teacherIdentity, type Teacher } from './teacher';
+import { prepareTeacher, teacherIdentity, type Teacher, type TeacherRuntime } from './teacher';
 import type { PatchDataset } from '../data/types';
 
 /** Storage type of a cached array. */
@@ -52,6 +52,8 @@ export interface TeacherCacheOptions extends TaskOptions {
   count: number;
   /** Identity of a function teacher (layers models are identified by a hash of their weights). */
   teacherId?: string;
+  /** Engine for a layers-model teacher (default `'auto'`: ONNX Runtime when installed, else TF.js). */
+  runtime?: TeacherRuntime;
 }
 
 function isExact8(a: Float32Array): boolean {
@@ -111,6 +113,7 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
   const lr = new Float32Array(count * p * p * 3);
   const hr = new Float32Array(count * P * P * 3);
   const te = new Float32Array(count * P * P * 3);
+  const runner = await prepareTeacher(teacher, opts.runtime ?? 'auto');
   try {
     for (let b = 0; b < batches; b++) {
       throwIfAborted(opts.signal);
@@ -118,7 +121,7 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
       lr.set(a.lr, b * a.lr.length);
       hr.set(a.hr, b * a.hr.length);
       const x = tf.tensor4d(a.lr, [a.count, p, p, 3]);
-      const y = await runTeacher(teacher, x);
+      const y = await runner.run(x);
       x.dispose();
       if (y.shape[1] !== P || y.shape[2] !== P) {
         y.dispose();
@@ -127,11 +130,12 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
       const clipped = tf.tidy(() => tf.clipByValue(y, 0, 1));
       te.set(await clipped.data(), b * a.hr.length);
       tf.dispose([y, clipped]);
-      opts.onProgress?.({ stage: 'teacher-cache', done: (b + 1) * data.batchSize, total: count });
+      opts.onProgress?.({ stage: 'teacher-cache', done: (b + 1) * data.batchSize, total: count, info: { runtime: runner.runtime } });
       await yieldToEventLoop();
     }
   } finally {
     data.restore(saved);
+    await runner.dispose();
   }
   const dtypes = { lr: isExact8(lr) ? 'u8' : 'f16', hr: isExact8(hr) ? 'u8' : 'f16', teacher: 'f16' } as const;
   await writeFileAtomic(path.join(opts.dir, 'lr.bin'), pack(lr, dtypes.lr));

@@ -81,3 +81,58 @@ export async function teacherIdentity(t: Teacher, id?: string): Promise<string> 
   }
   return `sha256:${h.digest('hex').slice(0, 32)}`;
 }
+
+/** Which engine runs a layers-model teacher: ONNX Runtime when installed (`'auto'`), or always/never. */
+export type TeacherRuntime = 'auto' | 'onnx' | 'tfjs';
+
+/**
+ * A prepared teacher: `run(lr)` gives the prediction (caller disposes it). `runtime` says which engine is used.
+ *
+ * @example
+ * ```ts
+ * const runner = await prepareTeacher(teacher, 'auto');
+ * const sr = await runner.run(lr);
+ * await runner.dispose();
+ * ```
+ */
+export interface PreparedTeacher {
+  runtime: 'onnx' | 'tfjs' | 'function';
+  run(lr: tf.Tensor4D): Promise<tf.Tensor4D>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Prepares a teacher for inference. A layers model goes through ONNX Runtime (exported on the fly by
+ * `createOnnxRunner`) when `runtime` is `'auto'` and onnxruntime is installed and can run every layer; otherwise
+ * TF.js on the active backend. `'onnx'` makes ONNX Runtime mandatory.
+ *
+ * @example
+ * ```ts
+ * const t = await prepareTeacher(buildTeacher({ scale: 2 }), 'auto'); // t.runtime === 'onnx' in Node with onnxruntime-node
+ * ```
+ */
+export async function prepareTeacher(t: Teacher, runtime: TeacherRuntime = 'auto', opts: { threads?: number } = {}): Promise<PreparedTeacher> {
+  if (!isLayersModel(t) || runtime === 'tfjs') {
+    return { runtime: isLayersModel(t) ? 'tfjs' : 'function', run: (lr) => runTeacher(t, lr), dispose: async () => undefined };
+  }
+  try {
+    const { createOnnxRunner } = await import('../backends/onnx-runner');
+    const runner = await createOnnxRunner(t, { threads: opts.threads });
+    return {
+      runtime: 'onnx',
+      run: async (lr) => {
+        const y = await runner.runTensor(lr);
+        if (y.rank !== 4 || y.shape[0] !== lr.shape[0] || y.shape[3] !== 3) {
+          const shape = y.shape;
+          y.dispose();
+          throw new ShapeError(`ONNX teacher returned [${shape.join(', ')}] for [${lr.shape.join(', ')}]`);
+        }
+        return y;
+      },
+      dispose: () => runner.dispose(),
+    };
+  } catch (e) {
+    if (runtime === 'onnx') throw e;
+    return { runtime: 'tfjs', run: (lr) => runTeacher(t, lr), dispose: async () => undefined };
+  }
+}

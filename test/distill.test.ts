@@ -1,0 +1,88 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../src/backends/use-backend';
+import { AbortError, ConfigError } from '../src/errors';
+import { buildStudent } from '../src/models/student';
+import { buildTeacher } from '../src/models/teacher';
+import { syntheticDataset } from '../src/data/datasets';
+import { distill } from '../src/train/distill';
+import { loadCheckpoint } from '../src/train/checkpoint';
+import type { Progress } from '../src/core/task';
+
+let dir: string;
+const BACKEND = (process.env.SHARPEN_KD_TEST_BACKEND ?? 'wasm') as 'wasm' | 'cpu';
+let teacher: ReturnType<typeof buildTeacher>;
+const student = (seed = 1) => buildStudent({ arch: 'compact', scale: 2, width: 8, depth: 1, seed });
+const data = (seed = 1) => syntheticDataset({ scale: 2, patchSize: 12, batchSize: 4, seed, images: 6, imageSize: 48 });
+const mean = (a: { loss: number }[]) => a.reduce((s, x) => s + x.loss, 0) / a.length;
+
+beforeAll(async () => {
+  await useBackend(BACKEND);
+  teacher = buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 2 });
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'skd-distill-'));
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('distill', () => {
+  it('distils a tiny student from a tiny teacher: the loss decreases and the tensor count does not grow', async () => {
+    const s = student();
+    const ds = data();
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    const r = await distill({ teacher, student: s, data: ds, steps: 36, lr: 4e-3, warmup: 2, onProgress: () => counts.push(tf.memory().numTensors) });
+    expect(mean(r.history.slice(-8))).toBeLessThan(0.75 * mean(r.history.slice(0, 8)));
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+    s.dispose();
+    ds.dispose();
+  });
+
+  it('caches teacher outputs once, reuses them, and resumes exactly from a cached run', async () => {
+    const cacheDir = path.join(dir, 'cache');
+    const opts = { teacher, steps: 8, lr: 3e-3, warmup: 1, cacheDir, cacheSize: 24, ema: 0.9, exportModels: false };
+    const stages: Progress[] = [];
+    const full = await distill({ ...opts, student: student(3), data: data(4), onProgress: (p) => stages.push(p) });
+    const cacheReports = stages.filter((p) => p.stage === 'teacher-cache');
+    expect(cacheReports.at(-1)).toMatchObject({ done: 24, total: 24 });
+    expect(['onnx', 'tfjs']).toContain(cacheReports[0].info?.runtime);
+    const index = JSON.parse(await fs.readFile(path.join(cacheDir, 'index.json'), 'utf8'));
+    expect(index).toMatchObject({ count: 24, lrSize: 12, hrSize: 24, scale: 2 });
+
+    const out = path.join(dir, 'resume');
+    const stopped = await distill({ ...opts, student: student(3), data: data(4), out, onProgress: (p) => {
+      if (p.stage === 'teacher-cache') throw new Error('the cache should have been reused');
+      if (p.stage === 'train' && p.done === 3) throw new AbortError('stop');
+    } }).catch((e) => e);
+    expect(stopped).toBeInstanceOf(AbortError);
+    expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).step).toBe(3);
+    const resumed = await distill({ ...opts, student: student(50), data: data(4), out, resume: true });
+    expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(3).map((h) => h.loss));
+  });
+
+  it('feature KD trains through 1x1 adapters and resumes them', async () => {
+    const out = path.join(dir, 'feat');
+    const opts = { teacher, steps: 6, lr: 3e-3, warmup: 1, schedule: 'constant' as const, loss: { pixel: 1, output: 0.5, feature: 0.5 }, exportModels: false, logEvery: 1 };
+    const full = await distill({ ...opts, student: student(5), data: data(6) });
+    const part = await distill({ ...opts, steps: 3, student: student(5), data: data(6), out });
+    expect(part.history.map((h) => h.loss)).toEqual(full.history.slice(0, 3).map((h) => h.loss));
+    const log = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(log[0].feature).toBeGreaterThan(0);
+    const ckpt = await loadCheckpoint(path.join(out, 'last.ckpt'));
+    expect(ckpt.tensors.some((t) => t.name.startsWith('adapter/'))).toBe(true);
+    const resumed = await distill({ ...opts, student: student(9), data: data(6), out, resume: true });
+    expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(3).map((h) => h.loss));
+  });
+
+  it('validates its inputs', async () => {
+    await expect(distill({ teacher: undefined as never, student: student(), data: data(), steps: 2 })).rejects.toBeInstanceOf(ConfigError);
+    const fnTeacher = (lr: tf.Tensor4D) => tf.image.resizeBilinear(lr, [lr.shape[1] * 2, lr.shape[2] * 2]) as tf.Tensor4D;
+    await expect(distill({ teacher: fnTeacher, student: student(), data: data(), steps: 2, loss: { feature: 1 } })).rejects.toThrow(/feature distillation needs a layers-model teacher/);
+    const r = await distill({ teacher: fnTeacher, student: student(), data: data(), steps: 2 });
+    expect(r.step).toBe(2);
+  });
+});
