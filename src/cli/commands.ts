@@ -3,6 +3,7 @@ import { registerDownscale } from './downscale';
 import { registerScore } from './score';
 import { registerSharpen } from './sharpen';
 import { registerEval } from './eval';
+import { registerBench } from './bench';
 
 /** Every CLI command registers itself on the program through one of these. One file per command. */
 export type RegisterCommand = (program: Command) => void;
@@ -12,4 +13,5 @@ export const commands: RegisterCommand[] = [
   registerScore,
   registerSharpen,
   registerEval,
+  registerBench,
 ];

@@ -100,6 +100,18 @@ const DEFAULT_FEATHER = 8;
 /** Working-memory budget of one tile (activations + output), used to pick the default tile size. */
 const TILE_BUDGET_BYTES = 96 * 2 ** 20;
 
+/** @internal Engine internals of each Student, for benchmarks (`frameRunner`). */
+const INTERNALS = new WeakMap<Student, { runner: TileRunner; model?: tfl.LayersModel }>();
+
+/**
+ * @internal The tile runner and model of a Student: `benchmarkFps` times whole frames through it.
+ */
+export function studentInternals(s: Student): { runner: TileRunner; model?: tfl.LayersModel } {
+  const x = INTERNALS.get(s);
+  if (!x) throw new Error('internal: not a Student');
+  return x;
+}
+
 /** A loaded model: call {@link Student.sharpen} on images of any size; {@link Student.dispose} when done. */
 export class Student {
   /** Output size / input size. */
@@ -119,6 +131,7 @@ export class Student {
     info: Omit<StudentInfo, 'tile'>,
     align: number,
     bytesPerPixel: number,
+    private readonly ownsModel = true,
   ) {
     this.scale = info.scale;
     this.margin = Math.ceil(info.receptiveField) + 1;
@@ -128,6 +141,7 @@ export class Student {
     this.info = { ...info, tile: Math.max(min, Math.min(1024, auto)) };
     this.alpha = bicubicRunner(info.scale);
     this.upscale = this.sharpen.bind(this) as Student['sharpen'];
+    INTERNALS.set(this, { runner, model });
   }
 
   /**
@@ -168,14 +182,15 @@ export class Student {
   }
 
   /**
-   * Wraps a model you built or loaded yourself. The Student takes ownership: `dispose()` disposes the model.
+   * Wraps a model you built or loaded yourself. The Student takes ownership (`dispose()` disposes the model)
+   * unless `borrowModel: true`.
    *
    * @example
    * ```ts
    * const s = await Student.fromModel(buildStudent({ arch: 'espcn', scale: 2 }), { backend: 'cpu' });
    * ```
    */
-  static async fromModel(model: tfl.LayersModel, opts: StudentLoadOptions & { name?: string } = {}): Promise<Student> {
+  static async fromModel(model: tfl.LayersModel, opts: StudentLoadOptions & { name?: string; borrowModel?: boolean } = {}): Promise<Student> {
     const meta = findModelInfo(model);
     const scale = meta?.scale ?? probeScale(model);
     if (opts.scale !== undefined && opts.scale !== scale) {
@@ -191,6 +206,7 @@ export class Student {
       { name: opts.name ?? model.name, scale, arch: meta?.arch ?? 'unknown', backend: engine.name, receptiveField: rf.radius, params: model.countParams() },
       rf.align,
       bytesPerPixel,
+      !opts.borrowModel,
     );
   }
 
@@ -288,7 +304,7 @@ export class Student {
     this.disposed = true;
     this.runner.dispose();
     this.alpha.dispose();
-    this.model?.dispose();
+    if (this.ownsModel) this.model?.dispose();
   }
 
   /** `using student = await Student.load('x4')` disposes it at the end of the scope. */

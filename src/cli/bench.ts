@@ -1,0 +1,65 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { benchmarkFps } from '../bench/fps';
+import type { InferenceBackend } from '../infer/engine';
+import type { RegisterCommand } from './commands';
+import { ProgressBar } from './progress-bar';
+import { runCommand, signalFromProcess } from './run-command';
+import { backendOption, intOption } from './sharpen';
+
+/** Parses `WIDTHxHEIGHT`. */
+export function parseSize(v: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/i.exec(v.trim());
+  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new InvalidArgumentError(`expected WIDTHxHEIGHT, e.g. 1280x720, got "${v}"`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+interface BenchCliOptions {
+  model: string;
+  size: [number, number];
+  backend?: InferenceBackend;
+  scale?: number;
+  warmup: number;
+  runs: number;
+  json?: boolean;
+}
+
+/** `sharpen-kd bench [--model x4] [--size 1280x720] [--backend b] [--json]` */
+export const registerBench: RegisterCommand = (program: Command) => {
+  program
+    .command('bench')
+    .description('frames per second of a model at an OUTPUT size (median / p95 ms per frame, params, GFLOPs), with sharp resize as a reference')
+    .option('-m, --model <name|path>', 'x1, x2, x4, bicubic or a saved model folder', 'x4')
+    .option('--size <WxH>', 'OUTPUT frame size; the input is this divided by the scale', parseSize, [1280, 720] as [number, number])
+    .option('-b, --backend <name>', 'inference engine (default auto: onnx if installed, else wasm)', backendOption)
+    .option('-s, --scale <n>', 'bicubic only: its scale (default 4)', intOption('--scale', 1, 8))
+    .option('--warmup <n>', 'untimed frames first', intOption('--warmup', 0), 3)
+    .option('--runs <n>', 'timed frames', intOption('--runs', 1), 20)
+    .option('--json', 'print the result as JSON on stdout')
+    .action(
+      runCommand(async (o: BenchCliOptions) => {
+        const signal = signalFromProcess();
+        const bar = o.json ? undefined : new ProgressBar('bench');
+        const r = await benchmarkFps({
+          model: o.model,
+          width: o.size[0],
+          height: o.size[1],
+          backend: o.backend,
+          scale: o.scale,
+          warmup: o.warmup,
+          runs: o.runs,
+          signal,
+          onProgress: (p) => bar?.update(p),
+        });
+        bar?.finish();
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(r)}\n`);
+          return;
+        }
+        process.stdout.write(
+          `${r.model} on ${r.backend}, ${r.width}x${r.height} output: ${r.fps.toFixed(1)} fps ` +
+            `(median ${r.msMedian.toFixed(1)} ms, p95 ${r.msP95.toFixed(1)} ms), ${r.params} params, ${r.gflops.toFixed(2)} GFLOPs/frame\n`,
+        );
+        if (r.reference) process.stdout.write(`reference ${r.reference.name}: ${r.reference.fps.toFixed(1)} fps\n`);
+      }),
+    );
+};
