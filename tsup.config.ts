@@ -13,7 +13,9 @@ export default defineConfig([
     shims: true,
     splitting: false,
     treeshake: true,
-    external: [/^@tensorflow\//, 'sharp', /^onnxruntime-/, 'commander', /^node:/],
+    external: [/^@tensorflow\/[^/]+$/, 'sharp', /^onnxruntime-/, 'commander', /^node:/],
+    // tfjs-core's gradient registrations are extension-less ESM that plain Node cannot import: bundle them.
+    noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
   },
   {
     // The CLI: one ESM file with a shebang.
@@ -23,6 +25,7 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },
-    external: [/^@tensorflow\//, 'sharp', /^onnxruntime-/, 'commander'],
+    external: [/^@tensorflow\/[^/]+$/, 'sharp', /^onnxruntime-/, 'commander'],
+    noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
   },
 ]);
