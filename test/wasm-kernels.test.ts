@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../src/backends/use-backend';
 import { Rng } from '../src/core/rng';
 import { spaceToDepth } from '../src/backends/wasm-kernels/depth-to-space-grad';
+import { installPreluGradient, preluGradConfig, uninstallPreluGradient } from '../src/backends/wasm-kernels/prelu-grad';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -39,6 +40,11 @@ async function onBoth(
     leaked += tf.memory().numTensors - before;
   }
   return { ref: results[0].data, got: results[1].data, refShape: results[0].shape, gotShape: results[1].shape, leaked };
+}
+
+function randomDataSeeded(shape: number[], seed: number): Float32Array {
+  const r = new Rng(seed);
+  return Float32Array.from({ length: shape.reduce((p, d) => p * d, 1) }, () => r.uniform(-1, 1));
 }
 
 function relErr(ref: Float32Array, got: Float32Array): number {
@@ -79,14 +85,21 @@ const CONV_CASES: ConvCase[] = [
   { x: [1, 6, 6, 2], f: [3, 3, 2, 2], s: 1, pad: [[0, 0], [4, 4], [4, 4], [0, 0]] },
 ];
 
+// Large enough that the filter gradient splits dy into several row blocks (reduction chunks).
+const FILTER_CASES: ConvCase[] = [
+  ...CONV_CASES,
+  { x: [16, 48, 48, 2], f: [3, 3, 2, 9], s: 1, pad: 'same' },
+  { x: [16, 64, 40, 2], f: [3, 3, 2, 3], s: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+];
+
 const label = (c: ConvCase) => `x ${c.x} f ${c.f} s ${c.s} pad ${JSON.stringify(c.pad)}`;
 
 beforeAll(async () => {
   await useBackend('wasm');
 });
 
-describe('Conv2DBackpropFilter on wasm (one XNNPACK conv)', () => {
-  it.each(CONV_CASES)('matches cpu: $x $f s$s $pad', async (c) => {
+describe('Conv2DBackpropFilter on wasm (XNNPACK convs over transposed tensors)', () => {
+  it.each(FILTER_CASES)('matches cpu: $x $f s$s $pad', async (c) => {
     const dyShape = outShape(c.x, c.f, c.s, c.pad);
     const r = await onBoth(
       'Conv2DBackpropFilter',
@@ -107,6 +120,13 @@ const INPUT_CASES: ConvCase[] = [
   { x: [2, 16, 16, 3], f: [4, 4, 3, 5], s: 4, pad: 'same' },
   { x: [1, 9, 9, 2], f: [1, 1, 2, 2], s: 2, pad: 'valid' },
   { x: [1, 10, 11, 3], f: [6, 6, 3, 2], s: 2, pad: [[0, 0], [0, 5], [3, 1], [0, 0]] },
+  // >= 8 input channels: stride-phase convolutions (fewer go through the 1x1 conv + scatter-add path).
+  { x: [2, 11, 10, 8], f: [3, 3, 8, 4], s: 2, pad: 'same' },
+  { x: [1, 13, 12, 9], f: [5, 5, 9, 3], s: 3, pad: 'valid' },
+  { x: [2, 9, 9, 8], f: [1, 1, 8, 2], s: 2, pad: 'valid' },
+  { x: [1, 12, 12, 10], f: [4, 4, 10, 3], s: 2, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
+  // batch larger than one scatter-add chunk
+  { x: [9, 40, 40, 3], f: [7, 7, 3, 4], s: 1, pad: 'same' },
 ];
 
 describe('Conv2DBackpropInput on wasm (XNNPACK convs per stride phase)', () => {
@@ -224,6 +244,84 @@ describe('dilated depthwise backprops on wasm', () => {
     expect(dw.shape).toEqual(c.f);
     expect(relErr(dwRef, dw.data), dwLabel(c)).toBeLessThan(1e-5);
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('replaced wasm kernels (Tanh, DepthToSpace, Sum) match cpu', () => {
+  it('Tanh (2*sigmoid(2x)-1 on XNNPACK)', async () => {
+    for (const scale of [0.01, 1, 8]) {
+      const shape = [3, 7, 5, 4];
+      const data = randomData(shape).map((v) => v * scale);
+      const r = await onBoth('Tanh', { x: { data, shape } }, {});
+      expect(relErr(r.ref, r.got), `scale ${scale}`).toBeLessThan(scale < 0.1 ? 2e-5 : 1e-6);
+      expect(r.leaked).toBe(0);
+    }
+  });
+
+  it.each([
+    [[2, 3, 4, 12], 2],
+    [[1, 5, 3, 27], 3],
+    [[3, 2, 2, 4], 2],
+  ])('DepthToSpace NHWC %j block %d', async (shape, bs) => {
+    const r = await onBoth('DepthToSpace', { x: { data: randomData(shape), shape } }, { blockSize: bs, dataFormat: 'NHWC' });
+    expect(r.gotShape).toEqual(r.refShape);
+    expect(Array.from(r.got)).toEqual(Array.from(r.ref));
+    expect(r.leaked).toBe(0);
+  });
+
+  it('DepthToSpace NCHW equals NHWC through transposes', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    const x = tf.tensor4d(randomData([2, 12, 3, 4]), [2, 12, 3, 4]);
+    const nchw = tf.depthToSpace(x, 2, 'NCHW');
+    const viaNhwc = tf.tidy(() => tf.transpose(tf.depthToSpace(tf.transpose(x, [0, 2, 3, 1]), 2), [0, 3, 1, 2]));
+    expect(nchw.shape).toEqual([2, 3, 6, 8]);
+    expect(Array.from(await nchw.data())).toEqual(Array.from(await viaNhwc.data()));
+    tf.dispose([x, nchw, viaNhwc]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it.each([
+    [[4, 6, 5, 8], [0, 1, 2], false],
+    [[4, 6, 5, 8], [0], false],
+    [[4, 6, 5, 8], [1, 0], true],
+    [[4, 6, 5, 3], [1, 2], false],
+    [[4, 6, 5, 3], [0, 1, 2, 3], false],
+    [[4, 6, 5, 3], [-1], true],
+    [[7, 3], [0], false],
+  ])('Sum %j over %j keepDims %s', async (shape, axis, keepDims) => {
+    const r = await onBoth('Sum', { x: { data: randomData(shape), shape } }, { axis, keepDims });
+    expect(r.gotShape).toEqual(r.refShape);
+    expect(relErr(r.ref, r.got)).toBeLessThan(1e-5);
+    expect(r.leaked).toBe(0);
+  });
+});
+
+describe('Prelu gradient (float-only ops)', () => {
+  it('matches tfjs-core\'s gradient, per-channel and scalar alpha', async () => {
+    const grads = async (backend: string, alphaShape: number[]) => {
+      await tf.setBackend(backend);
+      const x = tf.tensor4d(randomDataSeeded([2, 5, 4, 6], 5), [2, 5, 4, 6]);
+      const a = tf.tensor(randomDataSeeded(alphaShape, 6), alphaShape);
+      const w = tf.tensor4d(randomDataSeeded([2, 5, 4, 6], 7), [2, 5, 4, 6]);
+      const [gx, ga] = tf.grads((xx: tf.Tensor, aa: tf.Tensor) => tf.sum(tf.mul(tf.prelu(xx, aa), w)))([x, a]);
+      const out = [await gx.data(), await ga.data(), ga.shape] as const;
+      tf.dispose([x, a, w, gx, ga]);
+      return out;
+    };
+    for (const alphaShape of [[1, 1, 6], [6], [1]]) {
+      uninstallPreluGradient();
+      expect(tf.getGradient('Prelu')).not.toBe(preluGradConfig);
+      const ref = await grads('cpu', alphaShape);
+      installPreluGradient();
+      expect(tf.getGradient('Prelu')).toBe(preluGradConfig);
+      for (const backend of ['cpu', 'wasm']) {
+        const got = await grads(backend, alphaShape);
+        expect(got[2]).toEqual(ref[2]);
+        expect(relErr(ref[0] as Float32Array, got[0] as Float32Array)).toBeLessThan(1e-6);
+        expect(relErr(ref[1] as Float32Array, got[1] as Float32Array)).toBeLessThan(1e-5);
+      }
+    }
   });
 });
 

@@ -12,6 +12,7 @@
  */
 import { backend_util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, withScope } from './kernel-scope';
+import { permutedView, stridedCopy, type StridedView } from './permute';
 
 /** Geometry of a filter-gradient correlation. */
 export interface FilterGradGeometry {
@@ -30,23 +31,64 @@ export interface FilterGradGeometry {
  * XNNPACK convolution. `x` is `[B, H, W, Ci]`, `dy` is `[B, OH, OW, Co]`; returns `[KH, KW, Ci, Co]`.
  */
 export function filterGradByConv(s: KernelScope, x: TensorInfo, dy: TensorInfo, g: FilterGradGeometry): TensorInfo {
-  const [, inH, inW] = x.shape;
-  const [, outH, outW] = dy.shape;
-  // Rows/cols the forward pass touched, measured from the first (possibly padding) row: the inner conv must
-  // produce exactly KH x KW outputs plus, possibly, extra ones that are cropped.
-  const needH = (g.kh - 1) * g.dilations[0] + (outH - 1) * g.strides[0] + 1;
-  const needW = (g.kw - 1) * g.dilations[1] + (outW - 1) * g.strides[1] + 1;
-  const padBottom = Math.max(0, needH - g.padTop - inH);
+  const [batch, inH, inW, inC] = x.shape;
+  const [, outH, outW, outC] = dy.shape;
+  const [sh, sw] = g.strides;
+  const [dh, dw] = g.dilations;
+  // Columns the forward pass touched, from the first (possibly padding) column; extra output columns of the
+  // inner conv (input the forward pass never read) are dropped when copying out.
+  const needW = (g.kw - 1) * dw + (outW - 1) * sw + 1;
   const padRight = Math.max(0, needW - g.padLeft - inW);
-  const xt = s.transpose(x, [3, 1, 2, 0]); // [Ci, H, W, B]
-  const f = s.transpose(dy, [1, 2, 0, 3]); // [OH, OW, B, Co]
-  const out = s.conv2d(xt, f, {
-    strides: g.dilations,
-    dilations: g.strides,
-    pads: [g.padTop, padBottom, g.padLeft, padRight],
-  }); // [Ci, KH', KW', Co] with KH' >= KH
-  const cropped = s.slice(out, [0, 0, 0, 0], [out.shape[0], g.kh, g.kw, out.shape[3]]);
-  return s.transpose(cropped, [1, 2, 0, 3]);
+  const result = s.empty([g.kh, g.kw, inC, outC]);
+  const rowsPerChunk = Math.max(1, Math.floor(K_CHUNK / (outW * batch)));
+  for (let r0 = 0; r0 < outH; r0 += rowsPerChunk) {
+    const r1 = Math.min(outH, r0 + rowsPerChunk);
+    // Input rows [a, b) of this block of dy rows; the part outside [0, H) becomes the conv's padding.
+    const a = r0 * sh - g.padTop;
+    const b = (r1 - 1) * sh - g.padTop + (g.kh - 1) * dh + 1;
+    const [a1, b1] = [Math.max(0, a), Math.min(inH, b)];
+    const xt = s.permute(x, [3, 1, 2, 0], [0, a1, 0, 0], [inC, b1 - a1, inW, batch]); // [Ci, rows, W, B]
+    for (let c0 = 0; c0 < outC; c0 += CO_CHUNK) {
+      const n = Math.min(CO_CHUNK, outC - c0);
+      const f = s.permute(dy, [1, 2, 0, 3], [r0, 0, 0, c0], [r1 - r0, outW, batch, n]); // [rows, OW, B, n]
+      const out = s.conv2d(xt, f, { strides: [dh, dw], dilations: [sh, sw], pads: [a1 - a, b - b1, g.padLeft, padRight] });
+      s.release(f);
+      // result[kh, kw, ci, c0 + j] (+)= out[ci, kh, kw, j] for kw < KW.
+      accumulate(
+        permutedView(s.view(out), out.shape, [1, 2, 0, 3]),
+        { data: s.view(result), offset: c0, strides: [g.kw * inC * outC, inC * outC, outC, 1] },
+        [g.kh, g.kw, inC, n],
+        r0 > 0,
+      );
+      s.release(out);
+    }
+    s.release(xt);
+  }
+  return result;
+}
+
+/**
+ * Reduction length (dy rows x width x batch) per inner convolution. XNNPACK does not block the reduction
+ * dimension, so for each group of output rows it streams the whole packed filter (here: dy); blocks of
+ * ~8k keep that stream in cache, and the partial filter gradients are summed.
+ */
+const K_CHUNK = 8192;
+/** Output channels per inner convolution (XNNPACK computes 8 at a time; smaller filters re-layout faster). */
+const CO_CHUNK = 16;
+
+function accumulate(src: StridedView, dst: StridedView, shape: number[], add: boolean): void {
+  if (!add) {
+    stridedCopy(src, dst, shape);
+    return;
+  }
+  const [n0, n1, n2, n3] = shape;
+  for (let i = 0; i < n0; i++)
+    for (let j = 0; j < n1; j++)
+      for (let k = 0; k < n2; k++) {
+        const so = src.offset + i * src.strides[0] + j * src.strides[1] + k * src.strides[2];
+        const d = dst.offset + i * dst.strides[0] + j * dst.strides[1] + k * dst.strides[2];
+        for (let l = 0; l < n3; l++) dst.data[d + l] += src.data[so + l * src.strides[3]];
+      }
 }
 
 /** Kernel function registered as `Conv2DBackpropFilter` on `wasm`. */

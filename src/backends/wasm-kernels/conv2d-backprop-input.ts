@@ -3,10 +3,12 @@
  *
  * `dx` is a convolution of `dy` with the filter flipped in both spatial dimensions and with its in/out
  * channels swapped; strided convolutions split into one dense XNNPACK convolution per output phase
- * (see `transposed-conv.ts`). This kernel is also the forward pass of `tf.conv2dTranspose`.
+ * (see `transposed-conv.ts`); filters with fewer than 8 input channels use a 1x1 conv + scatter-add
+ * instead (`col2im.ts`). This kernel is also the forward pass of `tf.conv2dTranspose`.
  */
 import { backend_util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { withScope } from './kernel-scope';
+import { inputGradByCol2im, preferCol2im } from './col2im';
 import { inputGradByConv } from './transposed-conv';
 
 /** Kernel function registered as `Conv2DBackpropInput` on `wasm`. */
@@ -38,13 +40,18 @@ export const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     if (info.outHeight !== dyh.shape[1] || info.outWidth !== dyh.shape[2] || info.outChannels !== dyh.shape[3]) {
       throw new Error(`Conv2DBackpropInput: dy is ${dyh.shape} but the convolution of ${inShape} gives ${info.outShape}.`);
     }
+    const [sh, sw] = [info.strideHeight, info.strideWidth];
+    if (preferCol2im(filter.shape)) {
+      const dx = inputGradByCol2im(s, dyh, filter, inShape, [sh, sw], info.padInfo.top, info.padInfo.left);
+      return nchw ? s.transpose(dx, [0, 3, 1, 2]) : dx;
+    }
     // [KH, KW, Ci, Co] -> flipped spatially, [KH, KW, Co, Ci]
     const flipped = s.transpose(s.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
     const dx = inputGradByConv(
       s,
       dyh,
       flipped,
-      { outShape: inShape, strides: [info.strideHeight, info.strideWidth], padTop: info.padInfo.top, padLeft: info.padInfo.left },
+      { outShape: inShape, strides: [sh, sw], padTop: info.padInfo.top, padLeft: info.padInfo.left },
       (x, f, p) => s.conv2d(x, f, p),
     );
     return nchw ? s.transpose(dx, [0, 3, 1, 2]) : dx;

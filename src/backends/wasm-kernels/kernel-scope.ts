@@ -6,6 +6,7 @@
  * it cannot use `tf.*` ops (they would be recorded on the tape); instead it calls the other kernels'
  * `kernelFunc`s directly and must free every intermediate with `backend.disposeData`.
  */
+import { permutedView, stridedCopy, stridesOf } from './permute';
 import { getKernel, type DataId, type KernelBackend, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 
 /** The part of the wasm backend the kernels use. */
@@ -87,10 +88,38 @@ export class KernelScope {
     return this.backend.typedArrayFromHeap(t);
   }
 
+  /**
+   * `x` transposed by `perm` and (optionally) sliced from `begin` with `size` (both in the permuted axes), by
+   * a tiled JS copy on the heap (see `permute.ts`; much faster than the backend's rank-4 transpose when the
+   * batch axis moves).
+   */
+  permute(x: TensorInfo, perm: number[], begin?: number[], size?: number[]): TensorInfo {
+    const shape = size ?? perm.map((p) => x.shape[p]);
+    const out = this.empty(shape);
+    const src = permutedView(this.view(x), x.shape, perm, begin);
+    stridedCopy(src, { data: this.view(out), offset: 0, strides: stridesOf(shape) }, shape);
+    return out;
+  }
+
+  /** Frees intermediate `t` now (to return its memory, and its XNNPACK operator when it was a filter). */
+  release(t: TensorInfo): void {
+    const i = this.made.lastIndexOf(t);
+    if (i < 0) return;
+    this.made.splice(i, 1);
+    this.backend.disposeData(t.dataId);
+  }
+
   /** Stride-`strides` slice of `x` from `begin` (inclusive) to `end` (exclusive). */
   stridedSlice(x: TensorInfo, begin: number[], end: number[], strides: number[]): TensorInfo {
     if (strides.every((v) => v === 1)) return this.slice(x, begin, end.map((e, i) => e - begin[i]));
     return this.run('StridedSlice', { x }, { begin, end, strides, beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 });
+  }
+
+  /** A float32 scalar tensor holding `value`. */
+  scalar(value: number): TensorInfo {
+    const t = this.empty([]);
+    this.view(t)[0] = value;
+    return t;
   }
 
   /** A float32 tensor of `shape` filled with zeros. */

@@ -12,15 +12,17 @@ import { setWasmKernelRegistrar } from '../use-backend';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
+import { depthToSpaceConfig } from './depth-to-space';
+import { installPreluGradient, uninstallPreluGradient } from './prelu-grad';
+import { sumConfig } from './sum';
+import { tanhConfig } from './tanh';
 import './depth-to-space-grad';
+import { originalConfig, rememberOriginal } from './originals';
 
 /** Kernels the wasm backend lacks, added here. */
 const ADDED: KernelConfig[] = [conv2dBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig];
 /** Kernels the wasm backend has, replaced here by faster ones. */
-const REPLACED: KernelConfig[] = [conv2dBackpropInputConfig];
-
-/** The wasm backend's own configs of the kernels in {@link REPLACED}, to restore them. */
-const originals = new Map<string, KernelConfig>();
+const REPLACED: KernelConfig[] = [conv2dBackpropInputConfig, tanhConfig, depthToSpaceConfig, sumConfig];
 
 function isOurs(cfg: KernelConfig | undefined): boolean {
   return cfg != null && [...ADDED, ...REPLACED].includes(cfg);
@@ -45,11 +47,12 @@ export function registerWasmTrainingKernels(): string[] {
     const current = getKernel(cfg.kernelName, cfg.backendName);
     if (current === cfg) continue;
     if (current) {
-      if (!isOurs(current) && !originals.has(cfg.kernelName)) originals.set(cfg.kernelName, current);
+      if (!isOurs(current)) rememberOriginal(current);
       unregisterKernel(cfg.kernelName, cfg.backendName);
     }
     registerKernel(cfg);
   }
+  installPreluGradient();
   return [...ADDED, ...REPLACED].map((c) => c.kernelName);
 }
 
@@ -64,10 +67,11 @@ export function registerWasmTrainingKernels(): string[] {
  * ```
  */
 export function unregisterWasmTrainingKernels(): void {
+  uninstallPreluGradient();
   for (const cfg of [...ADDED, ...REPLACED]) {
     if (getKernel(cfg.kernelName, cfg.backendName) !== cfg) continue;
     unregisterKernel(cfg.kernelName, cfg.backendName);
-    const original = originals.get(cfg.kernelName);
+    const original = originalConfig(cfg.kernelName);
     if (!original) continue;
     registerKernel(original);
     // The backend runs setupFuncs when it initialises; if that happened while ours was registered, the
