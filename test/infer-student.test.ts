@@ -159,6 +159,10 @@ describe('Student.load', () => {
     const m = await Student.load('x2', { modelDir: tmp }).catch((x) => x);
     expect(m).toBeInstanceOf(ModelError);
     expect(m.message).toMatch(/not installed/);
+    // Without modelDir, the folder is models/ at the package root (found from src/ here, from dist/ when installed).
+    const root = await Student.load('x4').catch((x) => x);
+    if (root instanceof ModelError) expect(root.message).toContain(path.join(path.resolve(__dirname, '..'), 'models', 'x4', 'model.json'));
+    else root.dispose();
   });
 
   it('loads a saved model folder and a built-in name from modelDir', async () => {

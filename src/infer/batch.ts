@@ -10,7 +10,14 @@ import type { ImageFormat } from '../io/node-image';
 import { encodePixels, loadInput, outputFormat } from './inputs';
 import type { Student } from './student';
 
-/** File extensions treated as images when scanning folders. */
+/**
+ * File extensions treated as images when scanning folders.
+ *
+ * @example
+ * ```ts
+ * IMAGE_EXTENSIONS.includes('.webp'); // true
+ * ```
+ */
 export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.jpe', '.webp', '.tif', '.tiff', '.gif', '.avif'];
 
 const EXT: Record<ImageFormat, string> = { png: '.png', jpeg: '.jpg', webp: '.webp' };
@@ -41,7 +48,14 @@ export interface SharpenFilesOptions extends TaskOptions {
   onFile?: (e: BatchEvent) => void;
 }
 
-/** What happened to one file. */
+/**
+ * What happened to one file.
+ *
+ * @example
+ * ```ts
+ * const onFile = (e: BatchEvent) => e.status === 'failed' && console.error(`${e.file}: ${e.reason}`);
+ * ```
+ */
 export interface BatchEvent {
   status: 'written' | 'failed' | 'skipped';
   file: string;
@@ -54,7 +68,14 @@ export interface BatchEvent {
   total: number;
 }
 
-/** Result of {@link sharpenFiles}. */
+/**
+ * Result of {@link sharpenFiles}.
+ *
+ * @example
+ * ```ts
+ * if (summary.failed.length) process.exitCode = 2;
+ * ```
+ */
 export interface BatchSummary {
   written: Array<{ file: string; output: string }>;
   failed: Array<{ file: string; reason: string }>;

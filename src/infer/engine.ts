@@ -24,7 +24,14 @@ export type InferenceBackend = 'auto' | 'onnx' | BackendName;
 /** Engine actually in use: `'onnx'` or the name of the TF.js backend. */
 export type EngineName = string;
 
-/** Every value of {@link InferenceBackend}. */
+/**
+ * Every value of {@link InferenceBackend}.
+ *
+ * @example
+ * ```ts
+ * INFERENCE_BACKENDS.includes('onnx'); // true
+ * ```
+ */
 export const INFERENCE_BACKENDS: readonly InferenceBackend[] = ['auto', 'onnx', ...BACKEND_NAMES];
 
 /** Makes sure TF.js has a backend (bicubic and alpha run on TF.js): wasm in Node, the default elsewhere. */

@@ -22,7 +22,14 @@ export interface ReceptiveField {
   unknownLayers: string[];
 }
 
-/** Radius assumed for a layer class that {@link receptiveField} does not know. */
+/**
+ * Radius assumed for a layer class that {@link receptiveField} does not know.
+ *
+ * @example
+ * ```ts
+ * UNKNOWN_LAYER_RADIUS; // 8
+ * ```
+ */
 export const UNKNOWN_LAYER_RADIUS = 8;
 
 /** Per-pixel layers: they do not widen the receptive field. */

@@ -7,10 +7,24 @@
 import { isNode } from '../backends/env';
 import { ModelError } from '../errors';
 
-/** Names {@link Student.load} accepts besides paths and URLs. */
+/**
+ * Names {@link Student.load} accepts besides paths and URLs.
+ *
+ * @example
+ * ```ts
+ * BUILTIN_MODELS; // ['x1', 'x2', 'x4', 'bicubic']
+ * ```
+ */
 export const BUILTIN_MODELS = ['x1', 'x2', 'x4', 'bicubic'] as const;
 
-/** A built-in model name. */
+/**
+ * A built-in model name.
+ *
+ * @example
+ * ```ts
+ * const name: BuiltinModelName = 'x4';
+ * ```
+ */
 export type BuiltinModelName = (typeof BUILTIN_MODELS)[number];
 
 /** Scale of each shipped student. */
