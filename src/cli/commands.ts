@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { registerTrain } from './train';
+import { registerDistill } from './distill';
 import { registerDownscale } from './downscale';
 import { registerScore } from './score';
 import { registerSharpen } from './sharpen';
@@ -9,6 +11,8 @@ import { registerBench } from './bench';
 export type RegisterCommand = (program: Command) => void;
 
 export const commands: RegisterCommand[] = [
+  registerTrain,
+  registerDistill,
   registerDownscale,
   registerScore,
   registerSharpen,

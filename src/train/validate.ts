@@ -1,7 +1,8 @@
 /**
  * Validation with the literature's protocol: HR mod-cropped to the scale, LR made by MATLAB bicubic (uint8),
  * the model's output clamped and rounded to 8 bits, then Y-channel PSNR/SSIM with `crop = scale` border pixels
- * removed. For scale 1 the LR is the HR degraded by the training pipeline with a fixed per-image seed.
+ * removed. For scale 1 the LR is, by default, the HR blurred with a Gaussian of σ = 1 (the `sharpen-kd eval --scale 1`
+ * protocol); another degradation can be given, drawn with a fixed per-image seed.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -52,11 +53,14 @@ export interface ValidationSet {
 export interface ValidationOptions {
   /** Use only the first N images (sorted by name). */
   maxImages?: number;
-  /** Scale 1: the degradation to undo (default: the scale-1 training defaults). */
+  /** Scale 1: the degradation to undo (default: Gaussian blur σ = 1 only, as `sharpen-kd eval`). */
   degradation?: DegradationOptions;
   /** Scale 1: seed of the per-image degradations (default 0). */
   seed?: number;
 }
+
+/** The scale-1 evaluation protocol: Gaussian blur σ = 1, nothing else. */
+export const EVAL_X1_DEGRADATION: DegradationOptions = { blur: { prob: 1, range: [1, 1] }, motionBlur: false, noise: false, jpeg: false };
 
 function toRgb8(raw: RawImage): RawImage {
   const img = rgbFromRaw(raw);
@@ -80,7 +84,7 @@ export async function loadValidationSet(dir: string, scale: Scale, opts: Validat
   const hrDir = (await fs.stat(path.join(dir, 'HR')).then((s) => s.isDirectory()).catch(() => false)) ? path.join(dir, 'HR') : dir;
   let files = await listImageFiles(hrDir);
   if (opts.maxImages !== undefined) files = files.slice(0, opts.maxImages);
-  const cfg = resolveDegradation(scale, opts.degradation);
+  const cfg = resolveDegradation(scale, opts.degradation ?? (scale === 1 ? EVAL_X1_DEGRADATION : undefined));
   const images: ValidationImage[] = [];
   for (const [i, file] of files.entries()) {
     const hr = modCrop(toRgb8(await readImage(file)), scale);

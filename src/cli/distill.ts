@@ -1,0 +1,90 @@
+/** `sharpen-kd distill`: distils a teacher into a student, with the same flags as `train` plus the teacher's. */
+import { InvalidArgumentError, type Command } from 'commander';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { useBackend } from '../backends/use-backend';
+import { ConfigError } from '../errors';
+import { loadModel } from '../io/model-io';
+import { loadPretrainedTeacher, type PretrainedTeacherName } from '../models/pretrained-teachers';
+import { buildTeacher } from '../models/teacher';
+import { distill } from '../train/distill';
+import type { TeacherRuntime } from '../train/teacher';
+import type { RegisterCommand } from './commands';
+import { runCommand, signalFromProcess } from './run-command';
+import { intOption } from './sharpen';
+import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary, progressReporter, trainOptionsFromCli, type TrainCliOptions } from './train';
+
+interface DistillCliOptions extends TrainCliOptions {
+  teacher: string;
+  cacheDir?: string;
+  cacheSize: number;
+  teacherRuntime: TeacherRuntime;
+  lossOutput: number;
+  lossFeature: number;
+}
+
+const PRETRAINED: PretrainedTeacherName[] = ['esrgan-slim', 'esrgan-medium', 'esrgan-thick'];
+const weight = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`${name} must be a number >= 0, got "${v}"`);
+  return n;
+};
+
+/** Loads the teacher named by `--teacher`. */
+async function teacherFromOption(o: DistillCliOptions): Promise<tfl.LayersModel> {
+  const name = o.teacher.replace(/^@upscalerjs\//, '');
+  if ((PRETRAINED as string[]).includes(name)) return loadPretrainedTeacher(name as PretrainedTeacherName, { scale: o.scale });
+  if (name === 'resnet') {
+    process.stderr.write('sharpen-kd: --teacher resnet builds an UNTRAINED ResNet teacher (for pipeline tests); train one with `sharpen-kd train --arch resnet` and pass its model-best folder\n');
+    return buildTeacher({ scale: o.scale, seed: o.seed });
+  }
+  const fs = await import('node:fs/promises');
+  if (!(await fs.stat(o.teacher).catch(() => undefined))) {
+    throw new ConfigError(`--teacher "${o.teacher}" is not a model folder or file, nor one of ${[...PRETRAINED, 'resnet'].join(', ')}`);
+  }
+  return loadModel(o.teacher);
+}
+
+/** `sharpen-kd distill --teacher T --scale N --out DIR [--data DIR ...] [options]` */
+export const registerDistill: RegisterCommand = (program: Command) => {
+  const cmd = program
+    .command('distill')
+    .description('distil a teacher into a tiny student: loss = α·pixel(S,HR) + β·output(S,T) + γ·feature(S,T) + δ·(1-SSIM(S,HR))')
+    .requiredOption('-t, --teacher <model>', `teacher: a saved model folder / model.json, ${PRETRAINED.join(', ')} (npm package, offline), or resnet (untrained)`);
+  addTrainingOptions(cmd)
+    .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', weight('--loss-output'), 1)
+    .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); runs the teacher every step', weight('--loss-feature'), 0)
+    .option('--cache-dir <dir>', 'cache the teacher predictions for a fixed patch set here (each step then costs only the student)')
+    .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
+    .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', 'auto')
+    .action(
+      runCommand(async (o: DistillCliOptions) => {
+        const signal = signalFromProcess();
+        if (!['auto', 'onnx', 'tfjs'].includes(o.teacherRuntime)) throw new ConfigError(`--teacher-runtime must be auto, onnx or tfjs, got ${o.teacherRuntime}`);
+        if (o.arch === 'resnet') throw new ConfigError('--arch resnet is the teacher; distil into a student arch: compact, espcn or fsrcnn');
+        await useBackend(o.backend, { threads: o.threads });
+        const teacher = await teacherFromOption(o);
+        const data = await datasetFromOptions(o);
+        const student = modelFromOptions(o);
+        const progress = progressReporter();
+        try {
+          const loss = { pixel: o.lossPixel, output: o.lossOutput, feature: o.lossFeature, ssim: o.lossSsim, pixelKind: o.pixelLoss };
+          const r = await distill({
+            ...trainOptionsFromCli(o, loss, signal, progress.onProgress),
+            teacher,
+            student,
+            data,
+            cacheDir: o.cacheDir,
+            cacheSize: o.cacheSize,
+            teacherRuntime: o.teacherRuntime,
+          });
+          progress.finish();
+          printSummary(r);
+        } finally {
+          progress.finish();
+          data.dispose();
+          student.dispose();
+          teacher.dispose();
+        }
+      }),
+    );
+};

@@ -1,0 +1,207 @@
+/**
+ * `sharpen-kd train`: trains a student (or the ResNet teacher) on image folders, and the options it shares with
+ * `sharpen-kd distill` (data, model, optimisation, validation, checkpoints). The CLI turns flags into plain typed
+ * objects; the library validates them (ConfigError).
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { BACKEND_NAMES, useBackend, type BackendName } from '../backends/use-backend';
+import type { Progress } from '../core/task';
+import { openDataset } from '../data/datasets';
+import type { DegradationOptions, RandomDegradation } from '../data/degrade';
+import type { PatchDataset, Scale } from '../data/types';
+import type { LossWeights } from '../losses/combined';
+import { PIXEL_LOSS_KINDS, type PixelLossKind } from '../losses/pixel';
+import { buildStudent, type StudentArch } from '../models/student';
+import { buildTeacher } from '../models/teacher';
+import type { TrainResult } from '../train/loop';
+import type { TrainOptions } from '../train/options';
+import { train } from '../train/train';
+import type { RegisterCommand } from './commands';
+import { ProgressBar } from './progress-bar';
+import { runCommand, signalFromProcess } from './run-command';
+import { intOption } from './sharpen';
+
+/** Flags shared by `train` and `distill`, as commander parses them. */
+export interface TrainCliOptions {
+  data: string[];
+  scale: Scale;
+  arch: StudentArch | 'resnet';
+  width?: number;
+  depth?: number;
+  teacherDepths?: number[];
+  widthMult?: number;
+  patch?: number;
+  batch: number;
+  steps: number;
+  lr: number;
+  schedule: 'cosine' | 'step' | 'constant';
+  warmup?: number;
+  minLr?: number;
+  clip: number;
+  ema: number;
+  lossPixel: number;
+  lossSsim: number;
+  pixelLoss: PixelLossKind;
+  blur?: RandomDegradation | false;
+  motionBlur?: RandomDegradation | false;
+  noise?: RandomDegradation | false;
+  jpeg?: RandomDegradation | false;
+  val?: string;
+  valEvery: number;
+  valImages?: number;
+  out: string;
+  resume?: boolean | string;
+  seed: number;
+  backend: BackendName;
+  threads?: number;
+  logEvery: number;
+  checkpointEvery?: number;
+  cacheMb: number;
+}
+
+const num = (name: string, min: number, max = Infinity) => (v: string) => {
+  const n = Number(v);
+  if (!(Number.isFinite(n) && n >= min && n <= max)) throw new InvalidArgumentError(`${name} must be a number from ${min}${max < Infinity ? ` to ${max}` : ''}, got "${v}"`);
+  return n;
+};
+const collect = (v: string, prev: string[]) => [...prev, v];
+/** `off`, or `min,max[,prob]`. */
+const degradation = (name: string) => (v: string): RandomDegradation | false => {
+  if (v === 'off' || v === 'none') return false;
+  const parts = v.split(',').map(Number);
+  if (parts.length < 2 || parts.length > 3 || parts.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`${name} takes "min,max[,prob]" or "off", got "${v}"`);
+  return { range: [parts[0], parts[1]], prob: parts[2] ?? 1 };
+};
+
+/** Adds the shared flags to a command. */
+export function addTrainingOptions(cmd: Command): Command {
+  return cmd
+    .option('-d, --data <dir>', 'training images (repeatable): a folder of HR images, a set folder with HR/ (and LR/ for pairs), or a DIV2K root; none = synthetic data', collect, [])
+    .requiredOption('-s, --scale <n>', 'upscaling factor 1 (sharpening), 2, 3 or 4', (v) => intOption('--scale', 1, 4)(v) as Scale)
+    .option('--arch <name>', 'student architecture: compact, espcn or fsrcnn (train also accepts resnet: the teacher)', 'compact')
+    .option('--width <n>', 'student width (compact: channels; espcn: n1; fsrcnn: d)', intOption('--width', 1))
+    .option('--depth <n>', 'student depth (compact: body convs; fsrcnn: mapping layers)', intOption('--depth', 0))
+    .option('--patch <n>', 'LR patch side (default 96/scale, i.e. 96-pixel HR patches)', intOption('--patch', 4, 1024))
+    .option('--batch <n>', 'patches per batch', intOption('--batch', 1, 4096), 16)
+    .option('--steps <n>', 'total optimizer steps', intOption('--steps', 1), 20000)
+    .option('--lr <x>', 'peak learning rate (Adam)', num('--lr', 1e-8, 1), 1e-3)
+    .option('--schedule <kind>', 'learning-rate schedule after warmup: cosine, step or constant', 'cosine')
+    .option('--warmup <n>', 'linear warmup steps (default min(500, 2% of steps))', intOption('--warmup', 0))
+    .option('--min-lr <x>', 'cosine: final learning rate (default lr/100)', num('--min-lr', 0, 1))
+    .option('--clip <x>', 'clip gradients to this global L2 norm (0 = off)', num('--clip', 0), 0)
+    .option('--ema <decay>', 'EMA of the weights, e.g. 0.999 (0 = off); validation and exported models use it', num('--ema', 0, 0.999999), 0)
+    .option('--loss-pixel <w>', 'weight α of the pixel loss against HR', num('--loss-pixel', 0), 1)
+    .option('--loss-ssim <w>', 'weight δ of 1 - SSIM(student, HR)', num('--loss-ssim', 0), 0)
+    .option('--pixel-loss <kind>', `pixel loss: ${PIXEL_LOSS_KINDS.join(', ')}`, 'l1')
+    .option('--blur <min,max[,p]>', 'Gaussian blur sigma range and probability, or off (default: on for scale 1: 0.3,1.5,0.7)', degradation('--blur'))
+    .option('--motion-blur <min,max[,p]>', 'motion blur length range and probability, or off (scale 1 default: 3,9,0.2)', degradation('--motion-blur'))
+    .option('--noise <min,max[,p]>', 'Gaussian noise sigma range (8-bit levels) and probability, or off (scale 1 default: 0.5,4,0.3)', degradation('--noise'))
+    .option('--jpeg <min,max[,p]>', 'JPEG quality range and probability, or off (scale 1 default: 60,95,0.3)', degradation('--jpeg'))
+    .option('--val <dir>', 'validation folder of HR images (e.g. Set5): Y-PSNR/SSIM with the literature protocol')
+    .option('--val-every <n>', 'validate (and save best.ckpt when it improves) every N steps', intOption('--val-every', 1), 500)
+    .option('--val-images <n>', 'use only the first N validation images', intOption('--val-images', 1))
+    .requiredOption('-o, --out <dir>', 'run folder: last.ckpt, best.ckpt, log.jsonl, model-best/, model-last/')
+    .option('--resume [ckpt]', 'continue from <out>/last.ckpt if it exists (or from the given run folder / .ckpt)')
+    .option('--seed <n>', 'seed of the data stream and initialisation', intOption('--seed', 0), 0)
+    .option('-b, --backend <name>', `TF.js backend: ${BACKEND_NAMES.join(', ')}`, 'wasm')
+    .option('--threads <n>', 'wasm threads', intOption('--threads', 1))
+    .option('--log-every <n>', 'write a log.jsonl line every N steps', intOption('--log-every', 1), 10)
+    .option('--checkpoint-every <n>', 'write last.ckpt every N steps (default: --val-every)', intOption('--checkpoint-every', 1))
+    .option('--cache-mb <n>', 'memory for decoded training images (MB)', intOption('--cache-mb', 16), 1024);
+}
+
+/** The dataset the flags describe. */
+export async function datasetFromOptions(o: TrainCliOptions): Promise<PatchDataset> {
+  const degradationOpts: DegradationOptions = { blur: o.blur, motionBlur: o.motionBlur, noise: o.noise, jpeg: o.jpeg };
+  if (o.data.length === 0) process.stderr.write('sharpen-kd: no --data given: training on synthetic images (edges, text strokes, textures)\n');
+  return openDataset(o.data, { scale: o.scale, patchSize: o.patch, batchSize: o.batch, seed: o.seed, degradation: degradationOpts, cacheBytes: o.cacheMb * 2 ** 20 });
+}
+
+/** The model the flags describe (a student, or the ResNet teacher for `--arch resnet`). */
+export function modelFromOptions(o: TrainCliOptions): tfl.LayersModel {
+  if (o.arch === 'resnet') return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, seed: o.seed });
+  return buildStudent({ arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, seed: o.seed });
+}
+
+/** The library options the flags describe. */
+export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signal: AbortSignal, onProgress: (p: Progress) => void): TrainOptions {
+  return {
+    steps: o.steps,
+    lr: o.lr,
+    schedule: o.schedule,
+    warmup: o.warmup,
+    minLr: o.minLr,
+    clip: o.clip,
+    ema: o.ema,
+    loss,
+    val: o.val,
+    valEvery: o.valEvery,
+    valImages: o.valImages,
+    out: o.out,
+    resume: o.resume,
+    seed: o.seed,
+    logEvery: o.logEvery,
+    checkpointEvery: o.checkpointEvery,
+    signal,
+    onProgress,
+    meta: { arch: o.arch, scale: o.scale, width: o.width ?? null, depth: o.depth ?? null, patch: o.patch ?? null, batch: o.batch, data: o.data },
+  };
+}
+
+/** A progress reporter with one bar per stage; the train bar counts this session's steps (rate and ETA stay right after a resume). */
+export function progressReporter(): { onProgress: (p: Progress) => void; finish: () => void } {
+  let bar: ProgressBar | undefined;
+  let stage = '';
+  let first = 0;
+  return {
+    onProgress(p) {
+      if (p.stage !== stage) {
+        bar?.finish();
+        bar = new ProgressBar(p.stage);
+        stage = p.stage;
+        first = p.done - 1;
+      }
+      if (p.stage === 'train') bar!.update({ ...p, done: p.done - first, total: (p.total ?? p.done) - first, info: { step: String(p.done), ...p.info } });
+      else bar!.update(p);
+    },
+    finish: () => bar?.finish(),
+  };
+}
+
+/** Prints the end-of-run summary. */
+export function printSummary(r: TrainResult): void {
+  const lines = [`done: step ${r.step}, loss ${r.loss.toPrecision(4)}`];
+  if (r.val) lines.push(`last validation (step ${r.val.step}): Y-PSNR ${r.val.psnr.toFixed(2)} dB, Y-SSIM ${r.val.ssim.toFixed(4)}`);
+  if (r.best?.psnr !== undefined) lines.push(`best validation (step ${r.best.step}): Y-PSNR ${r.best.psnr.toFixed(2)} dB, Y-SSIM ${r.best.ssim!.toFixed(4)}`);
+  if (r.files) lines.push(`checkpoints: ${r.files.last}, ${r.files.best}; models: ${r.files.modelBest}, ${r.files.modelLast}; log: ${r.files.log}`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** `sharpen-kd train --scale N --out DIR [--data DIR ...] [options]` */
+export const registerTrain: RegisterCommand = (program: Command) => {
+  const cmd = program
+    .command('train')
+    .description('train a student (or, with --arch resnet, the teacher) on HR images: random patches, MATLAB-bicubic LR (scale 1: blur/noise/JPEG), Adam, checkpoints, resume');
+  addTrainingOptions(cmd)
+    .option('--teacher-depths <list>', '--arch resnet: bottleneck blocks per stage, e.g. 3,4,6,3', (v: string) => v.split(',').map((x) => intOption('--teacher-depths', 1)(x)))
+    .option('--width-mult <x>', '--arch resnet: channel multiplier of ResNet-50 widths', num('--width-mult', 0.01, 4))
+    .action(
+      runCommand(async (o: TrainCliOptions) => {
+        const signal = signalFromProcess();
+        await useBackend(o.backend, { threads: o.threads });
+        const data = await datasetFromOptions(o);
+        const model = modelFromOptions(o);
+        const progress = progressReporter();
+        try {
+          const r = await train(model, data, trainOptionsFromCli(o, { pixel: o.lossPixel, ssim: o.lossSsim, pixelKind: o.pixelLoss }, signal, progress.onProgress));
+          progress.finish();
+          printSummary(r);
+        } finally {
+          progress.finish();
+          data.dispose();
+          model.dispose();
+        }
+      }),
+    );
+};
