@@ -15,7 +15,14 @@ import { downscaleCrop, downscalePlan, BICUBIC_MARGIN_LR, type DownscalePlan } f
 import { cropReflect, quantize8, type RgbImage } from './pixels';
 import type { Scale } from './types';
 
-/** A degradation drawn with probability `prob` (default 1) and a parameter uniform in `range`. */
+/**
+ * A degradation drawn with probability `prob` (default 1) and a parameter uniform in `range`.
+ *
+ * @example
+ * ```ts
+ * const blur: RandomDegradation = { prob: 0.5, range: [0.5, 1.5] };
+ * ```
+ */
 export interface RandomDegradation {
   prob?: number;
   range?: [number, number];
@@ -43,7 +50,14 @@ export interface DegradationOptions {
   jpeg?: RandomDegradation | false;
 }
 
-/** A validated degradation setup. */
+/**
+ * A validated degradation setup (see {@link resolveDegradation}).
+ *
+ * @example
+ * ```ts
+ * const cfg: ResolvedDegradation = resolveDegradation(1, { jpeg: false });
+ * ```
+ */
 export interface ResolvedDegradation {
   scale: Scale;
   quantize: boolean;
@@ -53,7 +67,14 @@ export interface ResolvedDegradation {
   jpeg: Required<RandomDegradation> | null;
 }
 
-/** One draw of the pipeline's random parameters (0 / null = stage skipped). */
+/**
+ * One draw of the pipeline's random parameters (0 / null = stage skipped).
+ *
+ * @example
+ * ```ts
+ * const p: DegradationParams = { sigma: 1, motion: null, noise: 0, noiseSeed: 1, jpegQuality: 0 };
+ * ```
+ */
 export interface DegradationParams {
   sigma: number;
   motion: { length: number; angle: number } | null;

@@ -9,7 +9,14 @@
  */
 import { bicubicTaps } from '../metrics/imresize';
 
-/** Precomputed separable taps for downscaling a `(p + 2m)·s` square crop to its central `p×p` LR samples. */
+/**
+ * Precomputed separable taps for downscaling a `(p + 2m)·s` square crop to its central `p×p` LR samples.
+ *
+ * @example
+ * ```ts
+ * const plan: DownscalePlan = downscalePlan(2, 48);
+ * ```
+ */
 export interface DownscalePlan {
   scale: number;
   /** LR patch side. */

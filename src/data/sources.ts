@@ -6,7 +6,15 @@ import { InputError } from '../errors';
 import { loadSharp, readImage } from '../io/node-image';
 import { rgbFromRaw, type RgbImage } from './pixels';
 
-/** One decodable image of a source. */
+/**
+ * One decodable image of a source.
+ *
+ * @example
+ * ```ts
+ * const ref: ImageRef = (await folderEntries('../shared/data/Set5/HR'))[0].hr;
+ * const img = await ref.load();
+ * ```
+ */
 export interface ImageRef {
   /** Unique cache key (the path for files). */
   key: string;

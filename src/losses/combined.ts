@@ -34,7 +34,14 @@ export interface LossWeights {
   outputKind?: PixelLossKind;
 }
 
-/** {@link LossWeights} with every field set. */
+/**
+ * {@link LossWeights} with every field set.
+ *
+ * @example
+ * ```ts
+ * const w: ResolvedLossWeights = resolveLossWeights({ ssim: 0.1 });
+ * ```
+ */
 export type ResolvedLossWeights = Required<LossWeights>;
 
 /**

@@ -2,10 +2,24 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
 
-/** Names of the pixel losses. */
+/**
+ * Names of the pixel losses.
+ *
+ * @example
+ * ```ts
+ * const kind: PixelLossKind = 'charbonnier';
+ * ```
+ */
 export type PixelLossKind = 'l1' | 'mse' | 'charbonnier';
 
-/** Every {@link PixelLossKind}. */
+/**
+ * Every {@link PixelLossKind}.
+ *
+ * @example
+ * ```ts
+ * PIXEL_LOSS_KINDS.includes('l1'); // true
+ * ```
+ */
 export const PIXEL_LOSS_KINDS: readonly PixelLossKind[] = ['l1', 'mse', 'charbonnier'];
 
 function check(a: tf.Tensor, b: tf.Tensor, what: string): void {

@@ -11,7 +11,14 @@ import { writeFileAtomic } from '../io/atomic-write';
 
 const MAGIC = 'SKDCKPT1';
 
-/** A named float32 tensor of a checkpoint. */
+/**
+ * A named float32 tensor of a checkpoint.
+ *
+ * @example
+ * ```ts
+ * const t: CheckpointTensor = { name: 'model/0/kernel', shape: [3, 3, 3, 8], data: new Float32Array(216) };
+ * ```
+ */
 export interface CheckpointTensor {
   name: string;
   shape: number[];

@@ -1,7 +1,14 @@
 /** Learning-rate schedules with linear warmup. */
 import { ConfigError } from '../errors';
 
-/** Schedule shapes. */
+/**
+ * Schedule shapes.
+ *
+ * @example
+ * ```ts
+ * const kind: ScheduleKind = 'cosine';
+ * ```
+ */
 export type ScheduleKind = 'cosine' | 'step' | 'constant';
 
 /**

@@ -156,7 +156,14 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
   return index;
 }
 
-/** A loaded cache: raw arrays as stored. */
+/**
+ * A loaded cache: raw arrays as stored.
+ *
+ * @example
+ * ```ts
+ * const { index, teacher } = await loadTeacherCache('runs/x2/cache');
+ * ```
+ */
 export interface LoadedTeacherCache {
   index: TeacherCacheIndex;
   lr: Uint8Array | Uint16Array;

@@ -82,7 +82,14 @@ export async function teacherIdentity(t: Teacher, id?: string): Promise<string> 
   return `sha256:${h.digest('hex').slice(0, 32)}`;
 }
 
-/** Which engine runs a layers-model teacher: ONNX Runtime when installed (`'auto'`), or always/never. */
+/**
+ * Which engine runs a layers-model teacher: ONNX Runtime when installed (`'auto'`), or always/never.
+ *
+ * @example
+ * ```ts
+ * const rt: TeacherRuntime = 'tfjs';
+ * ```
+ */
 export type TeacherRuntime = 'auto' | 'onnx' | 'tfjs';
 
 /**

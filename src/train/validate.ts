@@ -20,7 +20,14 @@ import { rgbFromRaw } from '../data/pixels';
 import { listImageFiles } from '../data/sources';
 import type { Scale } from '../data/types';
 
-/** One validation image: LR input (float RGB) and the mod-cropped 8-bit RGB HR reference. */
+/**
+ * One validation image: LR input (float RGB) and the mod-cropped 8-bit RGB HR reference.
+ *
+ * @example
+ * ```ts
+ * const first: ValidationImage = (await loadValidationSet('../shared/data/Set5', 2)).images[0];
+ * ```
+ */
 export interface ValidationImage {
   name: string;
   lr: Float32Array;
@@ -59,7 +66,14 @@ export interface ValidationOptions {
   seed?: number;
 }
 
-/** The scale-1 evaluation protocol: Gaussian blur σ = 1, nothing else. */
+/**
+ * The scale-1 evaluation protocol: Gaussian blur σ = 1, nothing else.
+ *
+ * @example
+ * ```ts
+ * const set = await loadValidationSet('../shared/data/Set5', 1, { degradation: EVAL_X1_DEGRADATION });
+ * ```
+ */
 export const EVAL_X1_DEGRADATION: DegradationOptions = { blur: { prob: 1, range: [1, 1] }, motionBlur: false, noise: false, jpeg: false };
 
 function toRgb8(raw: RawImage): RawImage {
