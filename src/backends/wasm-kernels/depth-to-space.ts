@@ -10,18 +10,14 @@ export const depthToSpace: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x } = inputs as { x: TensorInfo };
   const { blockSize: bs, dataFormat } = attrs as unknown as DepthToSpaceAttrs;
   return withScope(backend as KernelBackend, (s) => {
-    if (dataFormat === 'NCHW') {
-      const [b, c, h, w] = x.shape;
-      const oc = c / (bs * bs);
-      // [b, i, j, oc, h, w] -> [b, oc, h, i, w, j]
-      const t = s.permute(s.reshape(x, [b, bs, bs, oc, h, w]), [0, 3, 4, 1, 5, 2]);
-      return s.reshape(t, [b, oc, h * bs, w * bs]);
-    }
-    const [b, h, w, c] = x.shape;
+    const nchw = dataFormat === 'NCHW';
+    const xh = nchw ? s.transpose(x, [0, 2, 3, 1]) : x;
+    const [b, h, w, c] = xh.shape;
     const oc = c / (bs * bs);
     // [b*h, w, i, (j, oc)] -> [b*h, i, w, (j, oc)]
-    const t = s.transpose(s.reshape(x, [b * h, w, bs, bs * oc]), [0, 2, 1, 3]);
-    return s.reshape(t, [b, h * bs, w * bs, oc]);
+    const t = s.transpose(s.reshape(xh, [b * h, w, bs, bs * oc]), [0, 2, 1, 3]);
+    const y = s.reshape(t, [b, h * bs, w * bs, oc]);
+    return nchw ? s.transpose(y, [0, 3, 1, 2]) : y;
   });
 };
 
