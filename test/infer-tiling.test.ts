@@ -59,6 +59,20 @@ describe('tiled == whole image', () => {
     });
   }
 
+  it('non-square tiles (short tile rows) are exact too', async () => {
+    const model = tinyEspcn(2);
+    const [h, w] = [45, 31];
+    const img = testImage(h, w, 9);
+    const whole = await predictWhole(model, img, h, w);
+    const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
+    const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w * 2, height: h * 2, channels: 3, max: 1 };
+    let n = 0;
+    await runTiled(tfjsRunner(model, 2), src, dst, 'color', { tile: 26, tileHeight: 17, margin: 5, feather: 2, align: 1 }, { onProgress: (p) => (n = p.total ?? 0) });
+    expect(n).toBe(2 * 7); // 2 columns of 26 x 7 rows of 17 (stride 17 - 2·5 - 2 = 5)
+    expect(maxAbsDiff(dst.data, whole)).toBeLessThan(1e-5);
+    model.dispose();
+  });
+
   it('a too-small margin is visibly wrong (the test can fail)', async () => {
     const model = tinyEspcn(2);
     const [h, w] = [30, 30];

@@ -99,6 +99,9 @@ export interface StudentInfo {
 const DEFAULT_FEATHER = 8;
 /** Working-memory budget of one tile (activations + output), used to pick the default tile size. */
 const TILE_BUDGET_BYTES = 96 * 2 ** 20;
+/** Budget of the float strip that blends one row of tiles (tile height × output width × 3 floats). */
+const STRIP_BUDGET_BYTES = 64 * 2 ** 20;
+const MAX_TILE_WIDTH = 2048;
 
 /** @internal Engine internals of each Student, for benchmarks (`frameRunner`). */
 const INTERNALS = new WeakMap<Student, { runner: TileRunner; model?: tfl.LayersModel }>();
@@ -269,8 +272,15 @@ export class Student {
     const feather = opts.feather ?? DEFAULT_FEATHER;
     if (!Number.isInteger(tile) || tile < 1) throw new ConfigError(`tile must be a positive integer, got ${tile}`);
     if (!Number.isInteger(feather) || feather < 0) throw new ConfigError(`feather must be a non-negative integer, got ${feather}`);
-    const colour: TileParams = { tile, margin: this.margin, feather, align: this.align };
-    const alpha: TileParams = { tile, margin: BICUBIC_RADIUS + 1, feather, align: 1 };
+    // Tile rows get shorter on very wide images so that the float blending strip (rows × output width) stays
+    // within STRIP_BUDGET_BYTES; tiles then get wider to keep their area (and efficiency).
+    const s = this.scale;
+    const rowBytes = src.width * s * s * 3 * 4;
+    const minH = minTileSize({ margin: this.margin, feather, align: this.align }) + 8;
+    const tileHeight = Math.min(tile, Math.max(minH, Math.floor(STRIP_BUDGET_BYTES / rowBytes)));
+    const tileWidth = tileHeight < tile ? Math.min(MAX_TILE_WIDTH, Math.max(tile, Math.floor((tile * tile) / tileHeight))) : tile;
+    const colour: TileParams = { tile: tileWidth, tileHeight, margin: this.margin, feather, align: this.align };
+    const alpha: TileParams = { tile: tileWidth, tileHeight, margin: BICUBIC_RADIUS + 1, feather, align: 1 };
     const dst = allocLike(src, this.scale, opts.float ? 'float' : src.data instanceof Float32Array ? 'byte' : 'same');
     const counter: TileCounter = {
       done: 0,

@@ -2,11 +2,12 @@
  * Runs a model over an image tile by tile and blends the tiles (see `tile-plan.ts`). Tile rows are processed
  * top to bottom and accumulated in a float strip one tile high and one image wide; rows no later tile can
  * touch are written to the output buffer (rounded to its bit depth) and the strip moves on. Working memory is
- * therefore one tile of model activations plus one strip, whatever the image height.
+ * therefore one tile of model activations plus one strip, whatever the image height; the caller makes tile rows
+ * shorter on very wide images (`tileHeight`) so that the strip stays within a budget too.
  */
 import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task';
 import { planeChannels, readTile, writeRows, type PixelBuffer, type Plane } from './pixels';
-import { planSpans, spanWeights, type TileParams } from './tile-plan';
+import { planSpans, spanWeights, verticalParams, type TileParams } from './tile-plan';
 
 /**
  * Something that upscales one float HWC tile: the model (tfjs or ONNX Runtime) or bicubic interpolation.
@@ -35,7 +36,7 @@ export interface TileCounter {
 
 /** Number of tiles {@link runTiled} will run for an image of `width × height`. */
 export function countTiles(width: number, height: number, p: TileParams): number {
-  return planSpans(width, p).length * planSpans(height, p).length;
+  return planSpans(width, p).length * planSpans(height, verticalParams(p)).length;
 }
 
 /**
@@ -58,9 +59,9 @@ export async function runTiled(
   const pc = planeChannels(plane);
   const outW = src.width * s;
   const xs = planSpans(src.width, p);
-  const ys = planSpans(src.height, p);
+  const ys = planSpans(src.height, verticalParams(p));
   const wx = spanWeights(xs, src.width, p, s);
-  const wy = spanWeights(ys, src.height, p, s);
+  const wy = spanWeights(ys, src.height, verticalParams(p), s);
   const counter = opts.counter ?? { done: 0, total: xs.length * ys.length };
 
   // Strip of accumulated output rows [stripY0, stripY0 + stripRows).

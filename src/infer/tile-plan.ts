@@ -26,8 +26,10 @@ export interface Span {
  * ```
  */
 export interface TileParams {
-  /** Tile size (input pixels, square tiles). */
+  /** Tile width (input pixels); also the height unless `tileHeight` is set. */
   tile: number;
+  /** Tile height, when tiles are not square (short tile rows bound the blending strip on very wide images). */
+  tileHeight?: number;
   /** Pixels next to an inner tile edge whose output is not trusted (ceil of the receptive-field radius + 1). */
   margin: number;
   /** Width of the linear blending ramp beyond the margin. */
@@ -37,8 +39,13 @@ export interface TileParams {
 }
 
 /** Smallest tile size that makes progress for the given margin, feather and alignment. */
-export function minTileSize(p: Omit<TileParams, 'tile'>): number {
+export function minTileSize(p: Omit<TileParams, 'tile' | 'tileHeight'>): number {
   return 2 * p.margin + p.feather + p.align;
+}
+
+/** The parameters along the vertical axis (tile = tile height). */
+export function verticalParams(p: TileParams): TileParams {
+  return { ...p, tile: p.tileHeight ?? p.tile };
 }
 
 /**
