@@ -5,9 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { Shape } from '@tensorflow/tfjs-layers';
 import { ModelError } from '../../errors';
-
-type Shape = (number | null)[];
 
 /** The part of a tfjs-converter GraphModel used here. */
 export interface GraphModelLike {

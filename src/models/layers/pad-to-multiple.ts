@@ -5,8 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-
-type Shape = (number | null)[];
+import type { Shape } from '@tensorflow/tfjs-layers';
 
 /** Constructor arguments of {@link PadToMultiple}. */
 export interface PadToMultipleArgs {

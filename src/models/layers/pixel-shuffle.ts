@@ -5,10 +5,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { Shape } from '@tensorflow/tfjs-layers';
 // tfjs-core has no DepthToSpace gradient; this registers it (side effect) so that models train.
 import '../../backends/wasm-kernels/depth-to-space-grad';
-
-type Shape = (number | null)[];
 
 /** Constructor arguments of {@link PixelShuffle}. */
 export interface PixelShuffleArgs {

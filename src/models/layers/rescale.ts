@@ -1,8 +1,7 @@
 /** Affine rescaling `y = x * scale + offset`, used to adapt value ranges (e.g. [0,1] <-> [0,255]). */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-
-type Shape = (number | null)[];
+import type { Shape } from '@tensorflow/tfjs-layers';
 
 /** Constructor arguments of {@link Rescale}. */
 export interface RescaleArgs {
