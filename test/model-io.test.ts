@@ -143,6 +143,20 @@ describe('saveModel / loadModel (Node, no tfjs-node)', () => {
     m.dispose();
   });
 
+  it('save/load cycles leak no tensors beyond the loaded model', async () => {
+    const m = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, seed: 3 });
+    const dir = path.join(tmp, 'leak');
+    await saveModel(m, dir);
+    (await loadModel(dir)).dispose();
+    const n = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      await saveModel(m, dir, { quantize: 'uint8' });
+      (await loadModel(dir)).dispose();
+    }
+    expect(tf.memory().numTensors).toBe(n);
+    m.dispose();
+  });
+
   it('typed errors for missing, corrupt and truncated files, bad options and abort', async () => {
     await expect(loadModel(path.join(tmp, 'does-not-exist'))).rejects.toThrow(ModelError);
     const bad = path.join(tmp, 'bad');

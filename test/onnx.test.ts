@@ -148,6 +148,21 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
     m.dispose();
   });
 
+  it('export and runTensor leak no tensors', async () => {
+    const m = buildStudent({ arch: 'fsrcnn', scale: 2, width: 8, shrink: 4, depth: 1, seed: 1 });
+    const runner = await createOnnxRunner(m);
+    const x = tf.zeros([1, 4, 4, 3]) as tf.Tensor4D;
+    const n = tf.memory().numTensors;
+    for (let i = 0; i < 3; i++) {
+      modelToOnnx(m);
+      (await runner.runTensor(x)).dispose();
+    }
+    expect(tf.memory().numTensors).toBe(n);
+    await runner.dispose();
+    x.dispose();
+    m.dispose();
+  });
+
   it('rejects bad shapes and unsupported layers', async () => {
     const m = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1 });
     const runner = await createOnnxRunner(m);
