@@ -3,7 +3,7 @@ import { ConfigError } from '../errors';
 import type { TaskOptions } from '../core/task';
 import type { DegradationOptions } from '../data/degrade';
 import type { LossWeights } from '../losses/combined';
-import type { ScheduleKind } from './schedule';
+import { checkSchedule, type ScheduleKind } from './schedule';
 import type { ValidationSet } from './validate';
 
 /**
@@ -103,6 +103,7 @@ export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
     exportModels: o.exportModels ?? true,
   };
   if (!(r.lr > 0 && r.lr < 1)) throw new ConfigError(`lr must be in (0, 1), got ${r.lr}`);
+  checkSchedule({ kind: r.schedule, lr: r.lr, steps: r.steps, warmup: r.warmup, minLr: r.minLr, stepSize: r.stepSize, gamma: r.gamma });
   posInt('warmup', r.warmup, 0);
   posInt('valEvery', r.valEvery);
   posInt('checkpointEvery', r.checkpointEvery);

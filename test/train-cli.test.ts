@@ -1,0 +1,82 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Command } from 'commander';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../src/backends/use-backend';
+import { registerTrain } from '../src/cli/train';
+import { registerDistill } from '../src/cli/distill';
+import { buildTeacher } from '../src/models/teacher';
+import { saveModel } from '../src/io/model-io';
+import { loadCheckpoint } from '../src/train/checkpoint';
+import { writeImage } from '../src/io/node-image';
+import { proceduralImage } from '../src/data/procedural';
+
+let dir: string;
+let stdout = '';
+let stderr = '';
+
+async function cli(args: string[]): Promise<number> {
+  const program = new Command().exitOverride();
+  registerTrain(program);
+  registerDistill(program);
+  process.exitCode = 0;
+  const w1 = process.stdout.write.bind(process.stdout);
+  const w2 = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
+  process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
+  try {
+    await program.parseAsync(['node', 'sharpen-kd', ...args]);
+  } finally {
+    process.stdout.write = w1;
+    process.stderr.write = w2;
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = 0;
+  return code;
+}
+
+beforeAll(async () => {
+  await useBackend('wasm');
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'skd-cli-'));
+  await fs.mkdir(path.join(dir, 'imgs'));
+  for (let i = 0; i < 3; i++) {
+    const img = proceduralImage(i, 64, 56);
+    await writeImage(path.join(dir, 'imgs', `i${i}.png`), { data: img.data as Uint8Array, width: 64, height: 56, channels: 3, bits: 8 });
+  }
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('sharpen-kd train / distill', () => {
+  it('trains from a folder, validates, writes a run folder, and --resume continues it', async () => {
+    const out = path.join(dir, 'run');
+    const common = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--arch', 'espcn', '--width', '8', '--patch', '12', '--batch', '2', '--val', path.join(dir, 'imgs'), '--val-every', '2', '--out', out, '--seed', '3'];
+    expect(await cli([...common, '--steps', '3'])).toBe(0);
+    expect(stdout).toMatch(/done: step 3/);
+    expect(stdout).toMatch(/best validation \(step 2|3\)/);
+    expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).step).toBe(3);
+    expect(await cli([...common, '--steps', '5', '--resume'])).toBe(0);
+    expect(stdout).toMatch(/done: step 5/);
+    const log = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.filter((r) => r.valPsnr !== undefined).map((r) => r.step)).toEqual([2, 3, 4, 5]);
+    await fs.access(path.join(out, 'model-best', 'model.json'));
+  });
+
+  it('distils from a saved teacher with a cache, and reports bad options with exit code 2', async () => {
+    const tdir = path.join(dir, 'teacher');
+    await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);
+    const out = path.join(dir, 'kd');
+    const code = await cli(['distill', '--teacher', tdir, '--scale', '2', '--width', '8', '--depth', '1', '--patch', '12', '--batch', '2', '--steps', '3', '--out', out, '--cache-dir', path.join(out, 'cache'), '--cache-size', '4', '--loss-feature', '0.1']);
+    expect(stderr).toMatch(/synthetic/);
+    expect(code).toBe(0);
+    expect(JSON.parse(await fs.readFile(path.join(out, 'cache', 'index.json'), 'utf8')).count).toBe(4);
+    expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).tensors.some((t) => t.name.startsWith('adapter/'))).toBe(true);
+    stderr = '';
+    expect(await cli(['distill', '--teacher', path.join(dir, 'nope'), '--scale', '2', '--out', out, '--steps', '1'])).toBe(2);
+    expect(stderr).toMatch(/not a model folder/);
+    expect(await cli(['train', '--scale', '2', '--out', out, '--steps', '2', '--schedule', 'linear'])).toBe(2);
+    expect(await cli(['train', '--scale', '2', '--out', out, '--data', path.join(dir, 'missing')])).toBe(2);
+  });
+});
