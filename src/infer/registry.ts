@@ -48,6 +48,16 @@ export function looksLikeName(s: string): boolean {
   return /^[A-Za-z0-9_-]+$/.test(s);
 }
 
+/** True when a file or folder exists at `p` (always false outside Node). */
+export async function pathExists(p: string): Promise<boolean> {
+  if (!isNode()) return false;
+  const fs = await import('node:fs/promises');
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
 /** The error for a name that is neither built in nor a path. */
 export function unknownModelError(name: string): ModelError {
   return new ModelError(

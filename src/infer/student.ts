@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { throwIfAborted, type TaskOptions } from '../core/task';
-import { ConfigError, ModelError, SharpenError } from '../errors';
+import { ConfigError, SharpenError } from '../errors';
 import type { ImageDataLike } from '../io/browser-image';
 import type { ImageFormat } from '../io/node-image';
 import type { RawImage } from '../io/raw-image';
@@ -22,11 +22,13 @@ import {
   builtinModelLocation,
   isBuiltinModel,
   looksLikeName,
+  pathExists,
   unknownModelError,
 } from './registry';
 import { BICUBIC_RADIUS, bicubicRunner } from './runners';
 import { countTiles, runTiled, type TileCounter, type TileRunner } from './tile-engine';
-import { minTileSize, type TileParams } from './tile-plan';
+import type { TileParams } from './tile-plan';
+import { bytesPerInputPixel, DEFAULT_FEATHER, defaultTileSize, probeScale, tileShape } from './model-geometry';
 
 /**
  * Options of {@link Student.load} and {@link Student.fromModel}.
@@ -96,13 +98,6 @@ export interface StudentInfo {
   params: number;
 }
 
-const DEFAULT_FEATHER = 8;
-/** Working-memory budget of one tile (activations + output), used to pick the default tile size. */
-const TILE_BUDGET_BYTES = 96 * 2 ** 20;
-/** Budget of the float strip that blends one row of tiles (tile height × output width × 3 floats). */
-const STRIP_BUDGET_BYTES = 64 * 2 ** 20;
-const MAX_TILE_WIDTH = 2048;
-
 /** @internal Engine internals of each Student, for benchmarks (`frameRunner`). */
 const INTERNALS = new WeakMap<Student, { runner: TileRunner; model?: tfl.LayersModel }>();
 
@@ -139,9 +134,7 @@ export class Student {
     this.scale = info.scale;
     this.margin = Math.ceil(info.receptiveField) + 1;
     this.align = align;
-    const min = minTileSize({ margin: this.margin, feather: DEFAULT_FEATHER, align }) + 32;
-    const auto = Math.floor(Math.sqrt(TILE_BUDGET_BYTES / bytesPerPixel) / 16) * 16;
-    this.info = { ...info, tile: Math.max(min, Math.min(1024, auto)) };
+    this.info = { ...info, tile: defaultTileSize(bytesPerPixel, this.margin, align) };
     this.alpha = bicubicRunner(info.scale);
     this.upscale = this.sharpen.bind(this) as Student['sharpen'];
     INTERNALS.set(this, { runner, model });
@@ -201,14 +194,12 @@ export class Student {
     }
     const rf = receptiveField(model);
     const engine = await selectEngine(model, scale, opts);
-    const maxChannels = Math.max(3, ...model.layers.map((l) => Number((l.outputShape as number[])[3]) || 0));
-    const bytesPerPixel = maxChannels * 4 * 3 + scale * scale * 3 * 4 * 3;
     return new Student(
       engine.runner,
       model,
       { name: opts.name ?? model.name, scale, arch: meta?.arch ?? 'unknown', backend: engine.name, receptiveField: rf.radius, params: model.countParams() },
       rf.align,
-      bytesPerPixel,
+      bytesPerInputPixel(model, scale),
       !opts.borrowModel,
     );
   }
@@ -221,7 +212,7 @@ export class Student {
       undefined,
       { name: 'bicubic', scale, arch: 'bicubic', backend: engine, receptiveField: BICUBIC_RADIUS, params: 0 },
       1,
-      3 * 4 * 4 + scale * scale * 3 * 4 * 4,
+      bytesPerInputPixel(undefined, scale),
     );
   }
 
@@ -272,15 +263,10 @@ export class Student {
     const feather = opts.feather ?? DEFAULT_FEATHER;
     if (!Number.isInteger(tile) || tile < 1) throw new ConfigError(`tile must be a positive integer, got ${tile}`);
     if (!Number.isInteger(feather) || feather < 0) throw new ConfigError(`feather must be a non-negative integer, got ${feather}`);
-    // Tile rows get shorter on very wide images so that the float blending strip (rows × output width) stays
-    // within STRIP_BUDGET_BYTES; tiles then get wider to keep their area (and efficiency).
-    const s = this.scale;
-    const rowBytes = src.width * s * s * 3 * 4;
-    const minH = minTileSize({ margin: this.margin, feather, align: this.align }) + 8;
-    const tileHeight = Math.min(tile, Math.max(minH, Math.floor(STRIP_BUDGET_BYTES / rowBytes)));
-    const tileWidth = tileHeight < tile ? Math.min(MAX_TILE_WIDTH, Math.max(tile, Math.floor((tile * tile) / tileHeight))) : tile;
-    const colour: TileParams = { tile: tileWidth, tileHeight, margin: this.margin, feather, align: this.align };
-    const alpha: TileParams = { tile: tileWidth, tileHeight, margin: BICUBIC_RADIUS + 1, feather, align: 1 };
+    // Very wide images get short, wide tile rows so that the float blending strip stays within budget.
+    const shape = tileShape(tile, src.width, this.scale, { margin: this.margin, feather, align: this.align });
+    const colour: TileParams = { ...shape, margin: this.margin, feather, align: this.align };
+    const alpha: TileParams = { ...shape, margin: BICUBIC_RADIUS + 1, feather, align: 1 };
     const dst = allocLike(src, this.scale, opts.float ? 'float' : src.data instanceof Float32Array ? 'byte' : 'same');
     const counter: TileCounter = {
       done: 0,
@@ -321,23 +307,4 @@ export class Student {
   [Symbol.dispose](): void {
     this.dispose();
   }
-}
-
-/** Scale of a model without metadata: run it on a tiny input and compare sizes. */
-function probeScale(model: tfl.LayersModel): number {
-  const shape = tf.tidy(() => (model.predict(tf.zeros([1, 8, 8, 3])) as tf.Tensor).shape);
-  const s = shape[1]! / 8;
-  if (shape.length !== 4 || !Number.isInteger(s) || s < 1 || shape[2] !== 8 * s) {
-    throw new ModelError(`model ${model.name} maps [1, 8, 8, 3] to [${shape.join(', ')}]: expected an image model [N, H, W, 3] -> [N, H*s, W*s, 3]`);
-  }
-  return s;
-}
-
-async function pathExists(p: string): Promise<boolean> {
-  if (typeof process === 'undefined' || !process.versions?.node) return false;
-  const fs = await import('node:fs/promises');
-  return fs.access(p).then(
-    () => true,
-    () => false,
-  );
 }
