@@ -110,6 +110,15 @@ describe('Student', () => {
     expect((await sharp(webp).metadata()).format).toBe('webp');
   });
 
+  it('ImageData-like RGBA in, ImageData-like out (browser path, no canvas needed)', async () => {
+    using s = await Student.fromModel(tinyEspcn(2, { width: 4 }), { backend: 'cpu' });
+    const data = new Uint8ClampedArray(6 * 5 * 4).map((_, i) => (i % 4 === 3 ? 128 : i * 3));
+    const out = await s.sharpen({ data, width: 6, height: 5 });
+    expect(out.data).toBeInstanceOf(Uint8ClampedArray);
+    expect([out.width, out.height, out.data.length]).toEqual([12, 10, 12 * 10 * 4]);
+    expect(out.data.filter((_, i) => i % 4 === 3).every((a) => a === 128)).toBe(true);
+  });
+
   it('abort in the middle of an image rejects with AbortError and leaks nothing', async () => {
     using s = await Student.fromModel(tinyEspcn(2, { width: 4 }), { backend: 'cpu' });
     const x = tf.tensor3d(testImage(64, 64), [64, 64, 3]);

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { receptiveField } from '../src/infer/receptive-field';
+import { describeModel } from '../src/models/describe';
+import { buildStudent } from '../src/models/student';
 import { tfjsRunner, bicubicRunner } from '../src/infer/runners';
 import { runTiled } from '../src/infer/tile-engine';
 import { planSpans, spanWeights } from '../src/infer/tile-plan';
@@ -38,6 +40,18 @@ describe('receptive field', () => {
     expect(receptiveField(tinyEspcn(2)).radius).toBe(4);
     expect(receptiveField(tinyEspcn(3, { interpolation: 'bilinear' })).radius).toBe(4);
     expect(receptiveField(tinyEspcn(2)).unknownLayers).toEqual([]);
+  });
+
+  it('bounds describeModel\'s receptive field for every student architecture, with no unknown layers', () => {
+    for (const arch of ['espcn', 'fsrcnn', 'compact'] as const) {
+      for (const scale of [1, 2, 4] as const) {
+        const m = buildStudent({ arch, scale, width: 4, ...(arch === 'espcn' ? {} : { depth: 2 }) });
+        const rf = receptiveField(m);
+        expect(rf.unknownLayers, `${arch} x${scale}`).toEqual([]);
+        expect(rf.radius, `${arch} x${scale}`).toBeGreaterThanOrEqual((describeModel(m, { inputSize: [16, 16] }).receptiveField - 1) / 2);
+        m.dispose();
+      }
+    }
   });
 });
 
