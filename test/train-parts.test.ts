@@ -149,3 +149,34 @@ describe('teacher cache', () => {
     expect(Array.from((await cached.nextArrays()).teacher!)).toEqual(Array.from(a.teacher!));
   });
 });
+
+describe('validation protocol', () => {
+  it('makes LR like MATLAB bicubic (x2) and like `sharpen-kd eval` blur (x1), and scores with Y-PSNR crop=scale', async () => {
+    const { writeImage, readImage } = await import('../src/io/node-image');
+    const { proceduralImage } = await import('../src/data/procedural');
+    const { resizeBicubic } = await import('../src/metrics/resize-bicubic');
+    const { modCrop } = await import('../src/metrics/mod-crop');
+    const { psnr } = await import('../src/metrics/psnr');
+    const { degradeForEval } = await import('../src/infer/evaluate');
+    const { loadValidationSet, evaluateModel } = await import('../src/train/validate');
+    const vdir = path.join(dir, 'val');
+    await fs.mkdir(vdir, { recursive: true });
+    const img = proceduralImage(3, 50, 45);
+    await writeImage(path.join(vdir, 'a.png'), { data: img.data as Uint8Array, width: 50, height: 45, channels: 3, bits: 8 });
+    const raw = await readImage(path.join(vdir, 'a.png'));
+
+    const x2 = await loadValidationSet(vdir, 2);
+    const want2 = resizeBicubic(modCrop(raw, 2), 1 / 2);
+    expect([x2.images[0].lrWidth, x2.images[0].lrHeight]).toEqual([25, 22]);
+    expect(Array.from(x2.images[0].lr).map((v) => Math.round(v * 255))).toEqual(Array.from(want2.data));
+
+    const x1 = await loadValidationSet(vdir, 1);
+    const want1 = degradeForEval(raw, 1, 1);
+    expect(Array.from(x1.images[0].lr).map((v) => Math.round(v * 255))).toEqual(Array.from(want1.data));
+
+    // An identity "model" at x1 scores exactly the PSNR of the blurred input.
+    const r = await evaluateModel((x) => tf.clone(x), x1);
+    expect(r.psnr).toBeCloseTo(await psnr(want1, raw, { yChannel: true, crop: 1 }), 6);
+    expect(r.ssim).toBeGreaterThan(0.3);
+  });
+});
