@@ -9,6 +9,7 @@ import { buildStudent } from '../src/models/student';
 import { buildTeacher } from '../src/models/teacher';
 import { syntheticDataset } from '../src/data/datasets';
 import { distill } from '../src/train/distill';
+import { prepareTeacher } from '../src/train/teacher';
 import { loadCheckpoint } from '../src/train/checkpoint';
 import type { Progress } from '../src/core/task';
 
@@ -84,5 +85,20 @@ describe('distill', () => {
     await expect(distill({ teacher: fnTeacher, student: student(), data: data(), steps: 2, loss: { feature: 1 } })).rejects.toThrow(/feature distillation needs a layers-model teacher/);
     const r = await distill({ teacher: fnTeacher, student: student(), data: data(), steps: 2 });
     expect(r.step).toBe(2);
+  });
+
+  it('runs a layers-model teacher through ONNX Runtime when it matches TF.js, else TF.js', async () => {
+    const x = tf.randomUniform([2, 10, 10, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const onnx = await prepareTeacher(teacher, 'auto');
+    const tfjs = await prepareTeacher(teacher, 'tfjs');
+    expect(tfjs.runtime).toBe('tfjs');
+    expect(['onnx', 'tfjs']).toContain(onnx.runtime);
+    const [a, b] = [await onnx.run(x), await tfjs.run(x)];
+    expect(a.shape).toEqual([2, 20, 20, 3]);
+    expect(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0])).toBeLessThan(2e-3);
+    tf.dispose([a, b, x]);
+    await onnx.dispose();
+    const fn = await prepareTeacher((lr) => tf.image.resizeBilinear(lr, [lr.shape[1] * 2, lr.shape[2] * 2]), 'auto');
+    expect(fn.runtime).toBe('function');
   });
 });

@@ -110,8 +110,9 @@ export interface PreparedTeacher {
 
 /**
  * Prepares a teacher for inference. A layers model goes through ONNX Runtime (exported on the fly by
- * `createOnnxRunner`) when `runtime` is `'auto'` and onnxruntime is installed and can run every layer; otherwise
- * TF.js on the active backend. `'onnx'` makes ONNX Runtime mandatory.
+ * `createOnnxRunner`) when `runtime` is `'auto'`, onnxruntime is installed, every layer exports, and the ONNX output
+ * matches TF.js on a probe patch (within 2e-3); otherwise TF.js on the active backend. `'onnx'` makes ONNX Runtime
+ * mandatory.
  *
  * @example
  * ```ts
@@ -125,6 +126,19 @@ export async function prepareTeacher(t: Teacher, runtime: TeacherRuntime = 'auto
   try {
     const { createOnnxRunner } = await import('../backends/onnx-runner');
     const runner = await createOnnxRunner(t, { threads: opts.threads });
+    // Guard against an export that runs but computes something else: compare with TF.js on a probe patch.
+    const probe = tf.tidy(() => tf.add(tf.mul(tf.randomUniform([1, 24, 24, 3], 0, 1, 'float32', 7), 0.8), 0.1) as tf.Tensor4D);
+    try {
+      const [a, b] = [await runner.runTensor(probe), await runTeacher(t, probe)];
+      const diff = tf.tidy(() => (a.shape.join() === b.shape.join() ? tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] : Infinity));
+      tf.dispose([a, b]);
+      if (!(diff <= 2e-3)) {
+        await runner.dispose();
+        throw new ShapeError(`the ONNX export of the teacher differs from TF.js by ${diff} on a probe patch`);
+      }
+    } finally {
+      probe.dispose();
+    }
     return {
       runtime: 'onnx',
       run: async (lr) => {
