@@ -120,34 +120,6 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
     m.dispose();
   });
 
-  it('graph optimisations (residual folding, shuffle to NHWC) are exact and remove the HR ops', async () => {
-    const text = (b: Uint8Array) => new TextDecoder('latin1').decode(b);
-    for (const scale of [1, 2, 4] as const) {
-      const m = buildStudent({ arch: 'compact', scale, width: 8, depth: 2, seed: scale });
-      const opt = text(modelToOnnx(m));
-      const plain = text(modelToOnnx(m, { optimize: false }));
-      expect(opt).not.toContain('Resize');
-      expect(opt).not.toContain('DepthToSpace');
-      if (scale > 1) expect(plain).toContain('DepthToSpace');
-      expect(plain).toContain(scale > 1 ? 'Resize' : 'residual_Add');
-      expect(await parity(m, [1, 9, 8, 3])).toBeLessThanOrEqual(1e-5);
-      m.dispose();
-    }
-    // A tap on the sub-pixel conv output keeps it unfused (its value must stay the plain conv output).
-    const m = buildStudent({ arch: 'compact', scale: 2, width: 8, depth: 1, seed: 1 });
-    const t = tapModel(m, ['subpixel_conv']);
-    expect(text(modelToOnnx(t))).toContain('Resize');
-    const runner = await createOnnxRunner(t);
-    const x = tf.randomUniform([1, 6, 5, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const all = await runner.runAll((await x.data()) as Float32Array, [1, 6, 5, 3]);
-    const [y, tap] = t.predict(x) as tf.Tensor[];
-    expect(relErr(all.output.data, (await y.data()) as Float32Array)).toBeLessThan(1e-5);
-    expect(relErr(all.subpixel_conv.data, (await tap.data()) as Float32Array)).toBeLessThan(1e-5);
-    await runner.dispose();
-    tf.dispose([x, y, tap]);
-    m.dispose();
-  });
-
   it('export and runTensor leak no tensors', async () => {
     const m = buildStudent({ arch: 'fsrcnn', scale: 2, width: 8, shrink: 4, depth: 1, seed: 1 });
     const runner = await createOnnxRunner(m);

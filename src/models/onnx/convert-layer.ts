@@ -20,25 +20,6 @@ function data(t: tf.Tensor, perm?: number[]): Float32Array {
   return tf.tidy(() => (perm ? tf.transpose(t, perm) : t).dataSync() as Float32Array).slice();
 }
 
-/**
- * @internal Pixel shuffle of NCHW `x` ([N, r*r*C, H, W], TF/DCR channel order) written straight to NHWC
- * [N, H*r, W*r, C] as `out`: Reshape [N, r, r, C, H, W] -> Transpose [N, H, r, W, r, C] -> Reshape.
- */
-export function shuffleToNhwc(g: OnnxGraph, x: string, r: number, channels: number, out: string, base: string): void {
-  const shape = g.add('Shape', [x], `${base}_shape`);
-  const gather = (i: number) => g.add('Gather', [shape, g.intConst(`${base}/i${i}`, [i])], `${base}_dim${i}`, { axis: attr.int(0) });
-  const n = gather(0);
-  const h = gather(2);
-  const w = gather(3);
-  const rr = g.intConst(`${base}/r`, [r]);
-  const six = g.add('Concat', [n, rr, rr, g.intConst(`${base}/c`, [channels]), h, w], `${base}_shape6`, { axis: attr.int(0) });
-  const t = g.add('Transpose', [g.add('Reshape', [x, six], `${base}_6d`)], `${base}_perm`, { perm: attr.ints([0, 4, 1, 5, 2, 3]) });
-  const hr = g.add('Mul', [h, rr], `${base}_hr`);
-  const wr = g.add('Mul', [w, rr], `${base}_wr`);
-  const four = g.add('Concat', [n, hr, wr, g.intConst(`${base}/c4`, [channels])], `${base}_shape4`, { axis: attr.int(0) });
-  g.nodes.push({ op: 'Reshape', inputs: [t, four], outputs: [out], name: g.unique(`${base}_nhwc`), attrs: {} });
-}
-
 /** @internal Appends the activation `name` (Keras string) after tensor `x`. */
 export function activation(g: OnnxGraph, x: string, name: string | undefined, base: string): string {
   switch (name ?? 'linear') {
@@ -69,13 +50,7 @@ export function activation(g: OnnxGraph, x: string, name: string | undefined, ba
   }
 }
 
-/** @internal A residual folded into a conv (see fuse.ts): `x` (NCHW name) with `channels` channels. */
-export interface FoldedResidual {
-  x: string;
-  channels: number;
-}
-
-function conv(g: OnnxGraph, layer: tfl.layers.Layer, c: Cfg, x: string, depthwise: boolean, residual?: FoldedResidual): string {
+function conv(g: OnnxGraph, layer: tfl.layers.Layer, c: Cfg, x: string, depthwise: boolean): string {
   const [w, b] = layer.getWeights();
   const [kh, kw] = pair(c.kernelSize);
   const [sh, sw] = pair(c.strides ?? 1);
@@ -91,20 +66,7 @@ function conv(g: OnnxGraph, layer: tfl.layers.Layer, c: Cfg, x: string, depthwis
   } else {
     // [kh, kw, cin, cout] -> [cout, cin, kh, kw]
     const [, , cin, cout] = w.shape;
-    if (residual) {
-      // Extra input channels carry x: weight 1 at the kernel centre from channel (o mod C) to output o.
-      const rc = residual.channels;
-      const base = data(w, [3, 2, 0, 1]);
-      const ext = new Float32Array(cout * (cin + rc) * kh * kw);
-      for (let o = 0; o < cout; o++) {
-        ext.set(base.subarray(o * cin * kh * kw, (o + 1) * cin * kh * kw), o * (cin + rc) * kh * kw);
-        ext[(o * (cin + rc) + cin + (o % rc)) * kh * kw + ((kh - 1) / 2) * kw + (kw - 1) / 2] = 1;
-      }
-      wName = g.floatConst(`${layer.name}/W`, [cout, cin + rc, kh, kw], ext);
-      x = g.add('Concat', [x, residual.x], `${layer.name}_with_residual`, { axis: attr.int(1) });
-    } else {
-      wName = g.floatConst(`${layer.name}/W`, [cout, cin, kh, kw], data(w, [3, 2, 0, 1]));
-    }
+    wName = g.floatConst(`${layer.name}/W`, [cout, cin, kh, kw], data(w, [3, 2, 0, 1]));
   }
   const inputs = [x, wName];
   if (c.useBias && b) inputs.push(g.floatConst(`${layer.name}/B`, [b.shape[0]], data(b)));
@@ -130,17 +92,17 @@ function conv(g: OnnxGraph, layer: tfl.layers.Layer, c: Cfg, x: string, depthwis
 }
 
 /**
- * @internal Emits the ONNX nodes of one Keras layer call. `ins` are the NCHW input names; `residual`
- * folds a residual into a Conv2D (see fuse.ts). Returns the output name.
+ * @internal Emits the ONNX nodes of one Keras layer call. `ins` are the NCHW input names. Returns the
+ * output name.
  */
-export function convertLayer(g: OnnxGraph, layer: tfl.layers.Layer, ins: string[], residual?: FoldedResidual): string {
+export function convertLayer(g: OnnxGraph, layer: tfl.layers.Layer, ins: string[]): string {
   const cls = layer.getClassName();
   const c = layer.getConfig() as Cfg;
   const n = layer.name;
   const x = ins[0];
   switch (cls) {
     case 'Conv2D':
-      return conv(g, layer, c, x, false, residual);
+      return conv(g, layer, c, x, false);
     case 'DepthwiseConv2D':
       return conv(g, layer, c, x, true);
     case 'PReLU': {
