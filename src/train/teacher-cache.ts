@@ -130,7 +130,9 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
       const clipped = tf.tidy(() => tf.clipByValue(y, 0, 1));
       te.set(await clipped.data(), b * a.hr.length);
       tf.dispose([y, clipped]);
-      opts.onProgress?.({ stage: 'teacher-cache', done: (b + 1) * data.batchSize, total: count, info: { runtime: runner.runtime } });
+      const info: Record<string, string> = { runtime: runner.runtime };
+      if (b === 0 && runner.fallbackReason) info.onnx = `not used: ${runner.fallbackReason}`;
+      opts.onProgress?.({ stage: 'teacher-cache', done: (b + 1) * data.batchSize, total: count, info });
       await yieldToEventLoop();
     }
   } finally {

@@ -104,6 +104,8 @@ export type TeacherRuntime = 'auto' | 'onnx' | 'tfjs';
  */
 export interface PreparedTeacher {
   runtime: 'onnx' | 'tfjs' | 'function';
+  /** Why ONNX Runtime was not used, when `'auto'` fell back to TF.js. */
+  fallbackReason?: string;
   run(lr: tf.Tensor4D): Promise<tf.Tensor4D>;
   dispose(): Promise<void>;
 }
@@ -154,6 +156,7 @@ export async function prepareTeacher(t: Teacher, runtime: TeacherRuntime = 'auto
     };
   } catch (e) {
     if (runtime === 'onnx') throw e;
-    return { runtime: 'tfjs', run: (lr) => runTeacher(t, lr), dispose: async () => undefined };
+    const fallbackReason = (e as Error).message.split('\n')[0];
+    return { runtime: 'tfjs', fallbackReason, run: (lr) => runTeacher(t, lr), dispose: async () => undefined };
   }
 }
