@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateStudent } from '../src/infer/evaluate';
+import { evaluateStudent, evaluateUpscaler } from '../src/infer/evaluate';
 import { Student } from '../src/infer/student';
 import { psnr } from '../src/metrics/psnr';
 import { resizeBicubic } from '../src/metrics/resize-bicubic';
@@ -49,6 +49,30 @@ describe('evaluateStudent', () => {
     expect(Math.abs(r.images[0].psnr - expected)).toBeLessThan(0.1);
     expect(r.psnr).toBeCloseTo((r.images[0].psnr + r.images[1].psnr) / 2, 10);
     await expect(evaluateStudent(s, tmp, { scale: 2 })).rejects.toThrow(/upscales by 3, but --scale is 2/);
+  });
+
+  it('scores a gray HR image as its own Y (the literature), not as studio-range Y of replicated RGB', async () => {
+    const dir = path.join(tmp, 'gray');
+    await fs.mkdir(dir, { recursive: true });
+    const [w, h] = [34, 26];
+    const g = Buffer.alloc(w * h);
+    for (let i = 0; i < g.length; i++) g[i] = Math.round(128 + 110 * Math.sin(i / 5) * Math.cos(i / 97));
+    await sharp(g, { raw: { width: w, height: h, channels: 1 } }).toColourspace('b-w').png().toFile(path.join(dir, 'g.png'));
+    // MATLAB bicubic on the RGB input the protocol builds (gray replicated), rounded to uint8 after each pass.
+    const r = await evaluateUpscaler(async (lr) => resizeBicubic(lr, 2) as RawImage, dir, { scale: 2, model: 'imresize', backend: 'js' });
+    expect(r).toMatchObject({ model: 'imresize', backend: 'js', n: 1 });
+    // The whole pipeline in gray: mod-crop (34x26), MATLAB bicubic down and up, gray vs gray.
+    const hrGray: RawImage = { data: new Uint8Array(g), width: w, height: h, channels: 1, bits: 8 };
+    const srGray = resizeBicubic(resizeBicubic(hrGray, 1 / 2) as RawImage, 2) as RawImage;
+    const literature = await psnr(srGray, hrGray, { yChannel: true, crop: 2 });
+    expect(r.images[0].psnr).toBeCloseTo(literature, 6);
+    // Scoring the gray HR as replicated RGB (studio-range Y on both sides) gives a different, higher number.
+    const rgb = (img: RawImage): RawImage => ({ ...img, channels: 3, data: Uint8Array.from({ length: img.data.length * 3 }, (_, i) => img.data[Math.floor(i / 3)]) });
+    const asRgb = await psnr(rgb(srGray), rgb(hrGray), { yChannel: true, crop: 2 });
+    expect(asRgb - r.images[0].psnr).toBeGreaterThan(1);
+    // evaluateStudent goes through the same scoring (its bicubic rounds once, at the end: within 0.05 dB).
+    using s = await Student.load('bicubic', { scale: 2, backend: 'cpu' });
+    expect(Math.abs((await evaluateStudent(s, dir, { scale: 2 })).psnr - literature)).toBeLessThan(0.05);
   });
 
   it.skipIf(!hasSet5)('bicubic x4 on Set5 reproduces the literature (28.42 dB / 0.8104)', async () => {

@@ -3,6 +3,8 @@
  * to a multiple of the scale, downscaled with MATLAB bicubic (antialiased, rounded to 8 bits), sharpened, rounded
  * to 8 bits, and scored on the BT.601 Y channel with a border of `scale` pixels ignored. Scores are averaged
  * over images. At scale 1 (sharpening) the input is the HR image blurred with a Gaussian of `blurSigma`.
+ * A gray HR image (Set14's bridge.png) is scored as its own Y, as the literature's MATLAB scripts do: the model
+ * gets it as RGB (gray replicated) and its output is reduced to luma (see `metrics/y-channel.ts`).
  */
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { ConfigError, InputError } from '../errors';
@@ -75,6 +77,56 @@ export function degradeForEval(hr: RawImage, scale: number, blurSigma = 1): RawI
 }
 
 /**
+ * @internal Turns any upscaler into a protocol-conforming scorer: `upscale` receives the 8-bit RGB input the
+ * protocol builds and must return the 8-bit RGB result (`scale` times larger). {@link evaluateStudent} is this
+ * with a Student; the published results use it for resamplers that are not models (sharp's lanczos3).
+ *
+ * @example
+ * ```ts
+ * const r = await evaluateUpscaler((lr) => myResize(lr, 4), 'Set5/HR', { scale: 4, model: 'mine', backend: 'js' });
+ * ```
+ */
+export async function evaluateUpscaler(
+  upscale: (lr: RawImage, signal?: AbortSignal) => Promise<RawImage>,
+  hrDir: string,
+  opts: EvaluateOptions & { model: string; backend: string },
+): Promise<EvaluationReport> {
+  const { scale } = opts;
+  if (!Number.isInteger(scale) || scale < 1) throw new ConfigError(`scale must be a positive integer, got ${scale}`);
+  const path = await import('node:path');
+  const { decodeImageWithProfile } = await import('../io/node-image');
+  const fs = await import('node:fs/promises');
+  const files = await listImages(hrDir);
+  const images: EvaluationReport['images'] = [];
+  for (const [i, file] of files.entries()) {
+    throwIfAborted(opts.signal);
+    const { image } = await decodeImageWithProfile(await fs.readFile(file), file);
+    // The model sees 8-bit RGB (gray replicated, alpha dropped), like the literature's uint8 images.
+    const hr8 = image.bits === 8 && image.channels === 3 ? image : fromFloatRgb(toFloatRgb(image), image.width, image.height, 8);
+    const hr = modCrop(hr8, scale);
+    const sr = await upscale(degradeForEval(hr, scale, opts.blurSigma), opts.signal);
+    if (sr.width !== hr.width || sr.height !== hr.height) {
+      throw new ConfigError(`${opts.model} returned ${sr.width}x${sr.height} for a ${hr.width}x${hr.height} target: is its scale ${scale}?`);
+    }
+    // A gray HR image is its own Y (not studio-range Y of replicated RGB): score against the gray plane.
+    const target = image.channels < 3 ? firstChannel(hr) : hr;
+    const m = { yChannel: true, crop: scale };
+    images.push({ name: path.basename(file, path.extname(file)), psnr: await psnr(sr, target, m), ssim: await ssim(sr, target, m) });
+    opts.onProgress?.({ stage: 'eval', done: i + 1, total: files.length, info: { psnr: images[i].psnr } });
+  }
+  const mean = (k: 'psnr' | 'ssim') => images.reduce((a, r) => a + r[k], 0) / images.length;
+  return { model: opts.model, backend: opts.backend, scale, n: images.length, psnr: mean('psnr'), ssim: mean('ssim'), images };
+}
+
+/** The first channel of an 8-bit image, as a gray image (R of a gray image replicated to RGB is the gray). */
+function firstChannel(img: RawImage): RawImage {
+  const n = img.width * img.height;
+  const data = new Uint8Array(n);
+  for (let i = 0; i < n; i++) data[i] = img.data[i * img.channels];
+  return { data, width: img.width, height: img.height, channels: 1, bits: 8 };
+}
+
+/**
  * Scores a student on a folder of HR images with the literature's protocol (see the module doc).
  *
  * @throws ConfigError when `scale` differs from the student's; InputError for a missing folder or bad image.
@@ -87,28 +139,7 @@ export function degradeForEval(hr: RawImage, scale: number, blurSigma = 1): RawI
 export async function evaluateStudent(student: Student, hrDir: string, opts: EvaluateOptions): Promise<EvaluationReport> {
   const { scale } = opts;
   if (student.scale !== scale) throw new ConfigError(`model ${student.info.name} upscales by ${student.scale}, but --scale is ${scale}`);
-  const path = await import('node:path');
-  const { decodeImageWithProfile } = await import('../io/node-image');
-  const fs = await import('node:fs/promises');
-  const files = await listImages(hrDir);
-  const images: EvaluationReport['images'] = [];
-  for (const [i, file] of files.entries()) {
-    throwIfAborted(opts.signal);
-    const { image } = await decodeImageWithProfile(await fs.readFile(file), file);
-    // Scored as 8-bit RGB (gray replicated, alpha dropped), like the literature's uint8 images.
-    const hr8 = image.bits === 8 && image.channels === 3 ? image : fromFloatRgb(toFloatRgb(image), image.width, image.height, 8);
-    const hr = modCrop(hr8, scale);
-    const lr = degradeForEval(hr, scale, opts.blurSigma);
-    const sr = pixelsToRaw(
-      await student.sharpenPixels(
-        { data: lr.data, width: lr.width, height: lr.height, channels: lr.channels, max: 255 },
-        { tile: opts.tile, signal: opts.signal },
-      ),
-    );
-    const m = { yChannel: true, crop: scale };
-    images.push({ name: path.basename(file, path.extname(file)), psnr: await psnr(sr, hr, m), ssim: await ssim(sr, hr, m) });
-    opts.onProgress?.({ stage: 'eval', done: i + 1, total: files.length, info: { psnr: images[i].psnr } });
-  }
-  const mean = (k: 'psnr' | 'ssim') => images.reduce((a, r) => a + r[k], 0) / images.length;
-  return { model: student.info.name, backend: student.info.backend, scale, n: images.length, psnr: mean('psnr'), ssim: mean('ssim'), images };
+  const upscale = async (lr: RawImage, signal?: AbortSignal) =>
+    pixelsToRaw(await student.sharpenPixels({ data: lr.data, width: lr.width, height: lr.height, channels: lr.channels, max: 255 }, { tile: opts.tile, signal }));
+  return evaluateUpscaler(upscale, hrDir, { ...opts, model: student.info.name, backend: student.info.backend });
 }
