@@ -10,7 +10,7 @@ import { writeImage } from '../src/io/node-image';
 import type { RawImage } from '../src/io/raw-image';
 import { resizeBicubic } from '../src/metrics/resize-bicubic';
 import { modCrop } from '../src/metrics/mod-crop';
-import { imageFolderDataset, openDataset, pairedFolderDataset, syntheticDataset } from '../src/data/datasets';
+import { div2kDataset, imageFolderDataset, openDataset, pairedFolderDataset, syntheticDataset } from '../src/data/datasets';
 import { degradePatch, resolveDegradation, sampleDegradation } from '../src/data/degrade';
 import { dihedral, rgbFromRaw } from '../src/data/pixels';
 import { proceduralImage } from '../src/data/procedural';
@@ -169,6 +169,31 @@ describe('pairedFolderDataset and openDataset', () => {
     const s = await openDataset([], { scale: 2, patchSize: 8, batchSize: 2 });
     expect(s.description).toMatch(/^synthetic/);
     s.dispose();
+  });
+
+  it('reads the DIV2K layout: LR files when present for the scale, on-the-fly bicubic otherwise', async () => {
+    const root = path.join(dir, 'DIV2K');
+    await fs.mkdir(path.join(root, 'DIV2K_train_HR'), { recursive: true });
+    await fs.mkdir(path.join(root, 'DIV2K_train_LR_bicubic', 'X2'), { recursive: true });
+    await fs.mkdir(path.join(root, 'DIV2K_valid_HR'), { recursive: true });
+    const hr = randomImage(48, 40, 5);
+    await writeImage(path.join(root, 'DIV2K_train_HR', '0001.png'), hr);
+    await writeImage(path.join(root, 'DIV2K_valid_HR', '0801.png'), hr);
+    const lr = randomImage(24, 20, 6); // deliberately not the bicubic of hr: proves the LR file is used
+    await writeImage(path.join(root, 'DIV2K_train_LR_bicubic', 'X2', '0001x2.png'), lr);
+    const x2 = await div2kDataset(root, { scale: 2, patchSize: 20, batchSize: 1, augment: false });
+    const a = await x2.nextArrays();
+    // A 20x20 LR patch in a 24x20 image starts at row 0: compare its first row with the file.
+    const x0 = Array.from({ length: 5 }, (_, x) => x).find((x) => Math.abs(a.lr[0] * 255 - lr.data[3 * x]) < 0.5 && Math.abs(a.lr[3] * 255 - lr.data[3 * x + 3]) < 0.5);
+    expect(x0).toBeDefined();
+    expect(x2.description).toMatch(/^div2k-train/);
+    const x4 = await div2kDataset(root, { scale: 4, patchSize: 8, batchSize: 1 });
+    expect((await x4.nextArrays()).lr.length).toBe(8 * 8 * 3);
+    const valid = await div2kDataset(root, { scale: 2, patchSize: 8, split: 'valid' });
+    expect(valid.description).toMatch(/div2k-valid/);
+    const auto = await openDataset([root], { scale: 2, patchSize: 8 });
+    expect(auto.description).toMatch(/n=1 /);
+    for (const d of [x2, x4, valid, auto]) d.dispose();
   });
 
   it('reports a paired folder with a missing LR file', async () => {
