@@ -5,10 +5,10 @@
  * C1 = (0.01·maxVal)², C2 = (0.03·maxVal)². The separable Gaussian filter is applied as two matrix products
  * with banded matrices, so only transpose/reshape/matMul/elementwise ops are involved: their gradients exist
  * on every backend (cpu, wasm, webgl, webgpu), unlike depthwise-convolution gradients on wasm.
- * As for any `tf.grad`, tfjs-core's gradient functions must be registered (the `@tensorflow/tfjs` union
- * package does it; with tfjs-core alone import `@tensorflow/tfjs-core/dist/register_all_gradients` in a bundler).
+ * tfjs-core's gradient functions are registered by importing this module (see core/register-gradients).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import '../core/register-gradients';
 import { ConfigError, ShapeError } from '../errors';
 import { gaussianWindow1d, SSIM_WINDOW } from './gaussian';
 import { rgbToY } from './y-channel';

@@ -4,6 +4,7 @@
  * a JSONL log, progress reports, abort handling and a NaN guard.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import '../core/register-gradients';
 // tfjs-layers' Node build registers every gradient of tfjs-core as a side effect.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { throwIfAborted, yieldToEventLoop } from '../core/task';
@@ -67,7 +68,7 @@ function isPatchDataset(d: unknown): d is PatchDataset {
 export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Promise<TrainResult> {
   void tfl.version_layers;
   if (!tf.getGradient('Conv2D') || !tf.getGradient('Sub')) {
-    throw new BackendError("TF.js gradients are not registered: add `import '@tensorflow/tfjs-core/dist/register_all_gradients'` to your app (bundlers) before training");
+    throw new BackendError("TF.js gradients are not registered (sharpen-kd registers them on import; another copy of @tensorflow/tfjs-core may be in use: dedupe it)");
   }
   const path = await import('node:path');
   const fs = await import('node:fs/promises');
