@@ -106,10 +106,24 @@ export async function useBackend(name: BackendName, opts: UseBackendOptions = {}
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
     const paths = opts.wasmPaths ?? (isNode() ? await nodeWasmDir() : undefined);
     if (paths && tf.getBackend() !== 'wasm' && !tf.engine().registry['wasm']) wasm.setWasmPaths(paths);
-    if (opts.threads !== undefined) wasm.setThreadsCount(opts.threads);
     if (opts.trainingKernels !== false) {
       if (!registerWasmTrainingKernels) await import('./wasm-kernels/register');
       registerWasmTrainingKernels?.();
+    }
+    const initialised = tf.engine().registry['wasm'] != null;
+    if (opts.threads !== undefined && opts.threads > 1 && isNode() && !initialised) {
+      // tfjs-backend-wasm disables threads in Node; see ./wasm-threads.ts and docs/training-on-wasm.md.
+      const { prepareNodeWasmThreads } = await import('./wasm-threads');
+      const restore = await prepareNodeWasmThreads(opts.threads);
+      try {
+        if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend returned false');
+      } catch (e) {
+        throw new BackendError(`Backend "wasm" failed to initialise with ${opts.threads} threads: ${(e as Error).message}. Try threads: 1.`, { cause: e });
+      } finally {
+        restore();
+      }
+    } else if (opts.threads !== undefined) {
+      wasm.setThreadsCount(opts.threads);
     }
   }
 
