@@ -1,0 +1,141 @@
+/**
+ * What the results page measures: for each scale, the baselines, the teachers and peers, and the students, found
+ * on disk (`checkpoints/<run>/model-best`, `models/x<s>`) or in node_modules (UpscalerJS packages). Anything
+ * missing becomes an entry with a `missing` reason instead of an error.
+ */
+import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { findPackageDir } from '../../src/models/pretrained-teachers';
+
+/** How an entry produces its output. */
+export type Source =
+  | { kind: 'bicubic' } // MATLAB imresize through the `bicubic` Student
+  | { kind: 'lanczos3' } // sharp resize, kernel lanczos3
+  | { kind: 'identity' } // scale 1: the blurred input itself
+  | { kind: 'unsharp' } // scale 1: sharp's sharpen() with its defaults
+  | { kind: 'saved'; dir: string } // a saved TF.js layers model folder
+  | { kind: 'pretrained'; name: 'esrgan-slim' | 'esrgan-medium' };
+
+/** A training run folder, as its log and checkpoint header describe it. */
+export interface RunInfo {
+  dir: string;
+  /** Last step in log.jsonl (steps trained so far). */
+  trainedSteps: number;
+  /** Step and Set5 validation PSNR of model-best (the best validation in the log). */
+  bestStep?: number;
+  bestValPsnr?: number;
+  /** Validation PSNR by step, for comparisons at equal steps. */
+  val: Record<number, number>;
+  /** log.jsonl written in the last 15 minutes: the run is probably still training. */
+  active: boolean;
+  /** Which exported model was measured. */
+  model: 'model-best' | 'model-last';
+  /** `meta.user` of last.ckpt (the CLI's config: arch, width, teacher, ...). */
+  config?: Record<string, unknown>;
+}
+
+export type Role = 'baseline' | 'teacher' | 'peer' | 'student';
+
+export interface Entry {
+  /** Stable id used by `--only` (e.g. `student-scratch`) and in results.json (with the scale). */
+  id: string;
+  scale: number;
+  role: Role;
+  label: string;
+  source?: Source;
+  run?: RunInfo;
+  /** Why this entry is not measured ("not trained yet", "package not installed"). */
+  missing?: string;
+}
+
+/** Every id `--only` accepts. */
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'shipped'] as const;
+
+/** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
+function checkpointConfig(file: string): Record<string, unknown> | undefined {
+  if (!existsSync(file)) return undefined;
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(12);
+    readSync(fd, head, 0, 12, 0);
+    const len = head.readUInt32LE(8);
+    if (len > 16 << 20) return undefined;
+    const buf = Buffer.alloc(len);
+    readSync(fd, buf, 0, len, 12);
+    const h = JSON.parse(buf.toString('utf8')) as { meta?: { user?: Record<string, unknown>; kind?: string } };
+    return { kind: h.meta?.kind, ...(h.meta?.user ?? {}) };
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Reads a run folder; undefined when it has no exported model yet. */
+export function readRun(dir: string): RunInfo | undefined {
+  const model = existsSync(path.join(dir, 'model-best', 'model.json')) ? 'model-best' : existsSync(path.join(dir, 'model-last', 'model.json')) ? 'model-last' : undefined;
+  if (!model) return undefined;
+  const logFile = path.join(dir, 'log.jsonl');
+  const info: RunInfo = { dir, trainedSteps: 0, val: {}, active: false, model };
+  if (existsSync(logFile)) {
+    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      let row: { step?: number; valPsnr?: number };
+      try {
+        row = JSON.parse(line);
+      } catch {
+        continue; // a line being appended right now
+      }
+      if (typeof row.step !== 'number') continue;
+      info.trainedSteps = Math.max(info.trainedSteps, row.step);
+      if (typeof row.valPsnr === 'number') {
+        info.val[row.step] = row.valPsnr;
+        if (info.bestValPsnr === undefined || row.valPsnr > info.bestValPsnr) [info.bestStep, info.bestValPsnr] = [row.step, row.valPsnr];
+      }
+    }
+    info.active = Date.now() - statSync(logFile).mtimeMs < 15 * 60_000;
+  }
+  info.config = checkpointConfig(path.join(dir, 'last.ckpt'));
+  return info;
+}
+
+function runEntry(root: string, id: string, scale: number, role: Role, label: string, run: string): Entry {
+  const dir = path.join(root, 'checkpoints', run);
+  const info = readRun(dir);
+  if (!info) return { id, scale, role, label, missing: `not trained yet (checkpoints/${run}/model-best missing)` };
+  return { id, scale, role, label, run: info, source: { kind: 'saved', dir: path.join(dir, info.model) } };
+}
+
+/** The entries for one scale, in table order. */
+export async function entriesFor(root: string, scale: number): Promise<Entry[]> {
+  const out: Entry[] = [];
+  if (scale === 1) {
+    out.push({ id: 'identity', scale, role: 'baseline', label: 'blurred input (no sharpening)', source: { kind: 'identity' } });
+    out.push({ id: 'unsharp', scale, role: 'baseline', label: "sharp sharpen() (unsharp mask, defaults)", source: { kind: 'unsharp' } });
+  } else {
+    out.push({ id: 'bicubic', scale, role: 'baseline', label: 'bicubic (MATLAB imresize)', source: { kind: 'bicubic' } });
+    out.push({ id: 'lanczos3', scale, role: 'baseline', label: 'sharp lanczos3', source: { kind: 'lanczos3' } });
+  }
+  out.push(runEntry(root, 'teacher', scale, 'teacher', 'ResNet-50 U-Net teacher (ours)', `teacher-x${scale}`));
+  if (scale > 1) {
+    for (const name of ['esrgan-slim', 'esrgan-medium'] as const) {
+      const installed = await findPackageDir(`@upscalerjs/${name}`);
+      out.push({
+        id: name,
+        scale,
+        role: 'peer',
+        label: `UpscalerJS ${name}`,
+        ...(installed ? { source: { kind: 'pretrained', name } } : { missing: `@upscalerjs/${name} is not installed (npm install @upscalerjs/${name})` }),
+      });
+    }
+  }
+  out.push(runEntry(root, 'student-scratch', scale, 'student', 'student, from scratch (HR only)', `student-x${scale}-scratch`));
+  out.push(runEntry(root, 'student-distill', scale, 'student', 'student, distilled', `student-x${scale}-distill`));
+  const shipped = path.join(root, 'models', `x${scale}`);
+  out.push(
+    existsSync(path.join(shipped, 'model.json'))
+      ? { id: 'shipped', scale, role: 'student', label: `shipped \`x${scale}\` (models/x${scale})`, source: { kind: 'saved', dir: shipped } }
+      : { id: 'shipped', scale, role: 'student', label: `shipped \`x${scale}\``, missing: `not shipped yet (models/x${scale}/model.json missing)` },
+  );
+  return out;
+}

@@ -1,0 +1,82 @@
+// The published-results script's bookkeeping: reading training runs and checking the issue's targets.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readRun, type Entry } from '../scripts/results/catalog';
+import type { Measured } from '../scripts/results/measure';
+import { checkTargets, headlineStudent, type Row } from '../scripts/results/targets';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sharpen-kd-results-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function run(name: string, lines: object[], model: 'model-best' | 'model-last' | null = 'model-best'): string {
+  const dir = path.join(tmp, name);
+  fs.mkdirSync(dir, { recursive: true });
+  if (model) {
+    fs.mkdirSync(path.join(dir, model));
+    fs.writeFileSync(path.join(dir, model, 'model.json'), '{}');
+  }
+  fs.writeFileSync(path.join(dir, 'log.jsonl'), `${lines.map((l) => JSON.stringify(l)).join('\n')}\n{"step":`);
+  return dir;
+}
+
+function row(id: string, scale: number, psnr: number | undefined, extra: Partial<Entry> = {}, m: Partial<Measured> = {}): Row {
+  const entry: Entry = { id, scale, role: 'student', label: id, ...extra };
+  const measured: Measured = { backend: 'onnx', params: 21_440, gflops: 2.5, quality: psnr === undefined ? {} : { Set5: { psnr, ssim: 0.9, n: 5, images: [], seconds: 1 } }, ...m };
+  return { entry, measured };
+}
+
+describe('readRun', () => {
+  it('reads trained steps, the best validation and its step from log.jsonl (ignoring a half-written line)', () => {
+    const dir = run('a', [{ step: 10, loss: 1 }, { step: 500, valPsnr: 29.1 }, { step: 1000, valPsnr: 29.6 }, { step: 1500, valPsnr: 29.4 }, { step: 1520, loss: 0.5 }]);
+    const r = readRun(dir)!;
+    expect(r).toMatchObject({ trainedSteps: 1520, bestStep: 1000, bestValPsnr: 29.6, model: 'model-best', active: true });
+    expect(r.val).toEqual({ 500: 29.1, 1000: 29.6, 1500: 29.4 });
+  });
+
+  it('falls back to model-last, and is undefined without an exported model', () => {
+    expect(readRun(run('b', [{ step: 20 }], 'model-last'))?.model).toBe('model-last');
+    expect(readRun(run('c', [{ step: 20 }], null))).toBeUndefined();
+  });
+});
+
+describe('checkTargets', () => {
+  const runInfo = (steps: number, val: Record<number, number>) => ({ dir: '', trainedSteps: steps, val, active: false, model: 'model-best' as const });
+
+  it('uses the shipped student when measured, else the best student, and enforces the parameter budget', () => {
+    const rows = [row('student-scratch', 4, 30.95), row('student-distill', 4, 31.2, {}, { params: 45_000 })];
+    expect(headlineStudent(rows, 4)?.entry.id).toBe('student-distill');
+    const t = checkTargets(rows).find((x) => x.id === 'x4-set5')!;
+    expect(t.status).toBe('MISS'); // 31.2 dB but over 40K params
+    expect(t.gap).toBeCloseTo(0.3, 10);
+    expect(t.note).toMatch(/over the 40,000-parameter budget/);
+    const shipped = checkTargets([...rows, row('shipped', 4, 30.91)]).find((x) => x.id === 'x4-set5')!;
+    expect([shipped.model, shipped.status]).toEqual(['shipped x4', 'PASS']);
+  });
+
+  it('compares distilled with from-scratch on the evaluated models at equal steps, else from the logs at a common step', () => {
+    const equal = [
+      row('student-scratch', 4, 30.0, { run: runInfo(8000, { 4000: 29.5, 8000: 29.9 }) }),
+      row('student-distill', 4, 30.1, { run: runInfo(8000, { 4000: 29.8, 8000: 30.0 }) }),
+    ];
+    const a = checkTargets(equal).find((x) => x.id === 'x4-kd-gain')!;
+    expect(a.status).toBe('MISS');
+    expect(a.measured).toBeCloseTo(0.1, 10);
+    expect(a.note).toMatch(/both trained 8000 steps/);
+    equal[1].entry.run = runInfo(4200, { 2000: 29.7, 4000: 29.8 });
+    const b = checkTargets(equal).find((x) => x.id === 'x4-kd-gain')!;
+    expect(b.status).toBe('PASS');
+    expect(b.measured).toBeCloseTo(0.3, 10); // 29.8 - 29.5 at step 4000
+    expect(b.note).toMatch(/provisional.*step 4000/);
+    const none = checkTargets([equal[0]]).find((x) => x.id === 'x4-kd-gain')!;
+    expect(none.status).toBe('not measured');
+  });
+
+  it('checks the x4 frame rate of the headline student', () => {
+    const rows = [row('student-scratch', 4, 30, {}, { fps: { fps: 31, msMedian: 32.2, msP95: 35, width: 1280, height: 720, warmup: 3, runs: 20, load1: 0.4 } })];
+    const t = checkTargets(rows).find((x) => x.id === 'x4-fps')!;
+    expect([t.status, t.gap]).toEqual(['PASS', 1]);
+    expect(t.note).not.toMatch(/busy/);
+  });
+});
