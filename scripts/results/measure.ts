@@ -91,14 +91,14 @@ function speedFrom(ms: number[], o: MeasureOptions, warmup: number): Speed {
 
 /**
  * Frame rate of a loaded Student. One untimed probe frame first; models slower than the budget allows get fewer
- * frames (at least 3, or 2 above 5 s per frame) and no further warm-up (the probe was it).
+ * frames (at least 3) and no further warm-up (the probe was it).
  */
 async function timeStudent(student: Student, o: MeasureOptions): Promise<{ speed: Speed; result: FpsResult }> {
   const probe = await benchmarkFps({ model: student, width: o.width, height: o.height, warmup: 0, runs: 1, reference: false });
   const t = probe.msMedian;
   const fast = t * (o.warmup + o.runs) <= o.budgetMs;
   const warmup = fast ? o.warmup : 0;
-  const runs = fast ? o.runs : Math.max(t > 5000 ? 2 : 3, Math.min(o.runs, Math.floor(o.budgetMs / t)));
+  const runs = fast ? o.runs : Math.max(3, Math.min(o.runs, Math.floor(o.budgetMs / t)));
   const result = await benchmarkFps({ model: student, width: o.width, height: o.height, warmup, runs, reference: false });
   const speed: Speed = { fps: result.fps, msMedian: result.msMedian, msP95: result.msP95, width: o.width, height: o.height, warmup, runs, load1: load1() };
   return { speed, result };
