@@ -13,9 +13,7 @@ export default defineConfig([
     shims: true,
     splitting: false,
     treeshake: true,
-    external: [/^@tensorflow\/[^/]+$/, 'sharp', /^onnxruntime-/, 'commander', /^node:/],
-    // tfjs-core's gradient registrations are extension-less ESM that plain Node cannot import: bundle them.
-    noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
+    external: [/^@tensorflow\//, 'sharp', /^onnxruntime-/, 'commander', /^node:/],
   },
   {
     // The CLI: one ESM file with a shebang.
@@ -25,7 +23,6 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     banner: { js: '#!/usr/bin/env node' },
-    external: [/^@tensorflow\/[^/]+$/, 'sharp', /^onnxruntime-/, 'commander'],
-    noExternal: [/^@tensorflow\/tfjs-core\/dist\//],
+    external: [/^@tensorflow\//, 'sharp', /^onnxruntime-/, 'commander'],
   },
 ]);
