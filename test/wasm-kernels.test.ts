@@ -297,6 +297,26 @@ describe('replaced wasm kernels (Tanh, DepthToSpace, Sum) match cpu', () => {
   });
 });
 
+describe('zero-copy Identity on wasm', () => {
+  it('clones survive disposing the original, and memory is freed with the last reference', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory();
+    const x = tf.tensor1d([1, 2, 3]);
+    const c = tf.clone(x);
+    const v = tf.variable(x);
+    x.dispose();
+    expect(Array.from(await c.data())).toEqual([1, 2, 3]);
+    const n = tf.tensor1d([7, 8, 9]);
+    v.assign(n);
+    n.dispose();
+    expect(Array.from(await c.data())).toEqual([1, 2, 3]);
+    expect(Array.from(await v.data())).toEqual([7, 8, 9]);
+    tf.dispose([c, v]);
+    expect(tf.memory().numTensors).toBe(before.numTensors);
+    expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+});
+
 describe('Prelu gradient (float-only ops)', () => {
   it('matches tfjs-core\'s gradient, per-channel and scalar alpha', async () => {
     const grads = async (backend: string, alphaShape: number[]) => {

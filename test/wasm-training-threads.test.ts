@@ -25,7 +25,7 @@ describe('wasm threads in Node', () => {
       const w = tf.tensor4d(wd, [3, 3, 8, 16]);
       const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')));
       const [gx, gw] = tf.grads(f)([x, w]);
-      const out = [await gx.data(), await gw.data()];
+      const out = [(await gx.data()) as Float32Array, (await gw.data()) as Float32Array];
       tf.dispose([x, w, gx, gw]);
       return out;
     };

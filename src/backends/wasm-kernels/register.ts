@@ -13,6 +13,7 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
 import { depthToSpaceConfig } from './depth-to-space';
+import { identityConfig } from './identity';
 import { installPreluGradient, uninstallPreluGradient } from './prelu-grad';
 import { sumConfig } from './sum';
 import { tanhConfig } from './tanh';
@@ -22,7 +23,7 @@ import { originalConfig, rememberOriginal } from './originals';
 /** Kernels the wasm backend lacks, added here. */
 const ADDED: KernelConfig[] = [conv2dBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig];
 /** Kernels the wasm backend has, replaced here by faster ones. */
-const REPLACED: KernelConfig[] = [conv2dBackpropInputConfig, tanhConfig, depthToSpaceConfig, sumConfig];
+const REPLACED: KernelConfig[] = [conv2dBackpropInputConfig, tanhConfig, depthToSpaceConfig, sumConfig, identityConfig];
 
 function isOurs(cfg: KernelConfig | undefined): boolean {
   return cfg != null && [...ADDED, ...REPLACED].includes(cfg);
