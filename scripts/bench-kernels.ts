@@ -31,9 +31,18 @@ if (!flag('no-kernels')) {
   const targets: BenchTarget[] = withCpu ? ['wasm', 'wasm-stock', 'cpu'] : ['wasm', 'wasm-stock'];
   const rows = await benchmarkConvKernels({ targets, reps });
   console.log('\nConvolution kernels (median of %d, interleaved; cpu runs batch 1)', reps);
-  console.log('shape'.padEnd(26), 'kernel'.padEnd(21), 'target'.padEnd(11), 'batch'.padStart(5), 'ms'.padStart(9), 'cpu ms'.padStart(9), 'GFLOP/s'.padStart(8));
+  console.log('shape'.padEnd(26), 'kernel'.padEnd(21), 'target'.padEnd(11), 'batch'.padStart(5), 'ms'.padStart(9), 'cpu ms'.padStart(9), 'GFLOP/s'.padStart(8), 'GF/s(cpu)'.padStart(10));
   for (const r of rows) {
-    console.log(r.shape.padEnd(26), r.kernel.padEnd(21), r.target.padEnd(11), String(r.batch).padStart(5), r.ms.toFixed(1).padStart(9), r.cpuMs.toFixed(1).padStart(9), r.gflops.toFixed(2).padStart(8));
+    console.log(
+      r.shape.padEnd(26),
+      r.kernel.padEnd(21),
+      r.target.padEnd(11),
+      String(r.batch).padStart(5),
+      r.ms.toFixed(1).padStart(9),
+      r.cpuMs.toFixed(1).padStart(9),
+      r.gflops.toFixed(2).padStart(8),
+      r.gflopsCpu.toFixed(2).padStart(10),
+    );
   }
 }
 

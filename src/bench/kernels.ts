@@ -45,10 +45,12 @@ export interface ConvBenchRow {
   shape: string;
   /** Batch actually run (smaller than the shape's on slow targets, see `slowBatch`). */
   batch: number;
-  /** Median wall time of one call (ms), median process CPU time (ms), and GFLOP/s from the wall time. */
+  /** Median wall time of one call (ms), median process CPU time (ms), and GFLOP/s from each. */
   ms: number;
   cpuMs: number;
   gflops: number;
+  /** GFLOP/s from CPU time: what one core delivers when other processes compete for the cores. */
+  gflopsCpu: number;
 }
 
 /** Options of {@link benchmarkConvKernels}. */
@@ -149,7 +151,9 @@ export async function benchmarkConvKernels(opts: ConvBenchOptions = {}): Promise
     }
     for (const c of cases) {
       const ms = median(c.samples.map((s) => s.ms));
-      rows.push({ target: c.target, kernel: c.kernel, shape: shape.name, batch: c.batch, ms, cpuMs: median(c.samples.map((s) => s.cpuMs)), gflops: convFlops(shape, c.batch) / ms / 1e6 });
+      const cpuMs = median(c.samples.map((s) => s.cpuMs));
+      const flops = convFlops(shape, c.batch);
+      rows.push({ target: c.target, kernel: c.kernel, shape: shape.name, batch: c.batch, ms, cpuMs, gflops: flops / ms / 1e6, gflopsCpu: flops / cpuMs / 1e6 });
     }
     tf.dispose(cases.flatMap((c) => c.keep).filter((t, i, a) => a.indexOf(t) === i));
   }
@@ -221,7 +225,7 @@ export function espcnTrainingStep(o: { activation?: BenchActivation; scale?: num
     if (act === 'relu' && alpha) return tf.fused.conv2d({ x: h, filter: w as tf.Tensor4D, bias, strides: 1, pad: 'same', activation: 'relu' });
     const z = tf.fused.conv2d({ x: h, filter: w as tf.Tensor4D, bias, strides: 1, pad: 'same' });
     if (!alpha) return z;
-    return act === 'tanh' ? tf.tanh(z) : tf.prelu(z, alpha as tf.Tensor);
+    return act === 'tanh' ? tf.tanh(z) : (tf.prelu(z, alpha as tf.Tensor) as tf.Tensor4D);
   };
   const loss = (): tf.Scalar => {
     let h = layer(x, v.w1, v.b1, v.a1);
