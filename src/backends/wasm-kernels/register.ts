@@ -2,10 +2,21 @@
  * Registers sharpen-kd's training kernels on the TF.js wasm backend (tfjs issue #8474).
  *
  * tfjs-backend-wasm 4.22 cannot train convolutional nets: it has no `Conv2DBackpropFilter` and no
- * depthwise backprops, and its `Conv2DBackpropInput` is a naive loop. The kernels in this folder add the
- * missing ones and replace the slow ones, all built on the backend's own XNNPACK convolutions.
- * `useBackend('wasm')` calls {@link registerWasmTrainingKernels}; importing this module also registers the
- * `DepthToSpace` gradient (pixel shuffle) for every backend.
+ * depthwise backprops, and its `Conv2DBackpropInput` is a naive loop. Added here, all on the backend's own
+ * XNNPACK convolutions:
+ *
+ * - `Conv2DBackpropFilter` (x and dy transposed so that batch becomes channels; one conv per block)
+ * - `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`
+ *
+ * Replaced, because they dominated a training step (originals kept for fallbacks and restoring):
+ *
+ * - `Conv2DBackpropInput`: one conv per stride phase, or 1x1 conv + scatter-add below 8 channels
+ * - `Tanh` (XNNPACK sigmoid), `DepthToSpace` (reshape + transpose), `Sum` over leading axes (bias
+ *   gradients), `Identity` (zero-copy)
+ *
+ * and a float-only `Prelu` gradient is installed. `useBackend('wasm')` calls
+ * {@link registerWasmTrainingKernels}; importing this module also registers the `DepthToSpace` gradient
+ * (pixel shuffle) for every backend. See docs/training-on-wasm.md.
  */
 import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { setWasmKernelRegistrar } from '../use-backend';
