@@ -112,3 +112,5 @@ export { loadValidationSet, evaluateModel, EVAL_X1_DEGRADATION } from './train/v
 export type { ValidationSet, ValidationImage, ValidationOptions, ValidationResult } from './train/validate';
 export { prepareTeacher, runTeacher, teacherIdentity } from './train/teacher';
 export type { Teacher, TeacherFn, TeacherRuntime, PreparedTeacher } from './train/teacher';
+export { benchmarkConvKernels, benchmarkTrainingStep, espcnTrainingStep, SR_CONV_SHAPES } from './bench/kernels';
+export type { ConvBenchOptions, ConvBenchRow, ConvShape, TrainingStepBenchOptions, TrainingStepBenchRow } from './bench/kernels';

@@ -13,7 +13,10 @@ import { Rng } from '../core/rng';
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../backends/wasm-kernels/register';
 
-/** A convolution to benchmark: input `[N, H, W, Cin]`, filter `[KH, KW, Cin, Cout]`, 'same' padding. */
+/**
+ * A convolution to benchmark: input `[N, H, W, Cin]`, filter `[KH, KW, Cin, Cout]`, 'same' padding.
+ * @example `const s: ConvShape = { name: 'x4 body', x: [8, 64, 64, 32], filter: [3, 3, 32, 32] };`
+ */
 export interface ConvShape {
   name: string;
   x: [number, number, number, number];
@@ -21,7 +24,10 @@ export interface ConvShape {
   strides?: number;
 }
 
-/** The convolutions of ESPCN (x2, batch 16 of 48x48 patches) and a stride-2 one. */
+/**
+ * The convolutions of ESPCN (x2, batch 16 of 48x48 patches) and a stride-2 one.
+ * @example `await benchmarkConvKernels({ shapes: SR_CONV_SHAPES.slice(1, 2) });`
+ */
 export const SR_CONV_SHAPES: ConvShape[] = [
   { name: 'espcn conv1 5x5 3->64', x: [16, 48, 48, 3], filter: [5, 5, 3, 64] },
   { name: 'espcn conv2 3x3 64->32', x: [16, 48, 48, 64], filter: [3, 3, 64, 32] },
@@ -38,7 +44,10 @@ export type ConvKernel = 'Conv2D' | 'Conv2DBackpropFilter' | 'Conv2DBackpropInpu
  */
 export type BenchTarget = 'wasm' | 'wasm-stock' | 'cpu';
 
-/** One measurement of {@link benchmarkConvKernels}. */
+/**
+ * One measurement of {@link benchmarkConvKernels}.
+ * @example `for (const r of rows) console.log(r.target, r.kernel, r.gflopsCpu.toFixed(1));`
+ */
 export interface ConvBenchRow {
   target: BenchTarget;
   kernel: ConvKernel;
@@ -53,7 +62,10 @@ export interface ConvBenchRow {
   gflopsCpu: number;
 }
 
-/** Options of {@link benchmarkConvKernels}. */
+/**
+ * Options of {@link benchmarkConvKernels}.
+ * @example `await benchmarkConvKernels({ targets: ['wasm'], kernels: ['Conv2DBackpropFilter'], reps: 9 });`
+ */
 export interface ConvBenchOptions extends TaskOptions {
   targets?: BenchTarget[];
   shapes?: ConvShape[];
@@ -77,12 +89,17 @@ function cpuNow(): number {
   return (u.user + u.system) / 1000;
 }
 
-/** Times `fn` (which returns a tensor, read back so that the work really finished) once. */
+/**
+ * Times `fn` once. One element of its result is read back, so that the work has finished on any backend,
+ * without timing a copy of the whole output to JS.
+ */
 async function timeOnce(fn: () => tf.Tensor): Promise<Sample> {
   const c0 = cpuNow();
   const t0 = performance.now();
   const y = fn();
-  await y.data();
+  const probe = tf.tidy(() => tf.slice(tf.reshape(y, [-1]), 0, 1));
+  await probe.data();
+  probe.dispose();
   const ms = performance.now() - t0;
   const cpuMs = cpuNow() - c0;
   y.dispose();
@@ -165,7 +182,10 @@ export async function benchmarkConvKernels(opts: ConvBenchOptions = {}): Promise
 /** Hidden activation of the ESPCN-like net. */
 export type BenchActivation = 'tanh' | 'relu' | 'prelu';
 
-/** Options of {@link benchmarkTrainingStep}. */
+/**
+ * Options of {@link benchmarkTrainingStep}.
+ * @example `await benchmarkTrainingStep({ targets: ['wasm'], activation: 'prelu', steps: 9 });`
+ */
 export interface TrainingStepBenchOptions extends TaskOptions {
   targets?: BenchTarget[];
   activation?: BenchActivation;
@@ -179,7 +199,10 @@ export interface TrainingStepBenchOptions extends TaskOptions {
   steps?: number;
 }
 
-/** ms per training step of one target. */
+/**
+ * ms per training step of one target.
+ * @example `for (const r of rows) console.log(r.target, Math.round(r.msAtFullBatch));`
+ */
 export interface TrainingStepBenchRow {
   target: BenchTarget;
   activation: BenchActivation;
