@@ -14,7 +14,10 @@ export type BackendName = 'cpu' | 'wasm' | 'webgl' | 'webgpu' | 'tensorflow';
  * ```
  */
 export interface UseBackendOptions {
-  /** wasm only: number of threads (where the platform supports wasm threads). */
+  /**
+   * wasm only: XNNPACK threads (default 1). In Node, `threads > 1` switches to tfjs's threaded build, which
+   * tfjs itself disables there (see docs/training-on-wasm.md); only the first initialisation in a process counts.
+   */
   threads?: number;
   /** wasm only: folder or URL prefix holding the `.wasm` files. In Node the installed package is found by default. */
   wasmPaths?: string;

@@ -89,9 +89,8 @@ export class KernelScope {
   }
 
   /**
-   * `x` transposed by `perm` and (optionally) sliced from `begin` with `size` (both in the permuted axes), by
-   * a tiled JS copy on the heap (see `permute.ts`; much faster than the backend's rank-4 transpose when the
-   * batch axis moves).
+   * `x` (rank <= 4) transposed by `perm` and (optionally) sliced from `begin` with `size` (both in the
+   * permuted axes), in one tiled JS copy on the heap (`permute.ts`), where Transpose + Slice would make two.
    */
   permute(x: TensorInfo, perm: number[], begin?: number[], size?: number[]): TensorInfo {
     const shape = size ?? perm.map((p) => x.shape[p]);
