@@ -1,0 +1,201 @@
+/**
+ * Browser demo: drop an image, upscale it ×4 with the shipped student on WebGL (or WebAssembly), compare with bicubic.
+ *
+ * What an app needs to do to run sharpen-kd in a browser:
+ *  1. import the TF.js backends it wants (`@tensorflow/tfjs-backend-webgl`, `@tensorflow/tfjs-backend-wasm`) and,
+ *     for wasm, tell TF.js where its `.wasm` files are served (here: by Vite, straight from node_modules);
+ *  2. `Student.load('x4', { modelBaseUrl })` with the URL the `models/` folder is served from;
+ *  3. `student.sharpen(imageData)` returns an `ImageData` ready for a canvas.
+ */
+import '@tensorflow/tfjs-backend-webgl';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { proceduralImage, Student, useBackend, type BackendName } from 'sharpen-kd';
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
+});
+
+/** Longest side of the output; larger inputs are reduced first so that the demo stays within memory. */
+const MAX_OUTPUT_SIDE = 3072;
+const modelBaseUrl = new URL('models/', location.href).href;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const fileInput = $<HTMLInputElement>('file');
+const drop = $<HTMLLabelElement>('drop');
+const modelSelect = $<HTMLSelectElement>('model');
+const backendSelect = $<HTMLSelectElement>('backend');
+const note = $<HTMLParagraphElement>('note');
+const status = $<HTMLParagraphElement>('status');
+const compare = $<HTMLElement>('compare');
+const before = $<HTMLCanvasElement>('before');
+const after = $<HTMLCanvasElement>('after');
+const slider = $<HTMLInputElement>('slider');
+const download = $<HTMLAnchorElement>('download');
+
+let current: ImageData | undefined;
+const notes = new Set<string>();
+
+function setState(state: 'loading' | 'ready' | 'working' | 'done' | 'error', text: string): void {
+  document.body.dataset.state = state;
+  status.textContent = text;
+}
+
+function addNote(text: string): void {
+  notes.add(text);
+  note.textContent = [...notes].join(' ');
+  note.hidden = false;
+}
+
+/** The model folders the server has (`models/index.json`), best first. */
+async function availableModels(): Promise<string[]> {
+  try {
+    const res = await fetch(new URL('index.json', modelBaseUrl));
+    if (!res.ok) return [];
+    const body = (await res.json()) as { models?: unknown };
+    return Array.isArray(body.models) ? body.models.filter((m): m is string => typeof m === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** WebGL when asked for or when available (auto), WebAssembly otherwise. */
+async function selectBackend(choice: string): Promise<BackendName> {
+  if (choice !== 'wasm') {
+    try {
+      await useBackend('webgl');
+      return 'webgl';
+    } catch (e) {
+      if (choice === 'webgl') throw e;
+      addNote('WebGL is not available here: running on WebAssembly.');
+    }
+  }
+  await useBackend('wasm');
+  return 'wasm';
+}
+
+const loaded = new Map<string, Promise<Student>>();
+/** Loads (once per model and backend) a student; bicubic interpolation when the weights cannot be loaded. */
+function loadModel(name: string, backend: BackendName): Promise<Student> {
+  const key = `${name}@${backend}`;
+  let p = loaded.get(key);
+  if (!p) {
+    p = name === 'bicubic'
+      ? Student.load('bicubic', { scale: 4, backend })
+      : Student.load(name, { backend, modelBaseUrl }).catch((e: Error) => {
+          addNote(`Could not load model "${name}" (${e.message}): showing bicubic interpolation instead.`);
+          return Student.load('bicubic', { scale: 4, backend });
+        });
+    loaded.set(key, p);
+  }
+  return p;
+}
+
+/** Draws any image source into ImageData, reduced when the output would exceed MAX_OUTPUT_SIDE. */
+function toImageData(src: CanvasImageSource & { width: number; height: number }, scale: number): ImageData {
+  const limit = Math.floor(MAX_OUTPUT_SIDE / scale);
+  const k = Math.min(1, limit / Math.max(src.width, src.height));
+  if (k < 1) addNote(`The image was reduced to ${Math.round(src.width * k)}×${Math.round(src.height * k)} before upscaling (output capped at ${MAX_OUTPUT_SIDE} px).`);
+  const w = Math.max(1, Math.round(src.width * k));
+  const h = Math.max(1, Math.round(src.height * k));
+  const canvas = new OffscreenCanvas(w, h);
+  const ctx = canvas.getContext('2d')!;
+  ctx.drawImage(src, 0, 0, w, h);
+  return ctx.getImageData(0, 0, w, h);
+}
+
+function sampleImage(): ImageData {
+  const img = proceduralImage(11, 160, 120);
+  const rgba = new Uint8ClampedArray(160 * 120 * 4);
+  for (let i = 0, j = 0; i < img.data.length; i += 3, j += 4) {
+    rgba[j] = Number(img.data[i]);
+    rgba[j + 1] = Number(img.data[i + 1]);
+    rgba[j + 2] = Number(img.data[i + 2]);
+    rgba[j + 3] = 255;
+  }
+  return new ImageData(rgba, 160, 120);
+}
+
+function paint(canvas: HTMLCanvasElement, img: ImageData): void {
+  canvas.width = img.width;
+  canvas.height = img.height;
+  canvas.getContext('2d')!.putImageData(img, 0, 0);
+}
+
+let runId = 0;
+async function run(): Promise<void> {
+  if (!current) return;
+  const id = ++runId;
+  const input = current;
+  try {
+    setState('working', 'Preparing the backend…');
+    const backend = await selectBackend(backendSelect.value);
+    const student = await loadModel(modelSelect.value, backend);
+    const bicubic = await loadModel('bicubic', backend);
+    setState('working', `Upscaling ${input.width}×${input.height} with ${student.info.name} on ${student.info.backend}…`);
+    const t0 = performance.now();
+    const out = (await student.sharpen(input, {
+      onProgress: (p) => id === runId && setState('working', `Upscaling… tile ${p.done}/${p.total ?? '?'}`),
+    })) as ImageData;
+    const ms = performance.now() - t0;
+    const ref = (await bicubic.sharpen(input)) as ImageData;
+    if (id !== runId) return;
+    paint(before, ref);
+    paint(after, out);
+    compare.hidden = false;
+    $('after-label').textContent = student.info.name === 'bicubic' ? 'bicubic (no model)' : `${student.info.name} student`;
+    document.body.dataset.model = student.info.name;
+    document.body.dataset.backend = student.info.backend;
+    after.toBlob((blob) => blob && (download.href = URL.createObjectURL(blob)), 'image/png');
+    setState('done', `${input.width}×${input.height} → ${out.width}×${out.height} with ${student.info.name} (${student.info.params} parameters) on ${student.info.backend} in ${ms.toFixed(0)} ms.`);
+  } catch (e) {
+    console.error(e);
+    setState('error', `Failed: ${(e as Error).message}`);
+  }
+}
+
+async function useFile(file: File): Promise<void> {
+  try {
+    const bitmap = await createImageBitmap(file);
+    current = toImageData(bitmap, 4);
+    bitmap.close();
+  } catch {
+    setState('error', `Cannot decode ${file.name}: is it an image?`);
+    return;
+  }
+  await run();
+}
+
+async function init(): Promise<void> {
+  const models = await availableModels();
+  for (const name of [...models, 'bicubic']) modelSelect.add(new Option(name === 'bicubic' ? 'bicubic (no model)' : name, name));
+  if (models.length === 0) {
+    addNote('No trained weights were found in models/ (they appear once the students are trained): showing bicubic interpolation, not the student.');
+  }
+  fileInput.addEventListener('change', () => fileInput.files?.[0] && void useFile(fileInput.files[0]));
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    const file = e.dataTransfer?.files[0];
+    if (file) void useFile(file);
+  });
+  $('sample').addEventListener('click', () => {
+    current = sampleImage();
+    void run();
+  });
+  modelSelect.addEventListener('change', () => void run());
+  backendSelect.addEventListener('change', () => void run());
+  slider.addEventListener('input', () => $('frame').style.setProperty('--split', `${slider.value}%`));
+  setState('ready', 'Ready: drop an image or use the sample.');
+}
+
+void init();

@@ -1,0 +1,241 @@
+/**
+ * The browser demo (examples/browser), end to end in headless Chromium: build it with Vite against the built library,
+ * serve it on 127.0.0.1, load an image through the page's file input, and check the canvas the page paints against
+ * the same model run in Node. A second page load without model files checks the visible bicubic fallback.
+ *
+ * Needs `npm run build` and Debian's chromium (`apt-get install chromium`, or CHROMIUM_PATH). Run with
+ * `npm run test:browser`, which fails when either is missing; in the slow suite the test is skipped instead.
+ */
+import * as fs from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { PreviewServer } from 'vite';
+import { useBackend } from '../src/backends/use-backend';
+import { Student } from '../src/infer/student';
+import { buildStudent } from '../src/models/student';
+import { saveModel } from '../src/io/model-io';
+import { encodeImage } from '../src/io/node-image';
+import { proceduralImage } from '../src/data/procedural';
+import { syntheticDataset } from '../src/data/datasets';
+import { train } from '../src/train/train';
+import type { RawImage } from '../src/io/raw-image';
+
+const repo = path.resolve(import.meta.dirname, '..');
+const strict = process.env.SHARPEN_KD_EXAMPLES_STRICT === '1';
+const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const missing = [
+  existsSync(path.join(repo, 'dist/index.js')) ? '' : 'dist/ (run `npm run build`)',
+  existsSync(chromiumPath) ? '' : `${chromiumPath} (apt-get install chromium, or set CHROMIUM_PATH)`,
+].filter(Boolean);
+if (missing.length && strict) throw new Error(`browser test prerequisites missing: ${missing.join(', ')}`);
+
+const W = 128;
+const H = 96;
+const SCALE = 4;
+
+let tmp: string;
+let modelsDir: string;
+let emptyDir: string;
+let pngPath: string;
+let input: RawImage;
+let server: PreviewServer;
+let url: string;
+let context: BrowserContext;
+let modelSource = '';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The x4 model folder the page will serve: the shipped one, or a briefly trained compact student. */
+async function prepareModel(dir: string): Promise<void> {
+  const shipped = path.join(repo, 'models', 'x4');
+  if (existsSync(path.join(shipped, 'model.json'))) {
+    await fs.cp(shipped, path.join(dir, 'x4'), { recursive: true });
+    modelSource = 'shipped models/x4';
+    return;
+  }
+  await useBackend('wasm');
+  const model = buildStudent({ arch: 'compact', scale: SCALE, width: 8, depth: 2, seed: 3 });
+  const data = syntheticDataset({ scale: SCALE, patchSize: 12, batchSize: 4, images: 4, imageSize: 96, seed: 3 });
+  await train(model, data, { steps: 15, lr: 3e-3, warmup: 2 });
+  await saveModel(model, path.join(dir, 'x4'));
+  model.dispose();
+  data.dispose();
+  modelSource = 'a compact student trained for 15 steps (models/x4 is not there yet)';
+}
+
+/** Pixels of a canvas as RGBA bytes. */
+async function canvasPixels(page: Page, id: string): Promise<{ width: number; height: number; data: Uint8Array }> {
+  const r = await page.evaluate((canvasId) => {
+    const c = document.getElementById(canvasId) as HTMLCanvasElement;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let s = '';
+    for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000));
+    return { width: c.width, height: c.height, b64: btoa(s) };
+  }, id);
+  return { width: r.width, height: r.height, data: new Uint8Array(Buffer.from(r.b64, 'base64')) };
+}
+
+/** RGB differences between an RGBA canvas and an RGB RawImage: mean, 99th percentile and max, in 8-bit levels. */
+function diff(rgba: Uint8Array, rgb: RawImage): { mean: number; p99: number; max: number } {
+  const src = rgb.data as Uint8Array;
+  const hist = new Float64Array(256);
+  let sum = 0;
+  const n = rgb.width * rgb.height;
+  for (let i = 0; i < n; i++) {
+    for (let c = 0; c < 3; c++) {
+      const d = Math.abs(rgba[4 * i + c] - src[3 * i + c]);
+      hist[d]++;
+      sum += d;
+    }
+  }
+  let acc = 0;
+  let p99 = 0;
+  for (let d = 0; d < 256; d++) {
+    acc += hist[d];
+    if (acc < 0.99 * 3 * n) p99 = d + 1;
+  }
+  let max = 255;
+  while (max > 0 && hist[max] === 0) max--;
+  return { mean: sum / (3 * n), p99, max };
+}
+
+function stdDev(rgba: Uint8Array): number {
+  let s = 0;
+  let s2 = 0;
+  let n = 0;
+  for (let i = 0; i < rgba.length; i += 4) {
+    for (let c = 0; c < 3; c++) {
+      s += rgba[i + c];
+      s2 += rgba[i + c] ** 2;
+      n++;
+    }
+  }
+  return Math.sqrt(s2 / n - (s / n) ** 2);
+}
+
+async function sharpenInNode(model: string, opts: { scale?: number } = {}): Promise<RawImage> {
+  const s = await Student.load(model, { backend: 'wasm', ...opts });
+  try {
+    return await s.sharpen(input);
+  } finally {
+    s.dispose();
+  }
+}
+
+async function openAndUpscale(): Promise<Page> {
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+  await page.setInputFiles('#file', pngPath);
+  await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 180_000 });
+  const state = await page.getAttribute('body', 'data-state');
+  if (state !== 'done') throw new Error(`page failed: ${await page.textContent('#status')} ${errors.join('; ')}`);
+  expect(errors).toEqual([]);
+  return page;
+}
+
+describe.skipIf(missing.length > 0)('browser demo (examples/browser) in headless Chromium', () => {
+  beforeAll(async () => {
+    tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'skd-browser-'));
+    modelsDir = path.join(tmp, 'models');
+    emptyDir = path.join(tmp, 'no-models');
+    await fs.mkdir(modelsDir);
+    await fs.mkdir(emptyDir);
+    await prepareModel(modelsDir);
+
+    const img = proceduralImage(42, W, H);
+    input = { data: img.data as Uint8Array, width: W, height: H, channels: 3, bits: 8 };
+    pngPath = path.join(tmp, 'input.png');
+    await fs.writeFile(pngPath, await encodeImage(input, 'png'));
+
+    process.env.SHARPEN_KD_MODELS = modelsDir;
+    const vite = await import('vite');
+    const configFile = path.join(repo, 'examples/browser/vite.config.ts');
+    const outDir = path.join(tmp, 'site');
+    await vite.build({ configFile, logLevel: 'warn', build: { outDir } });
+    const port = await freePort();
+    server = await vite.preview({ configFile, logLevel: 'warn', build: { outDir }, preview: { host: '127.0.0.1', port, strictPort: true, open: false } });
+    url = `http://127.0.0.1:${port}/`;
+
+    const { chromium } = await import('playwright-core');
+    context = await chromium.launchPersistentContext(path.join(tmp, 'profile'), {
+      executablePath: chromiumPath,
+      headless: true,
+      viewport: { width: 1100, height: 1000 },
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    });
+  });
+
+  afterAll(async () => {
+    await context?.close();
+    await server?.close();
+    delete process.env.SHARPEN_KD_MODELS;
+    if (tmp) await fs.rm(tmp, { recursive: true, force: true });
+  });
+
+  it('upscales a dropped image with the served x4 student: same pixels as in Node, unlike bicubic', async () => {
+    process.env.SHARPEN_KD_MODELS = modelsDir;
+    const page = await openAndUpscale();
+    expect(await page.getAttribute('body', 'data-model')).toBe('x4');
+    expect(['webgl', 'wasm']).toContain(await page.getAttribute('body', 'data-backend'));
+    expect(await page.isHidden('#note') || !(await page.textContent('#note'))?.includes('bicubic')).toBe(true);
+
+    const out = await canvasPixels(page, 'after');
+    expect([out.width, out.height]).toEqual([W * SCALE, H * SCALE]);
+    expect(stdDev(out.data)).toBeGreaterThan(10); // not blank
+
+    const bicubic = await sharpenInNode('bicubic', { scale: SCALE });
+    const student = await sharpenInNode(path.join(modelsDir, 'x4'));
+    const vsBicubic = diff(out.data, bicubic);
+    const vsNode = diff(out.data, student);
+    console.log(`browser demo (${modelSource}, ${await page.getAttribute('body', 'data-backend')}): vs Node student mean ${vsNode.mean.toFixed(3)} p99 ${vsNode.p99} max ${vsNode.max}; vs bicubic mean ${vsBicubic.mean.toFixed(2)}`);
+    expect(vsBicubic.mean).toBeGreaterThan(1);
+    expect(vsNode.mean).toBeLessThan(0.5);
+    expect(vsNode.p99).toBeLessThanOrEqual(3);
+
+    // The "before" side of the slider is bicubic, computed by the page.
+    const before = await canvasPixels(page, 'before');
+    expect(diff(before.data, bicubic).mean).toBeLessThan(0.5);
+
+    await page.fill('#slider', '35');
+    await fs.mkdir(path.join(repo, 'test-results'), { recursive: true });
+    await page.screenshot({ path: path.join(repo, 'test-results', 'browser-demo.png'), fullPage: true });
+
+    // The same image on WebAssembly: the .wasm binaries are served by Vite from node_modules.
+    await page.selectOption('#backend', 'wasm');
+    await page.waitForSelector('body[data-backend="wasm"][data-state="done"]', { timeout: 180_000 });
+    const onWasm = await canvasPixels(page, 'after');
+    const vsNodeWasm = diff(onWasm.data, student);
+    expect(vsNodeWasm.mean).toBeLessThan(0.5);
+    expect(vsNodeWasm.p99).toBeLessThanOrEqual(3);
+    await page.close();
+  });
+
+  it('without model files it says so and falls back to bicubic', async () => {
+    process.env.SHARPEN_KD_MODELS = emptyDir;
+    const page = await openAndUpscale();
+    expect(await page.isVisible('#note')).toBe(true);
+    expect(await page.textContent('#note')).toContain('No trained weights');
+    expect(await page.getAttribute('body', 'data-model')).toBe('bicubic');
+    const out = await canvasPixels(page, 'after');
+    const d = diff(out.data, await sharpenInNode('bicubic', { scale: SCALE }));
+    expect(d.mean).toBeLessThan(0.5);
+    expect(d.max).toBeLessThanOrEqual(2);
+    await page.close();
+  });
+});
