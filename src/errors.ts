@@ -11,7 +11,14 @@
  * ```
  */
 
-/** Stable machine-readable error codes. */
+/**
+ * Stable machine-readable error codes.
+ *
+ * @example
+ * ```ts
+ * const retryable = (code: ErrorCode) => code === 'E_IO';
+ * ```
+ */
 export type ErrorCode =
   | 'E_BACKEND'
   | 'E_INPUT'

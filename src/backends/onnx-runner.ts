@@ -44,7 +44,14 @@ export interface OnnxRunnerOptions {
   ort?: unknown;
 }
 
-/** Result of {@link OnnxRunner.run}. */
+/**
+ * Result of {@link OnnxRunner.run}.
+ *
+ * @example
+ * ```ts
+ * const { data, shape }: OnnxRunResult = await runner.run(pixels, [1, 64, 64, 3]); // shape [1, 256, 256, 3] at x4
+ * ```
+ */
 export interface OnnxRunResult {
   data: Float32Array;
   /** NHWC output shape. */

@@ -2,7 +2,15 @@ import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { importOptional, isNode } from './env';
 
-/** The TF.js backends sharpen-kd can run on. `'tensorflow'` is tfjs-node (or tfjs-node-gpu). */
+/**
+ * The TF.js backends sharpen-kd can run on. `'tensorflow'` is tfjs-node (or tfjs-node-gpu).
+ *
+ * @example
+ * ```ts
+ * const backend: BackendName = 'wasm';
+ * await useBackend(backend);
+ * ```
+ */
 export type BackendName = 'cpu' | 'wasm' | 'webgl' | 'webgpu' | 'tensorflow';
 
 /**
@@ -35,7 +43,14 @@ const PACKAGES: Record<BackendName, string[]> = {
   tensorflow: ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
 };
 
-/** Every name {@link useBackend} accepts. */
+/**
+ * Every name {@link useBackend} accepts.
+ *
+ * @example
+ * ```ts
+ * BACKEND_NAMES.includes('webgl'); // true
+ * ```
+ */
 export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow'];
 
 /** Hook the wasm training kernels module installs; kept indirect so that this file has no side effects. */

@@ -110,7 +110,19 @@ export function studentInternals(s: Student): { runner: TileRunner; model?: tfl.
   return x;
 }
 
-/** A loaded model: call {@link Student.sharpen} on images of any size; {@link Student.dispose} when done. */
+/**
+ * A loaded model: call {@link Student.sharpen} on images of any size; {@link Student.dispose} when done.
+ *
+ * @example
+ * ```ts
+ * const student = await Student.load('x4');
+ * try {
+ *   await fs.writeFile('big.png', await student.sharpen('small.png'));
+ * } finally {
+ *   student.dispose();
+ * }
+ * ```
+ */
 export class Student {
   /** Output size / input size. */
   readonly scale: number;

@@ -5,7 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Weight storage precision of a saved model. */
+/**
+ * Weight storage precision of a saved model.
+ *
+ * @example
+ * ```ts
+ * const quantize: WeightQuantization = 'float16'; // half the size, no visible loss
+ * await saveModel(model, 'models/mine', { quantize });
+ * ```
+ */
 export type WeightQuantization = 'float16' | 'uint8';
 
 const f32 = new Float32Array(1);

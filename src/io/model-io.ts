@@ -25,7 +25,15 @@ export interface SaveModelOptions extends TaskOptions {
   quantize?: WeightQuantization;
 }
 
-/** What {@link saveModel} wrote. */
+/**
+ * What {@link saveModel} wrote.
+ *
+ * @example
+ * ```ts
+ * const r: SaveModelResult = await saveModel(model, 'models/mine', { quantize: 'float16' });
+ * console.log(`${r.modelPath}: ${r.bytes} bytes of weights`);
+ * ```
+ */
 export interface SaveModelResult {
   modelPath: string;
   weightsPath: string;
@@ -36,6 +44,11 @@ export interface SaveModelResult {
 /**
  * Where {@link loadModel} reads a model from: a folder or `model.json` path (Node), an `http(s)://` or
  * `file://` URL, in-memory `tf.io.ModelArtifacts`, or any `tf.io.IOHandler`.
+ *
+ * @example
+ * ```ts
+ * const sources: ModelSource[] = ['runs/x2/model-best', 'https://cdn.example/x4/model.json', await modelToArtifacts(model)];
+ * ```
  */
 export type ModelSource = string | URL | tf.io.ModelArtifacts | tf.io.IOHandler;
 

@@ -2,7 +2,15 @@ import { InputError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
 import { assertRawImage, type RawImage } from './raw-image';
 
-/** Output encodings supported by {@link encodeImage}. */
+/**
+ * Output encodings supported by {@link encodeImage}.
+ *
+ * @example
+ * ```ts
+ * const format: ImageFormat = 'webp';
+ * const bytes = await encodeImage(raw, format, { quality: 90 });
+ * ```
+ */
 export type ImageFormat = 'png' | 'jpeg' | 'webp';
 
 type SharpModule = typeof import('sharp').default;

@@ -4,7 +4,14 @@
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 
-/** Activations the builders accept. */
+/**
+ * Activations the builders accept.
+ *
+ * @example
+ * ```ts
+ * const model = buildStudent({ arch: 'espcn', scale: 3, activation: 'relu' satisfies Activation });
+ * ```
+ */
 export type Activation = 'relu' | 'tanh' | 'prelu' | 'linear';
 
 /** A symbolic tensor of a functional model under construction. */

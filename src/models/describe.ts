@@ -5,7 +5,14 @@ import { modelGraph } from './graph';
 
 type Shape = (number | null)[];
 
-/** One layer call in a {@link ModelDescription}. */
+/**
+ * One layer call in a {@link ModelDescription}.
+ *
+ * @example
+ * ```ts
+ * const heaviest: LayerDescription = describeModel(model).layers.reduce((a, b) => (b.macs > a.macs ? b : a));
+ * ```
+ */
 export interface LayerDescription {
   name: string;
   className: string;
@@ -42,7 +49,14 @@ export interface ModelDescription {
   layers: LayerDescription[];
 }
 
-/** Options of {@link describeModel}. */
+/**
+ * Options of {@link describeModel}.
+ *
+ * @example
+ * ```ts
+ * const opts: DescribeOptions = { inputSize: [270, 480] }; // 1920x1080 output at x4
+ * ```
+ */
 export interface DescribeOptions {
   /** Input `[height, width]` (default `[180, 320]`, i.e. 1280×720 output at ×4). */
   inputSize?: [number, number];

@@ -6,10 +6,25 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../errors';
 
-/** The architectures sharpen-kd builds, plus `external` for adopted models ({@link teacherFromModel}). */
+/**
+ * The architectures sharpen-kd builds, plus `external` for adopted models ({@link teacherFromModel}).
+ *
+ * @example
+ * ```ts
+ * const arch: ModelArch | undefined = getModelInfo(model)?.arch; // 'compact'
+ * ```
+ */
 export type ModelArch = 'espcn' | 'fsrcnn' | 'compact' | 'resnet-unet' | 'external';
 
-/** Upscaling factors the builders support (1 = sharpening at the same size). */
+/**
+ * Upscaling factors the builders support (1 = sharpening at the same size).
+ *
+ * @example
+ * ```ts
+ * const scale: Scale = 4;
+ * const student = buildStudent({ scale });
+ * ```
+ */
 export type Scale = 1 | 2 | 3 | 4;
 
 /**

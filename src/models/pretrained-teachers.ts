@@ -10,7 +10,15 @@ import { ConfigError, ModelError } from '../errors';
 import { loadModel } from '../io/model-io';
 import { teacherFromModel } from './teacher-from-model';
 
-/** Pretrained teachers {@link loadPretrainedTeacher} knows. */
+/**
+ * Pretrained teachers {@link loadPretrainedTeacher} knows.
+ *
+ * @example
+ * ```ts
+ * const name: PretrainedTeacherName = 'esrgan-slim';
+ * const teacher = await loadPretrainedTeacher(name, { scale: 4 });
+ * ```
+ */
 export type PretrainedTeacherName = 'esrgan-slim' | 'esrgan-medium' | 'esrgan-thick';
 
 const PACKAGES: Record<PretrainedTeacherName, { pkg: string; scales: number[]; range: [number, number] }> = {

@@ -12,7 +12,15 @@ import type { ResidualInterpolation } from './layers/add-upsampled-input';
 import { checkPositiveInt, checkScale, setModelInfo, type Scale } from './metadata';
 import './layers/index';
 
-/** Student architectures. */
+/**
+ * Student architectures.
+ *
+ * @example
+ * ```ts
+ * const arch: StudentArch = 'espcn';
+ * const model = buildStudent({ arch, scale: 2 });
+ * ```
+ */
 export type StudentArch = 'espcn' | 'fsrcnn' | 'compact';
 
 /**

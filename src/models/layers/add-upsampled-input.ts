@@ -7,10 +7,24 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Shape } from '@tensorflow/tfjs-layers';
 
-/** Interpolation of the upsampled input. `bilinear` uses half-pixel centres (ONNX `half_pixel`). */
+/**
+ * Interpolation of the upsampled input. `bilinear` uses half-pixel centres (ONNX `half_pixel`).
+ *
+ * @example
+ * ```ts
+ * const student = buildStudent({ arch: 'compact', scale: 4, residualInterpolation: 'bilinear' satisfies ResidualInterpolation });
+ * ```
+ */
 export type ResidualInterpolation = 'nearest' | 'bilinear';
 
-/** Constructor arguments of {@link AddUpsampledInput}. */
+/**
+ * Constructor arguments of {@link AddUpsampledInput}.
+ *
+ * @example
+ * ```ts
+ * const add = new AddUpsampledInput({ scale: 4, interpolation: 'nearest' } satisfies AddUpsampledInputArgs);
+ * ```
+ */
 export interface AddUpsampledInputArgs {
   /** Integer upscaling factor, 1 to 8. */
   scale: number;

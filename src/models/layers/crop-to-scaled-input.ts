@@ -6,7 +6,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Shape } from '@tensorflow/tfjs-layers';
 
-/** Constructor arguments of {@link CropToScaledInput}. */
+/**
+ * Constructor arguments of {@link CropToScaledInput}.
+ *
+ * @example
+ * ```ts
+ * const crop = new CropToScaledInput({ scale: 2 } satisfies CropToScaledInputArgs); // apply([output, input]) -> [N, 2H, 2W, C]
+ * ```
+ */
 export interface CropToScaledInputArgs {
   scale: number;
   name?: string;

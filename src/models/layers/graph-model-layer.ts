@@ -8,13 +8,28 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { Shape } from '@tensorflow/tfjs-layers';
 import { ModelError } from '../../errors';
 
-/** The part of a tfjs-converter GraphModel used here. */
+/**
+ * The part of a tfjs-converter GraphModel used here.
+ *
+ * @example
+ * ```ts
+ * const graph: GraphModelLike = await tfconv.loadGraphModel('https://example.com/sr/model.json');
+ * const teacher = teacherFromModel(graph, { scale: 4 });
+ * ```
+ */
 export interface GraphModelLike {
   predict(x: tf.Tensor, config?: object): tf.Tensor | tf.Tensor[] | tf.NamedTensorMap;
   dispose?(): void;
 }
 
-/** Constructor arguments of {@link GraphModelLayer}. */
+/**
+ * Constructor arguments of {@link GraphModelLayer}.
+ *
+ * @example
+ * ```ts
+ * const layer = new GraphModelLayer({ model: graph, scale: 4 } satisfies GraphModelLayerArgs);
+ * ```
+ */
 export interface GraphModelLayerArgs {
   model: GraphModelLike;
   /** Output size / input size. */

@@ -7,7 +7,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Shape } from '@tensorflow/tfjs-layers';
 
-/** Constructor arguments of {@link PadToMultiple}. */
+/**
+ * Constructor arguments of {@link PadToMultiple}.
+ *
+ * @example
+ * ```ts
+ * const pad = new PadToMultiple({ multiple: 8 } satisfies PadToMultipleArgs); // edge-pads H and W up to multiples of 8
+ * ```
+ */
 export interface PadToMultipleArgs {
   multiple: number;
   name?: string;

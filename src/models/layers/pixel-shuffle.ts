@@ -9,7 +9,14 @@ import type { Shape } from '@tensorflow/tfjs-layers';
 // tfjs-core has no DepthToSpace gradient; this registers it (side effect) so that models train.
 import '../../backends/wasm-kernels/depth-to-space-grad';
 
-/** Constructor arguments of {@link PixelShuffle}. */
+/**
+ * Constructor arguments of {@link PixelShuffle}.
+ *
+ * @example
+ * ```ts
+ * const shuffle = new PixelShuffle({ scale: 2 } satisfies PixelShuffleArgs); // [N, H, W, 12] -> [N, 2H, 2W, 3]
+ * ```
+ */
 export interface PixelShuffleArgs {
   /** Upscaling factor r (block size), >= 2. */
   scale: number;

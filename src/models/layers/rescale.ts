@@ -3,7 +3,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Shape } from '@tensorflow/tfjs-layers';
 
-/** Constructor arguments of {@link Rescale}. */
+/**
+ * Constructor arguments of {@link Rescale}.
+ *
+ * @example
+ * ```ts
+ * const to255 = new Rescale({ scale: 255 } satisfies RescaleArgs); // [0, 1] -> [0, 255]
+ * ```
+ */
 export interface RescaleArgs {
   scale: number;
   offset?: number;
