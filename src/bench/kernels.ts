@@ -35,12 +35,24 @@ export const SR_CONV_SHAPES: ConvShape[] = [
   { name: 'stride-2 3x3 32->32', x: [16, 48, 48, 32], filter: [3, 3, 32, 32], strides: 2 },
 ];
 
-/** The kernels measured by {@link benchmarkConvKernels}. */
+/**
+ * The kernels measured by {@link benchmarkConvKernels}.
+ *
+ * @example
+ * ```ts
+ * const rows = await benchmarkConvKernels({ kernels: ['Conv2DBackpropFilter'] satisfies ConvKernel[] });
+ * ```
+ */
 export type ConvKernel = 'Conv2D' | 'Conv2DBackpropFilter' | 'Conv2DBackpropInput';
 
 /**
  * Where to run: a TF.js backend name, or `'wasm-stock'` (wasm without sharpen-kd's training kernels, i.e.
  * stock tfjs-backend-wasm; kernels it lacks are skipped).
+ *
+ * @example
+ * ```ts
+ * const rows = await benchmarkConvKernels({ targets: ['wasm', 'wasm-stock'] satisfies BenchTarget[] });
+ * ```
  */
 export type BenchTarget = 'wasm' | 'wasm-stock' | 'cpu';
 
@@ -179,7 +191,14 @@ export async function benchmarkConvKernels(opts: ConvBenchOptions = {}): Promise
   return rows;
 }
 
-/** Hidden activation of the ESPCN-like net. */
+/**
+ * Hidden activation of the ESPCN-like net.
+ *
+ * @example
+ * ```ts
+ * const rows = await benchmarkTrainingStep({ activation: 'relu' satisfies BenchActivation });
+ * ```
+ */
 export type BenchActivation = 'tanh' | 'relu' | 'prelu';
 
 /**

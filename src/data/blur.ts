@@ -4,7 +4,15 @@
  */
 import { reflectIndex } from './pixels';
 
-/** A 2-D kernel stored as its non-zero taps (motion kernels are mostly zeros). */
+/**
+ * A 2-D kernel stored as its non-zero taps (motion kernels are mostly zeros).
+ *
+ * @example
+ * ```ts
+ * const k: SparseKernel = motionKernel(7, Math.PI / 4);
+ * console.log(k.radius, k.dx.length); // 3, number of non-zero taps
+ * ```
+ */
 export interface SparseKernel {
   /** Kernel radius: taps lie in `[-radius, radius]²`. */
   radius: number;

@@ -214,7 +214,14 @@ export async function jpegRoundTrip(rgb: Float32Array, width: number, height: nu
   return out;
 }
 
-/** Cache of downscale plans keyed by margin, for one (scale, patch size). */
+/**
+ * Cache of downscale plans keyed by margin, for one (scale, patch size).
+ *
+ * @example
+ * ```ts
+ * const plans: PlanCache = new Map(); // reused across calls of degradePatch for one scale and patch size
+ * ```
+ */
 export type PlanCache = Map<number, DownscalePlan>;
 
 /**

@@ -5,7 +5,15 @@
  */
 import { ShapeError } from '../errors';
 
-/** An interleaved image buffer with its white level (`255`, `65535`, or `1` for float data). */
+/**
+ * An interleaved image buffer with its white level (`255`, `65535`, or `1` for float data).
+ *
+ * @example
+ * ```ts
+ * const src: PixelBuffer = { data: new Uint8Array(64 * 48 * 3), width: 64, height: 48, channels: 3, max: 255 };
+ * const out = await student.sharpenPixels(src); // 4x larger for x4, same type
+ * ```
+ */
 export interface PixelBuffer {
   data: Uint8Array | Uint8ClampedArray | Uint16Array | Float32Array;
   width: number;

@@ -59,7 +59,15 @@ export interface TrainOptions extends TaskOptions {
   meta?: Record<string, unknown>;
 }
 
-/** {@link TrainOptions} with defaults applied. */
+/**
+ * {@link TrainOptions} with defaults applied.
+ *
+ * @example
+ * ```ts
+ * const o: ResolvedTrainOptions = resolveTrainOptions({ steps: 1000 });
+ * o.warmup; // 20 (2% of steps)
+ * ```
+ */
 export interface ResolvedTrainOptions extends TrainOptions {
   lr: number;
   schedule: ScheduleKind;

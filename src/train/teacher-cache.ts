@@ -14,7 +14,15 @@ import { encodeFloat16 } from './float16';
 import { prepareTeacher, teacherIdentity, type Teacher, type TeacherRuntime } from './teacher';
 import type { PatchDataset } from '../data/types';
 
-/** Storage type of a cached array. */
+/**
+ * Storage type of a cached array.
+ *
+ * @example
+ * ```ts
+ * const index = await ensureTeacherCache(teacher, data, { dir: 'runs/cache', count: 512 });
+ * const dtype: CacheDtype = index.dtypes.teacher; // 'f16'
+ * ```
+ */
 export type CacheDtype = 'u8' | 'f16';
 
 /**
