@@ -3,8 +3,9 @@
  * and ONNX Runtime (when `onnxruntime-node` is installed), with sharp's cubic resize of the same frame as a
  * reference for what classical resampling costs on this machine.
  *
- *   npx tsx examples/benchmark.ts                      # 640x360 output frames
- *   npx tsx examples/benchmark.ts --size 1280x720 --runs 20
+ *   npx tsx --tsconfig examples/tsconfig.json examples/benchmark.ts   # 640x360 output frames
+ *   npx tsx --tsconfig examples/tsconfig.json examples/benchmark.ts --size 1280x720 --runs 20
+ *   (`--tsconfig examples/tsconfig.json`: 'sharpen-kd' resolves to the built dist/, so `npm run build` first.)
  *
  * Uses the shipped `x4` student; when its weights are not installed, a freshly built student of the same
  * architecture (speed does not depend on the weight values).

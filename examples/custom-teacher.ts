@@ -3,8 +3,9 @@
  * of UpscalerJS (`npm install @upscalerjs/esrgan-slim`; its weights ship inside the package) — and distil it into
  * a tiny student.
  *
- *   npx tsx examples/custom-teacher.ts                  # 150 steps on synthetic data
- *   npx tsx examples/custom-teacher.ts --steps 40 --data ../shared/data/T91 --out /tmp/esrgan-kd
+ *   npx tsx --tsconfig examples/tsconfig.json examples/custom-teacher.ts   # 150 steps on synthetic data
+ *   npx tsx --tsconfig examples/tsconfig.json examples/custom-teacher.ts --steps 40 --data ../shared/data/T91 --out /tmp/esrgan-kd
+ *   (`--tsconfig examples/tsconfig.json`: 'sharpen-kd' resolves to the built dist/, so `npm run build` first.)
  *
  * `teacherFromModel` wraps any TF.js model (LayersModel or GraphModel) into the sharpen-kd contract — RGB in
  * [0, 1], NHWC, any size — converting its value range inside the model; `loadPretrainedTeacher('esrgan-slim',

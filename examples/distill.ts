@@ -6,8 +6,9 @@
  *   3. compare bicubic, teacher and student on held-out synthetic images (Y-PSNR / SSIM),
  *   4. reload the exported student with `Student.load` and sharpen an image with it.
  *
- *   npx tsx examples/distill.ts                          # about a minute on 2 cores
- *   npx tsx examples/distill.ts --teacher-steps 60 --steps 60 --out /tmp/distill
+ *   npx tsx --tsconfig examples/tsconfig.json examples/distill.ts   # about a minute on 2 cores
+ *   npx tsx --tsconfig examples/tsconfig.json examples/distill.ts --teacher-steps 60 --steps 60 --out /tmp/distill
+ *   (`--tsconfig examples/tsconfig.json`: 'sharpen-kd' resolves to the built dist/, so `npm run build` first.)
  *
  * Real runs use real photos (`openDataset(['T91', 'BSDS200'], ...)`), a full-size teacher and ~10^5 steps:
  * see `sharpen-kd train` / `sharpen-kd distill` and docs/guide.md.
