@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs-core';
 
-/** Upscaling factors sharpen-kd trains for. Scale 1 is sharpening (restoration at the same size). */
-export type Scale = 1 | 2 | 3 | 4;
+import type { Scale } from '../models/metadata';
+
+export type { Scale };
 
 /**
  * One training batch: low-resolution inputs and high-resolution targets, NHWC float32 RGB in [0, 1].
