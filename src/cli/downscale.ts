@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { InputError } from '../errors';
-import { decodeImageWithProfile, writeImage } from '../io/node-image';
+import { decodeImageWithProfile, readFileBytes, writeImage } from '../io/node-image';
 import type { RawImage } from '../io/raw-image';
 import { modCrop } from '../metrics/mod-crop';
 import { resizeBicubic } from '../metrics/resize-bicubic';
@@ -34,14 +34,7 @@ export async function listImageFiles(input: string): Promise<string[]> {
  * values, not on the Y of an RGB copy.
  */
 export async function readImageAsStored(file: string): Promise<RawImage> {
-  const fs = await import('node:fs/promises');
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    throw new InputError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, cause: e });
-  }
-  return (await decodeImageWithProfile(bytes, file)).image;
+  return (await decodeImageWithProfile(await readFileBytes(file), file)).image;
 }
 
 /** Parses a positive integer option (scale, crop). */

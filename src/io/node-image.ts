@@ -61,14 +61,17 @@ export async function decodeImage(bytes: Uint8Array, name = '<buffer>'): Promise
  * ```
  */
 export async function readImage(file: string): Promise<RawImage> {
+  return decodeImage(await readFileBytes(file), file);
+}
+
+/** @internal Reads a file's bytes, turning a failure into an {@link InputError} that names the file. Node only. */
+export async function readFileBytes(file: string): Promise<Uint8Array> {
   const fs = await import('node:fs/promises');
-  let bytes: Uint8Array;
   try {
-    bytes = await fs.readFile(file);
+    return await fs.readFile(file);
   } catch (e) {
     throw new InputError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file, cause: e });
   }
-  return decodeImage(bytes, file);
 }
 
 /**
