@@ -56,7 +56,7 @@ interface SharpenCliOptions {
 export const registerSharpen: RegisterCommand = (program: Command) => {
   program
     .command('sharpen')
-    .description('sharpen / upscale images or folders of images with a distilled student (or bicubic); any size, tiled')
+    .description('sharpen / upscale images or folders of images with a student model (shipped x1, x2, x4, your own, or bicubic); any size, tiled')
     .argument('<inputs...>', 'image files and/or folders')
     .requiredOption('-o, --out <path>', 'output folder (or output file for a single input)')
     .option('-s, --scale <n>', 'upscaling factor 1, 2, 3 or 4; picks the shipped model x1/x2/x4 (default 4)', intOption('--scale', 1, 4))
