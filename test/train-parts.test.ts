@@ -104,6 +104,36 @@ describe('checkpoints and float16', () => {
     await expect(loadCheckpoint(path.join(dir, 'missing.ckpt'))).rejects.toThrow(/not found/);
   });
 
+  it('bfloat16 storage: half the bytes, rounded to nearest within 2^-8 relative, NaN kept; version-1 files still load', () => {
+    const vals = Float32Array.from([0, 1, -2, 0.1, 1e-30, 1e38, 1 + 2 ** -9, 1 + 3 * 2 ** -9, NaN, -Infinity]);
+    const n = 4096;
+    const big = Float32Array.from({ length: n }, (_, i) => Math.sin(i) * 10 ** ((i % 9) - 6));
+    const full = encodeCheckpoint({ step: 1, meta: {}, tensors: [{ name: 'a', shape: [n], data: big }] });
+    const half = encodeCheckpoint({ step: 1, meta: {}, tensors: [{ name: 'a', shape: [n], data: big, storage: 'bfloat16' }] });
+    expect(half.length).toBeLessThan(full.length * 0.55);
+    const back = decodeCheckpoint(encodeCheckpoint({ step: 2, meta: {}, tensors: [{ name: 'v', shape: [vals.length], data: vals, storage: 'bfloat16' }, { name: 'w', shape: [1], data: Float32Array.from([0.1]) }] }));
+    const v = back.tensors[0].data;
+    expect(back.tensors[0].storage).toBe('bfloat16');
+    expect(Array.from(v.slice(0, 3))).toEqual([0, 1, -2]);
+    for (const i of [3, 4, 5]) expect(Math.abs(v[i] - vals[i])).toBeLessThanOrEqual(Math.abs(vals[i]) * 2 ** -8);
+    expect(v[6]).toBe(1); // a quarter ulp rounds down
+    expect(v[7]).toBe(1 + 2 ** -7);
+    expect(v[8]).toBeNaN();
+    expect(v[9]).toBe(-Infinity);
+    expect(back.tensors[1].data[0]).toBe(Math.fround(0.1));
+    // Version 1 (all float32, offsets in floats), as session-1 checkpoints were written.
+    const header = new TextEncoder().encode(JSON.stringify({ version: 1, step: 3, meta: { k: 1 }, tensors: [{ name: 'x', shape: [2], offset: 0 }, { name: 'y', shape: [1], offset: 2 }] }));
+    const start = Math.ceil((12 + header.length) / 4) * 4;
+    const bytes = new Uint8Array(start + 12);
+    bytes.set(new TextEncoder().encode('SKDCKPT1'));
+    new DataView(bytes.buffer).setUint32(8, header.length, true);
+    bytes.set(header, 12);
+    new Float32Array(bytes.buffer, start, 3).set([1.5, -2, 7]);
+    const old = decodeCheckpoint(bytes);
+    expect(old.meta).toEqual({ k: 1 });
+    expect(old.tensors.map((t) => Array.from(t.data))).toEqual([[1.5, -2], [7]]);
+  });
+
   it('float16 encodes exactly representable values exactly and others within 1e-3 relative', () => {
     const v = Float32Array.from([0, 0.5, 1, -2, 0.1, 0.3333, 65504, 1e-5]);
     const back = decodeFloat16(encodeFloat16(v));

@@ -93,6 +93,35 @@ describe('train', () => {
     expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(6).map((h) => h.loss));
   });
 
+  it('compact checkpoints: smaller, weights exact, and a resumed run stays within bfloat16 rounding of an uninterrupted one', async () => {
+    const opts = { lr: 2e-3, warmup: 2, clip: 0.5, ema: 0.9, schedule: 'cosine' as const, logEvery: 1, exportModels: false };
+    const full = await train(student(7), data(3), { ...opts, steps: 10 });
+    const outs = { full: path.join(dir, 'prec-full'), compact: path.join(dir, 'prec-compact') };
+    for (const [p, out] of Object.entries(outs)) {
+      const stop = (pr: { done: number }) => {
+        if (pr.done === 6) throw new AbortError('stop');
+      };
+      const r = await train(student(7), data(3), { ...opts, steps: 10, out, checkpointPrecision: p as 'full' | 'compact', onProgress: stop }).catch((e) => e);
+      expect(r).toBeInstanceOf(AbortError);
+    }
+    const [a, b] = await Promise.all([fs.stat(path.join(outs.full, 'last.ckpt')), fs.stat(path.join(outs.compact, 'last.ckpt'))]);
+    expect(b.size).toBeLessThan(a.size * 0.75);
+    const [ca, cb] = await Promise.all([loadCheckpoint(path.join(outs.full, 'last.ckpt')), loadCheckpoint(path.join(outs.compact, 'last.ckpt'))]);
+    for (let i = 0; i < ca.tensors.length; i++) {
+      const [x, y] = [ca.tensors[i], cb.tensors[i]];
+      expect(y.name).toBe(x.name);
+      if (x.name.startsWith('model/')) expect(Array.from(y.data)).toEqual(Array.from(x.data));
+      else {
+        expect(y.storage).toBe('bfloat16');
+        for (let k = 0; k < x.data.length; k++) expect(Math.abs(y.data[k] - x.data[k])).toBeLessThanOrEqual(Math.abs(x.data[k]) * 2 ** -8);
+      }
+    }
+    const resumed = await train(student(99), data(3), { ...opts, steps: 10, out: outs.compact, resume: true, checkpointPrecision: 'compact' });
+    expect(resumed.startStep).toBe(6);
+    resumed.history.forEach((h, i) => expect(Math.abs(h.loss - full.history[6 + i].loss)).toBeLessThan(1e-3 * full.history[6 + i].loss + 1e-6));
+    await expect(train(student(7), data(3), { ...opts, steps: 2, checkpointPrecision: 'half' as never })).rejects.toThrow(/checkpointPrecision/);
+  });
+
   it('stops with NanLossError on a non-finite loss and keeps the last good checkpoint', async () => {
     const good = data(5);
     let n = 0;

@@ -37,4 +37,18 @@ describe('wasm threads in Node', () => {
       expect(maxDiff / maxRef).toBeLessThan(1e-5);
     }
   });
+
+  it('lets the process exit once its work is done (the pthread workers are unref\'d)', async () => {
+    const { spawn } = await import('node:child_process');
+    const path = await import('node:path');
+    const script = path.join(__dirname, 'fixtures', 'wasm-threads-exit.mts');
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    clearTimeout(timer);
+    expect(out).toContain('sum=565504');
+    expect(code).toBe(0); // null when it had to be killed: the process hung after its work
+  }, 90_000);
 });

@@ -131,10 +131,11 @@ export async function useBackend(name: BackendName, opts: UseBackendOptions = {}
     const initialised = tf.engine().registry['wasm'] != null;
     if (opts.threads !== undefined && opts.threads > 1 && isNode() && !initialised) {
       // tfjs-backend-wasm disables threads in Node; see ./wasm-threads.ts and docs/training-on-wasm.md.
-      const { prepareNodeWasmThreads } = await import('./wasm-threads');
+      const { prepareNodeWasmThreads, unrefWasmWorkers } = await import('./wasm-threads');
       const restore = await prepareNodeWasmThreads(opts.threads);
       try {
         if (!(await tf.setBackend('wasm'))) throw new Error('tf.setBackend returned false');
+        unrefWasmWorkers();
       } catch (e) {
         throw new BackendError(`Backend "wasm" failed to initialise with ${opts.threads} threads: ${(e as Error).message}. Try threads: 1.`, { cause: e });
       } finally {

@@ -15,6 +15,11 @@
  *    Node, assuming two hardware threads per core: 1 thread on a 2-core machine.
  *    -> `os.cpus()` reports `2 * threads` entries while the module is instantiated.
  *
+ * 4. Emscripten `ref()`s a Node worker while it runs a pthread, and XNNPACK's pool threads run forever: the
+ *    process would never exit once its work is done (and a CLI run would hang after "done").
+ *    -> {@link unrefWasmWorkers} unrefs every pool worker after initialisation (the main thread blocks on
+ *    them synchronously inside each kernel, so nothing asynchronous depends on them).
+ *
  * The 8 pthread workers Emscripten pre-spawns cost ~1-3 s at start-up and ~10 MB each.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -79,4 +84,33 @@ export async function prepareNodeWasmThreads(threads: number): Promise<RestoreTh
     URL.createObjectURL = createObjectURL;
     os.cpus = cpus;
   };
+}
+
+interface NodeWorkerLike {
+  ref(): void;
+  unref(): void;
+}
+
+/**
+ * Lets the process exit while the threaded wasm backend's pthread workers are alive: unrefs every worker of
+ * the Emscripten pool and keeps it unref'd. Call after `tf.setBackend('wasm')` has initialised the threaded
+ * backend (`useBackend('wasm', { threads })` does). Returns the number of workers unref'd.
+ *
+ * @example
+ * ```ts
+ * await tf.setBackend('wasm');
+ * unrefWasmWorkers(); // 8
+ * ```
+ */
+export function unrefWasmWorkers(): number {
+  const module = (tf.findBackend('wasm') as unknown as { wasm?: { PThread?: { unusedWorkers?: NodeWorkerLike[]; runningWorkers?: NodeWorkerLike[] } } } | null)?.wasm;
+  const pool = module?.PThread;
+  if (!pool) return 0;
+  const workers = [...(pool.unusedWorkers ?? []), ...(pool.runningWorkers ?? [])];
+  for (const w of workers) {
+    if (typeof w.unref !== 'function') continue;
+    w.unref();
+    w.ref = () => {};
+  }
+  return workers.length;
 }

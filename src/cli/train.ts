@@ -15,7 +15,7 @@ import { PIXEL_LOSS_KINDS, type PixelLossKind } from '../losses/pixel';
 import { buildStudent, type StudentArch } from '../models/student';
 import { buildTeacher } from '../models/teacher';
 import type { TrainResult } from '../train/loop';
-import type { TrainOptions } from '../train/options';
+import type { CheckpointPrecision, TrainOptions } from '../train/options';
 import { train } from '../train/train';
 import type { RegisterCommand } from './commands';
 import { ProgressBar } from './progress-bar';
@@ -57,6 +57,7 @@ export interface TrainCliOptions {
   threads?: number;
   logEvery: number;
   checkpointEvery?: number;
+  checkpointPrecision: CheckpointPrecision;
   cacheMb: number;
 }
 
@@ -66,6 +67,10 @@ const num = (name: string, min: number, max = Infinity) => (v: string) => {
   return n;
 };
 const collect = (v: string, prev: string[]) => [...prev, v];
+const precisionOption = (v: string): CheckpointPrecision => {
+  if (v !== 'full' && v !== 'compact') throw new InvalidArgumentError(`--checkpoint-precision takes full or compact, got "${v}"`);
+  return v;
+};
 /** `off`, or `min,max[,prob]`. */
 const degradation = (name: string) => (v: string): RandomDegradation | false => {
   if (v === 'off' || v === 'none') return false;
@@ -108,6 +113,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--threads <n>', 'wasm threads', intOption('--threads', 1))
     .option('--log-every <n>', 'write a log.jsonl line every N steps', intOption('--log-every', 1), 10)
     .option('--checkpoint-every <n>', 'write last.ckpt every N steps (default: --val-every)', intOption('--checkpoint-every', 1))
+    .option('--checkpoint-precision <p>', 'full (exact resume) or compact (Adam/EMA state as bfloat16: ~40% smaller files, for teachers)', precisionOption, 'full')
     .option('--cache-mb <n>', 'memory for decoded training images (MB)', intOption('--cache-mb', 16), 1024);
 }
 
@@ -143,6 +149,7 @@ export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signa
     seed: o.seed,
     logEvery: o.logEvery,
     checkpointEvery: o.checkpointEvery,
+    checkpointPrecision: o.checkpointPrecision,
     signal,
     onProgress,
     meta: { arch: o.arch, scale: o.scale, width: o.width ?? null, depth: o.depth ?? null, patch: o.patch ?? null, batch: o.batch, data: o.data },

@@ -127,7 +127,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     };
     const checkpoint = async (which: 'last' | 'best') => {
       if (!files) return;
-      await saveCheckpoint(which === 'last' ? files.last : files.best, snapshotTraining(result.step, parts, meta()));
+      await saveCheckpoint(which === 'last' ? files.last : files.best, snapshotTraining(result.step, parts, meta(), { compact: o.checkpointPrecision === 'compact' }));
       await exportModel(which === 'last' ? files.modelLast : files.modelBest);
     };
 
@@ -220,7 +220,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
   } catch (e) {
     if (e instanceof AbortError && files && result.step > result.startStep) {
       // Keep the work done: an aborted run resumes from here.
-      await saveCheckpoint(files.last, snapshotTraining(result.step, parts, meta()));
+      await saveCheckpoint(files.last, snapshotTraining(result.step, parts, meta(), { compact: o.checkpointPrecision === 'compact' }));
     }
     throw e;
   } finally {

@@ -19,22 +19,24 @@ export interface TrainParts {
 }
 
 /**
- * Captures the run's tensors as a {@link Checkpoint}.
+ * Captures the run's tensors as a {@link Checkpoint}. With `compact`, the Adam moments and EMA shadows are stored
+ * as bfloat16 (the model weights stay exact float32), which shrinks the file by about 40%.
  *
  * @example
  * ```ts
  * await saveCheckpoint('out/last.ckpt', snapshotTraining(step, parts, { data: data.state() }));
  * ```
  */
-export function snapshotTraining(step: number, p: TrainParts, meta: Record<string, unknown>): Checkpoint {
+export function snapshotTraining(step: number, p: TrainParts, meta: Record<string, unknown>, opts: { compact?: boolean } = {}): Checkpoint {
   const tensors: CheckpointTensor[] = [];
+  const storage = opts.compact ? ('bfloat16' as const) : undefined;
   p.model.weights.forEach((w, i) => tensors.push({ name: `model/${i}/${w.originalName ?? w.name}`, shape: w.shape as number[], data: w.read().dataSync() as Float32Array }));
   p.adapters?.variables.forEach((v, i) => tensors.push({ name: `adapter/${i}`, shape: [...v.shape], data: v.dataSync() as Float32Array }));
   const adam = p.adam.getState();
-  adam.m.forEach((d, i) => tensors.push({ name: `adam.m/${i}`, shape: [...p.adam.vars[i].shape], data: d }));
-  adam.v.forEach((d, i) => tensors.push({ name: `adam.v/${i}`, shape: [...p.adam.vars[i].shape], data: d }));
+  adam.m.forEach((d, i) => tensors.push({ name: `adam.m/${i}`, shape: [...p.adam.vars[i].shape], data: d, storage }));
+  adam.v.forEach((d, i) => tensors.push({ name: `adam.v/${i}`, shape: [...p.adam.vars[i].shape], data: d, storage }));
   const ema = p.ema?.getState();
-  ema?.values.forEach((d, i) => tensors.push({ name: `ema/${i}`, shape: [...p.ema!.vars[i].shape], data: d }));
+  ema?.values.forEach((d, i) => tensors.push({ name: `ema/${i}`, shape: [...p.ema!.vars[i].shape], data: d, storage }));
   return { step, meta: { ...meta, adamStep: adam.step, emaCount: ema?.count ?? null }, tensors };
 }
 
