@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Recipe: a shipped-size student distilled from the trained ResNet-50 U-Net teacher (examples/recipes/teacher-x4.sh),
+# Recipe: a shipped-size student distilled from the trained ResNet-50 U-Net teacher (examples/recipes/teacher.sh),
 # with exactly the student recipe's data, patches, schedule and steps (examples/recipes/student.sh), so that the two
 # runs differ only in the loss: pixel L1 to HR + output L1 to the teacher's prediction (weights 1 and 1).
 # The teacher runs once, through ONNX Runtime when installed, over CACHE_SIZE (default 16384) training patches whose
@@ -16,7 +16,7 @@ case "$scale" in
   *) echo "scale must be 2 or 4 (train a teacher for it first)" >&2; exit 2 ;;
 esac
 teacher="checkpoints/teacher-x$scale/model-best"
-[ -f "$teacher/model.json" ] || { echo "no trained teacher at $teacher: run examples/recipes/teacher-x$scale.sh first" >&2; exit 2; }
+[ -f "$teacher/model.json" ] || { echo "no trained teacher at $teacher: run examples/recipes/teacher.sh $scale first" >&2; exit 2; }
 exec node --import tsx src/cli/main.ts distill --teacher "$teacher" "${arch[@]}" --scale "$scale" \
   -d "$D/T91" -d "$D/BSDS200" --val "$D/Set5/HR" \
   --cache-dir "checkpoints/teacher-x$scale/cache" --cache-size "${CACHE_SIZE:-16384}" --loss-pixel 1 --loss-output 1 \
