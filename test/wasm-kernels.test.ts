@@ -127,6 +127,9 @@ const INPUT_CASES: ConvCase[] = [
   { x: [1, 12, 12, 10], f: [4, 4, 10, 3], s: 2, pad: [[0, 0], [2, 1], [0, 3], [0, 0]] },
   // batch larger than one scatter-add chunk
   { x: [9, 40, 40, 3], f: [7, 7, 3, 4], s: 1, pad: 'same' },
+  // Channel counts past one 32x32 tile of the filter flip, non-square kernels.
+  { x: [2, 7, 6, 40], f: [3, 1, 40, 36], s: 1, pad: 'same' },
+  { x: [2, 6, 6, 70], f: [1, 1, 70, 33], s: 2, pad: 'same' },
 ];
 
 describe('Conv2DBackpropInput on wasm (XNNPACK convs per stride phase)', () => {

@@ -46,7 +46,7 @@ export const conv2dBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
       return nchw ? s.transpose(dx, [0, 3, 1, 2]) : dx;
     }
     // [KH, KW, Ci, Co] -> flipped spatially, [KH, KW, Co, Ci]
-    const flipped = s.transpose(s.run('Reverse', { x: filter }, { dims: [0, 1] }), [0, 1, 3, 2]);
+    const flipped = s.flipFilter(filter);
     const dx = inputGradByConv(
       s,
       dyh,
