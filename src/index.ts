@@ -107,6 +107,8 @@ export type { Checkpoint, CheckpointTensor, CheckpointStorage } from './train/ch
 export { ensureTeacherCache, loadTeacherCache } from './train/teacher-cache';
 export type { TeacherCacheOptions, TeacherCacheIndex, LoadedTeacherCache } from './train/teacher-cache';
 export { openTeacherCache } from './train/cached-dataset';
+export { selfEnsemble } from './train/self-ensemble';
+export type { EnsembleSize } from './train/self-ensemble';
 export type { CachedDatasetOptions } from './train/cached-dataset';
 export { loadValidationSet, evaluateModel, EVAL_X1_DEGRADATION } from './train/validate';
 export type { ValidationSet, ValidationImage, ValidationOptions, ValidationResult } from './train/validate';

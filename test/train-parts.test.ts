@@ -13,6 +13,7 @@ import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } fr
 import { decodeFloat16, encodeFloat16 } from '../src/train/float16';
 import { ensureTeacherCache } from '../src/train/teacher-cache';
 import { openTeacherCache } from '../src/train/cached-dataset';
+import { selfEnsemble } from '../src/train/self-ensemble';
 import { syntheticDataset } from '../src/data/datasets';
 
 let dir: string;
@@ -142,6 +143,32 @@ describe('checkpoints and float16', () => {
   });
 });
 
+describe('self-ensemble', () => {
+  it('is exact for an equivariant model, averages the transformed-back outputs otherwise, and leaks nothing', async () => {
+    const x = tf.randomUniform([2, 5, 5, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    const nearest = (t: tf.Tensor4D) => tf.image.resizeNearestNeighbor(t, [t.shape[1] * 2, t.shape[2] * 2]) as tf.Tensor4D;
+    const plain = nearest(x);
+    const ens = await selfEnsemble(nearest, x, 8);
+    expect(ens.shape).toEqual([2, 10, 10, 3]);
+    const maxDiff = (a: tf.Tensor, b: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+    expect(maxDiff(ens, plain)).toBeLessThan(1e-6);
+    // Not equivariant: adds a ramp along W. Its 2-ensemble cancels the ramp's slope around the mean.
+    const ramp = tf.tidy(() => tf.reshape(tf.range(0, 5, 1, 'float32'), [1, 1, 5, 1]));
+    const skew = (t: tf.Tensor4D) => tf.add(t, ramp) as tf.Tensor4D;
+    const two = await selfEnsemble(skew, x, 2);
+    const shifted = tf.add(x, 2);
+    expect(maxDiff(two, shifted)).toBeLessThan(1e-6);
+    // Transposes swap H and W: with n = 8 the ramp is spread over both axes.
+    const eight = await selfEnsemble(skew, x, 8);
+    expect(maxDiff(eight, shifted)).toBeLessThan(1e-6);
+    tf.dispose([plain, ens, ramp, two, eight, shifted]);
+    expect(tf.memory().numTensors).toBe(before);
+    await expect(selfEnsemble(nearest, x, 3 as never)).rejects.toBeInstanceOf(ConfigError);
+    x.dispose();
+  });
+});
+
 describe('teacher cache', () => {
   it('runs the teacher once per patch, reuses the cache, and streams lr/hr/teacher batches', async () => {
     const data = syntheticDataset({ scale: 2, patchSize: 8, batchSize: 4, seed: 2, images: 3, imageSize: 40 });
@@ -162,6 +189,10 @@ describe('teacher cache', () => {
     expect(calls).toBe(3);
     await ensureTeacherCache(teacher, data, { dir: cacheDir, count: 10, teacherId: 'nn-v2' });
     expect(calls).toBe(6);
+    // A self-ensemble is another cache (8 teacher runs per batch); an equivariant teacher's targets are unchanged.
+    const ens = await ensureTeacherCache(teacher, data, { dir: path.join(dir, 'cache-ens'), count: 10, teacherId: 'nn-v2', ensemble: 8 });
+    expect(calls).toBe(6 + 3 * 8);
+    expect(ens.description).toMatch(/ensemble=8/);
 
     const cached = await openTeacherCache(cacheDir, { batchSize: 5, seed: 1 });
     const before = tf.memory().numTensors;

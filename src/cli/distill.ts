@@ -7,6 +7,7 @@ import { loadModel } from '../io/model-io';
 import { loadPretrainedTeacher, type PretrainedTeacherName } from '../models/pretrained-teachers';
 import { buildTeacher } from '../models/teacher';
 import { distill } from '../train/distill';
+import { checkEnsembleSize } from '../train/self-ensemble';
 import type { TeacherRuntime } from '../train/teacher';
 import type { RegisterCommand } from './commands';
 import { runCommand, signalFromProcess } from './run-command';
@@ -20,6 +21,7 @@ interface DistillCliOptions extends TrainCliOptions {
   teacherRuntime: TeacherRuntime;
   lossOutput: number;
   lossFeature: number;
+  teacherEnsemble: number;
 }
 
 const PRETRAINED: PretrainedTeacherName[] = ['esrgan-slim', 'esrgan-medium', 'esrgan-thick'];
@@ -56,6 +58,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('--cache-dir <dir>', 'cache the teacher predictions for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
     .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', 'auto')
+    .option('--teacher-ensemble <n>', 'average the teacher over n flips/transposes (1, 2, 4 or 8): better targets at n times the teacher cost', intOption('--teacher-ensemble', 1), 1)
     .action(
       runCommand(async (o: DistillCliOptions) => {
         const signal = signalFromProcess();
@@ -76,6 +79,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
             cacheDir: o.cacheDir,
             cacheSize: o.cacheSize,
             teacherRuntime: o.teacherRuntime,
+            teacherEnsemble: checkEnsembleSize(o.teacherEnsemble),
           });
           progress.finish();
           printSummary(r);

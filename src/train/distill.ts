@@ -15,6 +15,7 @@ import { tapModel } from '../models/taps';
 import { openTeacherCache } from './cached-dataset';
 import { runTraining, type TrainResult } from './loop';
 import { resolveTrainOptions, type TrainOptions } from './options';
+import { checkEnsembleSize, selfEnsemble, type EnsembleSize } from './self-ensemble';
 import { ensureTeacherCache } from './teacher-cache';
 import { isLayersModel, prepareTeacher, type PreparedTeacher, type Teacher, type TeacherRuntime } from './teacher';
 import { runScale } from './train';
@@ -42,6 +43,11 @@ export interface DistillOptions extends TrainOptions {
   teacherTaps?: string[];
   /** Engine for a layers-model teacher's outputs (default `'auto'`: ONNX Runtime when installed, else TF.js). */
   teacherRuntime?: TeacherRuntime;
+  /**
+   * Geometric self-ensemble of the teacher's output targets (default 1 = off; 8 = average over all flips and
+   * transposes: better targets at 8x the teacher's cost, paid once per patch with `cacheDir`).
+   */
+  teacherEnsemble?: EnsembleSize;
 }
 
 function isPatchDataset(d: unknown): d is PatchDataset {
@@ -69,6 +75,8 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
   const o = resolveTrainOptions(opts);
   const weights = resolveLossWeights(opts.loss, { output: 1 });
   const scale = runScale(data, student);
+  const ensemble = checkEnsembleSize(opts.teacherEnsemble ?? 1);
+  if (ensemble > 1 && weights.feature > 0) throw new ConfigError('teacherEnsemble applies to output targets; it cannot be combined with feature distillation');
 
   let forward = student;
   let teacherTapped: tfl.LayersModel | undefined;
@@ -90,6 +98,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
       count: opts.cacheSize ?? 2048,
       teacherId: opts.teacherId,
       runtime: opts.teacherRuntime,
+      ensemble: opts.teacherEnsemble,
       signal: o.signal,
       onProgress: o.onProgress,
     });
@@ -112,7 +121,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
       return { output: out, features };
     }
     if (batch.teacher || weights.output === 0) return {};
-    return { output: await live!.run(batch.lr) };
+    return { output: await selfEnsemble((x) => live!.run(x), batch.lr, ensemble) };
   };
 
   try {

@@ -11,6 +11,7 @@ import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task
 import { ConfigError, InputError } from '../errors';
 import { writeFileAtomic } from '../io/atomic-write';
 import { encodeFloat16 } from './float16';
+import { checkEnsembleSize, selfEnsemble, type EnsembleSize } from './self-ensemble';
 import { prepareTeacher, teacherIdentity, type Teacher, type TeacherRuntime } from './teacher';
 import type { PatchDataset } from '../data/types';
 
@@ -62,6 +63,8 @@ export interface TeacherCacheOptions extends TaskOptions {
   teacherId?: string;
   /** Engine for a layers-model teacher (default `'auto'`: ONNX Runtime when installed, else TF.js). */
   runtime?: TeacherRuntime;
+  /** Geometric self-ensemble of the teacher's predictions (default 1 = off; 8 = all flips/transposes, 8x the cost). */
+  ensemble?: EnsembleSize;
 }
 
 function isExact8(a: Float32Array): boolean {
@@ -107,7 +110,8 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
   if (!(Number.isInteger(opts.count) && opts.count >= 1)) throw new ConfigError(`cache size must be a positive integer (patches), got ${opts.count}`);
   const batches = Math.ceil(opts.count / data.batchSize);
   const count = batches * data.batchSize;
-  const id = await teacherIdentity(teacher, opts.teacherId);
+  const ensemble = checkEnsembleSize(opts.ensemble ?? 1);
+  const id = (await teacherIdentity(teacher, opts.teacherId)) + (ensemble > 1 ? ` ensemble=${ensemble}` : '');
   const { createHash } = await import('node:crypto');
   const key = createHash('sha256').update(JSON.stringify([id, data.description, data.state().seed, count])).digest('hex').slice(0, 32);
   const existing = await readIndex(opts.dir);
@@ -129,7 +133,7 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
       lr.set(a.lr, b * a.lr.length);
       hr.set(a.hr, b * a.hr.length);
       const x = tf.tensor4d(a.lr, [a.count, p, p, 3]);
-      const y = await runner.run(x);
+      const y = await selfEnsemble((t) => runner.run(t), x, ensemble);
       x.dispose();
       if (y.shape[1] !== P || y.shape[2] !== P) {
         y.dispose();
