@@ -33,7 +33,8 @@ function training(e: Entry): string {
   const r = e.run;
   if (!r) return '';
   const best = r.bestStep !== undefined ? `, best at ${r.bestStep}` : '';
-  const teacher = typeof r.config?.teacher === 'string' ? `, teacher ${r.config.teacher}` : '';
+  const ens = typeof r.config?.teacherEnsemble === 'number' && r.config.teacherEnsemble > 1 ? ` (x${r.config.teacherEnsemble} self-ensemble)` : '';
+  const teacher = typeof r.config?.teacher === 'string' ? `, teacher ${r.config.teacher}${ens}` : '';
   const which = r.model === 'model-last' ? ' (model-last: no model-best yet)' : '';
   return `${r.trainedSteps} steps${best}${teacher}${r.active ? ', still training' : ''}${which}`;
 }

@@ -71,8 +71,10 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         const progress = progressReporter();
         try {
           const loss = { pixel: o.lossPixel, output: o.lossOutput, feature: o.lossFeature, ssim: o.lossSsim, pixelKind: o.pixelLoss };
+          const base = trainOptionsFromCli(o, loss, signal, progress.onProgress);
           const r = await distill({
-            ...trainOptionsFromCli(o, loss, signal, progress.onProgress),
+            ...base,
+            meta: { ...base.meta, teacher: o.teacher, teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, lossOutput: o.lossOutput, lossFeature: o.lossFeature },
             teacher,
             student,
             data,
