@@ -18,8 +18,8 @@ import { ConfigError } from '../errors';
  */
 export type EnsembleSize = 1 | 2 | 4 | 8;
 
-/** Transform t of the dihedral group on NHWC: bit 0 flips W, bit 1 flips H, bit 2 swaps H and W (applied last). */
-function forward(x: tf.Tensor4D, t: number): tf.Tensor4D {
+/** @internal Transform t of the dihedral group on NHWC: bit 0 flips W, bit 1 flips H, bit 2 swaps H and W (applied last). */
+export function forward(x: tf.Tensor4D, t: number): tf.Tensor4D {
   let y = x;
   if (t & 1) y = tf.reverse(y, 2);
   if (t & 2) y = tf.reverse(y, 1);
@@ -27,8 +27,8 @@ function forward(x: tf.Tensor4D, t: number): tf.Tensor4D {
   return y;
 }
 
-/** Inverse of {@link forward}: the same involutions in reverse order. */
-function inverse(y: tf.Tensor4D, t: number): tf.Tensor4D {
+/** @internal Inverse of {@link forward}: the same involutions in reverse order. */
+export function inverse(y: tf.Tensor4D, t: number): tf.Tensor4D {
   let x = y;
   if (t & 4) x = tf.transpose(x, [0, 2, 1, 3]);
   if (t & 2) x = tf.reverse(x, 1);
