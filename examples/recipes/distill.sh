@@ -3,26 +3,22 @@
 # with exactly the student recipe's data, patches, schedule and steps (examples/recipes/student.sh), so that the two
 # runs differ only in the loss: pixel L1 to HR + output L1 to the teacher's prediction (weights 1 and 1).
 # The teacher runs once, through ONNX Runtime when installed, over CACHE_SIZE (default 8192) training patches, each
-# averaged over TEACHER_ENSEMBLE (default 8) flips/transposes (geometric self-ensemble: +0.12 dB for the teacher on
-# Set5 at step 1500). The predictions are cached in checkpoints/teacher-x<scale>/cache (float16, ~1.2 GB at x4; not
+# averaged over TEACHER_ENSEMBLE (default 8) flips/transposes (geometric self-ensemble: +0.15 dB for the x4 teacher on
+# Set5, `npm run results:ensemble -- checkpoints/teacher-x4/model-best`). The predictions are cached in checkpoints/teacher-x<scale>/cache (float16, ~1.2 GB at x4; not
 # committed). Sampling from the cache adds random flips/rotations, so the student sees 8x as many distinct views.
 # Usage: bash examples/recipes/distill.sh <scale 2|4> <steps> [extra sharpen-kd distill flags]
 # Resumable: rerun the same command to continue from checkpoints/student-x<scale>-distill/last.ckpt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-D="${SHARPEN_KD_DATA:-../shared/data}"
 scale="$1"; steps="$2"; shift 2
 case "$scale" in
-  4) arch=(--arch compact --width 16 --depth 6 --patch 32) ;;
-  2) arch=(--arch compact --width 16 --depth 6 --patch 48) ;;
+  2|4) ;;
   *) echo "scale must be 2 or 4 (train a teacher for it first)" >&2; exit 2 ;;
 esac
+source examples/recipes/student-common.sh
 teacher="checkpoints/teacher-x$scale/model-best"
 [ -f "$teacher/model.json" ] || { echo "no trained teacher at $teacher: run examples/recipes/teacher.sh $scale first" >&2; exit 2; }
-exec node --import tsx src/cli/main.ts distill --teacher "$teacher" "${arch[@]}" --scale "$scale" \
-  -d "$D/T91" -d "$D/BSDS200" --val "$D/Set5/HR" \
+exec node --import tsx src/cli/main.ts distill --teacher "$teacher" "${arch[@]}" "${common[@]}" --steps "$steps" \
   --cache-dir "checkpoints/teacher-x$scale/cache" --cache-size "${CACHE_SIZE:-8192}" \
   --teacher-ensemble "${TEACHER_ENSEMBLE:-8}" --loss-pixel 1 --loss-output 1 \
-  --batch 16 --steps "$steps" --lr 1e-3 --schedule cosine --warmup 300 --clip 1 --ema 0.999 \
-  --val-every 500 --checkpoint-every 250 --seed 1 \
   -o "checkpoints/student-x$scale-distill" --resume "$@"
