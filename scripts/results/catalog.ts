@@ -26,7 +26,7 @@ export interface RunInfo {
   bestValPsnr?: number;
   /** Validation PSNR by step, for comparisons at equal steps. */
   val: Record<number, number>;
-  /** log.jsonl written in the last 15 minutes: the run is probably still training. */
+  /** log.jsonl written in the last 15 minutes and the planned steps (when recorded) not reached: probably still training. */
   active: boolean;
   /** Which exported model was measured. */
   model: 'model-best' | 'model-last';
@@ -49,7 +49,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'shipped'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'shipped'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -62,8 +62,8 @@ function checkpointConfig(file: string): Record<string, unknown> | undefined {
     if (len > 16 << 20) return undefined;
     const buf = Buffer.alloc(len);
     readSync(fd, buf, 0, len, 12);
-    const h = JSON.parse(buf.toString('utf8')) as { meta?: { user?: Record<string, unknown>; kind?: string } };
-    return { kind: h.meta?.kind, ...(h.meta?.user ?? {}) };
+    const h = JSON.parse(buf.toString('utf8')) as { meta?: { user?: Record<string, unknown>; kind?: string; steps?: number } };
+    return { kind: h.meta?.kind, targetSteps: h.meta?.steps, ...(h.meta?.user ?? {}) };
   } catch {
     return undefined;
   } finally {
@@ -96,6 +96,9 @@ export function readRun(dir: string): RunInfo | undefined {
     info.active = Date.now() - statSync(logFile).mtimeMs < 15 * 60_000;
   }
   info.config = checkpointConfig(path.join(dir, 'last.ckpt'));
+  // A run that reached its planned steps is finished, however recent its log (checkpoints since session 2 record them).
+  const target = info.config?.targetSteps;
+  if (typeof target === 'number' && info.trainedSteps >= target) info.active = false;
   return info;
 }
 
@@ -131,6 +134,10 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   }
   out.push(runEntry(root, 'student-scratch', scale, 'student', 'student, from scratch (HR only)', `student-x${scale}-scratch`));
   out.push(runEntry(root, 'student-distill', scale, 'student', 'student, distilled', `student-x${scale}-distill`));
+  // Control of the distillation ablation, listed only where it was run: the distilled run's recipe and cached
+  // patches with the teacher term weighted 1e-6, i.e. the HR loss on the same fixed patch set.
+  const control = runEntry(root, 'student-cache-control', scale, 'student', 'student, HR loss on the cached patches only (control)', `student-x${scale}-cache-control`);
+  if (!control.missing) out.push(control);
   const shipped = path.join(root, 'models', `x${scale}`);
   out.push(
     existsSync(path.join(shipped, 'model.json'))

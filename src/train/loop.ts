@@ -83,6 +83,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
   let lossEma: number | undefined;
   const meta = (): Record<string, unknown> => ({
     kind: spec.kind,
+    steps: o.steps,
     seed: o.seed,
     data: isPatchDataset(spec.data) ? spec.data.state() : null,
     best: result.best ?? null,
