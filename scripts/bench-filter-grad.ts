@@ -7,11 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/backends/use-backend';
-import { withScope } from '../src/backends/wasm-kernels/kernel-scope';
+import { withScope, type WasmBackendLike } from '../src/backends/wasm-kernels/kernel-scope';
 import { filterGradByConv } from '../src/backends/wasm-kernels/conv2d-backprop-filter';
 import { filterGradByMatMul } from '../src/backends/wasm-kernels/filter-grad-matmul';
 await useBackend('wasm');
-const be = tf.backend() as any;
+const be = tf.backend() as unknown as WasmBackendLike;
 const cases = [
   // [B, H, W, Ci, K, Co, stride]
   [16, 32, 32, 3, 3, 16, 1], [16, 32, 32, 16, 3, 16, 1], [16, 32, 32, 16, 3, 48, 1],
@@ -26,7 +26,7 @@ for (const [B, H, W, Ci, K, Co, st] of cases) {
   const dy = tf.randomUniform([B, OH, OW, Co]);
   const padTop = Math.max(0, ((OH - 1) * st + K - H) >> 1), padLeft = Math.max(0, ((OW - 1) * st + K - W) >> 1);
   const g = { kh: K, kw: K, strides: [st, st] as [number, number], dilations: [1, 1] as [number, number], padTop, padLeft };
-  const run = (f: typeof filterGradByConv) => { const o = withScope(be, (s) => f(s, x as any, dy as any, g)); const d = be.readSync(o.dataId) as Float32Array; be.disposeData(o.dataId); return d; };
+  const run = (f: typeof filterGradByConv) => { const o = withScope(be, (s) => f(s, x, dy, g)); const d = be.readSync(o.dataId) as Float32Array; be.disposeData(o.dataId); return d; };
   const a = run(filterGradByConv), b = run(filterGradByMatMul);
   let md = 0, mx = 0; for (let i = 0; i < a.length; i++) { md = Math.max(md, Math.abs(a[i] - b[i])); mx = Math.max(mx, Math.abs(a[i])); }
   const time = (f: typeof filterGradByConv, n = 8) => { const t0 = performance.now(); for (let i = 0; i < n; i++) run(f); return (performance.now() - t0) / n; };

@@ -13,7 +13,7 @@ import { combinedLoss, resolveLossWeights } from '../src/losses/combined';
 import { Adam } from '../src/train/adam';
 await useBackend('wasm');
 const m = buildTeacher({ scale: 4, widthMultiplier: 0.25, seed: 1 });
-const vars = m.trainableWeights.map((w) => (w as any).val as tf.Variable);
+const vars = m.trainableWeights.map((w) => w.read() as tf.Variable);
 const adam = new Adam(vars);
 const lr = tf.randomUniform([16, 24, 24, 3]) as tf.Tensor4D;
 const hr = tf.randomUniform([16, 96, 96, 3]) as tf.Tensor4D;
