@@ -162,6 +162,33 @@ describe('teacher', () => {
     m.dispose();
   });
 
+  it("activation 'prelu': stem and decoder use PReLU, so a decoder level pushed below zero still passes gradient", () => {
+    const gradOfDec1 = (activation: 'relu' | 'prelu') => {
+      const m = buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, activation, seed: 1 });
+      // All of dec1_conv2's pre-activations negative: the state of the dead ×2 teacher's last decoder level.
+      const [kernel2, bias2] = m.getLayer('dec1_conv2').getWeights();
+      const negative = tf.fill(bias2.shape, -100);
+      m.getLayer('dec1_conv2').setWeights([kernel2, negative]);
+      negative.dispose();
+      const x = tf.randomUniform([1, 8, 8, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const y = tf.randomUniform([1, 16, 16, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+      const kernel = (m.getLayer('dec1_conv1').trainableWeights[0] as unknown as { val: tf.Variable }).val;
+      const g = tf.variableGrads(() => tf.mean(tf.abs(tf.sub(m.apply(x, { training: true }) as tf.Tensor, y))) as tf.Scalar, [kernel]);
+      const gmax = tf.tidy(() => tf.max(tf.abs(Object.values(g.grads)[0])).dataSync()[0]);
+      const names = m.layers.map((l) => l.name);
+      tf.dispose([x, y, g.value, ...Object.values(g.grads)]);
+      m.dispose();
+      return { gmax, names };
+    };
+    const dead = gradOfDec1('relu');
+    const alive = gradOfDec1('prelu');
+    expect(dead.gmax).toBe(0);
+    expect(alive.gmax).toBeGreaterThan(0);
+    expect(alive.names).toEqual(expect.arrayContaining(['stem_prelu', 'dec1_conv1_prelu', 'dec1_conv2_prelu']));
+    expect(alive.names).toContain('stage1_block1_conv1_relu'); // bottlenecks keep ReLU
+    expect(dead.names).toContain('dec1_conv2_relu');
+  });
+
   it('default ResNet-50 stage layout: [3,4,6,3] bottlenecks, widths 256..2048', () => {
     const m = buildTeacher({ scale: 4 });
     const blocks = m.layers.filter((l) => /^stage\d_block\d+_add$/.test(l.name)).map((l) => l.name);
@@ -181,6 +208,7 @@ describe('teacher', () => {
     expect(() => buildTeacher({ depths: [] })).toThrow(ConfigError);
     expect(() => buildTeacher({ widthMultiplier: 0 })).toThrow(ConfigError);
     expect(() => buildTeacher({ norm: 'group' as never })).toThrow(ConfigError);
+    expect(() => buildTeacher({ activation: 'gelu' as never })).toThrow(ConfigError);
   });
 });
 

@@ -64,6 +64,16 @@ describe('sharpen-kd train / distill', () => {
     await fs.access(path.join(out, 'model-best', 'model.json'));
   });
 
+  it('trains the ResNet teacher with --teacher-activation prelu, and rejects an unknown activation', async () => {
+    const out = path.join(dir, 'teacher-run');
+    const args = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--arch', 'resnet', '--teacher-depths', '1,1', '--width-mult', '0.0625', '--patch', '8', '--batch', '2', '--steps', '2', '--out', out];
+    expect(await cli([...args, '--teacher-activation', 'prelu'])).toBe(0);
+    const json = JSON.parse(await fs.readFile(path.join(out, 'model-last', 'model.json'), 'utf8'));
+    const names: string[] = json.modelTopology.config.layers.map((l: { name: string }) => l.name);
+    expect(names).toEqual(expect.arrayContaining(['stem_prelu', 'dec1_conv1_prelu', 'dec1_conv2_prelu']));
+    await expect(cli([...args, '--teacher-activation', 'gelu'])).rejects.toThrow(/--teacher-activation takes relu or prelu/);
+  });
+
   it('distils from a saved teacher with a cache, and reports bad options with exit code 2', async () => {
     const tdir = path.join(dir, 'teacher');
     await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);

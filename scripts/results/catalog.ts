@@ -49,7 +49,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'shipped'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'shipped'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -138,6 +138,10 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // patches with the teacher term weighted 1e-6, i.e. the HR loss on the same fixed patch set.
   const control = runEntry(root, 'student-cache-control', scale, 'student', 'student, HR loss on the cached patches only (control)', `student-x${scale}-cache-control`);
   if (!control.missing) out.push(control);
+  // The long-schedule run (examples/recipes/student-long.sh: the from-scratch run continued with a second, longer
+  // cosine cycle), listed where it was run; the shipped models come from it.
+  const long = runEntry(root, 'student-long', scale, 'student', 'student, from scratch, long schedule', `student-x${scale}-long`);
+  if (!long.missing) out.push(long);
   const shipped = path.join(root, 'models', `x${scale}`);
   out.push(
     existsSync(path.join(shipped, 'model.json'))

@@ -31,6 +31,7 @@ export interface TrainCliOptions {
   depth?: number;
   teacherDepths?: number[];
   widthMult?: number;
+  teacherActivation?: 'relu' | 'prelu';
   patch?: number;
   batch: number;
   steps: number;
@@ -69,6 +70,10 @@ const num = (name: string, min: number, max = Infinity) => (v: string) => {
 const collect = (v: string, prev: string[]) => [...prev, v];
 const precisionOption = (v: string): CheckpointPrecision => {
   if (v !== 'full' && v !== 'compact') throw new InvalidArgumentError(`--checkpoint-precision takes full or compact, got "${v}"`);
+  return v;
+};
+const teacherActivationOption = (v: string): 'relu' | 'prelu' => {
+  if (v !== 'relu' && v !== 'prelu') throw new InvalidArgumentError(`--teacher-activation takes relu or prelu, got "${v}"`);
   return v;
 };
 /** `off`, or `min,max[,prob]`. */
@@ -126,7 +131,7 @@ export async function datasetFromOptions(o: TrainCliOptions): Promise<PatchDatas
 
 /** The model the flags describe (a student, or the ResNet teacher for `--arch resnet`). */
 export function modelFromOptions(o: TrainCliOptions): tfl.LayersModel {
-  if (o.arch === 'resnet') return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, seed: o.seed });
+  if (o.arch === 'resnet') return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, activation: o.teacherActivation, seed: o.seed });
   return buildStudent({ arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, seed: o.seed });
 }
 
@@ -193,6 +198,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
   addTrainingOptions(cmd)
     .option('--teacher-depths <list>', '--arch resnet: bottleneck blocks per stage, e.g. 3,4,6,3', (v: string) => v.split(',').map((x) => intOption('--teacher-depths', 1)(x)))
     .option('--width-mult <x>', '--arch resnet: channel multiplier of ResNet-50 widths', num('--width-mult', 0.01, 4))
+    .option('--teacher-activation <a>', '--arch resnet: activation of the stem and decoder convs, relu (default) or prelu (cannot die; recommended for new teachers)', teacherActivationOption)
     .action(
       runCommand(async (o: TrainCliOptions) => {
         const signal = signalFromProcess();

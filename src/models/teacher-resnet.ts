@@ -3,13 +3,16 @@
  * with a U-Net decoder (Ronneberger et al., MICCAI 2015) for super-resolution / sharpening.
  *
  *   input ─ pad to a multiple of 2^(stages-1)
- *         ─ stem: conv3×3 64 ─ ReLU                                  (LR resolution, no 7×7/2 + max-pool:
+ *         ─ stem: conv3×3 64 ─ act                                   (LR resolution, no 7×7/2 + max-pool:
  *         ─ stage 1: 3 × bottleneck(64 → 256)            ── skip 1    SR must keep full-resolution detail)
  *         ─ stage 2: 4 × bottleneck(128 → 512), stride 2 ── skip 2
  *         ─ stage 3: 6 × bottleneck(256 → 1024), stride 2 ── skip 3
  *         ─ stage 4: 3 × bottleneck(512 → 2048), stride 2
- *   decoder, per level from the deepest up: conv1×1 4c ─ pixel shuffle ×2 ─ concat skip ─ 2 × [conv3×3 c ─ ReLU]
+ *   decoder, per level from the deepest up: conv1×1 4c ─ pixel shuffle ×2 ─ concat skip ─ 2 × [conv3×3 c ─ act]
  *         ─ head: conv3×3 3s² ─ pixel shuffle ×s ─ + bilinear(input) ─ crop to [H·s, W·s]
+ *
+ * act: ReLU (ResNet's) or PReLU. The stem and decoder convs have no shortcut around them, so a ReLU level whose units
+ * all die blocks the whole path to the head; PReLU cannot die.
  *
  * Bottleneck (ResNet v1.5, stride on the 3×3): conv1×1 m ─ [BN] ─ ReLU ─ conv3×3 m /stride ─ [BN] ─ ReLU ─
  * conv1×1 4m ─ [BN], + shortcut (identity, or conv1×1 /stride ─ [BN] when the shape changes), ReLU.
@@ -27,7 +30,7 @@ import { AddUpsampledInput } from './layers/add-upsampled-input';
 import { CropToScaledInput } from './layers/crop-to-scaled-input';
 import { PadToMultiple } from './layers/pad-to-multiple';
 import { PixelShuffle } from './layers/pixel-shuffle';
-import { Inits, relu, rgbInput, type Sym } from './blocks';
+import { Inits, prelu, relu, rgbInput, type Sym } from './blocks';
 import type { ResidualInterpolation } from './layers/add-upsampled-input';
 import type { Scale } from './metadata';
 
@@ -40,6 +43,8 @@ export interface ResnetUnetConfig {
   widthMultiplier: number;
   norm: 'none' | 'batch';
   residualInterpolation: ResidualInterpolation;
+  /** Activation of the stem and decoder convs (the bottlenecks always use ReLU). */
+  activation: 'relu' | 'prelu';
   seed?: number;
   name: string;
 }
@@ -64,7 +69,7 @@ export function resnetUnet(c: ResnetUnetConfig): tfl.LayersModel {
   const stages = c.depths.length;
   const s = c.scale;
 
-  const convBn = (x: Sym, filters: number, kernel: number, name: string, o: { strides?: number; act?: boolean; last?: boolean } = {}): Sym => {
+  const convBn = (x: Sym, filters: number, kernel: number, name: string, o: { strides?: number; act?: boolean; last?: boolean; prelu?: boolean } = {}): Sym => {
     let y = tfl.layers
       .conv2d({
         name, filters, kernelSize: kernel, strides: o.strides ?? 1, padding: 'same', useBias: !bn,
@@ -72,8 +77,10 @@ export function resnetUnet(c: ResnetUnetConfig): tfl.LayersModel {
       })
       .apply(x) as Sym;
     if (bn) y = tfl.layers.batchNormalization({ name: `${name}_bn`, axis: -1, gammaInitializer: o.last ? 'zeros' : 'ones' }).apply(y) as Sym;
-    return o.act === false ? y : relu(y, `${name}_relu`);
+    if (o.act === false) return y;
+    return o.prelu ? prelu(y, `${name}_prelu`) : relu(y, `${name}_relu`);
   };
+  const plain = c.activation === 'prelu';
 
   const bottleneck = (x: Sym, mid: number, out: number, stride: number, name: string): Sym => {
     let y = convBn(x, mid, 1, `${name}_conv1`);
@@ -89,7 +96,7 @@ export function resnetUnet(c: ResnetUnetConfig): tfl.LayersModel {
   const padded = new PadToMultiple({ multiple: 2 ** (stages - 1), name: 'pad' }).apply(input) as Sym;
 
   // Encoder: stem at LR resolution, then the ResNet-50 stages; stage i > 1 halves the resolution.
-  let x = convBn(padded, w(64), 3, 'stem');
+  let x = convBn(padded, w(64), 3, 'stem', { prelu: plain });
   const skips: Sym[] = [];
   for (let i = 0; i < stages; i++) {
     const mid = w(64 * 2 ** i);
@@ -107,8 +114,8 @@ export function resnetUnet(c: ResnetUnetConfig): tfl.LayersModel {
     let up = tfl.layers.conv2d({ name: `up${level}_conv`, filters: 4 * ch, kernelSize: 1, padding: 'same', kernelInitializer: init.he() }).apply(x) as Sym;
     up = new PixelShuffle({ scale: 2, name: `up${level}_shuffle` }).apply(up) as Sym;
     const cat = tfl.layers.concatenate({ name: `dec${level}_concat`, axis: -1 }).apply([up, skips[level - 1]]) as Sym;
-    x = convBn(cat, ch, 3, `dec${level}_conv1`);
-    x = convBn(x, ch, 3, `dec${level}_conv2`);
+    x = convBn(cat, ch, 3, `dec${level}_conv1`, { prelu: plain });
+    x = convBn(x, ch, 3, `dec${level}_conv2`, { prelu: plain });
     x = tfl.layers.activation({ name: `dec${level}`, activation: 'linear' }).apply(x) as Sym;
   }
 

@@ -25,6 +25,13 @@ export interface TeacherOptions {
   norm?: 'none' | 'batch';
   /** Interpolation of the global residual (default `'bilinear'`). */
   residualInterpolation?: ResidualInterpolation;
+  /**
+   * Activation of the convolutions outside the residual blocks: the stem and the decoder (default `'relu'`,
+   * ResNet's). `'prelu'` is recommended for new teachers: these convolutions have no shortcut around them, so a
+   * ReLU level whose units all die passes nothing on and training stalls at the bilinear baseline (seen on the
+   * ×2 teacher; see docs/results/runs.md). The bottlenecks keep ResNet-50's ReLUs either way.
+   */
+  activation?: 'relu' | 'prelu';
   /** Seed of the weight initialisers. */
   seed?: number;
   /** Model name (default `teacher_x${scale}`). */
@@ -60,14 +67,16 @@ export function buildTeacher(opts: TeacherOptions = {}): tfl.LayersModel {
   if (residualInterpolation !== 'nearest' && residualInterpolation !== 'bilinear') {
     throw new ConfigError(`residualInterpolation must be 'nearest' or 'bilinear', got ${String(residualInterpolation)}`);
   }
+  const activation = opts.activation ?? 'relu';
+  if (activation !== 'relu' && activation !== 'prelu') throw new ConfigError(`activation must be 'relu' or 'prelu', got ${String(activation)}`);
   const name = opts.name ?? `teacher_x${scale}`;
-  const model = resnetUnet({ scale, depths, widthMultiplier, norm, residualInterpolation, seed: opts.seed, name });
+  const model = resnetUnet({ scale, depths, widthMultiplier, norm, residualInterpolation, activation, seed: opts.seed, name });
   setModelInfo(model, {
     arch: 'resnet-unet',
     scale,
     role: 'teacher',
     taps: resnetUnetTaps(depths.length),
-    options: { depths, widthMultiplier, norm, residualInterpolation, seed: opts.seed },
+    options: { depths, widthMultiplier, norm, residualInterpolation, activation, seed: opts.seed },
   });
   return model;
 }

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Recipe: installs a trained student as the shipped model models/x<scale> (what Student.load('x<scale>') and the
+# CLI load by default). It takes the run's model-last (the EMA weights at the end of the schedule), not model-best:
+# model-best is picked on Set5, the evaluation set, and the shipped figure must not be selected on it.
+# The new copy is complete before it replaces the old one (a failed copy leaves models/x<scale> as it was).
+# Usage: bash examples/recipes/ship.sh <scale 1|2|4> [run folder, default checkpoints/student-x<scale>-long]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+scale="$1"
+run="${2:-checkpoints/student-x$scale-long}"
+src="$run/model-last"
+[ -f "$src/model.json" ] || { echo "no $src/model.json: train the run first" >&2; exit 2; }
+dest="models/x$scale"
+tmp="models/.x$scale.tmp.$$"
+rm -rf "$tmp"
+cp -r "$src" "$tmp"
+if [ -d "$dest" ]; then mv "$dest" "$dest.old.$$"; fi
+mv "$tmp" "$dest"
+rm -rf "$dest.old.$$"
+echo "shipped $src -> $dest ($(du -sk "$dest" | cut -f1) KB)"
