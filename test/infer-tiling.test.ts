@@ -73,6 +73,31 @@ describe('tiled == whole image', () => {
     });
   }
 
+  it('compact with pixel unshuffle 4 (x1): tiles aligned to its blocks are exact', async () => {
+    const model = buildStudent({ arch: 'compact', scale: 1, width: 6, depth: 2, unshuffle: 4, seed: 5 });
+    // Make the body matter: the last conv starts near zero (output ~ input) by design.
+    const last = model.getLayer('subpixel_conv');
+    const [k, b] = last.getWeights();
+    const big = tf.randomNormal(k.shape, 0, 0.3, 'float32', 6);
+    last.setWeights([big, b]);
+    big.dispose();
+    const rf = receptiveField(model);
+    expect(rf.align).toBe(4);
+    expect(rf.unknownLayers).toEqual([]);
+    const [h, w] = [71, 58];
+    const img = testImage(h, w, 4);
+    const whole = await predictWhole(model, img, h, w);
+    const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
+    const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w, height: h, channels: 3, max: 1 };
+    let tiles = 0;
+    const margin = Math.ceil(rf.radius) + 1;
+    await runTiled(tfjsRunner(model, 1), src, dst, 'color', { tile: 52, margin, feather: 2, align: rf.align }, { onProgress: (p) => (tiles = p.total ?? 0) });
+    expect(tiles).toBeGreaterThan(1);
+    expect(maxAbsDiff(dst.data, whole)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(whole, img)).toBeGreaterThan(1e-2); // not the identity
+    model.dispose();
+  });
+
   it('non-square tiles (short tile rows) are exact too', async () => {
     const model = tinyEspcn(2);
     const [h, w] = [45, 31];

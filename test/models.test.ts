@@ -6,6 +6,8 @@ import { ConfigError } from '../src/errors';
 import { describeModel } from '../src/models/describe';
 import { getModelInfo } from '../src/models/metadata';
 import { buildStudent, type StudentOptions } from '../src/models/student';
+import { PixelShuffle } from '../src/models/layers/pixel-shuffle';
+import { PixelUnshuffle } from '../src/models/layers/pixel-unshuffle';
 import { featureTaps, tapModel } from '../src/models/taps';
 import { buildTeacher } from '../src/models/teacher';
 
@@ -129,6 +131,56 @@ describe('students', () => {
     expect(tf.memory().numTensors).toBe(n);
     x.dispose();
     m.dispose();
+  });
+});
+
+describe('compact with pixel unshuffle', () => {
+  it('PixelUnshuffle is the exact inverse of PixelShuffle, with TF spaceToDepth channel order', () => {
+    const x = tf.randomUniform([2, 6, 4, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const down = new PixelUnshuffle({ factor: 2 }).apply(x) as tf.Tensor4D;
+    expect(down.shape).toEqual([2, 3, 2, 12]);
+    // Channel (i*r + j)*C + c of output pixel (h, w) is input pixel (h*r + i, w*r + j), channel c.
+    const [xs, ds] = [x.arraySync(), down.arraySync()];
+    for (const [h, w, i, j, c] of [[0, 0, 0, 0, 0], [1, 1, 1, 0, 2], [2, 1, 1, 1, 1], [2, 0, 0, 1, 2]]) {
+      expect(ds[1][h][w][(i * 2 + j) * 3 + c]).toBe(xs[1][h * 2 + i][w * 2 + j][c]);
+    }
+    const back = new PixelShuffle({ scale: 2 }).apply(down) as tf.Tensor;
+    expect(tf.max(tf.abs(tf.sub(back, x))).dataSync()[0]).toBe(0);
+    expect(() => new PixelUnshuffle({ factor: 1 })).toThrow();
+    tf.dispose([x, down, back]);
+  });
+
+  for (const [scale, unshuffle] of [[1, 2], [1, 4], [2, 2]] as const) {
+    it(`x${scale}, unshuffle ${unshuffle}: any input size, ~1/${unshuffle * unshuffle} of the MACs, gradients and an optimiser step`, () => {
+      const m = buildStudent({ arch: 'compact', scale, width: 8, depth: 2, unshuffle, seed: 4 });
+      // 13 x 10 is not a multiple of 2 or 4: the model pads and crops internally.
+      const x = tf.randomUniform([2, 13, 10, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const y = tf.randomUniform([2, 13 * scale, 10 * scale, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const out = m.predict(x) as tf.Tensor;
+      expect(out.shape).toEqual([2, 13 * scale, 10 * scale, 3]);
+      out.dispose();
+      const [before, after, gmax] = trainStep(m, x, y);
+      expect(gmax).toBeGreaterThan(0);
+      expect(after).toBeLessThan(before);
+      // At the default width and depth (16 x 6) the first and last convs cost as much as without the front end,
+      // the body 1/u² as much: 0.29 (x1, u 2), 0.12 (x1, u 4), 0.35 (x2, u 2) of the MACs.
+      const macsOf = (u: 1 | 2 | 4) => {
+        const d = buildStudent({ arch: 'compact', scale, unshuffle: u });
+        const n = describeModel(d, { inputSize: [64, 64] }).macs;
+        d.dispose();
+        return n;
+      };
+      expect(macsOf(unshuffle) / macsOf(1)).toBeLessThan(unshuffle === 2 ? 0.4 : 0.15);
+      expect(getModelInfo(m).options).toMatchObject({ unshuffle });
+      tf.dispose([x, y]);
+      m.dispose();
+    });
+  }
+
+  it('rejects unshuffle on other architectures and values other than 1, 2, 4', () => {
+    expect(() => buildStudent({ arch: 'espcn', scale: 2, unshuffle: 2 })).toThrow(ConfigError);
+    expect(() => buildStudent({ arch: 'compact', scale: 2, unshuffle: 3 as never })).toThrow(ConfigError);
+    expect(getModelInfo(buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, unshuffle: 1 })).options.unshuffle).toBeUndefined();
   });
 });
 

@@ -29,6 +29,7 @@ export interface TrainCliOptions {
   arch: StudentArch | 'resnet';
   width?: number;
   depth?: number;
+  unshuffle?: 1 | 2 | 4;
   teacherDepths?: number[];
   widthMult?: number;
   teacherActivation?: 'relu' | 'prelu';
@@ -72,6 +73,10 @@ const precisionOption = (v: string): CheckpointPrecision => {
   if (v !== 'full' && v !== 'compact') throw new InvalidArgumentError(`--checkpoint-precision takes full or compact, got "${v}"`);
   return v;
 };
+const unshuffleOption = (v: string): 1 | 2 | 4 => {
+  if (v !== '1' && v !== '2' && v !== '4') throw new InvalidArgumentError(`--unshuffle takes 1, 2 or 4, got "${v}"`);
+  return Number(v) as 1 | 2 | 4;
+};
 const teacherActivationOption = (v: string): 'relu' | 'prelu' => {
   if (v !== 'relu' && v !== 'prelu') throw new InvalidArgumentError(`--teacher-activation takes relu or prelu, got "${v}"`);
   return v;
@@ -92,6 +97,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--arch <name>', 'student architecture: compact, espcn or fsrcnn (train also accepts resnet: the teacher)', 'compact')
     .option('--width <n>', 'student width (compact: channels; espcn: n1; fsrcnn: d)', intOption('--width', 1))
     .option('--depth <n>', 'student depth (compact: body convs; fsrcnn: mapping layers)', intOption('--depth', 0))
+    .option('--unshuffle <n>', 'compact: pixel-unshuffle the input by 2 or 4 so the body runs at 1/n resolution (for real-time x2 / x1)', unshuffleOption)
     .option('--patch <n>', 'LR patch side (default 96/scale, i.e. 96-pixel HR patches)', intOption('--patch', 4, 1024))
     .option('--batch <n>', 'patches per batch', intOption('--batch', 1, 4096), 16)
     .option('--steps <n>', 'total optimizer steps', intOption('--steps', 1), 20000)
@@ -132,7 +138,7 @@ export async function datasetFromOptions(o: TrainCliOptions): Promise<PatchDatas
 /** The model the flags describe (a student, or the ResNet teacher for `--arch resnet`). */
 export function modelFromOptions(o: TrainCliOptions): tfl.LayersModel {
   if (o.arch === 'resnet') return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, activation: o.teacherActivation, seed: o.seed });
-  return buildStudent({ arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, seed: o.seed });
+  return buildStudent({ arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, unshuffle: o.unshuffle, seed: o.seed });
 }
 
 /** The library options the flags describe. */

@@ -71,6 +71,11 @@ function step(layer: AnyLayer, r: Reach, unknown: string[]): Reach {
     const extra = cfg.interpolation === 'bilinear' ? 1 / r.factor : 0;
     return { ...r, radius: r.radius + extra, factor: r.factor * s };
   }
+  if (cls === 'PixelUnshuffle') {
+    // A u×u block per output pixel, like a u×u conv with stride u; tiles must start on block boundaries.
+    const u = pair(cfg.factor, 2);
+    return { radius: r.radius + (u - 1) / r.factor, factor: r.factor / u, align: lcm(r.align, Math.round(u / r.factor) || 1) };
+  }
   if (cls === 'AddUpsampledInput') {
     // Merge of [residual, input]; the input branch is read through nearest (0) or bilinear (1 pixel).
     return { ...r, radius: Math.max(r.radius, cfg.interpolation === 'bilinear' ? 1 : 0) };

@@ -6,10 +6,19 @@
  *   input ─ conv3×3 w ─ PReLU ─ N × [conv3×3 w ─ PReLU] ─ conv3×3 3r² ─ pixel shuffle ─ + nearest(input) ─ output
  *
  * Real-ESRGAN uses w=64, N=16 (or 32); the defaults here are far smaller for real-time use in the browser.
+ *
+ * With `unshuffle` u > 1 (Real-ESRGAN's ×2 and ×1 models do this), the body runs at 1/u of the input resolution,
+ * so it costs 1/u² as much per output pixel; the input is padded to a multiple of u first and the output cropped:
+ *
+ *   input ─ pad to a multiple of u ─ pixel unshuffle u (3u² ch) ─ [body as above] ─ conv3×3 3(r·u)²
+ *         ─ pixel shuffle r·u ─ + nearest(padded input) ─ crop to [H·r, W·r]
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AddUpsampledInput } from './layers/add-upsampled-input';
+import { CropToScaledInput } from './layers/crop-to-scaled-input';
+import { PadToMultiple } from './layers/pad-to-multiple';
 import { PixelShuffle } from './layers/pixel-shuffle';
+import { PixelUnshuffle } from './layers/pixel-unshuffle';
 import { conv, Inits, rgbInput, type Sym } from './blocks';
 import type { ResidualInterpolation } from './layers/add-upsampled-input';
 import type { Scale } from './metadata';
@@ -22,6 +31,8 @@ export interface CompactConfig {
   /** Number of body convolutions N after the first one. */
   depth: number;
   residualInterpolation: ResidualInterpolation;
+  /** Pixel-unshuffle factor u of the input (1 = none): the body runs at 1/u of the input resolution. */
+  unshuffle: number;
   seed?: number;
   name: string;
 }
@@ -38,17 +49,24 @@ export function compactTaps(depth: number): string[] {
 export function compact(c: CompactConfig): tfl.LayersModel {
   const init = new Inits(c.seed);
   const r = c.scale;
+  const u = c.unshuffle;
   const input = rgbInput();
 
-  // First conv + body, all 3×3 with PReLU at LR resolution.
-  let x: Sym = conv(input, c.width, { name: 'body0', kernel: 3, activation: 'prelu', init: init.he() });
+  // Optional front end: the body sees u×u blocks of input pixels as 3u² channels.
+  const padded = u > 1 ? (new PadToMultiple({ multiple: u, name: 'pad' }).apply(input) as Sym) : input;
+  const low = u > 1 ? (new PixelUnshuffle({ factor: u, name: 'pixel_unshuffle' }).apply(padded) as Sym) : input;
+
+  // First conv + body, all 3×3 with PReLU at LR resolution (1/u of it with the front end).
+  let x: Sym = conv(low, c.width, { name: 'body0', kernel: 3, activation: 'prelu', init: init.he() });
   for (let i = 1; i <= c.depth; i++) {
     x = conv(x, c.width, { name: `body${i}`, kernel: 3, activation: 'prelu', init: init.he() });
   }
 
-  // Last conv to 3·r² channels, pixel shuffle, + nearest-upsampled input.
-  x = conv(x, 3 * r * r, { name: 'subpixel_conv', kernel: 3, init: init.scaled(0.1) });
-  if (r > 1) x = new PixelShuffle({ scale: r, name: 'pixel_shuffle' }).apply(x) as Sym;
-  x = new AddUpsampledInput({ scale: r, interpolation: c.residualInterpolation, name: 'residual' }).apply([x, input]) as Sym;
+  // Last conv to 3·(r·u)² channels, pixel shuffle, + nearest-upsampled input (then undo the padding).
+  const up = r * u;
+  x = conv(x, 3 * up * up, { name: 'subpixel_conv', kernel: 3, init: init.scaled(0.1) });
+  if (up > 1) x = new PixelShuffle({ scale: up, name: 'pixel_shuffle' }).apply(x) as Sym;
+  x = new AddUpsampledInput({ scale: r, interpolation: c.residualInterpolation, name: 'residual' }).apply([x, padded]) as Sym;
+  if (u > 1) x = new CropToScaledInput({ scale: r, name: 'crop' }).apply([x, input]) as Sym;
   return tfl.model({ inputs: input, outputs: x, name: c.name });
 }

@@ -199,6 +199,11 @@ function receptive(layer: tfl.layers.Layer, cls: string, ins: { rf: number; jump
     }
     case 'PixelShuffle':
       return { rf: first.rf, jump: first.jump / (c.scale as number) };
+    case 'PixelUnshuffle': {
+      // Each output pixel gathers a u×u block, like a u×u conv with stride u.
+      const u = c.factor as number;
+      return { rf: first.rf + (u - 1) * first.jump, jump: first.jump * u };
+    }
     case 'UpSampling2D': {
       const [s] = pair(c.size);
       return { rf: first.rf + (c.interpolation === 'bilinear' ? first.jump : 0), jump: first.jump / s };

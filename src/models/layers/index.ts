@@ -1,6 +1,8 @@
 // Custom Keras layers of sharpen-kd. Importing this module registers them for (de)serialization.
 export { PixelShuffle } from './pixel-shuffle';
 export type { PixelShuffleArgs } from './pixel-shuffle';
+export { PixelUnshuffle } from './pixel-unshuffle';
+export type { PixelUnshuffleArgs } from './pixel-unshuffle';
 export { AddUpsampledInput, upsampleInput } from './add-upsampled-input';
 export type { AddUpsampledInputArgs, ResidualInterpolation } from './add-upsampled-input';
 export { Rescale } from './rescale';

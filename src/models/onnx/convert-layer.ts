@@ -178,6 +178,9 @@ export function convertLayer(g: OnnxGraph, layer: tfl.layers.Layer, ins: string[
     case 'PixelShuffle':
       // TF depthToSpace channel order (i*r + j)*C + c == ONNX DepthToSpace mode DCR.
       return g.add('DepthToSpace', [x], n, { blocksize: attr.int(c.scale as number), mode: attr.string('DCR') });
+    case 'PixelUnshuffle':
+      // TF spaceToDepth channel order (i*r + j)*C + c, which is ONNX SpaceToDepth's.
+      return g.add('SpaceToDepth', [x], n, { blocksize: attr.int(c.factor as number) });
     case 'AddUpsampledInput': {
       const s = c.scale as number;
       if (s === 1) return g.add('Add', [ins[0], ins[1]], n);
