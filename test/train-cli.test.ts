@@ -74,6 +74,16 @@ describe('sharpen-kd train / distill', () => {
     await expect(cli([...args, '--teacher-activation', 'gelu'])).rejects.toThrow(/--teacher-activation takes relu or prelu/);
   });
 
+  it('--unshuffle builds a compact student with the pixel-unshuffle front end, and rejects other factors', async () => {
+    const out = path.join(dir, 'unshuffle-run');
+    const args = ['train', '--data', path.join(dir, 'imgs'), '--scale', '1', '--width', '4', '--depth', '1', '--patch', '16', '--batch', '2', '--steps', '2', '--out', out];
+    expect(await cli([...args, '--unshuffle', '4'])).toBe(0);
+    const json = JSON.parse(await fs.readFile(path.join(out, 'model-last', 'model.json'), 'utf8'));
+    const classes: string[] = json.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name);
+    expect(classes).toEqual(expect.arrayContaining(['PadToMultiple', 'PixelUnshuffle', 'PixelShuffle', 'CropToScaledInput']));
+    await expect(cli([...args, '--unshuffle', '3'])).rejects.toThrow(/--unshuffle takes 1, 2 or 4/);
+  });
+
   it('distils from a saved teacher with a cache, and reports bad options with exit code 2', async () => {
     const tdir = path.join(dir, 'teacher');
     await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);
