@@ -49,7 +49,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'shipped'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-distill-half', 'student-distill-teacher-only', 'shipped'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -142,6 +142,17 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // cosine cycle), listed where it was run; the shipped models come from it.
   const long = runEntry(root, 'student-long', scale, 'student', 'student, from scratch, long schedule', `student-x${scale}-long`);
   if (!long.missing) out.push(long);
+  // Optional rows, listed where they were run: the real-time pixel-unshuffle variant (examples/recipes/student-fast.sh)
+  // and distillation variants (distill.sh with --loss-output 0.5, or --loss-pixel 0: teacher targets only).
+  const optional: Array<[(typeof ENTRY_IDS)[number], string, string]> = [
+    ['student-unshuffle', 'student with pixel-unshuffle front end (fast)', 'unshuffle'],
+    ['student-distill-half', 'student, distilled, teacher term weight 0.5', 'distill-half'],
+    ['student-distill-teacher-only', 'student, distilled, teacher targets only (no HR term)', 'distill-teacher-only'],
+  ];
+  for (const [id, label, suffix] of optional) {
+    const e = runEntry(root, id, scale, 'student', label, `student-x${scale}-${suffix}`);
+    if (!e.missing) out.push(e);
+  }
   const shipped = path.join(root, 'models', `x${scale}`);
   out.push(
     existsSync(path.join(shipped, 'model.json'))
