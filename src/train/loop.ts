@@ -70,13 +70,15 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
   if (!tf.getGradient('Conv2D') || !tf.getGradient('Sub')) {
     throw new BackendError("TF.js gradients are not registered (sharpen-kd registers them on import; another copy of @tensorflow/tfjs-core may be in use: dedupe it)");
   }
-  const path = await import('node:path');
-  const fs = await import('node:fs/promises');
+  // Node's fs and path only when the run touches files, so that in-memory training also runs in a browser.
+  const usesFiles = o.out !== undefined || typeof o.resume === 'string';
+  const path = usesFiles ? await import('node:path') : undefined;
+  const fs = usesFiles ? await import('node:fs/promises') : undefined;
   const vars = [...spec.student.trainableWeights.map((w) => w.read() as tf.Variable), ...(spec.adapters?.variables ?? [])];
   const adam = new Adam(vars);
   const ema = o.ema > 0 ? new WeightEma(spec.student.trainableWeights.map((w) => w.read() as tf.Variable), o.ema) : undefined;
   const parts: TrainParts = { model: spec.student, adam, ema, adapters: spec.adapters };
-  const files = o.out
+  const files = o.out && path
     ? { last: path.join(o.out, 'last.ckpt'), best: path.join(o.out, 'best.ckpt'), log: path.join(o.out, 'log.jsonl'), modelBest: path.join(o.out, 'model-best'), modelLast: path.join(o.out, 'model-last') }
     : undefined;
   const result: TrainResult = { step: 0, loss: NaN, startStep: 0, history: [], files };
@@ -94,10 +96,10 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
   try {
     // Resume.
     let resumeFile: string | undefined;
-    if (typeof o.resume === 'string') {
+    if (typeof o.resume === 'string' && fs && path) {
       const st = await fs.stat(o.resume).catch(() => undefined);
       resumeFile = st?.isDirectory() ? path.join(o.resume, 'last.ckpt') : o.resume;
-    } else if (o.resume && files && (await fs.stat(files.last).catch(() => undefined))) {
+    } else if (o.resume && files && fs && (await fs.stat(files.last).catch(() => undefined))) {
       resumeFile = files.last;
     }
     if (resumeFile) {
