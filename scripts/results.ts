@@ -74,8 +74,8 @@ async function main(): Promise<void> {
     sets,
     width: 1280,
     height: 720,
-    warmup: quick ? 1 : 3,
-    runs: quick ? 5 : 20,
+    warmup: quick ? 1 : 5,
+    runs: quick ? 5 : 60,
     budgetMs: quick ? 8_000 : 25_000,
     log,
   };

@@ -157,3 +157,29 @@ describe('ONNX runner without onnxruntime', () => {
     expect(err).toBeInstanceOf(BackendError);
   });
 });
+
+describe('ONNX runner session options', () => {
+  /** A fake onnxruntime module that records the options each session is created with. */
+  function recordingOrt() {
+    const created: Array<Record<string, unknown>> = [];
+    const ort = {
+      Tensor: class {},
+      InferenceSession: {
+        async create(_model: unknown, options: Record<string, unknown>) {
+          created.push(options);
+          return { inputNames: ['input'], outputNames: ['output'], run: async () => ({}), release: async () => {} };
+        },
+      },
+    };
+    return { ort, created };
+  }
+
+  it('uses every available core in Node unless threads is given', async () => {
+    const { ort, created } = recordingOrt();
+    await (await createOnnxRunner(new Uint8Array(4), { ort })).dispose();
+    await (await createOnnxRunner(new Uint8Array(4), { ort, threads: 1 })).dispose();
+    expect(created[0].intraOpNumThreads).toBe(os.availableParallelism());
+    expect(created[1].intraOpNumThreads).toBe(1);
+    expect(created[0].graphOptimizationLevel).toBe('all');
+  });
+});
