@@ -1,0 +1,56 @@
+/**
+ * A/B of ONNX Runtime (onnxruntime-node) session settings for the shipped ×4 student at 1280×720 output: ORT's
+ * own thread default, intra-op threads = every core (what `createOnnxRunner` sets since session 4), one thread,
+ * and every core without spinning. Sessions are interleaved: each round runs `PER` frames on every variant in
+ * turn, so drift in machine load hits all of them alike. Prints median / p10 / p95 ms and fps per variant. The
+ * thread default in src/backends/onnx-runner.ts comes from this script; run it on a quiet machine.
+ *
+ * Usage: npx tsx scripts/bench-ort-threads.ts [rounds=12] [model=models/x4]
+ */
+import * as os from 'node:os';
+import '@tensorflow/tfjs-backend-cpu';
+import { loadModel } from '../src/io/model-io';
+import { modelToOnnx } from '../src/models/onnx/export';
+
+const ROUNDS = Number(process.argv[2] ?? 12);
+const PER = 10;
+const modelDir = process.argv[3] ?? 'models/x4';
+const ort = await import('onnxruntime-node');
+const model = await loadModel(modelDir);
+const scale = 4;
+const H = 720 / scale;
+const W = 1280 / scale;
+const bytes = modelToOnnx(model, { layout: 'nhwc' });
+const cores = os.availableParallelism();
+const variants: Record<string, Record<string, unknown>> = {
+  'ort default': { graphOptimizationLevel: 'all' },
+  [`threads=${cores}`]: { graphOptimizationLevel: 'all', intraOpNumThreads: cores },
+  'threads=1': { graphOptimizationLevel: 'all', intraOpNumThreads: 1 },
+  [`threads=${cores}, no spin`]: { graphOptimizationLevel: 'all', intraOpNumThreads: cores, extra: { session: { intra_op: { allow_spinning: '0' } } } },
+};
+const frame = new Float32Array(H * W * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
+const sessions = new Map<string, Awaited<ReturnType<typeof ort.InferenceSession.create>>>();
+for (const [k, v] of Object.entries(variants)) sessions.set(k, await ort.InferenceSession.create(bytes, v));
+const run = (s: Awaited<ReturnType<typeof ort.InferenceSession.create>>) => s.run({ [s.inputNames[0]]: new ort.Tensor('float32', frame, [1, H, W, 3]) });
+const times = new Map<string, number[]>();
+for (const [k, s] of sessions) {
+  times.set(k, []);
+  for (let i = 0; i < 5; i++) await run(s);
+}
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [k, s] of sessions) {
+    for (let i = 0; i < PER; i++) {
+      const t0 = performance.now();
+      await run(s);
+      times.get(k)!.push(performance.now() - t0);
+    }
+  }
+}
+const pct = (a: number[], p: number) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+console.log(`${modelDir} at ${W * scale}x${H * scale}, ${ROUNDS} rounds x ${PER} frames per variant, load ${os.loadavg()[0].toFixed(2)}`);
+console.log('| variant | median ms | p10 ms | p95 ms | fps (median) |\n|---|---|---|---|---|');
+for (const [k, t] of times) console.log(`| ${k} | ${pct(t, 50).toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 95).toFixed(1)} | ${(1000 / pct(t, 50)).toFixed(1)} |`);
+for (const s of sessions.values()) await s.release();
