@@ -72,6 +72,29 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
     });
   }
 
+  it('adds the nearest global residual before the pixel shuffle (no high-resolution Resize) unless fuseResidual is false', async () => {
+    const m = buildStudent({ arch: 'compact', scale: 4, width: 8, depth: 2, seed: 5 });
+    const has = (bytes: Uint8Array, op: string) => Buffer.from(bytes).includes(op);
+    const fused = modelToOnnx(m);
+    const layered = modelToOnnx(m, { fuseResidual: false });
+    expect([has(fused, 'Resize'), has(fused, 'Tile')]).toEqual([false, true]);
+    expect([has(layered, 'Resize'), has(layered, 'Tile')]).toEqual([true, false]);
+    const x = tf.randomUniform([1, 9, 6, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const ref = (await (m.predict(x) as tf.Tensor).data()) as Float32Array;
+    for (const bytes of [fused, layered]) {
+      const runner = await createOnnxRunner(bytes, { threads: 1 });
+      const out = await runner.run((await x.data()) as Float32Array, [1, 9, 6, 3]);
+      expect(relErr(out.data, ref)).toBeLessThanOrEqual(1e-5);
+      await runner.dispose();
+    }
+    // A bilinear residual does not commute with the shuffle: it keeps its Resize.
+    const bilinear = buildStudent({ arch: 'compact', scale: 4, width: 8, depth: 2, residualInterpolation: 'bilinear', seed: 5 });
+    expect(has(modelToOnnx(bilinear), 'Resize')).toBe(true);
+    tf.dispose(x);
+    m.dispose();
+    bilinear.dispose();
+  });
+
   for (const scale of [1, 2, 3, 4] as const) {
     it(`tiny teacher x${scale} (odd input size: dynamic pad + crop)`, async () => {
       const m = buildTeacher({ scale, depths: [1, 2, 1], widthMultiplier: 1 / 16, seed: scale });

@@ -7,8 +7,9 @@
  * layout ONNX Conv uses internally. `layout: 'nchw'` drops those two transposes and exposes NCHW input
  * `[N, 3, H, W]` and output `[N, 3, H*s, W*s]`, for pipelines that are NCHW already. H and W stay symbolic.
  *
- * The graph is a direct translation (one or a few ONNX nodes per Keras layer). Two rewrites were measured
- * with ONNX Runtime and not kept: folding the nearest global residual into the last conv (no CPU-time
+ * The graph is a direct translation (one or a few ONNX nodes per Keras layer), except for the students' output
+ * stage: the nearest global residual is added at low resolution before the pixel shuffle (`fuse-residual.ts`,
+ * `fuseResidual: false` turns it off). Two other rewrites were measured with ONNX Runtime and not kept: folding the nearest global residual into the last conv (no CPU-time
  * change: the HR Resize + Add it saves is paid back by a conv whose channel count leaves the NCHWc fast
  * path), and writing the final pixel shuffle straight to NHWC with a 6-D Transpose (2.7x slower than
  * DepthToSpace + Transpose).
@@ -18,6 +19,7 @@ import { ConfigError, ModelError } from '../../errors';
 import { modelGraph } from '../graph';
 import { findModelInfo } from '../metadata';
 import { convertLayer } from './convert-layer';
+import { findFusableShuffles } from './fuse-residual';
 import { attr, encodeOnnxModel, OnnxGraph } from './onnx-model';
 
 /**
@@ -33,6 +35,12 @@ export interface OnnxExportOptions {
   opset?: number;
   /** Input/output layout (default `'nhwc'`, same as TF.js). */
   layout?: 'nhwc' | 'nchw';
+  /**
+   * Emit a student's final pixel shuffle + nearest global residual as an add at low resolution before the
+   * shuffle (same output, no high-resolution Resize; see `fuse-residual.ts`). Default true; false gives the
+   * layer-by-layer translation.
+   */
+  fuseResidual?: boolean;
 }
 
 /** Name of the ONNX graph input. */
@@ -88,7 +96,10 @@ export function modelToOnnx(model: tfl.LayersModel, opts: OnnxExportOptions = {}
   if (layout === 'nhwc') g.inputs.push({ name: ONNX_INPUT, dims: ['N', dim(h, 'H'), dim(w, 'W'), dim(c, 'C')] });
   else g.inputs.push({ name: ONNX_INPUT, dims: ['N', dim(c, 'C'), dim(h, 'H'), dim(w, 'W')] });
 
-  for (const node of modelGraph(model)) {
+  const nodes = modelGraph(model);
+  const fusable = opts.fuseResidual === false ? new Map() : findFusableShuffles(nodes);
+  const fusedResidual = new Map([...fusable.values()].map((f) => [f.residual.layer.name, f]));
+  for (const node of nodes) {
     if (node.inputs.length === 0) {
       const nchw = layout === 'nhwc' ? g.add('Transpose', [ONNX_INPUT], 'input_nchw', { perm: attr.ints([0, 3, 1, 2]) }) : ONNX_INPUT;
       for (const t of node.outputs) names.set(t.id, nchw);
@@ -96,6 +107,19 @@ export function modelToOnnx(model: tfl.LayersModel, opts: OnnxExportOptions = {}
     }
     if (node.outputs.length !== 1) throw new ModelError(`ONNX export: layer "${node.layer.name}" has several outputs, which is not supported`);
     const ins = node.inputs.map((t) => names.get(t.id)!);
+    if (fusable.has(node.layer.name)) {
+      names.set(node.outputs[0].id, ins[0]); // the conv output: the shuffle is emitted after the fused add
+      continue;
+    }
+    const fused = fusedResidual.get(node.layer.name);
+    if (fused) {
+      const s = fused.scale;
+      const n = node.layer.name;
+      const tiled = g.add('Tile', [ins[1], g.intConst(`${n}/repeats`, [1, s * s, 1, 1])], `${n}_tile`);
+      const sum = g.add('Add', [ins[0], tiled], `${n}_add`);
+      names.set(node.outputs[0].id, g.add('DepthToSpace', [sum], n, { blocksize: attr.int(s), mode: attr.string('DCR') }));
+      continue;
+    }
     names.set(node.outputs[0].id, convertLayer(g, node.layer, ins));
   }
 

@@ -1,11 +1,13 @@
 /**
- * A/B of ONNX Runtime (onnxruntime-node) session settings for the shipped ×4 student at 1280×720 output: ORT's
- * own thread default, intra-op threads = every core (what `createOnnxRunner` sets since session 4), one thread,
- * and every core without spinning. Sessions are interleaved: each round runs `PER` frames on every variant in
+ * A/B of ONNX Runtime (onnxruntime-node) settings for the shipped ×4 student at 1280×720 output: ORT's own
+ * thread default, intra-op threads = every core (what `createOnnxRunner` sets since session 4), one thread,
+ * every core without spinning, and the layer-by-layer export (`fuseResidual: false`) against the default one
+ * whose global residual is added before the pixel shuffle. Sessions are interleaved: each round runs `PER` frames on every variant in
  * turn, so drift in machine load hits all of them alike. Prints median / p10 / p95 ms and fps per variant. The
- * thread default in src/backends/onnx-runner.ts comes from this script; run it on a quiet machine.
+ * thread default in src/backends/onnx-runner.ts and the export default come from this script; run it on a quiet
+ * machine.
  *
- * Usage: npx tsx scripts/bench-ort-threads.ts [rounds=12] [model=models/x4]
+ * Usage: npx tsx scripts/bench-ort.ts [rounds=12] [model=models/x4]
  */
 import * as os from 'node:os';
 import '@tensorflow/tfjs-backend-cpu';
@@ -21,16 +23,18 @@ const scale = 4;
 const H = 720 / scale;
 const W = 1280 / scale;
 const bytes = modelToOnnx(model, { layout: 'nhwc' });
+const layered = modelToOnnx(model, { layout: 'nhwc', fuseResidual: false });
 const cores = os.availableParallelism();
-const variants: Record<string, Record<string, unknown>> = {
+const variants: Record<string, Record<string, unknown> & { model?: Uint8Array }> = {
   'ort default': { graphOptimizationLevel: 'all' },
   [`threads=${cores}`]: { graphOptimizationLevel: 'all', intraOpNumThreads: cores },
   'threads=1': { graphOptimizationLevel: 'all', intraOpNumThreads: 1 },
   [`threads=${cores}, no spin`]: { graphOptimizationLevel: 'all', intraOpNumThreads: cores, extra: { session: { intra_op: { allow_spinning: '0' } } } },
+  [`threads=${cores}, layer-by-layer export`]: { graphOptimizationLevel: 'all', intraOpNumThreads: cores, model: layered },
 };
 const frame = new Float32Array(H * W * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
 const sessions = new Map<string, Awaited<ReturnType<typeof ort.InferenceSession.create>>>();
-for (const [k, v] of Object.entries(variants)) sessions.set(k, await ort.InferenceSession.create(bytes, v));
+for (const [k, { model: m, ...v }] of Object.entries(variants)) sessions.set(k, await ort.InferenceSession.create(m ?? bytes, v));
 const run = (s: Awaited<ReturnType<typeof ort.InferenceSession.create>>) => s.run({ [s.inputNames[0]]: new ort.Tensor('float32', frame, [1, H, W, 3]) });
 const times = new Map<string, number[]>();
 for (const [k, s] of sessions) {
