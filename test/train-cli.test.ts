@@ -84,6 +84,18 @@ describe('sharpen-kd train / distill', () => {
     await expect(cli([...args, '--unshuffle', '3'])).rejects.toThrow(/--unshuffle takes 1, 2 or 4/);
   });
 
+  it('--reparam trains re-parameterizable convs, resumes, and saves the plain compact net', async () => {
+    const out = path.join(dir, 'reparam-run');
+    const args = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--width', '4', '--depth', '1', '--patch', '12', '--batch', '2', '--out', out, '--reparam'];
+    expect(await cli([...args, '--steps', '2'])).toBe(0);
+    expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).tensors.some((t) => t.name.includes('squeeze'))).toBe(true);
+    expect(await cli([...args, '--steps', '3', '--resume'])).toBe(0);
+    const json = JSON.parse(await fs.readFile(path.join(out, 'model-last', 'model.json'), 'utf8'));
+    const classes: string[] = json.modelTopology.config.layers.map((l: { class_name: string }) => l.class_name);
+    expect(classes).toContain('Conv2D');
+    expect(classes).not.toContain('RepConv2D');
+  });
+
   it('distils from a saved teacher with a cache, and reports bad options with exit code 2', async () => {
     const tdir = path.join(dir, 'teacher');
     await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);

@@ -30,6 +30,7 @@ export interface TrainCliOptions {
   width?: number;
   depth?: number;
   unshuffle?: 1 | 2 | 4;
+  reparam?: boolean;
   teacherDepths?: number[];
   widthMult?: number;
   teacherActivation?: 'relu' | 'prelu';
@@ -98,6 +99,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--width <n>', 'student width (compact: channels; espcn: n1; fsrcnn: d)', intOption('--width', 1))
     .option('--depth <n>', 'student depth (compact: body convs; fsrcnn: mapping layers)', intOption('--depth', 0))
     .option('--unshuffle <n>', 'compact: pixel-unshuffle the input by 2 or 4 so the body runs at 1/n resolution (for real-time x2 / x1)', unshuffleOption)
+    .option('--reparam', 'compact: train each 3x3 conv as a re-parameterizable ECB block (saved models are the plain net)')
     .option('--patch <n>', 'LR patch side (default 96/scale, i.e. 96-pixel HR patches)', intOption('--patch', 4, 1024))
     .option('--batch <n>', 'patches per batch', intOption('--batch', 1, 4096), 16)
     .option('--steps <n>', 'total optimizer steps', intOption('--steps', 1), 20000)
@@ -138,7 +140,7 @@ export async function datasetFromOptions(o: TrainCliOptions): Promise<PatchDatas
 /** The model the flags describe (a student, or the ResNet teacher for `--arch resnet`). */
 export function modelFromOptions(o: TrainCliOptions): tfl.LayersModel {
   if (o.arch === 'resnet') return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, activation: o.teacherActivation, seed: o.seed });
-  return buildStudent({ arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, unshuffle: o.unshuffle, seed: o.seed });
+  return buildStudent({ arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, unshuffle: o.unshuffle, reparam: o.reparam, seed: o.seed });
 }
 
 /** The library options the flags describe. */

@@ -7,6 +7,9 @@
  *
  * Real-ESRGAN uses w=64, N=16 (or 32); the defaults here are far smaller for real-time use in the browser.
  *
+ * With `reparam`, each 3×3 conv is trained as an ECBSR-style re-parameterizable block (layers/rep-conv.ts) and
+ * merged back into a plain 3×3 conv for inference: same inference graph and cost, different optimization.
+ *
  * With `unshuffle` u > 1 (Real-ESRGAN's ×2 and ×1 models do this), the body runs at 1/u of the input resolution,
  * so it costs 1/u² as much per output pixel; the input is padded to a multiple of u first and the output cropped:
  *
@@ -19,7 +22,8 @@ import { CropToScaledInput } from './layers/crop-to-scaled-input';
 import { PadToMultiple } from './layers/pad-to-multiple';
 import { PixelShuffle } from './layers/pixel-shuffle';
 import { PixelUnshuffle } from './layers/pixel-unshuffle';
-import { conv, Inits, rgbInput, type Sym } from './blocks';
+import { RepConv2D } from './layers/rep-conv';
+import { conv, Inits, prelu, rgbInput, type ConvOpts, type Sym } from './blocks';
 import type { ResidualInterpolation } from './layers/add-upsampled-input';
 import type { Scale } from './metadata';
 
@@ -33,6 +37,8 @@ export interface CompactConfig {
   residualInterpolation: ResidualInterpolation;
   /** Pixel-unshuffle factor u of the input (1 = none): the body runs at 1/u of the input resolution. */
   unshuffle: number;
+  /** Train-time re-parameterized 3×3 convolutions ({@link RepConv2D}); `reparameterize` makes them plain. */
+  reparam?: boolean;
   seed?: number;
   name: string;
 }
@@ -56,15 +62,22 @@ export function compact(c: CompactConfig): tfl.LayersModel {
   const padded = u > 1 ? (new PadToMultiple({ multiple: u, name: 'pad' }).apply(input) as Sym) : input;
   const low = u > 1 ? (new PixelUnshuffle({ factor: u, name: 'pixel_unshuffle' }).apply(padded) as Sym) : input;
 
+  // Every conv is 3×3; with `reparam` it is trained as a RepConv2D (the same conv after `reparameterize`).
+  const conv3 = (y: Sym, filters: number, o: ConvOpts): Sym => {
+    if (!c.reparam) return conv(y, filters, o);
+    const z = new RepConv2D({ filters, kernelInitializer: o.init, seed: c.seed, name: o.name }).apply(y) as Sym;
+    return o.activation === 'prelu' ? prelu(z, `${o.name}_prelu`) : z;
+  };
+
   // First conv + body, all 3×3 with PReLU at LR resolution (1/u of it with the front end).
-  let x: Sym = conv(low, c.width, { name: 'body0', kernel: 3, activation: 'prelu', init: init.he() });
+  let x: Sym = conv3(low, c.width, { name: 'body0', kernel: 3, activation: 'prelu', init: init.he() });
   for (let i = 1; i <= c.depth; i++) {
-    x = conv(x, c.width, { name: `body${i}`, kernel: 3, activation: 'prelu', init: init.he() });
+    x = conv3(x, c.width, { name: `body${i}`, kernel: 3, activation: 'prelu', init: init.he() });
   }
 
   // Last conv to 3·(r·u)² channels, pixel shuffle, + nearest-upsampled input (then undo the padding).
   const up = r * u;
-  x = conv(x, 3 * up * up, { name: 'subpixel_conv', kernel: 3, init: init.scaled(0.1) });
+  x = conv3(x, 3 * up * up, { name: 'subpixel_conv', kernel: 3, init: init.scaled(0.1) });
   if (up > 1) x = new PixelShuffle({ scale: up, name: 'pixel_shuffle' }).apply(x) as Sym;
   x = new AddUpsampledInput({ scale: r, interpolation: c.residualInterpolation, name: 'residual' }).apply([x, padded]) as Sym;
   if (u > 1) x = new CropToScaledInput({ scale: r, name: 'crop' }).apply([x, input]) as Sym;

@@ -136,7 +136,8 @@ function layerCost(layer: tfl.layers.Layer, cls: string, ins: number[][], out: n
   const act = c.activation && c.activation !== 'linear' ? outN : 0;
   const bias = c.useBias ? outN : 0;
   switch (cls) {
-    case 'Conv2D': {
+    case 'Conv2D':
+    case 'RepConv2D': {
       const [kh, kw] = pair(c.kernelSize);
       const m = outN * kh * kw * ins[0][3];
       return { macs: m, flops: 2 * m + bias + act };
@@ -186,6 +187,7 @@ function receptive(layer: tfl.layers.Layer, cls: string, ins: { rf: number; jump
   const merged = { rf: Math.max(...ins.map((i) => i.rf)), jump: Math.min(...ins.map((i) => i.jump)) };
   switch (cls) {
     case 'Conv2D':
+    case 'RepConv2D':
     case 'DepthwiseConv2D': {
       const [k] = pair(c.kernelSize);
       const [d] = pair(c.dilationRate ?? 1);

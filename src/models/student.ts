@@ -56,6 +56,12 @@ export interface StudentOptions {
    * of the input resolution: about 4× or 16× fewer MACs, for real-time ×2 and ×1 (sharpening) models.
    */
   unshuffle?: 1 | 2 | 4;
+  /**
+   * `compact` only: train every 3×3 conv as an ECBSR-style re-parameterizable block (`RepConv2D`: 3×3, 1×1,
+   * expand → 3×3 and edge branches, merged into one kernel on the fly). {@link reparameterize} turns the trained
+   * model into the plain compact net (same inference graph and cost); training saves models that way.
+   */
+  reparam?: boolean;
   /** Seed of the weight initialisers, for reproducible models. */
   seed?: number;
   /** Model name (default `${arch}_x${scale}`). */
@@ -100,6 +106,7 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     throw new ConfigError(`residualInterpolation must be 'nearest' or 'bilinear', got ${String(residualInterpolation)}`);
   }
   if (opts.unshuffle !== undefined && opts.unshuffle !== 1 && arch !== 'compact') throw new ConfigError(`unshuffle is a compact-net option, not ${String(arch)}'s`);
+  if (opts.reparam && arch !== 'compact') throw new ConfigError(`reparam is a compact-net option, not ${String(arch)}'s`);
   const seed = opts.seed;
   let model: tfl.LayersModel;
   let taps: string[];
@@ -130,8 +137,10 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     const depth = checkPositiveInt('depth', opts.depth ?? STUDENT_DEFAULTS.compact.depth, 0);
     const unshuffle = opts.unshuffle ?? 1;
     if (![1, 2, 4].includes(unshuffle)) throw new ConfigError(`unshuffle must be 1, 2 or 4, got ${String(unshuffle)}`);
-    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), seed };
-    model = compact({ scale, width, depth, residualInterpolation, unshuffle, seed, name });
+    const reparam = opts.reparam ?? false;
+    if (typeof reparam !== 'boolean') throw new ConfigError(`reparam must be a boolean, got ${String(reparam)}`);
+    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), seed };
+    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, seed, name });
     taps = compactTaps(depth);
   } else {
     throw new ConfigError(`unknown student arch "${String(arch)}": use espcn, fsrcnn or compact`);

@@ -16,6 +16,7 @@ import { Adam, globalNorm } from './adam';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { WeightEma } from './ema';
 import type { ResolvedTrainOptions } from './options';
+import { reparameterize } from '../models/layers/rep-conv';
 import { RunLog } from './run-log';
 import { learningRateAt } from './schedule';
 import { restoreTraining, snapshotTraining, type TrainParts } from './train-state';
@@ -126,7 +127,15 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     const exportModel = async (dir: string) => {
       if (!o.exportModels) return;
       const { saveModel } = await import('../io/model-io');
-      await withEma(() => saveModel(spec.student, dir));
+      // Re-parameterizable students are saved as the plain model they equal (inference graph and size).
+      await withEma(async () => {
+        const plain = await reparameterize(spec.student);
+        try {
+          await saveModel(plain, dir);
+        } finally {
+          if (plain !== spec.student) plain.dispose();
+        }
+      });
     };
     const checkpoint = async (which: 'last' | 'best') => {
       if (!files) return;

@@ -11,3 +11,5 @@ export { PadToMultiple, padAmount } from './pad-to-multiple';
 export type { PadToMultipleArgs } from './pad-to-multiple';
 export { CropToScaledInput } from './crop-to-scaled-input';
 export type { CropToScaledInputArgs } from './crop-to-scaled-input';
+export { RepConv2D, reparameterize } from './rep-conv';
+export type { RepConv2DArgs } from './rep-conv';

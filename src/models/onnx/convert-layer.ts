@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../../errors';
+import { RepConv2D } from '../layers/rep-conv';
 import { attr, type OnnxAttr, type OnnxGraph } from './onnx-model';
 
 type Cfg = Record<string, unknown>;
@@ -51,7 +52,17 @@ export function activation(g: OnnxGraph, x: string, name: string | undefined, ba
 }
 
 function conv(g: OnnxGraph, layer: tfl.layers.Layer, c: Cfg, x: string, depthwise: boolean): string {
-  const [w, b] = layer.getWeights();
+  // A RepConv2D exports as the plain conv it equals.
+  const merged = layer instanceof RepConv2D ? layer.mergedWeights() : undefined;
+  const [w, b] = merged ?? layer.getWeights();
+  try {
+    return convWith(g, layer, c, x, depthwise, w, b);
+  } finally {
+    if (merged) tf.dispose(merged);
+  }
+}
+
+function convWith(g: OnnxGraph, layer: tfl.layers.Layer, c: Cfg, x: string, depthwise: boolean, w: tf.Tensor, b: tf.Tensor | undefined): string {
   const [kh, kw] = pair(c.kernelSize);
   const [sh, sw] = pair(c.strides ?? 1);
   const [dh, dw] = pair(c.dilationRate ?? 1);
@@ -102,6 +113,7 @@ export function convertLayer(g: OnnxGraph, layer: tfl.layers.Layer, ins: string[
   const x = ins[0];
   switch (cls) {
     case 'Conv2D':
+    case 'RepConv2D':
       return conv(g, layer, c, x, false);
     case 'DepthwiseConv2D':
       return conv(g, layer, c, x, true);

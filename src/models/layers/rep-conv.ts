@@ -1,0 +1,212 @@
+/**
+ * Re-parameterizable 3×3 convolution for training tiny students, after the edge-oriented convolution block of
+ * ECBSR (Zhang, Zeng and Zhang, "Edge-oriented Convolution Block for Real-time Super Resolution on Mobile
+ * Devices", ACM MM 2021). Several linear branches are trained side by side:
+ *
+ *   3×3 conv  +  1×1 conv  +  1×1 expand (2·C_out) → 3×3 conv  +  Σ over {Sobel-x, Sobel-y, Laplacian} of 1×1 conv → fixed edge filter × learned per-channel scale
+ *
+ * Because every branch is linear (no inner biases, no activations), their sum is exactly one 3×3 convolution,
+ * so the layer computes that merged kernel from its branch weights on every call (a few thousand MACs) and runs a
+ * single convolution: training costs about what a plain 3×3 conv costs, while the optimizer sees the
+ * over-parameterized branches. {@link reparameterize} turns a trained model into the same graph with plain
+ * `Conv2D` layers and the merged weights; that is the model that is saved, exported and shipped.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { Shape } from '@tensorflow/tfjs-layers';
+
+type Init = ReturnType<typeof tfl.initializers.heNormal>;
+
+/**
+ * Constructor arguments of {@link RepConv2D}.
+ *
+ * @example
+ * ```ts
+ * const layer = new RepConv2D({ filters: 16, name: 'body1' } satisfies RepConv2DArgs);
+ * ```
+ */
+export interface RepConv2DArgs {
+  /** Output channels. */
+  filters: number;
+  /** Initializer of the 3×3 branch (default He-normal); the other branches start small. */
+  kernelInitializer?: Init;
+  /** Seed of the other branches' initializers. */
+  seed?: number;
+  /** Channel multiplier of the expand → 3×3 branch (default 2, as in ECBSR). */
+  expand?: number;
+  /** Layer name. */
+  name?: string;
+}
+
+/** Fixed 3×3 edge filters of the edge branches (rows = kernel y, columns = kernel x). */
+const EDGE_FILTERS: Record<'sobelX' | 'sobelY' | 'laplacian', number[]> = {
+  sobelX: [1, 0, -1, 2, 0, -2, 1, 0, -1],
+  sobelY: [1, 2, 1, 0, 0, 0, -1, -2, -1],
+  laplacian: [0, 1, 0, 1, -4, 1, 0, 1, 0],
+};
+const EDGES = Object.keys(EDGE_FILTERS) as (keyof typeof EDGE_FILTERS)[];
+
+/**
+ * Keras layer: a `same`-padded 3×3 convolution (stride 1, bias, linear) whose kernel is the sum of ECB-style
+ * branches; see the file comment. Its config carries `kernelSize`, `strides`, `padding` like `Conv2D` so that
+ * shape, cost and receptive-field analysis treat it as one.
+ *
+ * @example
+ * ```ts
+ * const y = new RepConv2D({ filters: 16, name: 'body1' }).apply(x) as tfl.SymbolicTensor;
+ * const [kernel, bias] = layer.mergedWeights(); // [3, 3, C_in, 16], [16]: the equivalent plain conv
+ * ```
+ */
+export class RepConv2D extends tfl.layers.Layer {
+  static className = 'RepConv2D';
+  readonly filters: number;
+  readonly expand: number;
+  private readonly kernelInit: Init;
+  private readonly seed?: number;
+  private k3!: tfl.LayerVariable;
+  private bias!: tfl.LayerVariable;
+  private k1!: tfl.LayerVariable;
+  private expandW!: tfl.LayerVariable;
+  private squeezeW!: tfl.LayerVariable;
+  private edgeW: tfl.LayerVariable[] = [];
+  private edgeScale: tfl.LayerVariable[] = [];
+
+  constructor(args: RepConv2DArgs) {
+    super({ name: args.name });
+    if (!Number.isInteger(args.filters) || args.filters < 1) throw new Error(`RepConv2D filters must be a positive integer, got ${args.filters}`);
+    const expand = args.expand ?? 2;
+    if (!Number.isInteger(expand) || expand < 1) throw new Error(`RepConv2D expand must be a positive integer, got ${expand}`);
+    this.filters = args.filters;
+    this.expand = expand;
+    this.seed = args.seed;
+    this.kernelInit = args.kernelInitializer ?? tfl.initializers.heNormal({ seed: args.seed });
+  }
+
+  override build(inputShape: Shape | Shape[]): void {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    const cin = s[3];
+    if (cin == null) throw new Error('RepConv2D needs a known number of input channels');
+    const cout = this.filters;
+    const mid = cout * this.expand;
+    let n = 0;
+    const seed = () => (this.seed === undefined ? undefined : this.seed + 1000 + n++);
+    // The extra branches start at a tenth of the 3×3 branch's scale, so the merged kernel starts close to He.
+    const small = () => tfl.initializers.varianceScaling({ scale: 0.01, mode: 'fanIn', distribution: 'normal', seed: seed() });
+    this.k3 = this.addWeight('kernel', [3, 3, cin, cout], 'float32', this.kernelInit);
+    this.bias = this.addWeight('bias', [cout], 'float32', tfl.initializers.zeros());
+    this.k1 = this.addWeight('k1x1', [cin, cout], 'float32', small());
+    this.expandW = this.addWeight('expand', [cin, mid], 'float32', tfl.initializers.heNormal({ seed: seed() }));
+    this.squeezeW = this.addWeight('squeeze', [3, 3, mid, cout], 'float32', small());
+    this.edgeW = EDGES.map((e) => this.addWeight(`${e}_1x1`, [cin, cout], 'float32', tfl.initializers.heNormal({ seed: seed() })));
+    this.edgeScale = EDGES.map((e) => this.addWeight(`${e}_scale`, [cout], 'float32', tfl.initializers.constant({ value: 1e-3 })));
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape {
+    const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as Shape;
+    return [s[0], s[1], s[2], this.filters];
+  }
+
+  /** The merged 3×3 kernel `[3, 3, C_in, C_out]` as a function of the branch weights (differentiable). */
+  private mergedKernel(): tf.Tensor4D {
+    return tf.tidy(() => {
+      const k3 = this.k3.read() as tf.Tensor4D;
+      const [, , cin, cout] = k3.shape;
+      const mid = cout * this.expand;
+      // 1×1 branch: its weights sit at the kernel centre.
+      const k1 = tf.pad(tf.reshape(this.k1.read(), [1, 1, cin, cout]), [[1, 1], [1, 1], [0, 0], [0, 0]]);
+      // 1×1 expand then 3×3: K[y, x, i, o] = Σ_m E[i, m] S[y, x, m, o].
+      const s = tf.reshape(tf.transpose(this.squeezeW.read(), [2, 0, 1, 3]), [mid, 9 * cout]);
+      const es = tf.transpose(tf.reshape(tf.matMul(this.expandW.read() as tf.Tensor2D, s), [cin, 3, 3, cout]), [1, 2, 0, 3]);
+      let k = tf.addN([k3, k1, es]) as tf.Tensor4D;
+      // Edge branches: 1×1 conv, then a fixed edge filter scaled per output channel.
+      EDGES.forEach((e, j) => {
+        const w = tf.mul(this.edgeW[j].read(), this.edgeScale[j].read()); // [cin, cout] * [cout]
+        const mask = tf.tensor4d(EDGE_FILTERS[e], [3, 3, 1, 1]);
+        k = tf.add(k, tf.mul(mask, tf.reshape(w, [1, 1, cin, cout])));
+      });
+      return k;
+    });
+  }
+
+  /** The plain convolution this layer equals: kernel `[3, 3, C_in, C_out]` and bias `[C_out]` (new tensors). */
+  mergedWeights(): [tf.Tensor4D, tf.Tensor1D] {
+    return [this.mergedKernel(), tf.clone(this.bias.read() as tf.Tensor1D)];
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
+      return tf.add(tf.conv2d(x, this.mergedKernel(), 1, 'same'), this.bias.read());
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      filters: this.filters,
+      expand: this.expand,
+      // Conv2D-compatible fields, read by describeModel and the receptive-field analysis.
+      kernelSize: [3, 3],
+      strides: [1, 1],
+      padding: 'same',
+      dilationRate: [1, 1],
+      useBias: true,
+      activation: 'linear',
+    };
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    return new cls({ filters: config.filters, expand: config.expand, name: config.name } as never);
+  }
+}
+tf.serialization.registerClass(RepConv2D);
+
+/**
+ * Returns `model` with every {@link RepConv2D} replaced by a plain `Conv2D` holding its merged weights: same
+ * outputs (up to float rounding), same layer names and metadata, a standard TF.js / ONNX graph. A model without
+ * RepConv2D layers is returned as it is (the same object).
+ *
+ * @example
+ * ```ts
+ * const plain = await reparameterize(trained); // save / export / ship this one
+ * ```
+ */
+export async function reparameterize(model: tfl.LayersModel): Promise<tfl.LayersModel> {
+  if (!model.layers.some((l) => l instanceof RepConv2D)) return model;
+  type LayerJson = { class_name: string; config: Record<string, unknown> };
+  const topology = model.toJSON(null, false) as unknown as { config: { layers: LayerJson[] } };
+  for (const l of topology.config.layers) {
+    if (l.class_name !== 'RepConv2D') continue;
+    const c = l.config;
+    l.class_name = 'Conv2D';
+    l.config = {
+      name: c.name,
+      trainable: c.trainable ?? true,
+      dtype: c.dtype ?? 'float32',
+      filters: c.filters,
+      kernel_size: [3, 3],
+      strides: [1, 1],
+      padding: 'same',
+      data_format: 'channels_last',
+      dilation_rate: [1, 1],
+      activation: 'linear',
+      use_bias: true,
+      kernel_initializer: { class_name: 'Zeros', config: {} },
+      bias_initializer: { class_name: 'Zeros', config: {} },
+    };
+  }
+  const out = await tfl.models.modelFromJSON({ modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'] });
+  for (const layer of model.layers) {
+    if (layer.weights.length === 0) continue;
+    const w = layer instanceof RepConv2D ? layer.mergedWeights() : layer.getWeights();
+    out.getLayer(layer.name).setWeights(w);
+    if (layer instanceof RepConv2D) tf.dispose(w);
+  }
+  const meta = model.getUserDefinedMetadata();
+  if (meta) out.setUserDefinedMetadata(meta);
+  return out;
+}

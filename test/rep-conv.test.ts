@@ -1,0 +1,132 @@
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useBackend } from '../src/backends/use-backend';
+import { ConfigError } from '../src/errors';
+import { loadModel } from '../src/io/model-io';
+import { syntheticDataset } from '../src/data/datasets';
+import { describeModel } from '../src/models/describe';
+import { RepConv2D, reparameterize } from '../src/models/layers/rep-conv';
+import { getModelInfo } from '../src/models/metadata';
+import { modelToOnnx } from '../src/models/onnx/export';
+import { buildStudent } from '../src/models/student';
+import { train } from '../src/train/train';
+
+let tmp: string;
+beforeAll(async () => {
+  await useBackend('cpu');
+  tmp = await fs.mkdtemp(path.join(os.tmpdir(), 'skd-rep-'));
+});
+afterAll(async () => {
+  await fs.rm(tmp, { recursive: true, force: true });
+});
+
+/** Gives every weight a visible value (the extra branches start near zero). */
+function randomize(model: tfl.LayersModel, seed: number): void {
+  model.weights.forEach((w, i) => (w as unknown as { write(v: tf.Tensor): void }).write(tf.randomNormal(w.shape as number[], 0, 0.3, 'float32', seed + i)));
+}
+
+function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
+  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+}
+
+describe('RepConv2D', () => {
+  it('equals the sum of its branches, computed as separate convolutions', () => {
+    const inp = tfl.input({ shape: [null, null, 3] });
+    const layer = new RepConv2D({ filters: 4, seed: 1 });
+    const m = tfl.model({ inputs: inp, outputs: layer.apply(inp) as tfl.SymbolicTensor });
+    randomize(m, 1);
+    const [k3, bias, k1, expand, squeeze, ...edges] = layer.getWeights();
+    const x = tf.randomUniform([1, 7, 5, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const filters: Record<string, number[]> = { sobelX: [1, 0, -1, 2, 0, -2, 1, 0, -1], sobelY: [1, 2, 1, 0, 0, 0, -1, -2, -1], laplacian: [0, 1, 0, 1, -4, 1, 0, 1, 0] };
+    const expected = tf.tidy(() => {
+      const conv1 = (t: tf.Tensor4D, w: tf.Tensor) => tf.conv2d(t, tf.reshape(w, [1, 1, w.shape[0]!, w.shape[1]!]) as tf.Tensor4D, 1, 'same');
+      let y = tf.add(tf.conv2d(x, k3 as tf.Tensor4D, 1, 'same'), bias);
+      y = tf.add(y, conv1(x, k1));
+      y = tf.add(y, tf.conv2d(conv1(x, expand), squeeze as tf.Tensor4D, 1, 'same'));
+      Object.values(filters).forEach((f, j) => {
+        const [w, scale] = [edges[j], edges[3 + j]]; // the three 1×1 weights, then the three scales
+        // 1×1 conv, then a depthwise fixed edge filter times a per-channel scale (zero padding).
+        const z = conv1(x, w);
+        const dw = tf.mul(tf.tensor4d(f, [3, 3, 1, 1]), tf.reshape(scale, [1, 1, 4, 1]));
+        y = tf.add(y, tf.depthwiseConv2d(z, dw as tf.Tensor4D, 1, 'same'));
+      });
+      return y;
+    });
+    const got = m.predict(x) as tf.Tensor;
+    expect(got.shape).toEqual([1, 7, 5, 4]);
+    expect(maxAbsDiff(got, expected)).toBeLessThan(1e-4);
+    tf.dispose([x, expected, got]);
+    m.dispose();
+  });
+
+  it('passes gradients to every branch', () => {
+    const m = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, reparam: true, seed: 3 });
+    const x = tf.randomUniform([2, 6, 6, 3], 0, 1, 'float32', 4);
+    const { grads } = tf.variableGrads(() => tf.mean(tf.square(m.apply(x) as tf.Tensor)) as tf.Scalar, m.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val));
+    const names = Object.keys(grads);
+    expect(names.some((n) => n.includes('squeeze'))).toBe(true);
+    for (const [name, g] of Object.entries(grads)) {
+      if (name.includes('prelu')) continue;
+      expect(tf.tidy(() => tf.max(tf.abs(g)).dataSync()[0]), name).toBeGreaterThan(0);
+    }
+    tf.dispose([x, ...Object.values(grads)]);
+    m.dispose();
+  });
+});
+
+describe('reparameterize', () => {
+  it('gives the plain compact net with the same outputs, names, cost and metadata', async () => {
+    const rep = buildStudent({ arch: 'compact', scale: 4, width: 8, depth: 2, reparam: true, seed: 5 });
+    randomize(rep, 5);
+    const plain = await reparameterize(rep);
+    expect(plain.layers.some((l) => l instanceof RepConv2D)).toBe(false);
+    expect(plain.layers.map((l) => l.name)).toEqual(rep.layers.map((l) => l.name));
+    const ref = buildStudent({ arch: 'compact', scale: 4, width: 8, depth: 2, seed: 5 });
+    expect(plain.countParams()).toBe(ref.countParams());
+    expect(rep.countParams()).toBeGreaterThan(ref.countParams());
+    const [dr, dp] = [describeModel(rep, { inputSize: [32, 32] }), describeModel(plain, { inputSize: [32, 32] })];
+    expect([dr.macs, dr.receptiveField]).toEqual([dp.macs, dp.receptiveField]);
+    expect(getModelInfo(plain).options.reparam).toBe(true);
+    const x = tf.randomUniform([1, 9, 11, 3], 0, 1, 'float32', 6);
+    const [a, b] = [rep.predict(x) as tf.Tensor, plain.predict(x) as tf.Tensor];
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-4);
+    expect(await reparameterize(ref)).toBe(ref);
+    tf.dispose([x, a, b]);
+    for (const m of [rep, plain, ref]) m.dispose();
+  });
+
+  it('rejects reparam for other architectures', () => {
+    expect(() => buildStudent({ arch: 'espcn', scale: 2, reparam: true })).toThrow(ConfigError);
+  });
+
+  it('exports a RepConv2D model to ONNX as its plain conv', async () => {
+    const rep = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, reparam: true, seed: 7 });
+    randomize(rep, 7);
+    const plain = await reparameterize(rep);
+    // The exporter writes the merged kernel for a RepConv2D: byte for byte the export of the plain model.
+    expect(Buffer.from(modelToOnnx(rep)).equals(Buffer.from(modelToOnnx(plain)))).toBe(true);
+    rep.dispose();
+    plain.dispose();
+  });
+
+  it('training saves the plain model (model-best / model-last) and keeps tensors flat', async () => {
+    const m = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, reparam: true, seed: 8 });
+    const data = syntheticDataset({ scale: 2, patchSize: 12, batchSize: 2, seed: 1, images: 2, imageSize: 32 });
+    const out = path.join(tmp, 'run');
+    const before = tf.memory().numTensors;
+    await train(m, data, { steps: 4, out, checkpointEvery: 2, lr: 1e-3 }); // no EMA: the saved weights are m's
+    expect(tf.memory().numTensors).toBe(before);
+    const saved = await loadModel(path.join(out, 'model-last'));
+    expect(saved.layers.some((l) => l.getClassName() === 'RepConv2D')).toBe(false);
+    const x = tf.randomUniform([1, 8, 8, 3], 0, 1, 'float32', 10);
+    const [a, b] = [m.predict(x) as tf.Tensor, saved.predict(x) as tf.Tensor];
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-4);
+    tf.dispose([x, a, b]);
+    saved.dispose();
+    m.dispose();
+  });
+});
