@@ -6,18 +6,24 @@
 # The from-scratch run itself is left untouched, because the distillation ablation compares against it.
 # Usage: bash examples/recipes/student-long.sh <scale 1|2|4> <total steps> [extra sharpen-kd train flags]
 # Resumable: rerun the same command to continue from checkpoints/student-x<scale>-long/last.ckpt.
+# VARIANT=reparam continues the re-parameterized run instead (`student.sh <scale> <steps> --reparam -o
+# checkpoints/student-x<scale>-reparam`) into checkpoints/student-x<scale>-reparam-long, with --reparam.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="$1"; steps="$2"; shift 2
 source examples/recipes/student-common.sh
-out="checkpoints/student-x$scale-long"
-from="checkpoints/student-x$scale-scratch/last.ckpt"
+variant="${VARIANT:-}"
+case "$variant" in
+  "") out="checkpoints/student-x$scale-long"; from="checkpoints/student-x$scale-scratch/last.ckpt"; extra=() ;;
+  reparam) out="checkpoints/student-x$scale-reparam-long"; from="checkpoints/student-x$scale-reparam/last.ckpt"; extra=(--reparam) ;;
+  *) echo "VARIANT must be empty or reparam, got $variant" >&2; exit 2 ;;
+esac
 if [ -f "$out/last.ckpt" ]; then
   resume=(--resume)
 elif [ -f "$from" ]; then
   resume=(--resume "$from")
 else
-  echo "no $from: run examples/recipes/student.sh $scale <steps> first" >&2; exit 2
+  echo "no $from: run the first cycle (examples/recipes/student.sh $scale <steps>) first" >&2; exit 2
 fi
-exec node --import tsx src/cli/main.ts train "${arch[@]}" "${common[@]}" --steps "$steps" \
+exec node --import tsx src/cli/main.ts train "${arch[@]}" "${common[@]}" "${extra[@]}" --steps "$steps" \
   -o "$out" "${resume[@]}" "$@"

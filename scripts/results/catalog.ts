@@ -49,7 +49,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-distill-half', 'student-distill-teacher-only', 'shipped'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-distill-half', 'student-distill-teacher-only', 'shipped'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -149,6 +149,7 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
     ['student-unshuffle', 'student with pixel-unshuffle front end (fast)', 'unshuffle'],
     ['student-wide', 'wider student: compact 32×8, pixel-unshuffle 2', 'wide'],
     ['student-reparam', 'student, from scratch, re-parameterized convs (--reparam)', 'reparam'],
+    ['student-reparam-long', 'student, re-parameterized convs, long schedule', 'reparam-long'],
     ['student-distill-half', 'student, distilled, teacher term weight 0.5', 'distill-half'],
     ['student-distill-teacher-only', 'student, distilled, teacher targets only (no HR term)', 'distill-teacher-only'],
   ];
