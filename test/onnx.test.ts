@@ -204,5 +204,6 @@ describe('ONNX runner session options', () => {
     expect(created[0].intraOpNumThreads).toBe(os.availableParallelism());
     expect(created[1].intraOpNumThreads).toBe(1);
     expect(created[0].graphOptimizationLevel).toBe('all');
+    expect(created[0].extra).toEqual({ session: { intra_op: { allow_spinning: '0' } } });
   });
 });

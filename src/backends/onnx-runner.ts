@@ -139,6 +139,9 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
   const sessionOptions: Record<string, unknown> = { graphOptimizationLevel: 'all' };
   const threads = opts.threads ?? (runtime === 'onnxruntime-node' ? await availableCores() : undefined);
   if (threads !== undefined) sessionOptions.intraOpNumThreads = threads;
+  // Worker threads sleep instead of spinning between ops: faster in every interleaved A/B on the 2-core reference
+  // machine (scripts/bench-ort.ts), and idle cores stay free for the caller.
+  if (runtime === 'onnxruntime-node') sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
   if (opts.executionProviders) sessionOptions.executionProviders = opts.executionProviders;
   let session: OrtSession;
   try {
