@@ -36,7 +36,7 @@ interface OrtModule {
 export interface OnnxRunnerOptions {
   /**
    * Intra-op threads. Default in Node: every available core (`os.availableParallelism()`), set explicitly because
-   * ONNX Runtime's own default measured about 15% slower on the 2-core reference machine; in browsers,
+   * ONNX Runtime's own default was slower on the 2-core reference machine (`scripts/bench-ort.ts`); in browsers,
    * onnxruntime-web's default (`ort.env.wasm.numThreads`).
    */
   threads?: number;

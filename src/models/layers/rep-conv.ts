@@ -90,7 +90,7 @@ export class RepConv2D extends tfl.layers.Layer {
     const mid = cout * this.expand;
     let n = 0;
     const seed = () => (this.seed === undefined ? undefined : this.seed + 1000 + n++);
-    // The extra branches start at a tenth of the 3×3 branch's scale, so the merged kernel starts close to He.
+    // The 1×1 and squeeze branches start small (variance 0.01 / fan-in), the edge scales at 1e-3, so the merged kernel starts close to the 3×3 branch.
     const small = () => tfl.initializers.varianceScaling({ scale: 0.01, mode: 'fanIn', distribution: 'normal', seed: seed() });
     this.k3 = this.addWeight('kernel', [3, 3, cin, cout], 'float32', this.kernelInit);
     this.bias = this.addWeight('bias', [cout], 'float32', tfl.initializers.zeros());

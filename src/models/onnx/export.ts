@@ -9,9 +9,9 @@
  *
  * The graph is a direct translation (one or a few ONNX nodes per Keras layer), except for the students' output
  * stage: the nearest global residual is added at low resolution before the pixel shuffle (`fuse-residual.ts`,
- * `fuseResidual: false` turns it off). Two other rewrites were measured with ONNX Runtime and not kept: folding the nearest global residual into the last conv (no CPU-time
- * change: the HR Resize + Add it saves is paid back by a conv whose channel count leaves the NCHWc fast
- * path), and writing the final pixel shuffle straight to NHWC with a 6-D Transpose (2.7x slower than
+ * `fuseResidual: false` turns it off). Two other rewrites were measured with ONNX Runtime and not kept:
+ * folding the nearest global residual into the last conv (no CPU-time change: the HR Resize + Add it saves is
+ * paid back by a conv whose channel count leaves the NCHWc fast path), and writing the final pixel shuffle straight to NHWC with a 6-D Transpose (2.7x slower than
  * DepthToSpace + Transpose).
  */
 import type * as tfl from '@tensorflow/tfjs-layers';

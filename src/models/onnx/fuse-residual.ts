@@ -8,8 +8,8 @@
  *   conv + Tile(input, s² times along channels) → DepthToSpace(s)            [LR-resolution Tile + Add]
  *
  * (TF's depthToSpace channel order (i·s + j)·C + c is ONNX DCR, so channel block k of the tiled input holds the
- * input's channel c at every sub-pixel position: exactly the nearest upsample). ONNX Runtime profiling of the ×4
- * student at 720p put the HR Resize at 14% of the frame time; `scripts/bench-ort-threads.ts` A/Bs the two graphs.
+ * input's channel c at every sub-pixel position: exactly the nearest upsample). The HR Resize is a full pass over
+ * the output frame; `scripts/bench-ort.ts` A/Bs the two graphs (`fuseResidual: false` is the layer-by-layer one).
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { GraphNode } from '../graph';
