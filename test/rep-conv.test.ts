@@ -90,7 +90,12 @@ describe('reparameterize', () => {
     expect(rep.countParams()).toBeGreaterThan(ref.countParams());
     const [dr, dp] = [describeModel(rep, { inputSize: [32, 32] }), describeModel(plain, { inputSize: [32, 32] })];
     expect([dr.macs, dr.receptiveField]).toEqual([dp.macs, dp.receptiveField]);
-    expect(getModelInfo(plain).options.reparam).toBe(true);
+    // Metadata describes the plain graph (rebuilding from its options gives it), with the training provenance kept.
+    expect(getModelInfo(plain).options).toMatchObject({ reparam: false, trainedWithReparam: true, width: 8, depth: 2 });
+    expect(getModelInfo(rep).options.reparam).toBe(true);
+    const rebuilt = buildStudent({ arch: 'compact', scale: 4, ...(getModelInfo(plain).options as { width: number; depth: number; reparam: boolean }) });
+    expect(rebuilt.layers.some((l) => l instanceof RepConv2D)).toBe(false);
+    rebuilt.dispose();
     const x = tf.randomUniform([1, 9, 11, 3], 0, 1, 'float32', 6);
     const [a, b] = [rep.predict(x) as tf.Tensor, plain.predict(x) as tf.Tensor];
     expect(maxAbsDiff(a, b)).toBeLessThan(1e-4);

@@ -64,6 +64,34 @@ describe('sharpen-kd train / distill', () => {
     await fs.access(path.join(out, 'model-best', 'model.json'));
   });
 
+  it('--dry-run checks a fresh run and a resume, prints the plan, writes nothing and takes no step', async () => {
+    const out = path.join(dir, 'dry');
+    const common = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--arch', 'espcn', '--width', '8', '--patch', '12', '--batch', '2', '--val', path.join(dir, 'imgs'), '--out', out, '--seed', '3', '--lr', '1e-3', '--warmup', '0'];
+    stdout = '';
+    expect(await cli([...common, '--steps', '4', '--dry-run'])).toBe(0);
+    expect(stdout).toMatch(/dry run: would train steps 1\.\.4 \(4 steps\)/);
+    expect(stdout).toMatch(/resume: none/);
+    expect(stdout).toMatch(/validation: 3 images/);
+    await expect(fs.access(out)).rejects.toThrow();
+    // A real run to step 2, then dry runs of its continuation: the checkpoint is loaded (and checked) but left as it was.
+    expect(await cli([...common, '--steps', '2'])).toBe(0);
+    const before = await fs.readFile(path.join(out, 'last.ckpt'));
+    const logBefore = await fs.readFile(path.join(out, 'log.jsonl'), 'utf8');
+    stdout = '';
+    expect(await cli([...common, '--steps', '4', '--resume', '--dry-run'])).toBe(0);
+    expect(stdout).toMatch(/would train steps 3\.\.4 \(2 steps\)/);
+    expect(stdout).toContain(`resume: ${path.join(out, 'last.ckpt')}`);
+    stdout = '';
+    expect(await cli([...common, '--steps', '2', '--resume', '--dry-run'])).toBe(0);
+    expect(stdout).toMatch(/nothing to do, already at step 2 of 2/);
+    expect(Buffer.compare(await fs.readFile(path.join(out, 'last.ckpt')), before)).toBe(0);
+    expect(await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).toBe(logBefore);
+    // A resume into another architecture fails the dry run as it would fail the real one (E_MODEL: exit code 1).
+    stderr = '';
+    expect(await cli([...common.map((a) => (a === '8' ? '6' : a)), '--steps', '4', '--resume', '--dry-run'])).toBe(1);
+    expect(stderr).toMatch(/same architecture/);
+  });
+
   it('trains the ResNet teacher with --teacher-activation prelu, and rejects an unknown activation', async () => {
     const out = path.join(dir, 'teacher-run');
     const args = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--arch', 'resnet', '--teacher-depths', '1,1', '--width-mult', '0.0625', '--patch', '8', '--batch', '2', '--steps', '2', '--out', out];

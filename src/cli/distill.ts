@@ -84,7 +84,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
             teacherEnsemble: checkEnsembleSize(o.teacherEnsemble),
           });
           progress.finish();
-          printSummary(r);
+          printSummary(r, data);
         } finally {
           progress.finish();
           data.dispose();

@@ -62,6 +62,7 @@ export interface TrainCliOptions {
   checkpointEvery?: number;
   checkpointPrecision: CheckpointPrecision;
   cacheMb: number;
+  dryRun?: boolean;
 }
 
 const num = (name: string, min: number, max = Infinity) => (v: string) => {
@@ -127,7 +128,8 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--log-every <n>', 'write a log.jsonl line every N steps', intOption('--log-every', 1), 10)
     .option('--checkpoint-every <n>', 'write last.ckpt every N steps (default: --val-every)', intOption('--checkpoint-every', 1))
     .option('--checkpoint-precision <p>', 'full (exact resume) or compact (Adam/EMA state as bfloat16: ~40% smaller files, for teachers)', precisionOption, 'full')
-    .option('--cache-mb <n>', 'memory for decoded training images (MB)', intOption('--cache-mb', 16), 1024);
+    .option('--cache-mb <n>', 'memory for decoded training images (MB)', intOption('--cache-mb', 16), 1024)
+    .option('--dry-run', 'check the data, model, resume checkpoint and validation set, print the plan, and stop before the first step (writes nothing)');
 }
 
 /** The dataset the flags describe. */
@@ -163,6 +165,7 @@ export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signa
     logEvery: o.logEvery,
     checkpointEvery: o.checkpointEvery,
     checkpointPrecision: o.checkpointPrecision,
+    dryRun: o.dryRun,
     signal,
     onProgress,
     meta: { arch: o.arch, scale: o.scale, width: o.width ?? null, depth: o.depth ?? null, patch: o.patch ?? null, batch: o.batch, data: o.data },
@@ -189,8 +192,22 @@ export function progressReporter(): { onProgress: (p: Progress) => void; finish:
   };
 }
 
-/** Prints the end-of-run summary. */
-export function printSummary(r: TrainResult): void {
+/** Prints the end-of-run summary (or, for a dry run, the plan). */
+export function printSummary(r: TrainResult, data?: PatchDataset): void {
+  if (r.plan) {
+    const p = r.plan;
+    const lines = [
+      p.startStep >= p.steps
+        ? `dry run: nothing to do, already at step ${p.startStep} of ${p.steps}`
+        : `dry run: would train steps ${p.startStep + 1}..${p.steps} (${p.steps - p.startStep} steps), learning rate ${p.lrAtStart.toPrecision(3)} at the first`,
+      `resume: ${r.resumedFrom ?? 'none (fresh start)'}`,
+    ];
+    if (data) lines.push(`data: ${data.description}`);
+    lines.push(`validation: ${p.validationImages ? `${p.validationImages} images` : 'none'}`);
+    if (r.files) lines.push(`would write: ${r.files.last}, ${r.files.log}, ${r.files.modelLast}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
   const lines = [`done: step ${r.step}, loss ${r.loss.toPrecision(4)}`];
   if (r.val) lines.push(`last validation (step ${r.val.step}): Y-PSNR ${r.val.psnr.toFixed(2)} dB, Y-SSIM ${r.val.ssim.toFixed(4)}`);
   if (r.best?.psnr !== undefined) lines.push(`best validation (step ${r.best.step}): Y-PSNR ${r.best.psnr.toFixed(2)} dB, Y-SSIM ${r.best.ssim!.toFixed(4)}`);
@@ -217,7 +234,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         try {
           const r = await train(model, data, trainOptionsFromCli(o, { pixel: o.lossPixel, ssim: o.lossSsim, pixelKind: o.pixelLoss }, signal, progress.onProgress));
           progress.finish();
-          printSummary(r);
+          printSummary(r, data);
         } finally {
           progress.finish();
           data.dispose();

@@ -91,7 +91,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
 
   let trainData = data;
   let ownData: PatchDataset | undefined;
-  if (opts.cacheDir && weights.output > 0) {
+  if (opts.cacheDir && weights.output > 0 && !o.dryRun) {
     if (!isPatchDataset(data)) throw new ConfigError('cacheDir needs a PatchDataset (openDataset, imageFolderDataset, ...), not a plain iterable');
     await ensureTeacherCache(teacher, data, {
       dir: opts.cacheDir,
@@ -108,7 +108,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
 
   // Live teacher outputs (no cache, no feature KD): prepared once, through ONNX Runtime when possible.
   let live: PreparedTeacher | undefined;
-  if (!teacherTapped && weights.output > 0 && trainData === data) live = await prepareTeacher(teacher, opts.teacherRuntime ?? 'auto');
+  if (!teacherTapped && weights.output > 0 && trainData === data && !o.dryRun) live = await prepareTeacher(teacher, opts.teacherRuntime ?? 'auto');
 
   const teacherTargets = async (batch: PatchBatch): Promise<{ output?: tf.Tensor4D; features?: tf.Tensor4D[] }> => {
     if (teacherTapped) {

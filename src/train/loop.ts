@@ -45,6 +45,10 @@ export interface TrainResult {
   best?: { step: number; psnr?: number; ssim?: number; loss?: number };
   /** Files written (when `out` is set). */
   files?: { last: string; best: string; log: string; modelBest?: string; modelLast?: string };
+  /** The checkpoint the run continued from, when it resumed. */
+  resumedFrom?: string;
+  /** Set by a dry run (`dryRun: true`): what the run would do. No step was taken and nothing was written. */
+  plan?: { startStep: number; steps: number; lrAtStart: number; validationImages: number };
 }
 
 /** @internal What `train` and `distill` plug into the loop. */
@@ -111,10 +115,17 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       if (m.data && isPatchDataset(spec.data)) spec.data.restore(m.data);
       result.best = m.best ?? undefined;
       lossEma = m.lossEma ?? undefined;
+      result.resumedFrom = resumeFile;
     }
-    const log = files ? await RunLog.open(files.log, { keepUpTo: result.step }) : undefined;
     const valSet: ValidationSet | undefined =
       typeof o.val === 'string' ? await loadValidationSet(o.val, spec.scale as 1, { maxImages: o.valImages, degradation: o.valDegradation }) : o.val;
+    if (o.dryRun) {
+      const next = Math.min(result.step + 1, o.steps);
+      const lrAtStart = learningRateAt(next, { kind: o.schedule, lr: o.lr, steps: o.steps, warmup: o.warmup, minLr: o.minLr, stepSize: o.stepSize, gamma: o.gamma });
+      result.plan = { startStep: result.step, steps: o.steps, lrAtStart, validationImages: valSet?.images.length ?? 0 };
+      return result;
+    }
+    const log = files ? await RunLog.open(files.log, { keepUpTo: result.step }) : undefined;
 
     const withEma = async <T>(f: () => Promise<T>): Promise<T> => {
       ema?.swap();

@@ -70,6 +70,12 @@ export interface TrainOptions extends TaskOptions {
   logEvery?: number;
   /** Export `model-best/` and `model-last/` (TF.js layers format) into `out` (default true). */
   exportModels?: boolean;
+  /**
+   * Check everything and stop before the first step: the options, the model against the checkpoint a resume would
+   * load, the validation set. Nothing is written and no step is taken (`distill` builds no teacher cache); the result's
+   * `plan` says where the run would start, where it would end and at what learning rate. Default false.
+   */
+  dryRun?: boolean;
   /** Free-form JSON stored in checkpoints (the CLI keeps the model config here). */
   meta?: Record<string, unknown>;
 }

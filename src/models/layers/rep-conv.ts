@@ -206,7 +206,20 @@ export async function reparameterize(model: tfl.LayersModel): Promise<tfl.Layers
     out.getLayer(layer.name).setWeights(w);
     if (layer instanceof RepConv2D) tf.dispose(w);
   }
-  const meta = model.getUserDefinedMetadata();
-  if (meta) out.setUserDefinedMetadata(meta);
+  const meta = model.getUserDefinedMetadata() as Record<string, unknown> | undefined;
+  if (meta) {
+    const copy = JSON.parse(JSON.stringify(meta)) as Record<string, { options?: Record<string, unknown> } | undefined>;
+    const info = copy.sharpenKd;
+    if (info?.options) info.options = mergedOptions(info.options);
+    out.setUserDefinedMetadata(copy);
+  }
   return out;
+}
+
+/**
+ * @internal Builder options of the plain net a re-parameterizable model merges into: `reparam: false`, so that
+ * rebuilding from them gives the merged graph, and `trainedWithReparam: true` as provenance. Other options pass through.
+ */
+export function mergedOptions(options: Record<string, unknown>): Record<string, unknown> {
+  return options.reparam ? { ...options, reparam: false, trainedWithReparam: true } : options;
 }

@@ -17,6 +17,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, ModelError } from '../../errors';
 import { modelGraph } from '../graph';
+import { mergedOptions } from '../layers/rep-conv';
 import { findModelInfo } from '../metadata';
 import { convertLayer } from './convert-layer';
 import { findFusableShuffles } from './fuse-residual';
@@ -141,6 +142,7 @@ export function modelToOnnx(model: tfl.LayersModel, opts: OnnxExportOptions = {}
 
   const info = findModelInfo(model);
   const metadata: Record<string, string> = { layout, 'value-range': '[0, 1] RGB float32' };
-  if (info) metadata['sharpen-kd'] = JSON.stringify(info);
+  // The graph holds merged kernels for re-parameterizable convs: describe it as the plain net (as reparameterize does).
+  if (info) metadata['sharpen-kd'] = JSON.stringify({ ...info, options: mergedOptions(info.options) });
   return encodeOnnxModel(g, { graphName: model.name, opset, producerVersion: '0.0.0', metadata, docString: `sharpen-kd export of ${model.name}` });
 }
