@@ -9,6 +9,7 @@ import { registerDistill } from '../src/cli/distill';
 import { buildTeacher } from '../src/models/teacher';
 import { saveModel } from '../src/io/model-io';
 import { loadCheckpoint } from '../src/train/checkpoint';
+import { learningRateAt } from '../src/train/schedule';
 import { writeImage } from '../src/io/node-image';
 import { proceduralImage } from '../src/data/procedural';
 
@@ -81,6 +82,11 @@ describe('sharpen-kd train / distill', () => {
     expect(await cli([...common, '--steps', '4', '--resume', '--dry-run'])).toBe(0);
     expect(stdout).toMatch(/would train steps 3\.\.4 \(2 steps\)/);
     expect(stdout).toContain(`resume: ${path.join(out, 'last.ckpt')}`);
+    stdout = '';
+    expect(await cli([...common, '--steps', '6', '--resume', '--schedule-start', '2', '--dry-run'])).toBe(0);
+    const lr = learningRateAt(3, { lr: 1e-3, steps: 6, start: 2 });
+    expect(lr).toBeCloseTo(1e-5 + 0.5 * 0.99e-3 * (1 + Math.cos(Math.PI / 4)), 12);
+    expect(stdout).toContain(`would train steps 3..6 (4 steps), learning rate ${lr.toPrecision(3)} at the first`);
     stdout = '';
     expect(await cli([...common, '--steps', '2', '--resume', '--dry-run'])).toBe(0);
     expect(stdout).toMatch(/nothing to do, already at step 2 of 2/);

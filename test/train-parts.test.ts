@@ -39,6 +39,16 @@ describe('schedules', () => {
     expect(learningRateAt(80, { kind: 'constant', lr: 0.5, steps: 100 })).toBe(0.5);
     expect(() => checkSchedule({ kind: 'linear' as never, lr: 1, steps: 1 })).toThrow(ConfigError);
   });
+
+  it('start: a fresh cycle over steps start+1..steps, the same curve shifted', () => {
+    const base = { lr: 1, steps: 110, warmup: 10 };
+    const shifted = { lr: 1, steps: 1110, warmup: 10, start: 1000 };
+    for (const k of [1, 10, 11, 60, 110]) expect(learningRateAt(1000 + k, shifted)).toBeCloseTo(learningRateAt(k, base), 12);
+    const st = { kind: 'step' as const, lr: 1, steps: 10, stepSize: 2, gamma: 0.5, start: 1 };
+    expect([2, 3, 4, 5, 6].map((k) => learningRateAt(k, st))).toEqual([1, 1, 0.5, 0.5, 0.25]);
+    expect(() => checkSchedule({ lr: 1, steps: 100, start: 100 })).toThrow(/schedule start/);
+    expect(() => checkSchedule({ lr: 1, steps: 100, start: -1 })).toThrow(ConfigError);
+  });
 });
 
 describe('Adam, clipping, EMA', () => {

@@ -41,6 +41,7 @@ export interface TrainCliOptions {
   schedule: 'cosine' | 'step' | 'constant';
   warmup?: number;
   minLr?: number;
+  scheduleStart?: number;
   clip: number;
   ema: number;
   lossPixel: number;
@@ -108,6 +109,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--schedule <kind>', 'learning-rate schedule after warmup: cosine, step or constant', 'cosine')
     .option('--warmup <n>', 'linear warmup steps (default min(500, 2% of steps))', intOption('--warmup', 0))
     .option('--min-lr <x>', 'cosine: final learning rate (default lr/100)', num('--min-lr', 0, 1))
+    .option('--schedule-start <n>', 'step the schedule starts after (a fresh warmup + decay cycle for a resumed run; default 0)', intOption('--schedule-start', 0))
     .option('--clip <x>', 'clip gradients to this global L2 norm (0 = off)', num('--clip', 0), 0)
     .option('--ema <decay>', 'EMA of the weights, e.g. 0.999 (0 = off); validation and exported models use it', num('--ema', 0, 0.999999), 0)
     .option('--loss-pixel <w>', 'weight α of the pixel loss against HR', num('--loss-pixel', 0), 1)
@@ -153,6 +155,7 @@ export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signa
     schedule: o.schedule,
     warmup: o.warmup,
     minLr: o.minLr,
+    scheduleStart: o.scheduleStart,
     clip: o.clip,
     ema: o.ema,
     loss,

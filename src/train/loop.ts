@@ -87,6 +87,8 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     ? { last: path.join(o.out, 'last.ckpt'), best: path.join(o.out, 'best.ckpt'), log: path.join(o.out, 'log.jsonl'), modelBest: path.join(o.out, 'model-best'), modelLast: path.join(o.out, 'model-last') }
     : undefined;
   const result: TrainResult = { step: 0, loss: NaN, startStep: 0, history: [], files };
+  const lrAt = (step: number) =>
+    learningRateAt(step, { kind: o.schedule, lr: o.lr, steps: o.steps, warmup: o.warmup, minLr: o.minLr, stepSize: o.stepSize, gamma: o.gamma, start: o.scheduleStart });
   let lossEma: number | undefined;
   const meta = (): Record<string, unknown> => ({
     kind: spec.kind,
@@ -121,7 +123,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       typeof o.val === 'string' ? await loadValidationSet(o.val, spec.scale as 1, { maxImages: o.valImages, degradation: o.valDegradation }) : o.val;
     if (o.dryRun) {
       const next = Math.min(result.step + 1, o.steps);
-      const lrAtStart = learningRateAt(next, { kind: o.schedule, lr: o.lr, steps: o.steps, warmup: o.warmup, minLr: o.minLr, stepSize: o.stepSize, gamma: o.gamma });
+      const lrAtStart = lrAt(next);
       result.plan = { startStep: result.step, steps: o.steps, lrAtStart, validationImages: valSet?.images.length ?? 0 };
       return result;
     }
@@ -164,7 +166,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       if (next.done) break;
       const batch = next.value;
       const step = result.step + 1;
-      const lr = learningRateAt(step, { kind: o.schedule, lr: o.lr, steps: o.steps, warmup: o.warmup, minLr: o.minLr, stepSize: o.stepSize, gamma: o.gamma });
+      const lr = lrAt(step);
       const targets = spec.teacher ? await spec.teacher(batch) : {};
       let lossParts: Record<string, tf.Scalar> = {};
       const { value, grads, norm } = tf.tidy(() => {

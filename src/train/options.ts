@@ -36,6 +36,11 @@ export interface TrainOptions extends TaskOptions {
   warmup?: number;
   /** Cosine: final learning rate (default lr / 100). */
   minLr?: number;
+  /**
+   * Step the schedule (warmup, then decay) starts after; default 0. A run resumed at step `s` with `scheduleStart: s`
+   * gets a fresh cycle over `s + 1 .. steps`, e.g. a fine-tune at a lower peak learning rate.
+   */
+  scheduleStart?: number;
   /** Step schedule: decay period (default steps / 4) and factor (default 0.5). */
   stepSize?: number;
   gamma?: number;
@@ -123,7 +128,7 @@ export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
     ...o,
     lr: o.lr ?? 1e-3,
     schedule: o.schedule ?? 'cosine',
-    warmup: o.warmup ?? Math.min(500, Math.floor(o.steps * 0.02)),
+    warmup: o.warmup ?? Math.min(500, Math.floor((o.steps - (o.scheduleStart ?? 0)) * 0.02)),
     clip: o.clip ?? 0,
     ema: o.ema ?? 0,
     valEvery,
@@ -134,7 +139,7 @@ export function resolveTrainOptions(o: TrainOptions): ResolvedTrainOptions {
     exportModels: o.exportModels ?? true,
   };
   if (!(r.lr > 0 && r.lr < 1)) throw new ConfigError(`lr must be in (0, 1), got ${r.lr}`);
-  checkSchedule({ kind: r.schedule, lr: r.lr, steps: r.steps, warmup: r.warmup, minLr: r.minLr, stepSize: r.stepSize, gamma: r.gamma });
+  checkSchedule({ kind: r.schedule, lr: r.lr, steps: r.steps, warmup: r.warmup, minLr: r.minLr, stepSize: r.stepSize, gamma: r.gamma, start: r.scheduleStart });
   posInt('warmup', r.warmup, 0);
   posInt('valEvery', r.valEvery);
   posInt('checkpointEvery', r.checkpointEvery);

@@ -32,6 +32,11 @@ export interface ScheduleOptions {
   /** Step: multiply by `gamma` every `stepSize` steps (defaults: 0.5 every steps/4). */
   stepSize?: number;
   gamma?: number;
+  /**
+   * Step the schedule starts after (default 0). With `start: s`, warmup and decay run over steps `s + 1 .. steps`:
+   * a fresh cycle for a run resumed at step `s` (e.g. a low-learning-rate fine-tune of a finished run).
+   */
+  start?: number;
 }
 
 /**
@@ -52,18 +57,24 @@ export function checkSchedule(s: ScheduleOptions): void {
   if (s.minLr !== undefined && !(s.minLr >= 0 && s.minLr <= s.lr)) throw new ConfigError(`minLr must be in [0, lr], got ${s.minLr}`);
   if (s.stepSize !== undefined && !(Number.isInteger(s.stepSize) && s.stepSize >= 1)) throw new ConfigError(`stepSize must be a positive integer, got ${s.stepSize}`);
   if (s.gamma !== undefined && !(s.gamma > 0 && s.gamma <= 1)) throw new ConfigError(`gamma must be in (0, 1], got ${s.gamma}`);
+  const start = s.start ?? 0;
+  if (!(Number.isInteger(start) && start >= 0 && start < s.steps)) throw new ConfigError(`schedule start must be an integer in [0, steps), got ${start}`);
 }
 
 /**
- * Learning rate for 1-based `step`: linear warmup over `warmup` steps, then cosine (to `minLr`), step decay or constant.
+ * Learning rate for 1-based `globalStep` (counted from `start`): linear warmup over `warmup` steps, then cosine (to `minLr`), step decay or constant.
  *
  * @example
  * ```ts
  * learningRateAt(1, { lr: 1e-3, steps: 100, warmup: 10 }); // 1e-4
  * learningRateAt(100, { lr: 1e-3, steps: 100 });           // 1e-5 (cosine end)
+ * learningRateAt(41, { lr: 1e-4, steps: 60, start: 40 });  // 1e-4 (a new cycle over steps 41..60)
  * ```
  */
-export function learningRateAt(step: number, s: ScheduleOptions): number {
+export function learningRateAt(globalStep: number, schedule: ScheduleOptions): number {
+  const start = schedule.start ?? 0;
+  const step = globalStep - start;
+  const s = start ? { ...schedule, steps: schedule.steps - start } : schedule;
   const warmup = s.warmup ?? 0;
   if (step <= warmup) return (s.lr * step) / (warmup + 1);
   const kind = s.kind ?? 'cosine';
