@@ -87,6 +87,9 @@ describe('sharpen-kd train / distill', () => {
     const lr = learningRateAt(3, { lr: 1e-3, steps: 6, start: 2 });
     expect(lr).toBeCloseTo(1e-5 + 0.5 * 0.99e-3 * (1 + Math.cos(Math.PI / 4)), 12);
     expect(stdout).toContain(`would train steps 3..6 (4 steps), learning rate ${lr.toPrecision(3)} at the first`);
+    stderr = '';
+    expect(await cli([...common, '--steps', '6', '--resume', '--schedule-start', '3', '--dry-run'])).toBe(2);
+    expect(stderr).toMatch(/schedule starts after step 3 but the run is at step 2/);
     stdout = '';
     expect(await cli([...common, '--steps', '2', '--resume', '--dry-run'])).toBe(0);
     expect(stdout).toMatch(/nothing to do, already at step 2 of 2/);

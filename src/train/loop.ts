@@ -8,7 +8,7 @@ import '../core/register-gradients';
 // tfjs-layers' Node build registers every gradient of tfjs-core as a side effect.
 import * as tfl from '@tensorflow/tfjs-layers';
 import { throwIfAborted, yieldToEventLoop } from '../core/task';
-import { AbortError, BackendError, NanLossError } from '../errors';
+import { AbortError, BackendError, ConfigError, NanLossError } from '../errors';
 import type { PatchBatch, PatchDataset } from '../data/types';
 import { combinedLoss, type ResolvedLossWeights } from '../losses/combined';
 import type { FeatureAdapters } from '../losses/feature-kd';
@@ -118,6 +118,9 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       result.best = m.best ?? undefined;
       lossEma = m.lossEma ?? undefined;
       result.resumedFrom = resumeFile;
+    }
+    if (o.scheduleStart !== undefined && result.step < o.scheduleStart) {
+      throw new ConfigError(`the schedule starts after step ${o.scheduleStart} but the run is at step ${result.step}: finish the run it continues first, or lower scheduleStart`);
     }
     const valSet: ValidationSet | undefined =
       typeof o.val === 'string' ? await loadValidationSet(o.val, spec.scale as 1, { maxImages: o.valImages, degradation: o.valDegradation }) : o.val;

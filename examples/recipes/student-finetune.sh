@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Recipe: a short fine-tune of a finished student run (default: student-extra.sh's), aimed at PSNR: MSE instead of L1,
+# larger LR patches (fewer outputs per patch see the zero padding: the 16x6 compact net's receptive field is 17 LR
+# pixels, so in a 32-pixel patch only a quarter of the outputs are free of it), and a fresh cosine cycle from a low
+# peak learning rate (--schedule-start: warmup and decay over the fine-tune's own steps). Same architecture, data and
+# seed as the run it continues; the batch is halved so a step costs about what it did.
+# Usage: bash examples/recipes/student-finetune.sh <scale 2|4> <fine-tune steps> [extra sharpen-kd train flags]
+#   FROM=checkpoints/<run> picks the run to continue (default checkpoints/student-x<scale>-extra, at its planned end).
+# Resumable: rerun the same command to continue from checkpoints/student-x<scale>-finetune/last.ckpt.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+scale="$1"; ft="$2"; shift 2
+source examples/recipes/student-common.sh
+case "$scale" in
+  4) start=40000; patch=48 ;;
+  2) start=26000; patch=72 ;;
+  *) echo "scale must be 2 or 4" >&2; exit 2 ;;
+esac
+from="${FROM:-checkpoints/student-x$scale-extra}"
+out="checkpoints/student-x$scale-finetune"
+if [ -f "$out/last.ckpt" ]; then
+  resume=(--resume)
+elif [ -f "$from/last.ckpt" ]; then
+  resume=(--resume "$from/last.ckpt")
+else
+  echo "no $from/last.ckpt: run examples/recipes/student-extra.sh $scale <steps> first" >&2; exit 2
+fi
+exec node --import tsx src/cli/main.ts train "${arch[@]}" "${common[@]}" --reparam -d "$D/Kodak24" -d "$D/McMaster" \
+  --patch "$patch" --batch 8 --pixel-loss mse --lr 1e-4 --min-lr 1e-6 --warmup 0 \
+  --schedule-start "$start" --steps "$((start + ft))" -o "$out" "${resume[@]}" "$@"
