@@ -226,6 +226,37 @@ describe.skipIf(missing.length > 0)('browser demo (examples/browser) in headless
     await page.close();
   });
 
+  it('trains a student in the browser on wasm (train.html): the loss falls as in Node, no tensor is left over', async () => {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    const steps = 30;
+    await page.goto(`${url}train.html?steps=${steps}&autostart=1`);
+    await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 180_000 });
+    expect(await page.getAttribute('body', 'data-state'), await page.textContent('#status') ?? '').toBe('done');
+    expect(errors).toEqual([]);
+    const r = JSON.parse((await page.textContent('#result'))!) as { backend: string; steps: number; losses: number[]; tensorsBefore: number; tensorsAfter: number };
+    expect(r.backend).toBe('wasm');
+    expect(r.steps).toBe(steps);
+    expect(r.tensorsAfter).toBe(r.tensorsBefore);
+    const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+    expect(mean(r.losses.slice(-5))).toBeLessThan(0.8 * mean(r.losses.slice(0, 5)));
+
+    // The same run in Node, on the same backend and kernels: the same loss curve up to float rounding.
+    await useBackend('wasm');
+    const { BROWSER_TRAINING_RUN: run } = await import('../examples/browser/train-run');
+    const student = buildStudent(run.student);
+    const data = syntheticDataset(run.data);
+    const node = await train(student, data, { ...run.train, steps });
+    student.dispose();
+    data.dispose();
+    const worst = Math.max(...node.history.map((h, i) => Math.abs(h.loss - r.losses[i]) / h.loss));
+    console.log(`browser training: ${steps} steps, loss ${r.losses[0].toFixed(4)} -> ${r.losses[steps - 1].toFixed(4)}; largest relative difference from Node ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThan(1e-3);
+    await page.screenshot({ path: path.join(repo, 'test-results', 'browser-training.png'), fullPage: true });
+    await page.close();
+  });
+
   it('without model files it says so and falls back to bicubic', async () => {
     process.env.SHARPEN_KD_MODELS = emptyDir;
     const page = await openAndUpscale();
