@@ -1,7 +1,7 @@
 /**
  * Per-kernel profile (tf.profile) of one training step of the shipped x4 student architecture (compact 16x6, batch
  * 16 of 32x32 LR patches, L1, Adam) on single-threaded wasm, then the cost of the per-variable parts of a step that
- * are not kernels of the network: Adam, the global gradient norm and the weight EMA.
+ * are not kernels of the network: Adam (both engines, interleaved), the global gradient norm and the weight EMA.
  *
  * Usage: npx tsx scripts/profile-student-step.ts [--reparam]
  */
@@ -48,16 +48,30 @@ for (const r of rows) byShape.set(`${r.name} ${r.shapes}`, (byShape.get(`${r.nam
 for (const [k, ms] of [...byShape.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12)) console.log(ms.toFixed(1).padStart(7), k);
 console.log(`trainable variables ${vars.length}, parameters ${vars.reduce((n, v) => n + v.size, 0)}`);
 const gs = vars.map((v) => tf.randomNormal(v.shape));
-for (let i = 0; i < 5; i++) adam.apply(gs, 1e-4);
-let t1 = performance.now();
-for (let i = 0; i < 20; i++) adam.apply(gs, 1e-4);
-console.log(`adam.apply ${((performance.now() - t1) / 20).toFixed(2)} ms`);
+// Adam's two engines, interleaved A/B (medians of 7 rounds of 10 updates each).
+const engines = { host: new Adam(vars, { engine: 'host' }), device: new Adam(vars, { engine: 'device' }) };
+const times: Record<string, number[]> = { host: [], device: [] };
+for (let round = 0; round < 8; round++) {
+  for (const [name, opt] of Object.entries(engines)) {
+    const t = performance.now();
+    for (let i = 0; i < 10; i++) opt.apply(gs, 1e-6);
+    if (round > 0) times[name].push((performance.now() - t) / 10);
+  }
+}
+const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+console.log(`adam.apply: host engine ${median(times.host).toFixed(2)} ms, device engine ${median(times.device).toFixed(2)} ms (median of 7)`);
 const { globalNorm } = await import('../src/train/adam');
-t1 = performance.now();
+const t1 = performance.now();
 for (let i = 0; i < 20; i++) globalNorm(gs).dispose();
 console.log(`globalNorm ${((performance.now() - t1) / 20).toFixed(2)} ms`);
 const { WeightEma } = await import('../src/train/ema');
-const ema = new WeightEma(vars, 0.999);
-t1 = performance.now();
-for (let i = 0; i < 20; i++) ema.update();
-console.log(`ema.update ${((performance.now() - t1) / 20).toFixed(2)} ms`);
+const emas = { host: new WeightEma(vars, 0.999, { engine: 'host' }), device: new WeightEma(vars, 0.999, { engine: 'device' }) };
+const emaTimes: Record<string, number[]> = { host: [], device: [] };
+for (let round = 0; round < 8; round++) {
+  for (const [name, e] of Object.entries(emas)) {
+    const t = performance.now();
+    for (let i = 0; i < 10; i++) e.update();
+    if (round > 0) emaTimes[name].push((performance.now() - t) / 10);
+  }
+}
+console.log(`ema.update: host engine ${median(emaTimes.host).toFixed(2)} ms, device engine ${median(emaTimes.device).toFixed(2)} ms (median of 7)`);

@@ -81,6 +81,61 @@ describe('Adam, clipping, EMA', () => {
     ref.dispose();
   });
 
+  it('host and device engines give the same updates (with a clip scale) and exchange state', () => {
+    const shapes = [[3, 3, 2, 4], [4], [1, 1, 1, 4]];
+    const init = shapes.map((sh, i) => tf.randomNormal(sh, 0, 1, 'float32', i + 1));
+    const [hostVars, devVars] = [init.map((t) => tf.variable(t.clone())), init.map((t) => tf.variable(t.clone()))];
+    const host = new Adam(hostVars, { engine: 'host' });
+    const dev = new Adam(devVars, { engine: 'device' });
+    expect([host.engine, dev.engine]).toEqual(['host', 'device']);
+    const before = tf.memory().numTensors;
+    for (let step = 0; step < 6; step++) {
+      const grads = shapes.map((sh, i) => tf.randomNormal(sh, 0, 1, 'float32', 100 * step + i));
+      host.apply(grads, 1e-2, step % 2 ? 0.5 : 1);
+      dev.apply(grads, 1e-2, step % 2 ? 0.5 : 1);
+      tf.dispose(grads);
+    }
+    expect(tf.memory().numTensors).toBe(before); // no tensor left over by either engine
+    hostVars.forEach((v, i) => {
+      const [a, b] = [v.dataSync(), devVars[i].dataSync()];
+      for (let j = 0; j < a.length; j++) expect(Math.abs(a[j] - b[j])).toBeLessThan(1e-6);
+    });
+    // State moves between engines (checkpoints written by one resume in the other).
+    const fromHost = host.getState();
+    const dev2 = new Adam(devVars, { engine: 'device' });
+    dev2.setState(fromHost);
+    const back = dev2.getState();
+    expect(back.step).toBe(6);
+    back.m.forEach((m, i) => expect(Array.from(m)).toEqual(Array.from(fromHost.m[i])));
+    expect(() => host.setState({ step: 1, m: [new Float32Array(2)], v: [new Float32Array(2)] })).toThrow(ConfigError);
+    tf.dispose([...init, ...hostVars, ...devVars]);
+    for (const a of [host, dev, dev2]) a.dispose();
+  });
+
+  it('EMA: host and device engines agree through updates, swaps and state', () => {
+    const init = [tf.randomNormal([3, 3, 2, 4], 0, 1, 'float32', 1), tf.randomNormal([4], 0, 1, 'float32', 2)];
+    const [hv, dv] = [init.map((t) => tf.variable(t.clone())), init.map((t) => tf.variable(t.clone()))];
+    const [h, d] = [new WeightEma(hv, 0.9, { engine: 'host' }), new WeightEma(dv, 0.9, { engine: 'device' })];
+    const before = tf.memory().numTensors;
+    for (let k = 0; k < 5; k++) {
+      tf.tidy(() => [hv, dv].forEach((vars) => vars.forEach((v, i) => v.assign(tf.mul(v, 1.1 + 0.01 * i)))));
+      h.update();
+      d.update();
+    }
+    h.swap();
+    d.swap();
+    hv.forEach((v, i) => expect(Math.max(...Array.from(v.dataSync()).map((x, j) => Math.abs(x - dv[i].dataSync()[j])))).toBeLessThan(1e-5));
+    h.swap();
+    d.swap();
+    hv.forEach((v, i) => expect(Array.from(v.dataSync())).toEqual(Array.from(dv[i].dataSync())));
+    const d2 = new WeightEma(dv, 0.9, { engine: 'device' });
+    d2.setState(h.getState());
+    expect(d2.getState().values.map((x) => Array.from(x))).toEqual(h.getState().values.map((x) => Array.from(x)));
+    expect(tf.memory().numTensors).toBe(before + init.length); // d2's shadows only
+    tf.dispose([...init, ...hv, ...dv]);
+    for (const e of [h, d, d2]) e.dispose();
+  });
+
   it('EMA averages, swaps and restores', () => {
     const v = tf.variable(tf.scalar(0));
     const ema = new WeightEma([v], 0.5);

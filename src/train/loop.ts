@@ -196,13 +196,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
         throw new NanLossError(step);
       }
       const factor = o.clip > 0 && gnorm > o.clip ? o.clip / gnorm : 1;
-      if (factor !== 1) {
-        const clipped = tf.tidy(() => grads.map((g) => tf.mul(g, factor)));
-        adam.apply(clipped, lr);
-        tf.dispose(clipped);
-      } else {
-        adam.apply(grads, lr);
-      }
+      adam.apply(grads, lr, factor);
       tf.dispose(grads);
       ema?.update();
       result.step = step;
