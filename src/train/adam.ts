@@ -17,6 +17,8 @@ export interface AdamOptions {
   beta1?: number;
   beta2?: number;
   epsilon?: number;
+  /** Where the update runs: `'host'` (plain arrays; the default on cpu and wasm) or `'device'` (tensor ops; elsewhere). */
+  engine?: 'host' | 'device';
 }
 
 function zerosVariable(x: tf.Tensor): tf.Variable {
@@ -60,7 +62,7 @@ export class Adam {
 
   constructor(
     readonly vars: tf.Variable[],
-    opts: AdamOptions & { engine?: 'host' | 'device' } = {},
+    opts: AdamOptions = {},
   ) {
     this.b1 = opts.beta1 ?? 0.9;
     this.b2 = opts.beta2 ?? 0.999;
