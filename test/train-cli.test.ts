@@ -63,6 +63,12 @@ describe('sharpen-kd train / distill', () => {
     const log = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(log.filter((r) => r.valPsnr !== undefined).map((r) => r.step)).toEqual([2, 3, 4, 5]);
     await fs.access(path.join(out, 'model-best', 'model.json'));
+    // Continued into another folder (a new cycle or a fine-tune): that folder tracks its own best and gets a model-best.
+    const next = path.join(dir, 'run-next');
+    stdout = '';
+    expect(await cli([...common.map((a) => (a === out ? next : a)), '--steps', '7', '--resume', out])).toBe(0);
+    expect(stdout).toMatch(/best validation \(step [67]\)/);
+    await fs.access(path.join(next, 'model-best', 'model.json'));
   });
 
   it('--dry-run checks a fresh run and a resume, prints the plan, writes nothing and takes no step', async () => {

@@ -5,8 +5,10 @@
 # peak learning rate (--schedule-start: warmup and decay over the fine-tune's own steps). Same architecture, data and
 # seed as the run it continues; the batch is halved so a step costs about what it did.
 # Usage: bash examples/recipes/student-finetune.sh <scale 2|4> <fine-tune steps> [extra sharpen-kd train flags]
-#   FROM=checkpoints/<run> picks the run to continue (default checkpoints/student-x<scale>-extra, at its planned end).
-# Resumable: rerun the same command to continue from checkpoints/student-x<scale>-finetune/last.ckpt.
+#   FROM=checkpoints/<run> picks the run to continue (default checkpoints/student-x<scale>-extra, at its planned end);
+#   OUT=checkpoints/<run> the output folder (default checkpoints/student-x<scale>-finetune), e.g. for an ablation:
+#   OUT=checkpoints/student-x4-finetune-l1 bash examples/recipes/student-finetune.sh 4 4000 --pixel-loss l1
+# Resumable: rerun the same command to continue from $OUT/last.ckpt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="$1"; ft="$2"; shift 2
@@ -17,7 +19,7 @@ case "$scale" in
   *) echo "scale must be 2 or 4" >&2; exit 2 ;;
 esac
 from="${FROM:-checkpoints/student-x$scale-extra}"
-out="checkpoints/student-x$scale-finetune"
+out="${OUT:-checkpoints/student-x$scale-finetune}"
 if [ -f "$out/last.ckpt" ]; then
   resume=(--resume)
 elif [ -f "$from/last.ckpt" ]; then

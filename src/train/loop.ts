@@ -115,7 +115,10 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       result.startStep = result.step = ckpt.step;
       const m = ckpt.meta as { data?: { seed: number; batch: number }; best?: TrainResult['best']; lossEma?: number };
       if (m.data && isPatchDataset(spec.data)) spec.data.restore(m.data);
-      result.best = m.best ?? undefined;
+      // The best validation so far belongs to the run folder it was measured in: a run continued from another
+      // run's checkpoint (a new cycle, a fine-tune) starts its own, so that its folder gets its own model-best.
+      const sameRun = files !== undefined && path !== undefined && path.resolve(resumeFile) === path.resolve(files.last);
+      result.best = sameRun ? (m.best ?? undefined) : undefined;
       lossEma = m.lossEma ?? undefined;
       result.resumedFrom = resumeFile;
     }
