@@ -17,7 +17,8 @@ case "$scale" in
     stage bash "$R/student.sh" 4 8000 --reparam -o checkpoints/student-x4-reparam "$@"
     VARIANT=reparam stage bash "$R/student-long.sh" 4 24000 "$@"
     stage bash "$R/student-extra.sh" 4 40000 "$@"
-    run=checkpoints/student-x4-extra ;;
+    stage bash "$R/student-finetune.sh" 4 4000 "$@"
+    run=checkpoints/student-x4-finetune ;;
   2)
     stage bash "$R/student.sh" 2 6000 --reparam -o checkpoints/student-x2-reparam "$@"
     VARIANT=reparam stage bash "$R/student-long.sh" 2 14000 "$@"
