@@ -4,11 +4,12 @@
 # model-best is picked on Set5, the evaluation set, and the shipped figure must not be selected on it.
 # The new copy is complete before it replaces the old one (a failed copy leaves models/x<scale> as it was).
 # Usage: bash examples/recipes/ship.sh <scale 1|2|4> [run folder, default checkpoints/student-x<scale>-long]
+#   MODEL=model-best ships the run's model-best instead (only the x1 model shipped in session 1 was shipped that way).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="$1"
 run="${2:-checkpoints/student-x$scale-long}"
-src="$run/model-last"
+src="$run/${MODEL:-model-last}"
 [ -f "$src/model.json" ] || { echo "no $src/model.json: train the run first" >&2; exit 2; }
 dest="models/x$scale"
 tmp="models/.x$scale.tmp.$$"
