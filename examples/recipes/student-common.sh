@@ -11,3 +11,15 @@ esac
 common=(--scale "$scale" -d "$D/T91" -d "$D/BSDS200" --val "$D/Set5/HR"
   --batch 16 --lr 1e-3 --schedule cosine --warmup 300 --clip 1 --ema 0.999
   --val-every 500 --checkpoint-every 250 --seed 1)
+
+# continue_run <out> <from checkpoint> <hint>: sets resume=(...) to continue <out> from its own last.ckpt, or to start it
+# from <from> (another run's checkpoint); exits with <hint> when neither exists.
+continue_run() {
+  if [ -f "$1/last.ckpt" ]; then
+    resume=(--resume)
+  elif [ -f "$2" ]; then
+    resume=(--resume "$2")
+  else
+    echo "no $2: $3" >&2; exit 2
+  fi
+}

@@ -12,12 +12,6 @@ scale="$1"; steps="$2"; shift 2
 source examples/recipes/student-common.sh
 out="checkpoints/student-x$scale-extra"
 from="checkpoints/student-x$scale-reparam-long/last.ckpt"
-if [ -f "$out/last.ckpt" ]; then
-  resume=(--resume)
-elif [ -f "$from" ]; then
-  resume=(--resume "$from")
-else
-  echo "no $from: run VARIANT=reparam examples/recipes/student-long.sh $scale <steps> first" >&2; exit 2
-fi
+continue_run "$out" "$from" "run VARIANT=reparam examples/recipes/student-long.sh $scale <steps> first"
 exec node --import tsx src/cli/main.ts train "${arch[@]}" "${common[@]}" --reparam -d "$D/Kodak24" -d "$D/McMaster" \
   --steps "$steps" -o "$out" "${resume[@]}" "$@"

@@ -20,13 +20,7 @@ case "$scale" in
 esac
 from="${FROM:-checkpoints/student-x$scale-extra}"
 out="${OUT:-checkpoints/student-x$scale-finetune}"
-if [ -f "$out/last.ckpt" ]; then
-  resume=(--resume)
-elif [ -f "$from/last.ckpt" ]; then
-  resume=(--resume "$from/last.ckpt")
-else
-  echo "no $from/last.ckpt: run examples/recipes/student-extra.sh $scale <steps> first" >&2; exit 2
-fi
+continue_run "$out" "$from/last.ckpt" "run examples/recipes/student-extra.sh $scale <steps> first"
 exec node --import tsx src/cli/main.ts train "${arch[@]}" "${common[@]}" --reparam -d "$D/Kodak24" -d "$D/McMaster" \
   --patch "$patch" --batch 8 --pixel-loss mse --lr 1e-4 --min-lr 1e-6 --warmup 0 \
   --schedule-start "$start" --steps "$((start + ft))" -o "$out" "${resume[@]}" "$@"

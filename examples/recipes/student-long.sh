@@ -18,12 +18,6 @@ case "$variant" in
   reparam) out="checkpoints/student-x$scale-reparam-long"; from="checkpoints/student-x$scale-reparam/last.ckpt"; extra=(--reparam) ;;
   *) echo "VARIANT must be empty or reparam, got $variant" >&2; exit 2 ;;
 esac
-if [ -f "$out/last.ckpt" ]; then
-  resume=(--resume)
-elif [ -f "$from" ]; then
-  resume=(--resume "$from")
-else
-  echo "no $from: run the first cycle (examples/recipes/student.sh $scale <steps>) first" >&2; exit 2
-fi
+continue_run "$out" "$from" "run the first cycle (examples/recipes/student.sh $scale <steps>) first"
 exec node --import tsx src/cli/main.ts train "${arch[@]}" "${common[@]}" "${extra[@]}" --steps "$steps" \
   -o "$out" "${resume[@]}" "$@"
