@@ -1,7 +1,7 @@
 /**
  * Parameters and MACs per 1280×720 output frame of compact-student variants (plain and with the pixel-unshuffle
- * front end), from `describeModel`. The MAC ratios in docs/guide.md and the wider-×2 sizing in the README come from
- * this script.
+ * front end), from `describeModel`. The MAC ratios in docs/guide.md, the wider-×2 sizing and the cost of a ~40K-parameter
+ * ×4 student (20×8) in the README come from this script.
  *
  * Usage: npx tsx scripts/describe-students.ts
  */
@@ -13,8 +13,8 @@ import { describeModel } from '../src/models/describe';
 await tf.setBackend('cpu');
 const variants: Array<[1 | 2 | 4, number, number, 1 | 2 | 4]> = [
   [1, 16, 6, 1], [1, 16, 6, 2], [1, 16, 6, 4],
-  [2, 16, 6, 1], [2, 16, 6, 2], [2, 32, 8, 2],
-  [4, 16, 6, 1],
+  [2, 16, 6, 1], [2, 16, 6, 2], [2, 32, 8, 2], [2, 32, 8, 1],
+  [4, 16, 6, 1], [4, 18, 6, 1], [4, 20, 8, 1],
 ];
 const plainMacs = new Map<number, number>();
 for (const [scale, width, depth, unshuffle] of variants) {
