@@ -1,0 +1,47 @@
+/**
+ * ONNX Runtime's own per-operator profile of the shipped ×4 student at 1280×720 output (the export and session
+ * settings `createOnnxRunner` uses: NHWC layout, fused residual, every core, no spinning): median `model_run` time and
+ * each operator type's share of the node time, averaged over the frames. Profiling adds overhead, so the shares matter
+ * more than the absolute times.
+ *
+ * Usage: npx tsx scripts/profile-ort.ts [frames=30] [model=models/x4]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import '@tensorflow/tfjs-backend-cpu';
+import { loadModel } from '../src/io/model-io';
+import { modelToOnnx } from '../src/models/onnx/export';
+
+const FRAMES = Number(process.argv[2] ?? 30);
+const modelDir = process.argv[3] ?? 'models/x4';
+const ort = await import('onnxruntime-node');
+const model = await loadModel(modelDir);
+const scale = 4;
+const [H, W] = [720 / scale, 1280 / scale];
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skd-ortprof-'));
+const session = await ort.InferenceSession.create(modelToOnnx(model, { layout: 'nhwc' }), {
+  graphOptimizationLevel: 'all',
+  intraOpNumThreads: os.availableParallelism(),
+  enableProfiling: true,
+  profileFilePrefix: path.join(dir, 'ort'),
+  extra: { session: { intra_op: { allow_spinning: '0' } } },
+});
+const frame = new Float32Array(H * W * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
+for (let i = 0; i < FRAMES; i++) await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', frame, [1, H, W, 3]) });
+session.endProfiling();
+const file = path.join(dir, fs.readdirSync(dir)[0]);
+type Event = { cat: string; name: string; dur: number; args?: { op_name?: string } };
+const events = JSON.parse(fs.readFileSync(file, 'utf8')) as Event[];
+fs.rmSync(dir, { recursive: true, force: true });
+const byOp = new Map<string, number>();
+let total = 0;
+for (const e of events) {
+  if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
+  const op = e.args?.op_name ?? e.name;
+  byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
+  total += e.dur;
+}
+const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur / 1000).sort((a, b) => a - b);
+console.log(`${modelDir} x${scale} at 1280x720, ${FRAMES} frames: model_run median ${runs[runs.length >> 1].toFixed(1)} ms (load ${os.loadavg()[0].toFixed(2)})`);
+for (const [op, d] of [...byOp].sort((a, b) => b[1] - a[1])) console.log(`${op.padEnd(16)} ${(d / FRAMES / 1000).toFixed(2).padStart(6)} ms/frame ${((100 * d) / total).toFixed(1).padStart(5)}%`);
