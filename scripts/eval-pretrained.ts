@@ -9,23 +9,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/backends/use-backend';
 import { loadModel } from '../src/io/model-io';
-import type { Scale } from '../src/models/metadata';
 import { teacherFromModel } from '../src/models/teacher-from-model';
 import { evaluateModel, loadValidationSet } from '../src/train/validate';
+import { modelArgs } from './model-args';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const dir = args[0];
-if (!dir || dir.startsWith('--')) {
-  console.error('usage: npx tsx scripts/eval-pretrained.ts <model dir> --scale 4 [--range 0,255] [--data <HR folder>]');
-  process.exit(2);
-}
-const scale = Number(flag('--scale', '4')) as Scale;
+const { dir, scale, data, flag } = modelArgs('npx tsx scripts/eval-pretrained.ts <model dir> --scale 4 [--range 0,255] [--data <HR folder>]');
 const range = flag('--range', '0,1').split(',').map(Number) as [number, number];
-const data = flag('--data', `${process.env.SHARPEN_KD_DATA ?? '../shared/data'}/Set5/HR`);
 
 await useBackend('wasm');
 const teacher = teacherFromModel(await loadModel(dir), { scale, inputRange: range });

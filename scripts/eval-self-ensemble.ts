@@ -8,22 +8,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/backends/use-backend';
 import { loadModel } from '../src/io/model-io';
-import type { Scale } from '../src/models/metadata';
 import { forward, inverse } from '../src/train/self-ensemble';
 import { loadValidationSet, evaluateModel } from '../src/train/validate';
+import { modelArgs } from './model-args';
 
-const args = process.argv.slice(2);
-const flag = (name: string, fallback: string) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
-const dir = args[0];
-if (!dir || dir.startsWith('--')) {
-  console.error('usage: npx tsx scripts/eval-self-ensemble.ts <model dir> [--data <HR folder>] [--scale 4]');
-  process.exit(2);
-}
-const data = flag('--data', `${process.env.SHARPEN_KD_DATA ?? '../shared/data'}/Set5/HR`);
-const scale = Number(flag('--scale', '4')) as Scale;
+const { dir, scale, data } = modelArgs('npx tsx scripts/eval-self-ensemble.ts <model dir> [--data <HR folder>] [--scale 4]');
 
 await useBackend('wasm');
 const model = await loadModel(dir);
