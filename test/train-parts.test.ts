@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, InputError } from '../src/errors';
 import { learningRateAt, checkSchedule } from '../src/train/schedule';
 import { Adam, globalNorm } from '../src/train/adam';
+import { resolveTrainOptions } from '../src/train/options';
 import { WeightEma } from '../src/train/ema';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint';
 import { decodeFloat16, encodeFloat16 } from '../src/train/float16';
@@ -48,6 +49,8 @@ describe('schedules', () => {
     expect([2, 3, 4, 5, 6].map((k) => learningRateAt(k, st))).toEqual([1, 1, 0.5, 0.5, 0.25]);
     expect(() => checkSchedule({ lr: 1, steps: 100, start: 100 })).toThrow(/schedule start/);
     expect(() => checkSchedule({ lr: 1, steps: 100, start: -1 })).toThrow(ConfigError);
+    // A start past the end is named as such, not as the (negative) default warmup it implies.
+    expect(() => resolveTrainOptions({ steps: 100, scheduleStart: 150 })).toThrow(/schedule start/);
   });
 });
 

@@ -52,17 +52,18 @@ export function checkSchedule(s: ScheduleOptions): void {
   if (!['cosine', 'step', 'constant'].includes(kind)) throw new ConfigError(`schedule must be cosine, step or constant, got ${String(kind)}`);
   if (!(s.lr > 0 && Number.isFinite(s.lr))) throw new ConfigError(`learning rate must be a positive number, got ${s.lr}`);
   if (!(Number.isInteger(s.steps) && s.steps >= 1)) throw new ConfigError(`steps must be a positive integer, got ${s.steps}`);
+  const start = s.start ?? 0;
+  if (!(Number.isInteger(start) && start >= 0 && start < s.steps)) throw new ConfigError(`schedule start must be an integer in [0, steps), got ${start}`);
   const warmup = s.warmup ?? 0;
   if (!(Number.isInteger(warmup) && warmup >= 0)) throw new ConfigError(`warmup must be a non-negative integer, got ${warmup}`);
   if (s.minLr !== undefined && !(s.minLr >= 0 && s.minLr <= s.lr)) throw new ConfigError(`minLr must be in [0, lr], got ${s.minLr}`);
   if (s.stepSize !== undefined && !(Number.isInteger(s.stepSize) && s.stepSize >= 1)) throw new ConfigError(`stepSize must be a positive integer, got ${s.stepSize}`);
   if (s.gamma !== undefined && !(s.gamma > 0 && s.gamma <= 1)) throw new ConfigError(`gamma must be in (0, 1], got ${s.gamma}`);
-  const start = s.start ?? 0;
-  if (!(Number.isInteger(start) && start >= 0 && start < s.steps)) throw new ConfigError(`schedule start must be an integer in [0, steps), got ${start}`);
 }
 
 /**
- * Learning rate for 1-based `globalStep` (counted from `start`): linear warmup over `warmup` steps, then cosine (to `minLr`), step decay or constant.
+ * Learning rate for 1-based `globalStep` (counted from `start`): linear warmup over `warmup` steps, then cosine (to
+ * `minLr`), step decay or constant.
  *
  * @example
  * ```ts
