@@ -26,6 +26,7 @@ export { imresizeFloat, bicubicTaps } from './metrics/imresize';
 export type { ImresizeOptions, ResizeTaps, FloatImage } from './metrics/imresize';
 export { modCrop } from './metrics/mod-crop';
 export { buildStudent, STUDENT_DEFAULTS } from './models/student';
+export { growStudent, type GrowOptions } from './models/grow';
 export type { StudentOptions, StudentArch } from './models/student';
 export type { Activation } from './models/blocks';
 export { buildTeacher } from './models/teacher';

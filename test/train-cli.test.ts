@@ -139,6 +139,35 @@ describe('sharpen-kd train / distill', () => {
     expect(classes).not.toContain('RepConv2D');
   });
 
+  it('--init starts a run from a saved compact student, grown to --width / --depth; a resume replaces it', async () => {
+    const src = path.join(dir, 'init-src');
+    const args = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--patch', '12', '--batch', '2', '--val', path.join(dir, 'imgs'), '--val-every', '1'];
+    expect(await cli([...args, '--width', '4', '--depth', '1', '--steps', '2', '--out', src])).toBe(0);
+    const srcPsnr = JSON.parse((await fs.readFile(path.join(src, 'log.jsonl'), 'utf8')).trim().split('\n').pop()!).valPsnr as number;
+    const out = path.join(dir, 'init-run');
+    stderr = '';
+    stdout = '';
+    // A negligible learning rate: the grown net keeps the source's function, so the first validation matches the source's.
+    expect(await cli([...args, '--width', '6', '--depth', '2', '--steps', '1', '--lr', '1e-8', '--init', path.join(src, 'model-last'), '--out', out])).toBe(0);
+    expect(stderr).toMatch(/starting from .*init-src.model-last \(4×1, grown to 6×2\)/);
+    const first = JSON.parse((await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').pop()!);
+    expect(first.valPsnr).toBeCloseTo(srcPsnr, 1);
+    const json = JSON.parse(await fs.readFile(path.join(out, 'model-last', 'model.json'), 'utf8'));
+    expect(json.userDefinedMetadata.sharpenKd.options).toMatchObject({ width: 6, depth: 2, grownFrom: { width: 4, depth: 1 } });
+    expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).meta.user).toMatchObject({ init: path.join(src, 'model-last') });
+    // Resumed: the checkpoint's weights win, the run continues.
+    expect(await cli([...args, '--width', '6', '--depth', '2', '--steps', '2', '--init', path.join(src, 'model-last'), '--out', out, '--resume'])).toBe(0);
+    expect(stdout).toMatch(/done: step 2/);
+    // Bad combinations are ConfigErrors (exit code 2) before any training.
+    stderr = '';
+    expect(await cli([...args, '--width', '2', '--steps', '1', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
+    expect(stderr).toMatch(/cannot start a smaller 2×6 run/);
+    expect(await cli([...args, '--width', '6', '--steps', '1', '--reparam', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
+    expect(stderr).toMatch(/drop --reparam/);
+    expect(await cli([...args.map((a) => (a === '2' ? '4' : a)), '--width', '6', '--steps', '1', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
+    expect(stderr).toMatch(/a ×2 model, the run is ×4/);
+  });
+
   it('distils from a saved teacher with a cache, and reports bad options with exit code 2', async () => {
     const tdir = path.join(dir, 'teacher');
     await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);

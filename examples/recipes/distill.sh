@@ -6,6 +6,9 @@
 # averaged over TEACHER_ENSEMBLE (default 8) flips/transposes (geometric self-ensemble: +0.15 dB for the x4 teacher on
 # Set5, `npm run results:ensemble -- checkpoints/teacher-x4/model-best`). The predictions are cached in checkpoints/teacher-x<scale>/cache (float16, ~1.2 GB at x4; not
 # committed). Sampling from the cache adds random flips/rotations, so the student sees 8x as many distinct views.
+# TEACHER=<model folder> distils from another teacher (e.g. TEACHER=models/x4, the shipped student, whose x8 self-ensemble
+# scores 30.97 dB on Set5); its predictions are then cached in CACHE=<dir> (default checkpoints/cache-<teacher path with / as ->, e.g.
+# checkpoints/cache-models-x4; not committed).
 # Usage: bash examples/recipes/distill.sh <scale 2|4> <steps> [extra sharpen-kd distill flags]
 # Resumable: rerun the same command to continue from checkpoints/student-x<scale>-distill/last.ckpt.
 set -euo pipefail
@@ -16,9 +19,11 @@ case "$scale" in
   *) echo "scale must be 2 or 4 (train a teacher for it first)" >&2; exit 2 ;;
 esac
 source examples/recipes/student-common.sh
-teacher="checkpoints/teacher-x$scale/model-best"
+teacher="${TEACHER:-checkpoints/teacher-x$scale/model-best}"
+cache="${CACHE:-checkpoints/teacher-x$scale/cache}"
+[ -n "${TEACHER:-}" ] && [ -z "${CACHE:-}" ] && cache="checkpoints/cache-$(echo "${TEACHER%/}" | tr / -)"
 [ -f "$teacher/model.json" ] || { echo "no trained teacher at $teacher: run examples/recipes/teacher.sh $scale first" >&2; exit 2; }
 exec node --import tsx src/cli/main.ts distill --teacher "$teacher" "${arch[@]}" "${common[@]}" --steps "$steps" \
-  --cache-dir "checkpoints/teacher-x$scale/cache" --cache-size "${CACHE_SIZE:-8192}" \
+  --cache-dir "$cache" --cache-size "${CACHE_SIZE:-8192}" \
   --teacher-ensemble "${TEACHER_ENSEMBLE:-8}" --loss-pixel 1 --loss-output 1 \
   -o "checkpoints/student-x$scale-distill" --resume "$@"

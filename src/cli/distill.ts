@@ -67,7 +67,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         await useBackend(o.backend, { threads: o.threads });
         const teacher = await teacherFromOption(o);
         const data = await datasetFromOptions(o);
-        const student = modelFromOptions(o);
+        const student = await modelFromOptions(o);
         const progress = progressReporter();
         try {
           const loss = { pixel: o.lossPixel, output: o.lossOutput, feature: o.lossFeature, ssim: o.lossSsim, pixelKind: o.pixelLoss };

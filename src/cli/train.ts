@@ -12,6 +12,7 @@ import type { DegradationOptions, RandomDegradation } from '../data/degrade';
 import type { PatchDataset, Scale } from '../data/types';
 import type { LossWeights } from '../losses/combined';
 import { PIXEL_LOSS_KINDS, type PixelLossKind } from '../losses/pixel';
+import { ConfigError } from '../errors';
 import { buildStudent, type StudentArch } from '../models/student';
 import { buildTeacher } from '../models/teacher';
 import type { TrainResult } from '../train/loop';
@@ -20,6 +21,7 @@ import { train } from '../train/train';
 import type { RegisterCommand } from './commands';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
+import { initialStudent } from './init-student';
 import { intOption } from './sharpen';
 
 /** Flags shared by `train` and `distill`, as commander parses them. */
@@ -56,6 +58,7 @@ export interface TrainCliOptions {
   valImages?: number;
   out: string;
   resume?: boolean | string;
+  init?: string;
   seed: number;
   backend: BackendName;
   threads?: number;
@@ -124,6 +127,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--val-images <n>', 'use only the first N validation images', intOption('--val-images', 1))
     .requiredOption('-o, --out <dir>', 'run folder: last.ckpt, best.ckpt, log.jsonl, model-best/, model-last/')
     .option('--resume [ckpt]', 'continue from <out>/last.ckpt if it exists (or from the given run folder / .ckpt)')
+    .option('--init <model>', 'compact: start from a saved student\'s weights (a fresh start only: a resumed checkpoint replaces them); a smaller one is grown to --width / --depth (Net2Net, same function)')
     .option('--seed <n>', 'seed of the data stream and initialisation', intOption('--seed', 0), 0)
     .option('-b, --backend <name>', `TF.js backend: ${BACKEND_NAMES.join(', ')}`, 'wasm')
     .option('--threads <n>', 'wasm threads', intOption('--threads', 1))
@@ -141,10 +145,18 @@ export async function datasetFromOptions(o: TrainCliOptions): Promise<PatchDatas
   return openDataset(o.data, { scale: o.scale, patchSize: o.patch, batchSize: o.batch, seed: o.seed, degradation: degradationOpts, cacheBytes: o.cacheMb * 2 ** 20 });
 }
 
-/** The model the flags describe (a student, or the ResNet teacher for `--arch resnet`). */
-export function modelFromOptions(o: TrainCliOptions): tfl.LayersModel {
-  if (o.arch === 'resnet') return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, activation: o.teacherActivation, seed: o.seed });
-  return buildStudent({ arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, unshuffle: o.unshuffle, reparam: o.reparam, seed: o.seed });
+/**
+ * The model the flags describe (a student, or the ResNet teacher for `--arch resnet`); with `--init`, the saved
+ * student's weights, grown to the flags' width and depth when it is smaller.
+ */
+export async function modelFromOptions(o: TrainCliOptions): Promise<tfl.LayersModel> {
+  if (o.arch === 'resnet') {
+    if (o.init !== undefined) throw new ConfigError('--init starts a student from a saved compact student; it does not apply to --arch resnet');
+    return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, activation: o.teacherActivation, seed: o.seed });
+  }
+  const spec = { arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, unshuffle: o.unshuffle, reparam: o.reparam, seed: o.seed };
+  if (o.init === undefined) return buildStudent(spec);
+  return initialStudent(o.init, spec);
 }
 
 /** The library options the flags describe. */
@@ -171,7 +183,7 @@ export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signa
     dryRun: o.dryRun,
     signal,
     onProgress,
-    meta: { arch: o.arch, scale: o.scale, width: o.width ?? null, depth: o.depth ?? null, patch: o.patch ?? null, batch: o.batch, data: o.data },
+    meta: { arch: o.arch, scale: o.scale, width: o.width ?? null, depth: o.depth ?? null, patch: o.patch ?? null, batch: o.batch, data: o.data, ...(o.init ? { init: o.init } : {}) },
   };
 }
 
@@ -232,7 +244,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         const signal = signalFromProcess();
         await useBackend(o.backend, { threads: o.threads });
         const data = await datasetFromOptions(o);
-        const model = modelFromOptions(o);
+        const model = await modelFromOptions(o);
         const progress = progressReporter();
         try {
           const r = await train(model, data, trainOptionsFromCli(o, { pixel: o.lossPixel, ssim: o.lossSsim, pixelKind: o.pixelLoss }, signal, progress.onProgress));

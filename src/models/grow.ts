@@ -1,0 +1,175 @@
+/**
+ * `growStudent`: Net2Net (Chen, Goodfellow & Shlens, ICLR 2016) for the compact student. A trained compact net is
+ * turned into a wider and/or deeper one that computes the same function, so that training the larger net starts
+ * from what the small one learned instead of from scratch.
+ *
+ *   Net2WiderNet   each new channel j of body conv i copies an existing channel g(j) (kernel column, bias, PReLU
+ *                  slope); the next conv's input weights of channel c are split between c and its copies with
+ *                  random shares that sum to 1, so the sum the next conv computes is unchanged
+ *   Net2DeeperNet  each new body conv is an identity (centre tap = I, bias 0) followed by a PReLU with slope 1,
+ *                  appended after the last body conv
+ *
+ * Copies of a channel get identical inputs and proportional gradients, so `noise` adds a small Gaussian
+ * perturbation to the copied kernels (relative to the layer's weight spread) to let them diverge; with
+ * `noise: 0` the grown net matches the source to float rounding.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { Rng } from '../core/rng';
+import { ConfigError, ModelError } from '../errors';
+import { reparameterize } from './layers/rep-conv';
+import { getModelInfo, type Scale } from './metadata';
+import { buildStudent } from './student';
+
+/**
+ * Options of {@link growStudent}.
+ *
+ * @example
+ * ```ts
+ * const opts: GrowOptions = { width: 32, depth: 8, noise: 0.01, seed: 1 };
+ * ```
+ */
+export interface GrowOptions {
+  /** Feature channels of the grown net (≥ the source's; default: the source's). */
+  width?: number;
+  /** Body convolutions of the grown net (≥ the source's; default: the source's). */
+  depth?: number;
+  /**
+   * Standard deviation of the symmetry-breaking noise on copied kernels, relative to the standard deviation of
+   * that layer's kernel (default 0.01; 0 = exactly the source's function).
+   */
+  noise?: number;
+  /** Seed of the channel choice, the split shares and the noise (default 0). */
+  seed?: number;
+  /** Model name (default: the source's). */
+  name?: string;
+}
+
+interface Conv {
+  kernel: Float32Array; // [3, 3, cin, cout]
+  bias: Float32Array;
+  alpha?: Float32Array; // PReLU slopes [cout]
+  cin: number;
+  cout: number;
+}
+
+function readConv(model: tfl.LayersModel, name: string): Conv {
+  const conv = model.getLayer(name);
+  const [kernel, bias] = conv.getWeights();
+  if (!kernel || !bias || kernel.shape.length !== 4 || kernel.shape[0] !== 3 || kernel.shape[1] !== 3) {
+    throw new ModelError(`layer "${name}" is not a 3×3 conv with bias`);
+  }
+  const out: Conv = { kernel: kernel.dataSync() as Float32Array, bias: bias.dataSync() as Float32Array, cin: kernel.shape[2], cout: kernel.shape[3] };
+  const prelu = model.layers.find((l) => l.name === `${name}_prelu`);
+  if (prelu) out.alpha = prelu.getWeights()[0].dataSync() as Float32Array;
+  return out;
+}
+
+/** Output channel `j` of the widened layer copies channel `from[j]` of the source. */
+function widenOutputs(c: Conv, from: number[], noise: number, rng: Rng): Conv {
+  const cout = from.length;
+  const kernel = new Float32Array(9 * c.cin * cout);
+  let sq = 0;
+  for (const v of c.kernel) sq += v * v;
+  const sd = noise * Math.sqrt(sq / c.kernel.length);
+  for (let t = 0; t < 9 * c.cin; t++) {
+    for (let j = 0; j < cout; j++) {
+      const copy = j >= c.cout;
+      kernel[t * cout + j] = c.kernel[t * c.cout + from[j]] + (copy && sd > 0 ? sd * rng.normal() : 0);
+    }
+  }
+  const bias = Float32Array.from(from, (k) => c.bias[k]);
+  const alpha = c.alpha ? Float32Array.from(from, (k) => c.alpha![k]) : undefined;
+  return { kernel, bias, alpha, cin: c.cin, cout };
+}
+
+/** Input channel `j` of the widened layer reads source channel `from[j]` with weight share `share[j]`. */
+function widenInputs(c: Conv, from: number[], share: Float32Array): Conv {
+  const cin = from.length;
+  const kernel = new Float32Array(9 * cin * c.cout);
+  for (let t = 0; t < 9; t++) {
+    for (let j = 0; j < cin; j++) {
+      for (let o = 0; o < c.cout; o++) kernel[(t * cin + j) * c.cout + o] = share[j] * c.kernel[(t * c.cin + from[j]) * c.cout + o];
+    }
+  }
+  return { ...c, kernel, cin };
+}
+
+/** Which source channel each of `to` channels copies (the first `n` are the originals), and the split shares. */
+function channelMap(n: number, to: number, rng: Rng): { from: number[]; share: Float32Array } {
+  const from = Array.from({ length: to }, (_, j) => (j < n ? j : rng.int(n)));
+  const raw = Float32Array.from(from, (_, j) => (j < n && from.indexOf(j, n) < 0 ? 1 : 0.5 + rng.next()));
+  const sums = new Float32Array(n);
+  from.forEach((k, j) => (sums[k] += raw[j]));
+  return { from, share: raw.map((r, j) => r / sums[from[j]]) };
+}
+
+function identityConv(width: number): Conv {
+  const kernel = new Float32Array(9 * width * width);
+  for (let c = 0; c < width; c++) kernel[(4 * width + c) * width + c] = 1; // centre tap (1, 1)
+  return { kernel, bias: new Float32Array(width), alpha: new Float32Array(width).fill(1), cin: width, cout: width };
+}
+
+function writeConv(model: tfl.LayersModel, name: string, c: Conv): void {
+  tf.tidy(() => {
+    model.getLayer(name).setWeights([tf.tensor4d(c.kernel, [3, 3, c.cin, c.cout]), tf.tensor1d(c.bias)]);
+    if (c.alpha) model.getLayer(`${name}_prelu`).setWeights([tf.tensor3d(c.alpha, [1, 1, c.cout])]);
+  });
+}
+
+/**
+ * Grows a trained compact student into a wider and/or deeper compact student that computes the same function
+ * (Net2Net; see the file comment), as the starting point of a longer training run. A re-parameterizable
+ * (`reparam`) source is merged first; the grown net is a plain compact net. The source is not changed.
+ *
+ * @throws ConfigError when `width` / `depth` would shrink the net or `noise` is negative; ModelError when the
+ *   source is not a compact student.
+ * @example
+ * ```ts
+ * const small = await loadModel('models/x2');                      // compact 16×6
+ * const big = await growStudent(small, { width: 32, depth: 8 });   // compact 32×8, same output (±noise)
+ * ```
+ */
+export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {}): Promise<tfl.LayersModel> {
+  const info = getModelInfo(source);
+  if (info.arch !== 'compact' || info.role !== 'student') throw new ModelError(`growStudent needs a compact student, got a ${info.arch} ${info.role}`);
+  const o = info.options;
+  const plain = o.reparam ? await reparameterize(source) : source;
+  try {
+    const [w0, d0] = [o.width as number, o.depth as number];
+    const width = opts.width ?? w0;
+    const depth = opts.depth ?? d0;
+    if (!Number.isInteger(width) || width < w0) throw new ConfigError(`width must be an integer ≥ the source's ${w0}, got ${String(width)}`);
+    if (!Number.isInteger(depth) || depth < d0) throw new ConfigError(`depth must be an integer ≥ the source's ${d0}, got ${String(depth)}`);
+    const noise = opts.noise ?? 0.01;
+    if (!(noise >= 0)) throw new ConfigError(`noise must be ≥ 0, got ${String(noise)}`);
+    const rng = new Rng(opts.seed ?? 0);
+
+    const grown = buildStudent({
+      arch: 'compact',
+      scale: info.scale as Scale,
+      width,
+      depth,
+      unshuffle: (o.unshuffle as 1 | 2 | 4 | undefined) ?? 1,
+      residualInterpolation: o.residualInterpolation as 'nearest' | 'bilinear' | undefined,
+      seed: o.seed as number | undefined,
+      name: opts.name ?? source.name,
+    });
+    // Widen body0..body{d0} in turn: each layer's outputs, then the next layer's inputs.
+    let prev: { from: number[]; share: Float32Array } | undefined;
+    for (let i = 0; i <= d0; i++) {
+      let c = readConv(plain, `body${i}`);
+      if (prev) c = widenInputs(c, prev.from, prev.share);
+      prev = channelMap(w0, width, rng);
+      writeConv(grown, `body${i}`, widenOutputs(c, prev.from, noise, rng));
+    }
+    for (let i = d0 + 1; i <= depth; i++) writeConv(grown, `body${i}`, identityConv(width));
+    writeConv(grown, 'subpixel_conv', widenInputs(readConv(plain, 'subpixel_conv'), prev!.from, prev!.share));
+    const meta = grown.getUserDefinedMetadata() as Record<string, { options: Record<string, unknown> }>;
+    const grownFrom = { width: w0, depth: d0, ...(o.trainedWithReparam || o.reparam ? { trainedWithReparam: true } : {}) };
+    grown.setUserDefinedMetadata({ ...meta, sharpenKd: { ...meta.sharpenKd, options: { ...meta.sharpenKd.options, grownFrom } } });
+    return grown;
+  } finally {
+    if (plain !== source) plain.dispose();
+  }
+}
