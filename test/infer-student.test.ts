@@ -174,6 +174,19 @@ describe('Student.load', () => {
     else root.dispose();
   });
 
+  it('the shipped students are each at most 200 KB and load from the package folder with the scale they claim', async () => {
+    const dir = path.resolve(__dirname, '..', 'models');
+    for (const name of ['x1', 'x2', 'x4']) {
+      const files = await fs.readdir(path.join(dir, name));
+      let bytes = 0;
+      for (const f of files) bytes += (await fs.stat(path.join(dir, name, f))).size;
+      expect(bytes, `models/${name}`).toBeLessThanOrEqual(200 * 1024);
+      const s = await Student.load(name, { backend: 'cpu' });
+      expect(s.scale).toBe(Number(name.slice(1)));
+      s.dispose();
+    }
+  });
+
   it('loads a saved model folder and a built-in name from modelDir', async () => {
     const model = buildStudent({ arch: 'espcn', scale: 2, width: 6, seed: 3 });
     await saveModel(model, path.join(tmp, 'x2'));

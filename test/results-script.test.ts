@@ -69,6 +69,12 @@ describe('checkTargets', () => {
     expect(b.status).toBe('PASS');
     expect(b.measured).toBeCloseTo(0.3, 10); // 29.8 - 29.5 at step 4000
     expect(b.note).toMatch(/provisional.*step 4000/);
+    // With several distillation recipes the best gain counts, and the note names the others.
+    const both = [...equal, row('student-distill-feature', 4, 30.4, { run: runInfo(8000, { 4000: 30.1, 8000: 30.3 }) })];
+    const c = checkTargets(both).find((x) => x.id === 'x4-kd-gain')!;
+    expect([c.model, c.status]).toEqual(['student-distill-feature vs student-scratch x4', 'PASS']);
+    expect(c.measured).toBeCloseTo(0.4, 10);
+    expect(c.note).toMatch(/other distillation recipes: student-distill: \+0\.30 dB/);
     const none = checkTargets([equal[0]]).find((x) => x.id === 'x4-kd-gain')!;
     expect(none.status).toBe('not measured');
   });

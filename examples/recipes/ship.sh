@@ -5,6 +5,7 @@
 # The new copy is complete before it replaces the old one (a failed copy leaves models/x<scale> as it was).
 # Usage: bash examples/recipes/ship.sh <scale 1|2|4> [run folder, default checkpoints/student-x<scale>-long]
 #   MODEL=model-best ships the run's model-best instead (only the x1 model shipped in session 1 was shipped that way).
+#   QUANTIZE=float16 stores the weights as float16 (half the size, for students over the 200 KB budget in float32).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="$1"
@@ -14,7 +15,11 @@ src="$run/${MODEL:-model-last}"
 dest="models/x$scale"
 tmp="models/.x$scale.tmp.$$"
 rm -rf "$tmp"
-cp -r "$src" "$tmp"
+if [ -n "${QUANTIZE:-}" ]; then
+  npx tsx scripts/quantize-model.ts "$src" "$tmp" "$QUANTIZE"
+else
+  cp -r "$src" "$tmp"
+fi
 if [ -d "$dest" ]; then mv "$dest" "$dest.old.$$"; fi
 mv "$tmp" "$dest"
 rm -rf "$dest.old.$$"
