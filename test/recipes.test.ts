@@ -29,7 +29,15 @@ describe.skipIf(!hasData)('training recipes (dry runs against the committed chec
     expect(out).not.toMatch(/^done: step/m); // nothing trained
   });
 
-  it.each([['distill.sh', '4', '8000'], ['distill.sh', '2', '6000'], ['teacher.sh', '4'], ['teacher.sh', '2']])('%s %s', (...args) => {
+  it.each([
+    ['distill.sh', '4', '8000'],
+    ['distill.sh', '2', '6000'],
+    ['distill-feature.sh', '4', '8000'],
+    ['distill-feature.sh', '2', '6000'],
+    ['student-grow.sh', '5000'],
+    ['teacher.sh', '4'],
+    ['teacher.sh', '2'],
+  ])('%s %s', (...args) => {
     const { code, out } = recipe([`examples/recipes/${args[0]}`, ...args.slice(1), '--dry-run']);
     expect(code, out).toBe(0);
     expect(out).toMatch(/^dry run: (would train|nothing to do)/m);
