@@ -7,7 +7,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-layers'; // registers tfjs-core's gradients
 import { useBackend } from '../src/backends/use-backend';
-import { benchmarkConvKernels, benchmarkTrainingStep, espcnTrainingStep, type BenchActivation, type BenchTarget } from '../src/bench/kernels';
+import { benchmarkConvKernels } from '../src/bench/kernels';
+import type { BenchTarget } from '../src/bench/timing';
+import { benchmarkTrainingStep, espcnTrainingStep, type BenchActivation } from '../src/bench/training-step';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);

@@ -115,9 +115,11 @@ export { loadValidationSet, evaluateModel, EVAL_X1_DEGRADATION } from './train/v
 export type { ValidationSet, ValidationImage, ValidationOptions, ValidationResult } from './train/validate';
 export { prepareTeacher, runTeacher, teacherIdentity } from './train/teacher';
 export type { Teacher, TeacherFn, TeacherRuntime, PreparedTeacher } from './train/teacher';
-export { benchmarkConvKernels, benchmarkTrainingStep, espcnTrainingStep, SR_CONV_SHAPES } from './bench/kernels';
-export type { ConvBenchOptions, ConvBenchRow, ConvShape, TrainingStepBenchOptions, TrainingStepBenchRow } from './bench/kernels';
-export type { ConvKernel, BenchTarget, BenchActivation } from './bench/kernels';
+export { benchmarkConvKernels, SR_CONV_SHAPES } from './bench/kernels';
+export type { ConvBenchOptions, ConvBenchRow, ConvShape, ConvKernel } from './bench/kernels';
+export { benchmarkTrainingStep, espcnTrainingStep } from './bench/training-step';
+export type { TrainingStepBenchOptions, TrainingStepBenchRow, BenchActivation } from './bench/training-step';
+export type { BenchTarget } from './bench/timing';
 export type { SparseKernel } from './data/blur';
 export type { PlanCache } from './data/degrade';
 export type { PixelBuffer } from './infer/pixels';
