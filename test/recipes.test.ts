@@ -34,7 +34,8 @@ describe.skipIf(!hasData)('training recipes (dry runs against the committed chec
     ['distill.sh', '2', '6000'],
     ['distill-feature.sh', '4', '8000'],
     ['distill-feature.sh', '2', '6000'],
-    ['student-grow.sh', '5000'],
+    ['student-grow.sh', '2', '5000'],
+    ['student-grow.sh', '4', '5000'],
     ['teacher.sh', '4'],
     ['teacher.sh', '2'],
   ])('%s %s', (...args) => {
