@@ -14,11 +14,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="$1"; steps="$2"; shift 2
-case "$scale" in
-  2|4) ;;
-  *) echo "scale must be 2 or 4 (train a teacher for it first)" >&2; exit 2 ;;
-esac
 source examples/recipes/student-common.sh
+only_scales "train a teacher for it first" 2 4
 teacher="${TEACHER:-checkpoints/teacher-x$scale/model-best}"
 cache="${CACHE:-checkpoints/teacher-x$scale/cache}"
 [ -n "${TEACHER:-}" ] && [ -z "${CACHE:-}" ] && cache="checkpoints/cache-$(echo "${TEACHER%/}" | tr / -)"

@@ -23,3 +23,10 @@ continue_run() {
     echo "no $2: $3" >&2; exit 2
   fi
 }
+
+# only_scales <reason> <scale>...: exits with status 2 unless $scale is one of the given scales.
+only_scales() {
+  local why="$1"; shift
+  for s in "$@"; do [ "$scale" = "$s" ] && return 0; done
+  echo "scale must be $(echo "$@" | sed 's/ / or /g') ($why)" >&2; exit 2
+}

@@ -12,11 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="$1"; steps="$2"; shift 2
-case "$scale" in
-  2|4) ;;
-  *) echo "scale must be 2 or 4 (the finished chains)" >&2; exit 2 ;;
-esac
 source examples/recipes/student-common.sh
+only_scales "the finished chains" 2 4
 width="${WIDTH:-32}"; depth="${DEPTH:-8}"
 from="${FROM:-checkpoints/student-x$scale-finetune/model-last}"
 out="${OUT:-checkpoints/student-x$scale-grow${width}x${depth}}"
