@@ -4,7 +4,7 @@
 # finished stages; with the committed checkpoints only the stages not yet finished run.
 # Usage: bash examples/recipes/reproduce.sh <scale 1|2|4> [extra sharpen-kd train flags, e.g. --threads 2]
 #        bash examples/recipes/reproduce.sh <scale> --dry-run   # check every stage (data, checkpoints, resume), train nothing
-# Wall time from scratch on the 2-core machine (one wasm thread per run): about 2.5 h (x4), 3 h (x2), 45 min (x1).
+# Wall time from scratch on the 2-core machine (one wasm thread per run): about 2.5 h (x4), 3 h (x2), 40 min (x1).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="${1:-}"; shift || true
@@ -27,14 +27,11 @@ case "$scale" in
     stage bash "$R/student-finetune.sh" 2 4000 "$@"
     run=checkpoints/student-x2-finetune ;;
   1)
-    stage bash "$R/student.sh" 1 5000 "$@"
-    run=checkpoints/student-x1-scratch ;;
+    stage bash "$R/student.sh" 1 5000 --reparam -o checkpoints/student-x1-reparam "$@"
+    run=checkpoints/student-x1-reparam ;;
   *) echo "usage: bash examples/recipes/reproduce.sh <scale 1|2|4> [--dry-run] [train flags]" >&2; exit 2 ;;
 esac
-# models/x1 predates ship.sh's model-last rule: it is student-x1-scratch's model-best (step 3500 of 5000, picked on
-# the blurred Set5 validation).
 model=model-last
-[ "$scale" = 1 ] && model=model-best
 if [ "$dry" = 1 ]; then
   if [ ! -f "$run/$model/model.json" ] && grep -q "^dry run: nothing to do" "$log"; then
     echo "dry run: $run/$model is missing and its run is finished: nothing would write it (commit it with the run)" >&2; exit 2
