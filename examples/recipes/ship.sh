@@ -4,7 +4,7 @@
 # model-best is picked on Set5, the evaluation set, and the shipped figure must not be selected on it.
 # The new copy is complete before it replaces the old one (a failed copy leaves models/x<scale> as it was).
 # Usage: bash examples/recipes/ship.sh <scale 1|2|4> [run folder, default checkpoints/student-x<scale>-long]
-#   MODEL=model-best ships the run's model-best instead (only the x1 model shipped in session 1 was shipped that way).
+#   MODEL=model-best ships the run's model-best instead (no shipped model uses it since x1 was retrained in session 6).
 #   QUANTIZE=float16 stores the weights as float16 (half the size, for students over the 200 KB budget in float32).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
