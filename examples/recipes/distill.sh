@@ -17,8 +17,9 @@ scale="$1"; steps="$2"; shift 2
 source examples/recipes/student-common.sh
 only_scales "train a teacher for it first" 2 4
 teacher="${TEACHER:-checkpoints/teacher-x$scale/model-best}"
-cache="${CACHE:-checkpoints/teacher-x$scale/cache}"
-[ -n "${TEACHER:-}" ] && [ -z "${CACHE:-}" ] && cache="checkpoints/cache-$(echo "${TEACHER%/}" | tr / -)"
+default_cache="checkpoints/teacher-x$scale/cache"
+[ -n "${TEACHER:-}" ] && default_cache="checkpoints/cache-$(echo "${TEACHER%/}" | tr / -)"
+cache="${CACHE:-$default_cache}"
 [ -f "$teacher/model.json" ] || { echo "no trained teacher at $teacher: run examples/recipes/teacher.sh $scale first" >&2; exit 2; }
 exec node --import tsx src/cli/main.ts distill --teacher "$teacher" "${arch[@]}" "${common[@]}" --steps "$steps" \
   --cache-dir "$cache" --cache-size "${CACHE_SIZE:-8192}" \
