@@ -8,10 +8,10 @@
  */
 import { ConfigError } from '../errors';
 import { Rng } from '../core/rng';
-import { loadSharp } from '../io/node-image';
 import { imresizeFloat } from '../metrics/imresize';
 import { convolveSeparable, convolveSparse, gaussianTaps, motionKernel } from './blur';
 import { downscaleCrop, downscalePlan, BICUBIC_MARGIN_LR, type DownscalePlan } from './downscale';
+import { jpegRoundTrip } from './jpeg';
 import { cropReflect, quantize8, type RgbImage } from './pixels';
 import type { Scale } from './types';
 
@@ -188,30 +188,6 @@ async function applyNoiseJpeg(lr: Float32Array, w: number, h: number, cfg: Resol
   }
   if (p.jpegQuality > 0) lr = await jpegRoundTrip(lr, w, h, p.jpegQuality);
   return lr;
-}
-
-/**
- * Encodes a float RGB image as JPEG at `quality` and decodes it back (sharp, Node only).
- *
- * @example
- * ```ts
- * const compressed = await jpegRoundTrip(patch, 48, 48, 75);
- * ```
- */
-export async function jpegRoundTrip(rgb: Float32Array, width: number, height: number, quality: number): Promise<Float32Array> {
-  let sharp: Awaited<ReturnType<typeof loadSharp>>;
-  try {
-    sharp = await loadSharp();
-  } catch (e) {
-    throw new ConfigError('the JPEG degradation needs sharp (Node.js); disable it with jpeg: false', { cause: e });
-  }
-  const u8 = new Uint8Array(rgb.length);
-  for (let i = 0; i < rgb.length; i++) u8[i] = Math.max(0, Math.min(255, Math.round(rgb[i] * 255)));
-  const jpg = await sharp(Buffer.from(u8.buffer), { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
-  const { data } = await sharp(jpg).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const out = new Float32Array(rgb.length);
-  for (let i = 0; i < out.length; i++) out[i] = data[i] / 255;
-  return out;
 }
 
 /**
