@@ -5,6 +5,7 @@ import { useBackend } from '../src/backends/use-backend';
 import { ConfigError, ModelError } from '../src/errors';
 import { growStudent } from '../src/models/grow';
 import { getModelInfo } from '../src/models/metadata';
+import { rgbToY } from '../src/metrics/y-channel';
 import { buildStudent } from '../src/models/student';
 
 beforeAll(async () => {
@@ -29,8 +30,9 @@ describe('growStudent (Net2Net)', () => {
   it.each([
     { scale: 2 as const, unshuffle: 1 as const },
     { scale: 1 as const, unshuffle: 2 as const },
-  ])('grows a compact net wider and deeper with the same function (x$scale, unshuffle $unshuffle)', async ({ scale, unshuffle }) => {
-    const small = buildStudent({ arch: 'compact', scale, width: 4, depth: 2, unshuffle, seed: 1 });
+    { scale: 4 as const, unshuffle: 1 as const, detail: 'luma' as const },
+  ])('grows a compact net wider and deeper with the same function (x$scale, unshuffle $unshuffle, detail $detail)', async ({ scale, unshuffle, detail }) => {
+    const small = buildStudent({ arch: 'compact', scale, width: 4, depth: 2, unshuffle, detail, seed: 1 });
     randomize(small, 10);
     const before = tf.memory().numTensors;
     const big = await growStudent(small, { width: 7, depth: 4, noise: 0, seed: 2 });
@@ -43,6 +45,20 @@ describe('growStudent (Net2Net)', () => {
     expect(tf.memory().numTensors - before).toBe(big.weights.length);
     small.dispose();
     big.dispose();
+  });
+
+  it("converts RGB detail to luma detail with the same Y, and luma back to RGB exactly", async () => {
+    const rgb = buildStudent({ arch: 'compact', scale: 4, width: 4, depth: 2, seed: 1 });
+    randomize(rgb, 20);
+    const luma = await growStudent(rgb, { depth: 3, detail: 'luma', noise: 0 });
+    expect(luma.getLayer('subpixel_conv').getWeights()[0].shape).toEqual([3, 3, 4, 16]);
+    expect(getModelInfo(luma).options).toMatchObject({ detail: 'luma', grownFrom: { detail: 'rgb' } });
+    const yDiff = tf.tidy(() => tf.max(tf.abs(tf.sub(rgbToY(rgb.predict(x) as tf.Tensor), rgbToY(luma.predict(x) as tf.Tensor)))).dataSync()[0]);
+    expect(yDiff).toBeLessThan(1e-5);
+    expect(maxAbsDiff(rgb, luma, x)).toBeGreaterThan(1e-3); // the chroma correction is gone
+    const back = await growStudent(luma, { detail: 'rgb', noise: 0 });
+    expect(maxAbsDiff(luma, back, x)).toBeLessThan(1e-5);
+    for (const m of [rgb, luma, back]) m.dispose();
   });
 
   it('breaks the symmetry of copied channels with noise relative to the layer (small, seeded)', async () => {

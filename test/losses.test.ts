@@ -105,10 +105,28 @@ describe('combinedLoss', () => {
     tf.dispose([sr, hr, te]);
   });
 
+  it("pixelSpace 'y' measures the pixel loss on BT.601 luma: blind to a pure chroma error", () => {
+    const hr = tf.randomUniform([1, 8, 8, 3], 0.2, 0.8, 'float32', 1) as tf.Tensor4D;
+    // (+0.1 R, -0.1 G, +0.1·(0.587 - 0.299)/0.114 B) keeps Y: a chroma-only change.
+    const chroma = tf.tidy(() => tf.add(hr, tf.tensor1d([0.1, -0.1, (0.1 * (128.553 - 65.481)) / 24.966]))) as tf.Tensor4D;
+    const luma = tf.tidy(() => tf.add(hr, 0.1)) as tf.Tensor4D;
+    const pixel = (sr: tf.Tensor4D, space: 'rgb' | 'y') => {
+      const { total, parts } = combinedLoss({ student: sr, hr }, resolveLossWeights({ pixelSpace: space }));
+      const v = val(total);
+      tf.dispose([total, ...Object.values(parts)]);
+      return v;
+    };
+    expect(pixel(chroma, 'y')).toBeLessThan(1e-6);
+    expect(pixel(chroma, 'rgb')).toBeGreaterThan(0.05);
+    expect(pixel(luma, 'y')).toBeCloseTo((0.1 * 219) / 255, 5);
+    tf.dispose([hr, chroma, luma]);
+  });
+
   it('validates weights', () => {
     expect(() => resolveLossWeights({ pixel: -1 })).toThrow(ConfigError);
     expect(() => resolveLossWeights({ pixel: 0 })).toThrow(/every loss weight is 0/);
     expect(() => resolveLossWeights({ pixelKind: 'l3' as never })).toThrow(ConfigError);
-    expect(resolveLossWeights({}, { output: 1 })).toMatchObject({ pixel: 1, output: 1, feature: 0, ssim: 0, pixelKind: 'l1' });
+    expect(() => resolveLossWeights({ pixelSpace: 'lab' as never })).toThrow(ConfigError);
+    expect(resolveLossWeights({}, { output: 1 })).toMatchObject({ pixel: 1, output: 1, feature: 0, ssim: 0, pixelKind: 'l1', pixelSpace: 'rgb' });
   });
 });

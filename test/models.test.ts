@@ -8,6 +8,7 @@ import { getModelInfo } from '../src/models/metadata';
 import { buildStudent, type StudentOptions } from '../src/models/student';
 import { PixelShuffle } from '../src/models/layers/pixel-shuffle';
 import { PixelUnshuffle } from '../src/models/layers/pixel-unshuffle';
+import { upsampleInput } from '../src/models/layers/add-upsampled-input';
 import { featureTaps, tapModel } from '../src/models/taps';
 import { buildTeacher } from '../src/models/teacher';
 
@@ -181,6 +182,48 @@ describe('compact with pixel unshuffle', () => {
     expect(() => buildStudent({ arch: 'espcn', scale: 2, unshuffle: 2 })).toThrow(ConfigError);
     expect(() => buildStudent({ arch: 'compact', scale: 2, unshuffle: 3 as never })).toThrow(ConfigError);
     expect(getModelInfo(buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, unshuffle: 1 })).options.unshuffle).toBeUndefined();
+  });
+});
+
+describe("compact with detail: 'luma'", () => {
+  for (const interp of ['nearest', 'bilinear'] as const) {
+    it(`adds one correction to all three channels of the ${interp}-upsampled input (pure luma change), trains on wasm`, () => {
+      const m = buildStudent({ arch: 'compact', scale: 4, width: 6, depth: 2, detail: 'luma', residualInterpolation: interp, seed: 3 });
+      expect(m.getLayer('subpixel_conv').getWeights()[0].shape).toEqual([3, 3, 6, 16]);
+      expect(getModelInfo(m).options).toMatchObject({ detail: 'luma', residualInterpolation: interp });
+      const x = tf.randomUniform([2, 5, 7, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+      const d = tf.tidy(() => tf.sub(m.predict(x) as tf.Tensor, upsampleInput(x, 4, interp)).arraySync() as number[][][][]);
+      let spread = 0;
+      let size = 0;
+      for (const row of d[1]) for (const [r, g, b] of row) {
+        spread = Math.max(spread, Math.abs(r - g), Math.abs(g - b));
+        size = Math.max(size, Math.abs(r));
+      }
+      expect(spread).toBeLessThan(1e-6);
+      expect(size).toBeGreaterThan(1e-4);
+      const y = tf.randomUniform([2, 20, 28, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+      const [before, after] = trainStep(m, x, y);
+      expect(after).toBeLessThan(before);
+      tf.dispose([x, y]);
+      m.dispose();
+    });
+  }
+
+  it('costs a third in the last conv: 16x8 luma has the MACs of 16x6 rgb at x4; rejects bad values', () => {
+    const macs = (o: StudentOptions) => {
+      const m = buildStudent({ arch: 'compact', scale: 4, ...o });
+      const r = describeModel(m, { inputSize: [180, 320] });
+      m.dispose();
+      return r;
+    };
+    const rgb = macs({});
+    const luma = macs({ depth: 8, detail: 'luma' });
+    expect(Math.abs(luma.macs / rgb.macs - 1)).toBeLessThan(0.01);
+    expect(luma.params).toBeLessThan(22_000);
+    expect(macs({ detail: 'luma' }).macs / rgb.macs).toBeLessThan(0.8);
+    expect(() => buildStudent({ arch: 'compact', detail: 'ycbcr' as never })).toThrow(ConfigError);
+    expect(() => buildStudent({ arch: 'espcn', detail: 'luma' })).toThrow(ConfigError);
+    expect(getModelInfo(buildStudent({ arch: 'compact', width: 4, depth: 1 })).options.detail).toBeUndefined();
   });
 });
 

@@ -63,6 +63,8 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
   cases.push(['compact x1, pixel unshuffle 4 (odd size: pad + crop)', { arch: 'compact', scale: 1, width: 8, depth: 2, unshuffle: 4, seed: 9 }]);
   cases.push(['compact x2, pixel unshuffle 2', { arch: 'compact', scale: 2, width: 8, depth: 2, unshuffle: 2, seed: 9 }]);
   cases.push(['compact bilinear residual', { arch: 'compact', scale: 4, width: 8, depth: 2, residualInterpolation: 'bilinear', seed: 9 }]);
+  cases.push(['compact luma detail, bilinear residual', { arch: 'compact', scale: 4, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', seed: 9 }]);
+  cases.push(['compact luma detail, nearest residual', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', seed: 9 }]);
 
   for (const [name, opts] of cases) {
     it(name, async () => {

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../src/backends/use-backend';
-import { registerTrain } from '../src/cli/train';
+import { pixelSpaceOf, registerTrain, type TrainCliOptions } from '../src/cli/train';
 import { registerDistill } from '../src/cli/distill';
 import { buildTeacher } from '../src/models/teacher';
 import { saveModel } from '../src/io/model-io';
@@ -166,6 +166,23 @@ describe('sharpen-kd train / distill', () => {
     expect(stderr).toMatch(/drop --reparam/);
     expect(await cli([...args.map((a) => (a === '2' ? '4' : a)), '--width', '6', '--steps', '1', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
     expect(stderr).toMatch(/a ×2 model, the run is ×4/);
+    expect(await cli([...args, '--width', '6', '--steps', '1', '--residual-interpolation', 'bilinear', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
+    expect(stderr).toMatch(/nearest residual interpolation, the run has bilinear/);
+    await expect(cli([...args, '--steps', '1', '--detail', 'chroma', '--out', path.join(dir, 'init-bad')])).rejects.toThrow(/--detail takes rgb or luma/);
+  });
+
+  it('--detail luma trains a luma-detail student with the pixel loss on Y; --init converts an RGB one (same Y)', async () => {
+    const src = path.join(dir, 'init-src');
+    const out = path.join(dir, 'luma-run');
+    const args = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--patch', '12', '--batch', '2', '--val', path.join(dir, 'imgs'), '--val-every', '1'];
+    // (Same Y before clipping to [0, 1]: test/grow.test.ts. This 2-step source overshoots, so validation PSNRs differ.)
+    expect(await cli([...args, '--width', '4', '--depth', '2', '--detail', 'luma', '--steps', '1', '--lr', '1e-8', '--init', path.join(src, 'model-last'), '--out', out])).toBe(0);
+    expect(stderr).toMatch(/starting from .*init-src.model-last \(4×1, grown to 4×2\)/);
+    const json = JSON.parse(await fs.readFile(path.join(out, 'model-last', 'model.json'), 'utf8'));
+    expect(json.userDefinedMetadata.sharpenKd.options).toMatchObject({ detail: 'luma', grownFrom: { detail: 'rgb' } });
+    expect(pixelSpaceOf({ detail: 'luma' } as TrainCliOptions)).toBe('y');
+    expect(pixelSpaceOf({ detail: 'luma', pixelSpace: 'rgb' } as TrainCliOptions)).toBe('rgb');
+    expect(pixelSpaceOf({} as TrainCliOptions)).toBe('rgb');
   });
 
   it('distils from a saved teacher with a cache, and reports bad options with exit code 2', async () => {

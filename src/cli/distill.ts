@@ -12,7 +12,7 @@ import type { TeacherRuntime } from '../train/teacher';
 import type { RegisterCommand } from './commands';
 import { runCommand, signalFromProcess } from './run-command';
 import { intOption } from './sharpen';
-import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary, progressReporter, trainOptionsFromCli, type TrainCliOptions } from './train';
+import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary, pixelSpaceOf, progressReporter, trainOptionsFromCli, type TrainCliOptions } from './train';
 
 interface DistillCliOptions extends TrainCliOptions {
   teacher: string;
@@ -70,7 +70,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         const student = await modelFromOptions(o);
         const progress = progressReporter();
         try {
-          const loss = { pixel: o.lossPixel, output: o.lossOutput, feature: o.lossFeature, ssim: o.lossSsim, pixelKind: o.pixelLoss };
+          const loss = { pixel: o.lossPixel, output: o.lossOutput, feature: o.lossFeature, ssim: o.lossSsim, pixelKind: o.pixelLoss, pixelSpace: pixelSpaceOf(o) };
           const base = trainOptionsFromCli(o, loss, signal, progress.onProgress);
           const r = await distill({
             ...base,

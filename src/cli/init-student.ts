@@ -8,7 +8,8 @@ import { STUDENT_DEFAULTS, type StudentOptions } from '../models/student';
 
 /**
  * Loads the compact student saved at `path` and returns it grown (Net2Net, same function) to the width and depth
- * of `spec`; the same size is an exact copy. The scale and pixel-unshuffle factor must match `spec`.
+ * of `spec`; the same size is an exact copy. An RGB-detail source becomes a luma-detail net with `spec.detail: 'luma'`
+ * (same Y). The scale, pixel-unshuffle factor and residual interpolation must match `spec`.
  *
  * @throws ConfigError when `spec` is not a plain compact net or the saved model does not fit it.
  */
@@ -23,6 +24,10 @@ export async function initialStudent(path: string, spec: StudentOptions): Promis
     if (info.scale !== spec.scale) throw new ConfigError(`--init ${path}: a ×${info.scale} model, the run is ×${String(spec.scale)}`);
     const unshuffle = (o.unshuffle as number | undefined) ?? 1;
     if (unshuffle !== (spec.unshuffle ?? 1)) throw new ConfigError(`--init ${path}: pixel-unshuffle ${unshuffle}, the run has ${spec.unshuffle ?? 1}`);
+    const interp = (o.residualInterpolation as string | undefined) ?? 'nearest';
+    if (interp !== (spec.residualInterpolation ?? 'nearest')) {
+      throw new ConfigError(`--init ${path}: ${interp} residual interpolation, the run has ${spec.residualInterpolation ?? 'nearest'} (the grown net keeps its source's)`);
+    }
     const width = spec.width ?? STUDENT_DEFAULTS.compact.width;
     const depth = spec.depth ?? STUDENT_DEFAULTS.compact.depth;
     if (width < (o.width as number) || depth < (o.depth as number)) {
@@ -31,7 +36,7 @@ export async function initialStudent(path: string, spec: StudentOptions): Promis
     process.stderr.write(
       `sharpen-kd: starting from ${path} (${String(o.width)}×${String(o.depth)}${width !== o.width || depth !== o.depth ? `, grown to ${width}×${depth}` : ''}); a resumed checkpoint replaces these weights\n`,
     );
-    return await growStudent(source, { width, depth, seed: spec.seed });
+    return await growStudent(source, { width, depth, detail: spec.detail, seed: spec.seed });
   } finally {
     source.dispose();
   }

@@ -10,9 +10,11 @@ import type { Progress } from '../core/task';
 import { openDataset } from '../data/datasets';
 import type { DegradationOptions, RandomDegradation } from '../data/degrade';
 import type { PatchDataset, Scale } from '../data/types';
-import type { LossWeights } from '../losses/combined';
+import type { LossWeights, PixelSpace } from '../losses/combined';
 import { PIXEL_LOSS_KINDS, type PixelLossKind } from '../losses/pixel';
 import { ConfigError } from '../errors';
+import type { DetailKind } from '../models/compact';
+import type { ResidualInterpolation } from '../models/layers/add-upsampled-input';
 import { buildStudent, type StudentArch } from '../models/student';
 import { buildTeacher } from '../models/teacher';
 import type { TrainResult } from '../train/loop';
@@ -32,6 +34,9 @@ export interface TrainCliOptions {
   width?: number;
   depth?: number;
   unshuffle?: 1 | 2 | 4;
+  detail?: DetailKind;
+  residualInterpolation?: ResidualInterpolation;
+  pixelSpace?: PixelSpace;
   reparam?: boolean;
   teacherDepths?: number[];
   widthMult?: number;
@@ -79,6 +84,11 @@ const precisionOption = (v: string): CheckpointPrecision => {
   if (v !== 'full' && v !== 'compact') throw new InvalidArgumentError(`--checkpoint-precision takes full or compact, got "${v}"`);
   return v;
 };
+const choice = <T extends string>(flag: string, values: readonly T[]) => (v: string): T => {
+  if (!values.includes(v as T)) throw new InvalidArgumentError(`${flag} takes ${values.join(' or ')}, got "${v}"`);
+  return v as T;
+};
+
 const unshuffleOption = (v: string): 1 | 2 | 4 => {
   if (v !== '1' && v !== '2' && v !== '4') throw new InvalidArgumentError(`--unshuffle takes 1, 2 or 4, got "${v}"`);
   return Number(v) as 1 | 2 | 4;
@@ -104,6 +114,8 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--width <n>', 'student width (compact: channels; espcn: n1; fsrcnn: d)', intOption('--width', 1))
     .option('--depth <n>', 'student depth (compact: body convs; fsrcnn: mapping layers)', intOption('--depth', 0))
     .option('--unshuffle <n>', 'compact: pixel-unshuffle the input by 2 or 4 so the body runs at 1/n resolution (for real-time x2 / x1)', unshuffleOption)
+    .option('--detail <kind>', "compact: what the last conv predicts, rgb (a correction per channel) or luma (one Y correction on all three; pair with --residual-interpolation bilinear)", choice('--detail', ['rgb', 'luma'] as const))
+    .option('--residual-interpolation <kind>', 'interpolation of the input the net adds its output to: nearest (default) or bilinear', choice('--residual-interpolation', ['nearest', 'bilinear'] as const))
     .option('--reparam', 'compact: train each 3x3 conv as a re-parameterizable ECB block (saved models are the plain net)')
     .option('--patch <n>', 'LR patch side (default 96/scale, i.e. 96-pixel HR patches)', intOption('--patch', 4, 1024))
     .option('--batch <n>', 'patches per batch', intOption('--batch', 1, 4096), 16)
@@ -118,6 +130,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--loss-pixel <w>', 'weight α of the pixel loss against HR', num('--loss-pixel', 0), 1)
     .option('--loss-ssim <w>', 'weight δ of 1 - SSIM(student, HR)', num('--loss-ssim', 0), 0)
     .option('--pixel-loss <kind>', `pixel loss: ${PIXEL_LOSS_KINDS.join(', ')}`, 'l1')
+    .option('--pixel-space <space>', 'colour space of the pixel loss: rgb, or y (BT.601 luma; default y with --detail luma, else rgb)', choice('--pixel-space', ['rgb', 'y'] as const))
     .option('--blur <min,max[,p]>', 'Gaussian blur sigma range and probability, or off (default: on for scale 1: 0.3,1.5,0.7)', degradation('--blur'))
     .option('--motion-blur <min,max[,p]>', 'motion blur length range and probability, or off (scale 1 default: 3,9,0.2)', degradation('--motion-blur'))
     .option('--noise <min,max[,p]>', 'Gaussian noise sigma range (8-bit levels) and probability, or off (scale 1 default: 0.5,4,0.3)', degradation('--noise'))
@@ -154,9 +167,14 @@ export async function modelFromOptions(o: TrainCliOptions): Promise<tfl.LayersMo
     if (o.init !== undefined) throw new ConfigError('--init starts a student from a saved compact student; it does not apply to --arch resnet');
     return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, activation: o.teacherActivation, seed: o.seed });
   }
-  const spec = { arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, unshuffle: o.unshuffle, reparam: o.reparam, seed: o.seed };
+  const spec = { arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, unshuffle: o.unshuffle, reparam: o.reparam, detail: o.detail, residualInterpolation: o.residualInterpolation, seed: o.seed };
   if (o.init === undefined) return buildStudent(spec);
   return initialStudent(o.init, spec);
+}
+
+/** `--pixel-space`, defaulting to Y for a luma-detail student (it can only move Y). */
+export function pixelSpaceOf(o: TrainCliOptions): PixelSpace {
+  return o.pixelSpace ?? (o.detail === 'luma' ? 'y' : 'rgb');
 }
 
 /** The library options the flags describe. */
@@ -247,7 +265,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         const model = await modelFromOptions(o);
         const progress = progressReporter();
         try {
-          const r = await train(model, data, trainOptionsFromCli(o, { pixel: o.lossPixel, ssim: o.lossSsim, pixelKind: o.pixelLoss }, signal, progress.onProgress));
+          const r = await train(model, data, trainOptionsFromCli(o, { pixel: o.lossPixel, ssim: o.lossSsim, pixelKind: o.pixelLoss, pixelSpace: pixelSpaceOf(o) }, signal, progress.onProgress));
           progress.finish();
           printSummary(r, data);
         } finally {

@@ -10,6 +10,19 @@ import { featureKdLoss } from './feature-kd';
 import { outputKdLoss } from './output-kd';
 import { pixelLoss, PIXEL_LOSS_KINDS, type PixelLossKind } from './pixel';
 import { ssimLoss } from './ssim-loss';
+import { rgbToY } from '../metrics/y-channel';
+
+/**
+ * Where the pixel loss against HR is measured: on RGB, or on BT.601 luma (Y), the channel the SR literature scores.
+ * A `detail: 'luma'` student can only move Y, so an RGB loss would pull it toward the mean of the three channels'
+ * errors instead of the luma error; train it with `'y'`.
+ *
+ * @example
+ * ```ts
+ * const w: LossWeights = { pixelKind: 'l1', pixelSpace: 'y' satisfies PixelSpace };
+ * ```
+ */
+export type PixelSpace = 'rgb' | 'y';
 
 /**
  * Weights and kinds of the loss terms.
@@ -30,6 +43,8 @@ export interface LossWeights {
   ssim?: number;
   /** Pixel loss against HR (default `'l1'`). */
   pixelKind?: PixelLossKind;
+  /** Colour space of the pixel loss against HR (default `'rgb'`). */
+  pixelSpace?: PixelSpace;
   /** Pixel loss against the teacher output (default `'l1'`). */
   outputKind?: PixelLossKind;
 }
@@ -59,6 +74,7 @@ export function resolveLossWeights(w: LossWeights = {}, defaults: LossWeights = 
     feature: w.feature ?? defaults.feature ?? 0,
     ssim: w.ssim ?? defaults.ssim ?? 0,
     pixelKind: w.pixelKind ?? defaults.pixelKind ?? 'l1',
+    pixelSpace: w.pixelSpace ?? defaults.pixelSpace ?? 'rgb',
     outputKind: w.outputKind ?? defaults.outputKind ?? 'l1',
   };
   for (const k of ['pixel', 'output', 'feature', 'ssim'] as const) {
@@ -67,6 +83,7 @@ export function resolveLossWeights(w: LossWeights = {}, defaults: LossWeights = 
   for (const k of ['pixelKind', 'outputKind'] as const) {
     if (!PIXEL_LOSS_KINDS.includes(r[k])) throw new ConfigError(`${k} must be one of ${PIXEL_LOSS_KINDS.join(', ')}, got ${String(r[k])}`);
   }
+  if (r.pixelSpace !== 'rgb' && r.pixelSpace !== 'y') throw new ConfigError(`pixelSpace must be 'rgb' or 'y', got ${String(r.pixelSpace)}`);
   if (r.pixel + r.output + r.feature + r.ssim === 0) throw new ConfigError('every loss weight is 0: set at least one of pixel, output, feature, ssim above 0');
   return r;
 }
@@ -107,7 +124,7 @@ export function combinedLoss(x: LossInputs, w: ResolvedLossWeights): { total: tf
       parts[name] = tf.keep(v);
       terms.push(tf.mul(v, weight) as tf.Scalar);
     };
-    add('pixel', w.pixel, () => pixelLoss(w.pixelKind, x.student, x.hr));
+    add('pixel', w.pixel, () => (w.pixelSpace === 'y' ? pixelLoss(w.pixelKind, rgbToY(x.student), rgbToY(x.hr)) : pixelLoss(w.pixelKind, x.student, x.hr)));
     add('output', w.output, () => {
       if (!x.teacher) throw new ConfigError('the output distillation term (weight "output" > 0) needs teacher predictions');
       return outputKdLoss(x.student, x.teacher, w.outputKind);

@@ -10,6 +10,15 @@
  * With `reparam`, each 3×3 conv is trained as an ECBSR-style re-parameterizable block (layers/rep-conv.ts) and
  * merged back into a plain 3×3 conv for inference: same inference graph and cost, different optimization.
  *
+ * With `detail: 'luma'` the last conv predicts one channel per output pixel, a luma correction added to all three
+ * channels of the upsampled input (adding the same value to R, G and B changes Y and leaves Cb and Cr as they are).
+ * The literature's small SR nets (SRCNN, FSRCNN, ESPCN, ECBSR) work on Y alone for the same reason: Y is what the eye
+ * resolves and what PSNR/SSIM score, and the last conv costs 1/3 of the RGB one (at ×4: 16·9·16 instead of 16·9·48
+ * MACs per input pixel). The chroma is the interpolated input's, so pair it with `residualInterpolation: 'bilinear'`
+ * at ×4 (nearest chroma shows 4×4 colour blocks at sharp colour edges).
+ *
+ *   … ─ conv3×3 r² ─ pixel shuffle ─ + upsample(input) on every channel ─ output
+ *
  * With `unshuffle` u > 1 (Real-ESRGAN's ×2 and ×1 models do this), the body runs at 1/u of the input resolution,
  * so it costs 1/u² as much per output pixel; the input is padded to a multiple of u first and the output cropped:
  *
@@ -27,6 +36,17 @@ import { conv, Inits, prelu, rgbInput, type ConvOpts, type Sym } from './blocks'
 import type { ResidualInterpolation } from './layers/add-upsampled-input';
 import type { Scale } from './metadata';
 
+/**
+ * What the last conv of a compact net predicts: a correction per RGB channel (`'rgb'`, SRVGGNetCompact's choice),
+ * or one luma correction added to all three channels (`'luma'`, the literature's Y-only nets' choice).
+ *
+ * @example
+ * ```ts
+ * const student = buildStudent({ scale: 4, detail: 'luma' satisfies DetailKind, residualInterpolation: 'bilinear' });
+ * ```
+ */
+export type DetailKind = 'rgb' | 'luma';
+
 /** Resolved compact-net options. */
 export interface CompactConfig {
   scale: Scale;
@@ -37,6 +57,8 @@ export interface CompactConfig {
   residualInterpolation: ResidualInterpolation;
   /** Pixel-unshuffle factor u of the input (1 = none): the body runs at 1/u of the input resolution. */
   unshuffle: number;
+  /** What the last conv predicts (default `'rgb'`). */
+  detail?: DetailKind;
   /** Train-time re-parameterized 3×3 convolutions ({@link RepConv2D}); `reparameterize` makes them plain. */
   reparam?: boolean;
   seed?: number;
@@ -75,9 +97,10 @@ export function compact(c: CompactConfig): tfl.LayersModel {
     x = conv3(x, c.width, { name: `body${i}`, kernel: 3, activation: 'prelu', init: init.he() });
   }
 
-  // Last conv to 3·(r·u)² channels, pixel shuffle, + nearest-upsampled input (then undo the padding).
+  // Last conv to C·(r·u)² channels (C = 3, or 1 luma), pixel shuffle, + upsampled input (then undo the padding).
   const up = r * u;
-  x = conv3(x, 3 * up * up, { name: 'subpixel_conv', kernel: 3, init: init.scaled(0.1) });
+  const channels = c.detail === 'luma' ? 1 : 3;
+  x = conv3(x, channels * up * up, { name: 'subpixel_conv', kernel: 3, init: init.scaled(0.1) });
   if (up > 1) x = new PixelShuffle({ scale: up, name: 'pixel_shuffle' }).apply(x) as Sym;
   x = new AddUpsampledInput({ scale: r, interpolation: c.residualInterpolation, name: 'residual' }).apply([x, padded]) as Sym;
   if (u > 1) x = new CropToScaledInput({ scale: r, name: 'crop' }).apply([x, input]) as Sym;

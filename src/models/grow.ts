@@ -9,6 +9,11 @@
  *   Net2DeeperNet  each new body conv is an identity (centre tap = I, bias 0) followed by a PReLU with slope 1,
  *                  appended after the last body conv
  *
+ *   RGB → luma     (`detail: 'luma'`) the last conv's output channels (sub-pixel k, colour c) are mixed into one per
+ *                  sub-pixel with the BT.601 luma weights (0.299, 0.587, 0.114): adding that luma correction to all
+ *                  three channels changes Y exactly as the three corrections did, so Y (and Y-PSNR) is unchanged and
+ *                  only the chroma correction is dropped. Luma → RGB copies the correction into every colour (exact).
+ *
  * Copies of a channel get identical inputs and proportional gradients, so `noise` adds a small Gaussian
  * perturbation to the copied kernels (relative to the layer's weight spread) to let them diverge; with
  * `noise: 0` the grown net matches the source to float rounding.
@@ -19,7 +24,32 @@ import { Rng } from '../core/rng';
 import { ConfigError, ModelError } from '../errors';
 import { reparameterize } from './layers/rep-conv';
 import { getModelInfo, type Scale } from './metadata';
+import type { DetailKind } from './compact';
 import { buildStudent } from './student';
+
+/** BT.601 luma weights, normalised to sum to 1: adding v to R, G and B adds v to this luma. */
+const LUMA = [0.299, 0.587, 0.114] as const;
+
+/** The last conv re-targeted from one {@link DetailKind} to another; see the file comment. */
+function convertDetail(c: Conv, from: DetailKind, to: DetailKind): Conv {
+  if (from === to) return c;
+  if (from === 'rgb') {
+    const cout = c.cout / 3;
+    const kernel = new Float32Array(9 * c.cin * cout);
+    const bias = new Float32Array(cout);
+    for (let k = 0; k < cout; k++) {
+      for (let col = 0; col < 3; col++) {
+        bias[k] += LUMA[col] * c.bias[k * 3 + col];
+        for (let t = 0; t < 9 * c.cin; t++) kernel[t * cout + k] += LUMA[col] * c.kernel[t * c.cout + k * 3 + col];
+      }
+    }
+    return { kernel, bias, cin: c.cin, cout };
+  }
+  const cout = c.cout * 3;
+  const kernel = new Float32Array(9 * c.cin * cout);
+  for (let t = 0; t < 9 * c.cin; t++) for (let o = 0; o < cout; o++) kernel[t * cout + o] = c.kernel[t * c.cout + Math.floor(o / 3)];
+  return { kernel, bias: Float32Array.from({ length: cout }, (_, o) => c.bias[Math.floor(o / 3)]), cin: c.cin, cout };
+}
 
 /**
  * Options of {@link growStudent}.
@@ -39,6 +69,11 @@ export interface GrowOptions {
    * that layer's kernel (default 0.01; 0 = exactly the source's function).
    */
   noise?: number;
+  /**
+   * What the grown net's last conv predicts (default: the source's). `'luma'` from an RGB source keeps Y exactly and
+   * drops the chroma correction; `'rgb'` from a luma source is exact.
+   */
+  detail?: DetailKind;
   /** Seed of the channel choice, the split shares and the noise (default 0). */
   seed?: number;
   /** Model name (default: the source's). */
@@ -119,7 +154,8 @@ function writeConv(model: tfl.LayersModel, name: string, c: Conv): void {
 
 /**
  * Grows a trained compact student into a wider and/or deeper compact student that computes the same function
- * (Net2Net; see the file comment), as the starting point of a longer training run. A re-parameterizable
+ * (Net2Net; see the file comment), as the starting point of a longer training run; with `detail` it also converts an
+ * RGB-detail net into a luma-detail one (same Y) or back. A re-parameterizable
  * (`reparam`) source is merged first; the grown net is a plain compact net. The source is not changed.
  *
  * @throws ConfigError when `width` / `depth` would shrink the net or `noise` is negative; ModelError when the
@@ -128,6 +164,7 @@ function writeConv(model: tfl.LayersModel, name: string, c: Conv): void {
  * ```ts
  * const small = await loadModel('models/x2');                      // compact 16×6
  * const big = await growStudent(small, { width: 32, depth: 8 });   // compact 32×8, same output (±noise)
+ * const luma = await growStudent(small, { depth: 8, detail: 'luma' }); // 16×8 luma detail, same Y
  * ```
  */
 export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {}): Promise<tfl.LayersModel> {
@@ -144,6 +181,9 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
     const noise = opts.noise ?? 0.01;
     if (!(noise >= 0)) throw new ConfigError(`noise must be ≥ 0, got ${String(noise)}`);
     const rng = new Rng(opts.seed ?? 0);
+    const sourceDetail = (o.detail as DetailKind | undefined) ?? 'rgb';
+    const detail = opts.detail ?? sourceDetail;
+    if (detail !== 'rgb' && detail !== 'luma') throw new ConfigError(`detail must be 'rgb' or 'luma', got ${String(detail)}`);
 
     const grown = buildStudent({
       arch: 'compact',
@@ -152,6 +192,7 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
       depth,
       unshuffle: (o.unshuffle as 1 | 2 | 4 | undefined) ?? 1,
       residualInterpolation: o.residualInterpolation as 'nearest' | 'bilinear' | undefined,
+      detail,
       seed: o.seed as number | undefined,
       name: opts.name ?? source.name,
     });
@@ -164,9 +205,9 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
       writeConv(grown, `body${i}`, widenOutputs(c, prev.from, noise, rng));
     }
     for (let i = d0 + 1; i <= depth; i++) writeConv(grown, `body${i}`, identityConv(width));
-    writeConv(grown, 'subpixel_conv', widenInputs(readConv(plain, 'subpixel_conv'), prev!.from, prev!.share));
+    writeConv(grown, 'subpixel_conv', convertDetail(widenInputs(readConv(plain, 'subpixel_conv'), prev!.from, prev!.share), sourceDetail, detail));
     const meta = grown.getUserDefinedMetadata() as Record<string, { options: Record<string, unknown> }>;
-    const grownFrom = { width: w0, depth: d0, ...(o.trainedWithReparam || o.reparam ? { trainedWithReparam: true } : {}) };
+    const grownFrom = { width: w0, depth: d0, ...(detail !== sourceDetail ? { detail: sourceDetail } : {}), ...(o.trainedWithReparam || o.reparam ? { trainedWithReparam: true } : {}) };
     grown.setUserDefinedMetadata({ ...meta, sharpenKd: { ...meta.sharpenKd, options: { ...meta.sharpenKd.options, grownFrom } } });
     return grown;
   } finally {

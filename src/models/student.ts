@@ -5,7 +5,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../errors';
 import type { Activation } from './blocks';
-import { compact, compactTaps } from './compact';
+import { compact, compactTaps, type DetailKind } from './compact';
 import { espcn, ESPCN_TAPS } from './espcn';
 import { fsrcnn, FSRCNN_TAPS } from './fsrcnn';
 import type { ResidualInterpolation } from './layers/add-upsampled-input';
@@ -62,6 +62,12 @@ export interface StudentOptions {
    * model into the plain compact net (same inference graph and cost); training saves models that way.
    */
   reparam?: boolean;
+  /**
+   * `compact` only: what the last conv predicts, a correction per RGB channel (`'rgb'`, default) or one luma correction
+   * added to all three channels (`'luma'`: the capacity goes where Y-PSNR and the eye look, and the last conv costs a
+   * third; chroma comes from the interpolated input, so use `residualInterpolation: 'bilinear'` with it).
+   */
+  detail?: DetailKind;
   /** Seed of the weight initialisers, for reproducible models. */
   seed?: number;
   /** Model name (default `${arch}_x${scale}`). */
@@ -106,6 +112,7 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     throw new ConfigError(`residualInterpolation must be 'nearest' or 'bilinear', got ${String(residualInterpolation)}`);
   }
   if (opts.unshuffle !== undefined && opts.unshuffle !== 1 && arch !== 'compact') throw new ConfigError(`unshuffle is a compact-net option, not ${String(arch)}'s`);
+  if (opts.detail !== undefined && opts.detail !== 'rgb' && arch !== 'compact') throw new ConfigError(`detail is a compact-net option, not ${String(arch)}'s`);
   if (opts.reparam && arch !== 'compact') throw new ConfigError(`reparam is a compact-net option, not ${String(arch)}'s`);
   const seed = opts.seed;
   let model: tfl.LayersModel;
@@ -139,8 +146,10 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     if (![1, 2, 4].includes(unshuffle)) throw new ConfigError(`unshuffle must be 1, 2 or 4, got ${String(unshuffle)}`);
     const reparam = opts.reparam ?? false;
     if (typeof reparam !== 'boolean') throw new ConfigError(`reparam must be a boolean, got ${String(reparam)}`);
-    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), seed };
-    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, seed, name });
+    const detail = opts.detail ?? 'rgb';
+    if (detail !== 'rgb' && detail !== 'luma') throw new ConfigError(`detail must be 'rgb' or 'luma', got ${String(detail)}`);
+    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), ...(detail === 'luma' ? { detail } : {}), seed };
+    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, detail, seed, name });
     taps = compactTaps(depth);
   } else {
     throw new ConfigError(`unknown student arch "${String(arch)}": use espcn, fsrcnn or compact`);

@@ -36,7 +36,7 @@ export interface AddUpsampledInputArgs {
 
 /**
  * Keras layer with two inputs `[residual, input]`: returns `residual + upsample(input, scale)`.
- * `residual` is `[N, H*s, W*s, C]`, `input` is `[N, H, W, C]`.
+ * `residual` is `[N, H*s, W*s, C]` or `[N, H*s, W*s, 1]` (one correction added to every channel), `input` is `[N, H, W, C]`.
  *
  * @example
  * ```ts
@@ -60,7 +60,8 @@ export class AddUpsampledInput extends tfl.layers.Layer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape {
     const shapes = inputShape as Shape[];
     if (!Array.isArray(shapes[0]) || shapes.length !== 2) throw new Error('AddUpsampledInput expects two inputs: [residual, input]');
-    return shapes[0];
+    // A 1-channel residual broadcasts over the input's channels.
+    return [...shapes[0].slice(0, 3), shapes[1][3]];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
