@@ -36,6 +36,7 @@ describe.skipIf(!hasData)('training recipes (dry runs against the committed chec
     ['distill-feature.sh', '2', '6000'],
     ['student-grow.sh', '2', '5000'],
     ['student-grow.sh', '4', '5000'],
+    ['student-luma.sh', '4', '24000'],
     ['teacher.sh', '4'],
     ['teacher.sh', '2'],
   ])('%s %s', (...args) => {

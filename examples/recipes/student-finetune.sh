@@ -8,6 +8,8 @@
 #   FROM=checkpoints/<run> picks the run to continue (default checkpoints/student-x<scale>-extra, at its planned end);
 #   OUT=checkpoints/<run> the output folder (default checkpoints/student-x<scale>-finetune), e.g. for an ablation:
 #   OUT=checkpoints/student-x4-finetune-l1 bash examples/recipes/student-finetune.sh 4 4000 --pixel-loss l1
+#   VARIANT=luma fine-tunes the luma-detail chain instead: FROM defaults to checkpoints/student-x<scale>-luma16x8 (at
+#   step 24000), OUT to checkpoints/student-x<scale>-luma16x8-finetune, with student-luma.sh's architecture flags.
 # Resumable: rerun the same command to continue from $OUT/last.ckpt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,9 +20,18 @@ case "$scale" in
   2) start=26000; patch=72 ;;
   *) echo "scale must be 2 or 4" >&2; exit 2 ;;
 esac
+variant=()
 from="${FROM:-checkpoints/student-x$scale-extra}"
 out="${OUT:-checkpoints/student-x$scale-finetune}"
-continue_run "$out" "$from/last.ckpt" "run examples/recipes/student-extra.sh $scale <steps> first"
-exec node --import tsx src/cli/main.ts train "${arch[@]}" "${common[@]}" --reparam -d "$D/Kodak24" -d "$D/McMaster" \
+before="examples/recipes/student-extra.sh $scale <steps>"
+if [ "${VARIANT:-}" = luma ]; then
+  start=24000
+  variant=(--depth 8 --detail luma --residual-interpolation bilinear)
+  from="${FROM:-checkpoints/student-x$scale-luma16x8}"
+  out="${OUT:-checkpoints/student-x$scale-luma16x8-finetune}"
+  before="examples/recipes/student-luma.sh $scale $start"
+fi
+continue_run "$out" "$from/last.ckpt" "run $before first"
+exec node --import tsx src/cli/main.ts train "${arch[@]}" "${common[@]}" "${variant[@]}" --reparam -d "$D/Kodak24" -d "$D/McMaster" \
   --patch "$patch" --batch 8 --pixel-loss mse --lr 1e-4 --min-lr 1e-6 --warmup 0 \
   --schedule-start "$start" --steps "$((start + ft))" -o "$out" "${resume[@]}" "$@"

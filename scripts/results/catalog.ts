@@ -49,7 +49,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'shipped'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'shipped'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -145,7 +145,9 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // Optional rows, listed where they were run: the real-time pixel-unshuffle variant (examples/recipes/student-fast.sh),
   // the wider ×2 student (student-wide.sh), the from-scratch recipe with re-parameterizable convs (student.sh --reparam)
   // its third cycle with more training data (student-extra.sh) and a fine-tune after it (student-finetune.sh), and distillation variants (distill.sh with --loss-output 0.5, or --loss-pixel 0: teacher targets only; and
-  // distill-feature.sh: feature KD from the shipped student), and the 32×8 student grown from the shipped one (student-grow.sh).
+  // distill-feature.sh: feature KD from the shipped student), the 32×8 student grown from the shipped one (student-grow.sh),
+  // and the luma-detail students (student.sh --reparam --detail luma: the equal-steps ablation; student-luma.sh: 16×8,
+  // all four training sets, and its MSE fine-tune).
   const optional: Array<[(typeof ENTRY_IDS)[number], string, string]> = [
     ['student-unshuffle', 'student with pixel-unshuffle front end (fast)', 'unshuffle'],
     ['student-wide', 'wider student: compact 32×8, pixel-unshuffle 2', 'wide'],
@@ -157,6 +159,9 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
     ['student-distill-teacher-only', 'student, distilled, teacher targets only (no HR term)', 'distill-teacher-only'],
     ['student-distill-feature', 'student, distilled from the shipped student (feature KD)', 'distill-feature'],
     ['student-grow', 'compact 32×8 grown from the shipped student (Net2Net, --init)', 'grow32x8'],
+    ['student-luma-reparam', 'student, from scratch, re-parameterized, luma detail + bilinear residual', 'luma-reparam'],
+    ['student-luma', 'luma-detail student 16×8, re-parameterized, four training sets', 'luma16x8'],
+    ['student-luma-finetune', 'luma-detail student 16×8 + MSE fine-tune on larger patches', 'luma16x8-finetune'],
   ];
   for (const [id, label, suffix] of optional) {
     const e = runEntry(root, id, scale, 'student', label, `student-x${scale}-${suffix}`);

@@ -201,7 +201,12 @@ export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signa
     dryRun: o.dryRun,
     signal,
     onProgress,
-    meta: { arch: o.arch, scale: o.scale, width: o.width ?? null, depth: o.depth ?? null, patch: o.patch ?? null, batch: o.batch, data: o.data, ...(o.init ? { init: o.init } : {}) },
+    meta: {
+      arch: o.arch, scale: o.scale, width: o.width ?? null, depth: o.depth ?? null, patch: o.patch ?? null, batch: o.batch, data: o.data,
+      ...(o.init ? { init: o.init } : {}),
+      ...(o.detail ? { detail: o.detail } : {}),
+      ...(o.residualInterpolation ? { residualInterpolation: o.residualInterpolation } : {}),
+    },
   };
 }
 
