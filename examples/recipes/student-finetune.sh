@@ -9,7 +9,8 @@
 #   OUT=checkpoints/<run> the output folder (default checkpoints/student-x<scale>-finetune), e.g. for an ablation:
 #   OUT=checkpoints/student-x4-finetune-l1 bash examples/recipes/student-finetune.sh 4 4000 --pixel-loss l1
 #   VARIANT=luma fine-tunes the luma-detail chain instead: FROM defaults to checkpoints/student-x<scale>-luma16x8 (at
-#   step 24000), OUT to checkpoints/student-x<scale>-luma16x8-finetune, with student-luma.sh's architecture flags.
+#   its end: step 24000 at x4, 16000 at x2), OUT to checkpoints/student-x<scale>-luma16x8-finetune, with
+#   student-luma.sh's architecture flags.
 # Resumable: rerun the same command to continue from $OUT/last.ckpt.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -25,7 +26,7 @@ from="${FROM:-checkpoints/student-x$scale-extra}"
 out="${OUT:-checkpoints/student-x$scale-finetune}"
 before="examples/recipes/student-extra.sh $scale <steps>"
 if [ "${VARIANT:-}" = luma ]; then
-  start=24000
+  start=$([ "$scale" = 4 ] && echo 24000 || echo 16000)
   variant=(--depth 8 --detail luma --residual-interpolation bilinear)
   from="${FROM:-checkpoints/student-x$scale-luma16x8}"
   out="${OUT:-checkpoints/student-x$scale-luma16x8-finetune}"
