@@ -4,7 +4,9 @@
 # finished stages; with the committed checkpoints only the stages not yet finished run.
 # Usage: bash examples/recipes/reproduce.sh <scale 1|2|4> [extra sharpen-kd train flags, e.g. --threads 2]
 #        bash examples/recipes/reproduce.sh <scale> --dry-run   # check every stage (data, checkpoints, resume), train nothing
-# Wall time from scratch on the 2-core machine (one wasm thread per run): about 2.5 h (x4), 3 h (x2), 40 min (x1).
+# Wall time from scratch on the 2-core machine (one wasm thread per run, two runs sharing it): about 1 h 35 min (x4),
+# 1 h 40 min (x2), 40 min (x1). The earlier RGB-detail chains (student.sh --reparam -> student-long.sh -> student-extra.sh
+# -> student-finetune.sh, 44000 / 30000 steps) are recorded in docs/results/runs.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scale="${1:-}"; shift || true
@@ -15,17 +17,11 @@ log=$(mktemp); trap 'rm -f "$log"' EXIT
 stage() { echo "== $*" >&2; "$@" | tee "$log"; }
 case "$scale" in
   4)
-    stage bash "$R/student.sh" 4 8000 --reparam -o checkpoints/student-x4-reparam "$@"
-    VARIANT=reparam stage bash "$R/student-long.sh" 4 24000 "$@"
-    stage bash "$R/student-extra.sh" 4 40000 "$@"
-    stage bash "$R/student-finetune.sh" 4 4000 "$@"
-    run=checkpoints/student-x4-finetune ;;
+    stage bash "$R/student-luma.sh" 4 24000 "$@"
+    run=checkpoints/student-x4-luma16x8 ;;
   2)
-    stage bash "$R/student.sh" 2 6000 --reparam -o checkpoints/student-x2-reparam "$@"
-    VARIANT=reparam stage bash "$R/student-long.sh" 2 14000 "$@"
-    stage bash "$R/student-extra.sh" 2 26000 "$@"
-    stage bash "$R/student-finetune.sh" 2 4000 "$@"
-    run=checkpoints/student-x2-finetune ;;
+    stage bash "$R/student-luma.sh" 2 16000 "$@"
+    run=checkpoints/student-x2-luma16x8 ;;
   1)
     stage bash "$R/student.sh" 1 5000 --reparam -o checkpoints/student-x1-reparam "$@"
     run=checkpoints/student-x1-reparam ;;
