@@ -13,6 +13,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import { createOnnxRunner, type OnnxRunner } from '../src/backends/onnx-runner';
 import { buildStudent, type StudentOptions } from '../src/models/student';
+import { interleavedTimes, timesTable } from './interleaved-ab';
 
 await tf.setBackend('cpu');
 const ROUNDS = Number(process.argv[2] ?? 10);
@@ -34,25 +35,7 @@ for (const [k, o] of Object.entries(archs)) {
 }
 const frame = new Float32Array(H * W * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
 const run = (s: OnnxRunner) => s.run(frame, [1, H, W, 3]);
-const times = new Map<string, number[]>();
-for (const [k, s] of sessions) {
-  times.set(k, []);
-  for (let i = 0; i < 5; i++) await run(s);
-}
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [k, s] of sessions) {
-    for (let i = 0; i < PER; i++) {
-      const t0 = performance.now();
-      await run(s);
-      times.get(k)!.push(performance.now() - t0);
-    }
-  }
-}
-const pct = (a: number[], p: number) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+const times = await interleavedTimes(new Map([...sessions].map(([k, s]) => [k, () => run(s)])), ROUNDS, PER);
 console.log(`×4 students at ${W * scale}x${H * scale}, ${ROUNDS} rounds x ${PER} frames per variant, load ${os.loadavg()[0].toFixed(2)}`);
-console.log('| variant | median ms | p10 ms | p95 ms | fps (median) |\n|---|---|---|---|---|');
-for (const [k, t] of times) console.log(`| ${k} | ${pct(t, 50).toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 95).toFixed(1)} | ${(1000 / pct(t, 50)).toFixed(1)} |`);
+console.log(timesTable(times));
 for (const s of sessions.values()) await s.dispose();

@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import '@tensorflow/tfjs-backend-cpu';
 import { loadModel } from '../src/io/model-io';
 import { modelToOnnx } from '../src/models/onnx/export';
+import { interleavedTimes, timesTable } from './interleaved-ab';
 
 const ROUNDS = Number(process.argv[2] ?? 12);
 const PER = 10;
@@ -36,25 +37,7 @@ const frame = new Float32Array(H * W * 3).map((_, i) => ((i * 2654435761) >>> 24
 const sessions = new Map<string, Awaited<ReturnType<typeof ort.InferenceSession.create>>>();
 for (const [k, { model: m, ...v }] of Object.entries(variants)) sessions.set(k, await ort.InferenceSession.create(m ?? bytes, v));
 const run = (s: Awaited<ReturnType<typeof ort.InferenceSession.create>>) => s.run({ [s.inputNames[0]]: new ort.Tensor('float32', frame, [1, H, W, 3]) });
-const times = new Map<string, number[]>();
-for (const [k, s] of sessions) {
-  times.set(k, []);
-  for (let i = 0; i < 5; i++) await run(s);
-}
-for (let r = 0; r < ROUNDS; r++) {
-  for (const [k, s] of sessions) {
-    for (let i = 0; i < PER; i++) {
-      const t0 = performance.now();
-      await run(s);
-      times.get(k)!.push(performance.now() - t0);
-    }
-  }
-}
-const pct = (a: number[], p: number) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
+const times = await interleavedTimes(new Map([...sessions].map(([k, s]) => [k, () => run(s)])), ROUNDS, PER);
 console.log(`${modelDir} at ${W * scale}x${H * scale}, ${ROUNDS} rounds x ${PER} frames per variant, load ${os.loadavg()[0].toFixed(2)}`);
-console.log('| variant | median ms | p10 ms | p95 ms | fps (median) |\n|---|---|---|---|---|');
-for (const [k, t] of times) console.log(`| ${k} | ${pct(t, 50).toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 95).toFixed(1)} | ${(1000 / pct(t, 50)).toFixed(1)} |`);
+console.log(timesTable(times));
 for (const s of sessions.values()) await s.release();
