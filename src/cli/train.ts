@@ -80,14 +80,12 @@ const num = (name: string, min: number, max = Infinity) => (v: string) => {
   return n;
 };
 const collect = (v: string, prev: string[]) => [...prev, v];
-const precisionOption = (v: string): CheckpointPrecision => {
-  if (v !== 'full' && v !== 'compact') throw new InvalidArgumentError(`--checkpoint-precision takes full or compact, got "${v}"`);
-  return v;
-};
 const choice = <T extends string>(flag: string, values: readonly T[]) => (v: string): T => {
   if (!values.includes(v as T)) throw new InvalidArgumentError(`${flag} takes ${values.join(' or ')}, got "${v}"`);
   return v as T;
 };
+
+const precisionOption = choice<CheckpointPrecision>('--checkpoint-precision', ['full', 'compact']);
 
 const unshuffleOption = (v: string): 1 | 2 | 4 => {
   if (v !== '1' && v !== '2' && v !== '4') throw new InvalidArgumentError(`--unshuffle takes 1, 2 or 4, got "${v}"`);

@@ -7,13 +7,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { throwIfAborted, type TaskOptions } from '../core/task';
+import { throwIfAborted } from '../core/task';
 import { ConfigError, SharpenError } from '../errors';
 import type { ImageDataLike } from '../io/browser-image';
 import type { ImageFormat } from '../io/node-image';
 import type { RawImage } from '../io/raw-image';
 import { findModelInfo } from '../models/metadata';
-import { prepareTfBackend, selectEngine, type EngineName, type InferenceBackend } from './engine';
+import { prepareTfBackend, selectEngine, type EngineName } from './engine';
+import type { SharpenOptions, StudentInfo, StudentLoadOptions } from './student-options';
 import { encodePixels, loadInput, outputFormat, toKind, type SharpenInput } from './inputs';
 import { allocLike, hasAlpha, type PixelBuffer } from './pixels';
 import { receptiveField } from './receptive-field';
@@ -30,73 +31,7 @@ import { countTiles, runTiled, type TileCounter, type TileRunner } from './tile-
 import type { TileParams } from './tile-plan';
 import { bytesPerInputPixel, DEFAULT_FEATHER, defaultTileSize, probeScale, tileShape } from './model-geometry';
 
-/**
- * Options of {@link Student.load} and {@link Student.fromModel}.
- *
- * @example
- * ```ts
- * const opts: StudentLoadOptions = { backend: 'wasm', modelBaseUrl: 'https://cdn.example/sharpen-kd/models/' };
- * ```
- */
-export interface StudentLoadOptions extends TaskOptions {
-  /**
-   * Inference engine: `'onnx'` (ONNX Runtime), a TF.js backend (`'wasm'`, `'cpu'`, `'webgl'`, `'webgpu'`,
-   * `'tensorflow'`), or `'auto'` (default): ONNX Runtime in Node when onnxruntime-node is installed
-   * (3–5× faster than tfjs-wasm on these models), otherwise wasm in Node and the active TF.js backend in browsers.
-   */
-  backend?: InferenceBackend;
-  /** `bicubic` only: the upscaling factor (default 4). For other models it must match the model if given. */
-  scale?: number;
-  /** Node: folder holding the built-in model folders (default: `models/` in the installed package). */
-  modelDir?: string;
-  /** Browsers: URL of the folder serving the built-in models (`<url>/x4/model.json`). */
-  modelBaseUrl?: string;
-  /** Threads for ONNX Runtime or wasm. */
-  threads?: number;
-}
-
-/**
- * Options of {@link Student.sharpen}.
- *
- * @example
- * ```ts
- * const png = await student.sharpen('in.jpg', { format: 'png', tile: 256, onProgress: (p) => console.log(p.done) });
- * ```
- */
-export interface SharpenOptions extends TaskOptions {
-  /** Tile size in input pixels (default: chosen from the model's width and scale). Images up to this size run whole. */
-  tile?: number;
-  /** Return encoded bytes in this format, whatever the input kind. */
-  format?: ImageFormat;
-  /** JPEG / WebP quality (default 92). */
-  quality?: number;
-  /** Width of the feathered blend between tiles, input pixels (default 8). */
-  feather?: number;
-}
-
-/**
- * What {@link Student.info} holds.
- *
- * @example
- * ```ts
- * console.log(student.info); // { name: 'x4', scale: 4, arch: 'compact', backend: 'onnx', receptiveField: 6, ... }
- * ```
- */
-export interface StudentInfo {
-  /** Name or path the model was loaded from. */
-  name: string;
-  scale: number;
-  /** Architecture from the model metadata (`bicubic` for interpolation, `unknown` without metadata). */
-  arch: string;
-  /** Engine actually used: `onnx` or the TF.js backend name. */
-  backend: string;
-  /** Receptive-field radius in input pixels (tiles overlap by twice this plus the feather). */
-  receptiveField: number;
-  /** Default tile size in input pixels. */
-  tile: number;
-  /** Trainable and fixed weights (0 for bicubic). */
-  params: number;
-}
+export type { StudentLoadOptions, SharpenOptions, StudentInfo } from './student-options';
 
 /** @internal Engine internals of each Student, for benchmarks (`frameRunner`). */
 const INTERNALS = new WeakMap<Student, { runner: TileRunner; model?: tfl.LayersModel }>();

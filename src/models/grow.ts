@@ -22,13 +22,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '../core/rng';
 import { ConfigError, ModelError } from '../errors';
+import { Y_WEIGHTS } from '../metrics/y-channel';
 import { reparameterize } from './layers/rep-conv';
 import { getModelInfo, type Scale } from './metadata';
 import type { DetailKind } from './compact';
 import { buildStudent } from './student';
 
-/** BT.601 luma weights, normalised to sum to 1: adding v to R, G and B adds v to this luma. */
-const LUMA = [0.299, 0.587, 0.114] as const;
+/** BT.601 luma weights (metrics' Y weights) normalised to sum to 1: adding v to R, G and B adds v to this luma. */
+const LUMA = Y_WEIGHTS.map((w) => w / (Y_WEIGHTS[0] + Y_WEIGHTS[1] + Y_WEIGHTS[2]));
 
 /** The last conv re-targeted from one {@link DetailKind} to another; see the file comment. */
 function convertDetail(c: Conv, from: DetailKind, to: DetailKind): Conv {
@@ -182,8 +183,7 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
     if (!(noise >= 0)) throw new ConfigError(`noise must be ≥ 0, got ${String(noise)}`);
     const rng = new Rng(opts.seed ?? 0);
     const sourceDetail = (o.detail as DetailKind | undefined) ?? 'rgb';
-    const detail = opts.detail ?? sourceDetail;
-    if (detail !== 'rgb' && detail !== 'luma') throw new ConfigError(`detail must be 'rgb' or 'luma', got ${String(detail)}`);
+    const detail = opts.detail ?? sourceDetail; // buildStudent validates it
 
     const grown = buildStudent({
       arch: 'compact',

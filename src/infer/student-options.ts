@@ -1,0 +1,73 @@
+/** The option and info types of {@link Student}: how it loads, how it sharpens, and what it reports. */
+import type { TaskOptions } from '../core/task';
+import type { ImageFormat } from '../io/node-image';
+import type { InferenceBackend } from './engine';
+import type { Student } from './student';
+
+/**
+ * Options of {@link Student.load} and {@link Student.fromModel}.
+ *
+ * @example
+ * ```ts
+ * const opts: StudentLoadOptions = { backend: 'wasm', modelBaseUrl: 'https://cdn.example/sharpen-kd/models/' };
+ * ```
+ */
+export interface StudentLoadOptions extends TaskOptions {
+  /**
+   * Inference engine: `'onnx'` (ONNX Runtime), a TF.js backend (`'wasm'`, `'cpu'`, `'webgl'`, `'webgpu'`,
+   * `'tensorflow'`), or `'auto'` (default): ONNX Runtime in Node when onnxruntime-node is installed
+   * (3–5× faster than tfjs-wasm on these models), otherwise wasm in Node and the active TF.js backend in browsers.
+   */
+  backend?: InferenceBackend;
+  /** `bicubic` only: the upscaling factor (default 4). For other models it must match the model if given. */
+  scale?: number;
+  /** Node: folder holding the built-in model folders (default: `models/` in the installed package). */
+  modelDir?: string;
+  /** Browsers: URL of the folder serving the built-in models (`<url>/x4/model.json`). */
+  modelBaseUrl?: string;
+  /** Threads for ONNX Runtime or wasm. */
+  threads?: number;
+}
+
+/**
+ * Options of {@link Student.sharpen}.
+ *
+ * @example
+ * ```ts
+ * const png = await student.sharpen('in.jpg', { format: 'png', tile: 256, onProgress: (p) => console.log(p.done) });
+ * ```
+ */
+export interface SharpenOptions extends TaskOptions {
+  /** Tile size in input pixels (default: chosen from the model's width and scale). Images up to this size run whole. */
+  tile?: number;
+  /** Return encoded bytes in this format, whatever the input kind. */
+  format?: ImageFormat;
+  /** JPEG / WebP quality (default 92). */
+  quality?: number;
+  /** Width of the feathered blend between tiles, input pixels (default 8). */
+  feather?: number;
+}
+
+/**
+ * What {@link Student.info} holds.
+ *
+ * @example
+ * ```ts
+ * console.log(student.info); // { name: 'x4', scale: 4, arch: 'compact', backend: 'onnx', receptiveField: 6, ... }
+ * ```
+ */
+export interface StudentInfo {
+  /** Name or path the model was loaded from. */
+  name: string;
+  scale: number;
+  /** Architecture from the model metadata (`bicubic` for interpolation, `unknown` without metadata). */
+  arch: string;
+  /** Engine actually used: `onnx` or the TF.js backend name. */
+  backend: string;
+  /** Receptive-field radius in input pixels (tiles overlap by twice this plus the feather). */
+  receptiveField: number;
+  /** Default tile size in input pixels. */
+  tile: number;
+  /** Trainable and fixed weights (0 for bicubic). */
+  params: number;
+}
