@@ -13,8 +13,8 @@ const DATA = path.resolve(ROOT, process.env.SHARPEN_KD_DATA ?? '../shared/data')
 const SETS = ['T91', 'BSDS200', 'Kodak24', 'McMaster', 'Set5'];
 const hasData = SETS.every((s) => existsSync(path.join(DATA, s, 'HR')));
 
-function recipe(args: string[]): { code: number | null; out: string } {
-  const r = spawnSync('bash', args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SHARPEN_KD_DATA: DATA }, timeout: 120_000 });
+function recipe(args: string[], env: Record<string, string> = {}): { code: number | null; out: string } {
+  const r = spawnSync('bash', args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, SHARPEN_KD_DATA: DATA, ...env }, timeout: 120_000 });
   return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
 }
 
@@ -44,6 +44,13 @@ describe.skipIf(!hasData)('training recipes (dry runs against the committed chec
     expect(code, out).toBe(0);
     expect(out).toMatch(/^dry run: (would train|nothing to do)/m);
     expect(out).toMatch(/^validation: 5 images$/m);
+  });
+
+  it('student-finetune.sh VARIANT=luma continues the luma run with its architecture', () => {
+    const { code, out } = recipe(['examples/recipes/student-finetune.sh', '4', '2000', '--dry-run'], { VARIANT: 'luma' });
+    expect(code, out).toBe(0);
+    expect(out).toMatch(/^resume: checkpoints\/student-x4-luma16x8\/last\.ckpt$/m);
+    expect(out).toMatch(/^dry run: would train/m);
   });
 
   it('a recipe with a bad argument fails loudly', () => {
