@@ -23,6 +23,8 @@ import { describeModel } from '../models/describe';
 export interface FpsOptions extends TaskOptions {
   /** A built-in name (`x1`, `x2`, `x4`, `bicubic`), a saved model path / URL, a LayersModel, or a loaded Student. */
   model: string | tfl.LayersModel | Student;
+  /** For `emt-x2` / `emt-x3` / `emt-x4`: the checkpoint file or folder (see {@link StudentLoadOptions.teacherWeights}). */
+  teacherWeights?: string;
   /** Output width and height in pixels (multiples of the scale). Default 1280×720. */
   width?: number;
   height?: number;
@@ -120,7 +122,7 @@ export async function benchmarkFps(opts: FpsOptions): Promise<FpsResult> {
     opts.model instanceof Student
       ? opts.model
       : typeof opts.model === 'string'
-        ? await Student.load(opts.model, { backend: opts.backend, scale: opts.scale, signal: opts.signal })
+        ? await Student.load(opts.model, { backend: opts.backend, scale: opts.scale, signal: opts.signal, teacherWeights: opts.teacherWeights })
         : await Student.fromModel(opts.model, { backend: opts.backend, borrowModel: true });
   try {
     const s = student.scale;

@@ -4,7 +4,7 @@ import type { InferenceBackend } from '../infer/engine';
 import type { RegisterCommand } from './commands';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
-import { backendOption, intOption } from './sharpen';
+import { backendOption, intOption, MODEL_HELP, TEACHER_WEIGHTS_HELP } from './sharpen';
 
 /** Parses `WIDTHxHEIGHT`. */
 export function parseSize(v: string): [number, number] {
@@ -21,6 +21,7 @@ interface BenchCliOptions {
   warmup: number;
   runs: number;
   json?: boolean;
+  teacherWeights?: string;
 }
 
 /** `sharpen-kd bench [--model x4] [--size 1280x720] [--backend b] [--json]` */
@@ -28,7 +29,8 @@ export const registerBench: RegisterCommand = (program: Command) => {
   program
     .command('bench')
     .description('frames per second of a model at an OUTPUT size (median / p95 ms per frame, params, GFLOPs), with sharp resize as a reference')
-    .option('-m, --model <name|path>', 'x1, x2, x4, bicubic or a saved model folder', 'x4')
+    .option('-m, --model <name|path>', MODEL_HELP, 'x4')
+    .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP)
     .option('--size <WxH>', 'OUTPUT frame size; the input is this divided by the scale', parseSize, [1280, 720] as [number, number])
     .option('-b, --backend <name>', 'inference engine (default auto: onnx if installed, else wasm)', backendOption)
     .option('-s, --scale <n>', 'bicubic only: its scale (default 4)', intOption('--scale', 1, 8))
@@ -41,6 +43,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
         const bar = o.json ? undefined : new ProgressBar('bench');
         const r = await benchmarkFps({
           model: o.model,
+          teacherWeights: o.teacherWeights,
           width: o.size[0],
           height: o.size[1],
           backend: o.backend,

@@ -4,14 +4,14 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { useBackend } from '../backends/use-backend';
 import { ConfigError } from '../errors';
 import { loadModel } from '../io/model-io';
-import { loadPretrainedTeacher, type PretrainedTeacherName } from '../models/pretrained-teachers';
+import { isPretrainedTeacher, loadPretrainedTeacher, PRETRAINED_TEACHERS, type PretrainedTeacherName } from '../models/pretrained-teachers';
 import { buildTeacher } from '../models/teacher';
 import { distill } from '../train/distill';
 import { checkEnsembleSize } from '../train/self-ensemble';
 import type { TeacherRuntime } from '../train/teacher';
 import type { RegisterCommand } from './commands';
 import { runCommand, signalFromProcess } from './run-command';
-import { intOption } from './sharpen';
+import { intOption, TEACHER_WEIGHTS_HELP } from './sharpen';
 import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary, pixelSpaceOf, progressReporter, trainOptionsFromCli, type TrainCliOptions } from './train';
 
 interface DistillCliOptions extends TrainCliOptions {
@@ -22,9 +22,10 @@ interface DistillCliOptions extends TrainCliOptions {
   lossOutput: number;
   lossFeature: number;
   teacherEnsemble: number;
+  teacherWeights?: string;
 }
 
-const PRETRAINED: PretrainedTeacherName[] = ['esrgan-slim', 'esrgan-medium', 'esrgan-thick'];
+const PRETRAINED = PRETRAINED_TEACHERS;
 const weight = (name: string) => (v: string) => {
   const n = Number(v);
   if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`${name} must be a number >= 0, got "${v}"`);
@@ -34,7 +35,8 @@ const weight = (name: string) => (v: string) => {
 /** Loads the teacher named by `--teacher`. */
 async function teacherFromOption(o: DistillCliOptions): Promise<tfl.LayersModel> {
   const name = o.teacher.replace(/^@upscalerjs\//, '');
-  if ((PRETRAINED as string[]).includes(name)) return loadPretrainedTeacher(name as PretrainedTeacherName, { scale: o.scale });
+  if (isPretrainedTeacher(name)) return loadPretrainedTeacher(name, { scale: o.scale, weights: o.teacherWeights });
+  if (/\.(pth|pt|safetensors)$/i.test(name)) return loadPretrainedTeacher(`emt-x${o.scale}` as PretrainedTeacherName, { weights: o.teacher });
   if (name === 'resnet') {
     process.stderr.write('sharpen-kd: --teacher resnet builds an UNTRAINED ResNet teacher (for pipeline tests); train one with `sharpen-kd train --arch resnet` and pass its model-best folder\n');
     return buildTeacher({ scale: o.scale, seed: o.seed });
@@ -51,7 +53,8 @@ export const registerDistill: RegisterCommand = (program: Command) => {
   const cmd = program
     .command('distill')
     .description('distil a teacher into a tiny student: loss = α·pixel(S,HR) + β·output(S,T) + γ·feature(S,T) + δ·(1-SSIM(S,HR))')
-    .requiredOption('-t, --teacher <model>', `teacher: a saved model folder / model.json, ${PRETRAINED.join(', ')} (npm package, offline), or resnet (untrained)`);
+    .requiredOption('-t, --teacher <model>', `teacher: emt-x2, emt-x3, emt-x4 (EMT, the strong teacher; weights from --teacher-weights), an EMT .pth checkpoint, esrgan-slim, esrgan-medium, esrgan-thick (npm packages, offline), a saved model folder / model.json, or resnet (untrained)`)
+    .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP);
   addTrainingOptions(cmd)
     .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', weight('--loss-output'), 1)
     .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); runs the teacher every step', weight('--loss-feature'), 0)

@@ -81,6 +81,13 @@ function step(layer: AnyLayer, r: Reach, unknown: string[]): Reach {
     return { ...r, radius: Math.max(r.radius, cfg.interpolation === 'bilinear' ? 1 : 0) };
   }
   if (cls === 'PadToMultiple') return { ...r, align: lcm(r.align, pair(cfg.multiple, 1)) };
+  if (cls === 'ChannelShift') return { ...r, radius: r.radius + 1 / r.factor };
+  if (cls === 'StripedWindowAttention') {
+    // A token sees its whole window (cyclic shifts also join the image's opposite borders, which no finite radius
+    // covers: tiles of such a model differ slightly from a whole-image run at those borders).
+    const windows = (cfg.windows as [number, number][] | undefined) ?? [];
+    return { ...r, radius: r.radius + Math.max(0, ...windows.flat()) / r.factor };
+  }
   if (cls === 'Conv2DTranspose') {
     const k = pair(cfg.kernelSize, 3);
     const s = pair(cfg.strides, 1);

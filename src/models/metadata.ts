@@ -14,7 +14,7 @@ import { ConfigError } from '../errors';
  * const arch: ModelArch | undefined = getModelInfo(model)?.arch; // 'compact'
  * ```
  */
-export type ModelArch = 'espcn' | 'fsrcnn' | 'compact' | 'resnet-unet' | 'external';
+export type ModelArch = 'espcn' | 'fsrcnn' | 'compact' | 'resnet-unet' | 'emt' | 'external';
 
 /**
  * Upscaling factors the builders support (1 = sharpening at the same size).

@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../../errors';
 import { RepConv2D } from '../layers/rep-conv';
+import { convertChannelShift, convertStripedWindowAttention } from './convert-emt';
 import { attr, type OnnxAttr, type OnnxGraph } from './onnx-model';
 
 type Cfg = Record<string, unknown>;
@@ -100,6 +101,14 @@ function convWith(g: OnnxGraph, layer: tfl.layers.Layer, c: Cfg, x: string, dept
   }
   const y = g.add('Conv', inputs, layer.name, attrs);
   return activation(g, y, c.activation as string | undefined, `${layer.name}_act`);
+}
+
+/** Channels of a layer's (first) input, which must be known. */
+function channelsOf(layer: tfl.layers.Layer): number {
+  const s = (layer.input as tfl.SymbolicTensor).shape;
+  const c = s[s.length - 1];
+  if (c == null) throw new ModelError(`ONNX export: layer "${layer.name}" needs a known channel count`);
+  return c;
 }
 
 /**
@@ -223,6 +232,10 @@ export function convertLayer(g: OnnxGraph, layer: tfl.layers.Layer, ins: string[
       const ends = g.add('Mul', [hw, g.intConst(`${n}/scale`, [c.scale as number])], `${n}_ends`);
       return g.add('Slice', [ins[0], g.intConst(`${n}/starts`, [0, 0]), ends, g.intConst(`${n}/axes`, [2, 3])], n);
     }
+    case 'ChannelShift':
+      return convertChannelShift(g, layer, x, channelsOf(layer));
+    case 'StripedWindowAttention':
+      return convertStripedWindowAttention(g, layer, x, channelsOf(layer));
     default:
       throw new ModelError(
         `ONNX export: layer "${n}" of class ${cls} is not supported. Supported: Conv2D, DepthwiseConv2D, PReLU, Activation, ReLU, LeakyReLU, ELU, Add, Multiply, Maximum, Minimum, Average, Concatenate, BatchNormalization, UpSampling2D, ZeroPadding2D and the sharpen-kd layers.`,
