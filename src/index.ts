@@ -41,6 +41,8 @@ export { PixelShuffle, PixelUnshuffle, AddUpsampledInput, upsampleInput, Rescale
 export type { PixelShuffleArgs, PixelUnshuffleArgs, AddUpsampledInputArgs, ResidualInterpolation, RescaleArgs, PadToMultipleArgs, CropToScaledInputArgs, RepConv2DArgs } from './models/layers/index';
 export { saveModel, loadModel, modelToArtifacts } from './io/model-io';
 export type { SaveModelOptions, SaveModelResult, ModelSource, WeightQuantization } from './io/model-io';
+export { loadTorchWeights } from './io/torch-weights';
+export type { TorchTensor, TorchWeights } from './io/torch-weights';
 export { exportOnnx, modelToOnnx } from './models/onnx/export';
 export type { OnnxExportOptions } from './models/onnx/export';
 export { createOnnxRunner } from './backends/onnx-runner';

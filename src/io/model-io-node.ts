@@ -1,10 +1,12 @@
 /**
  * Node file IO for models without tfjs-node: reads and writes the TF.js layers-model format
  * (`model.json` + one weights file) with `node:fs`. Writes are atomic ({@link writeFileAtomic}).
+ * Also reads PyTorch weight files from a path ({@link readTorchWeights}).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { IoError, ModelError } from '../errors';
+import { InputError, IoError, ModelError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
+import { loadTorchWeights, type TorchWeights } from './torch-weights';
 
 /** Default file names inside a model folder. */
 export const MODEL_JSON = 'model.json';
@@ -100,4 +102,27 @@ export async function writeModelArtifacts(dir: string, artifacts: tf.io.ModelArt
     throw e instanceof IoError ? e : new IoError(`cannot save model to ${dir}: ${(e as Error).message}`, { cause: e });
   }
   return { modelPath, weightsPath, bytes: weights.byteLength };
+}
+
+/**
+ * @internal Reads a PyTorch `.pth` / `.pt` or `.safetensors` file from a path with {@link loadTorchWeights};
+ * errors name the file.
+ */
+export async function readTorchWeights(file: string, options?: { key?: string }): Promise<TorchWeights> {
+  const fs = await import('node:fs/promises');
+  let bytes: Uint8Array;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError('no such file; give the path of a .pth, .pt or .safetensors file', { file, cause: e });
+    throw new IoError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+  try {
+    return loadTorchWeights(bytes, options);
+  } catch (e) {
+    if (e instanceof InputError && e.file === undefined) throw new InputError(e.message, { file, cause: e });
+    if (e instanceof ModelError) throw new ModelError(`${file}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
