@@ -30,6 +30,36 @@ export type ErrorCode =
   | 'E_MODEL';
 
 /**
+ * Stable codes of the warnings passed to `onWarning` callbacks: `W_FIRST_FRAME` when only the first frame or page
+ * of a multi-frame input is processed.
+ *
+ * @example
+ * ```ts
+ * const onWarning = (w: SharpenWarning) => w.code === 'W_FIRST_FRAME' && console.warn(w.message);
+ * ```
+ */
+export type WarningCode = 'W_FIRST_FRAME';
+
+/**
+ * Something the caller should know about a result that is still produced, e.g. an animated GIF of which only the
+ * first frame was sharpened. Passed to `onWarning` (`Student.sharpen`, `sharpenFiles`); the CLI prints it as a
+ * `warning:` line on stderr.
+ *
+ * @example
+ * ```ts
+ * await student.sharpen('clip.gif', { format: 'png', onWarning: (w: SharpenWarning) => console.warn(w.message) });
+ * ```
+ */
+export interface SharpenWarning {
+  /** Stable code, safe to switch on. */
+  code: WarningCode;
+  /** One line, starting with the file name when there is one. */
+  message: string;
+  /** The file the warning is about, if any. */
+  file?: string;
+}
+
+/**
  * Base class of every error thrown on purpose by sharpen-kd.
  *
  * @example

@@ -71,6 +71,26 @@ describe('sharpen-kd train / distill', () => {
     await fs.access(path.join(next, 'model-best', 'model.json'));
   });
 
+  it('--resume of a finished run says so, prints no loss, takes no step and writes nothing', async () => {
+    const out = path.join(dir, 'finished');
+    const imgs = path.join(dir, 'imgs');
+    const common = ['train', '--data', imgs, '--scale', '2', '--arch', 'espcn', '--width', '8', '--patch', '12', '--batch', '2', '--val', imgs, '--val-every', '2', '--out', out, '--seed', '3'];
+    expect(await cli([...common, '--steps', '2'])).toBe(0);
+    const ckpt = await fs.readFile(path.join(out, 'last.ckpt'));
+    const log = await fs.readFile(path.join(out, 'log.jsonl'), 'utf8');
+    stdout = '';
+    expect(await cli([...common, '--steps', '2', '--resume'])).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('already finished at step 2 of 2; nothing to do (raise --steps to train further)');
+    expect(lines.slice(1).join('\n')).toMatch(/^best validation \(step 2\): Y-PSNR \d+\.\d\d dB/);
+    expect(stdout).not.toMatch(/NaN|done:/);
+    stdout = '';
+    expect(await cli([...common, '--steps', '1', '--resume'])).toBe(0);
+    expect(stdout).toMatch(/^already at step 2, past --steps 1; nothing to do \(raise --steps to train further\)$/m);
+    expect(Buffer.compare(await fs.readFile(path.join(out, 'last.ckpt')), ckpt)).toBe(0);
+    expect(await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).toBe(log);
+  });
+
   it('--dry-run checks a fresh run and a resume, prints the plan, writes nothing and takes no step', async () => {
     const out = path.join(dir, 'dry');
     const common = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--arch', 'espcn', '--width', '8', '--patch', '12', '--batch', '2', '--val', path.join(dir, 'imgs'), '--out', out, '--seed', '3', '--lr', '1e-3', '--warmup', '0'];
@@ -189,11 +209,15 @@ describe('sharpen-kd train / distill', () => {
     const tdir = path.join(dir, 'teacher');
     await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);
     const out = path.join(dir, 'kd');
-    const code = await cli(['distill', '--teacher', tdir, '--scale', '2', '--width', '8', '--depth', '1', '--patch', '12', '--batch', '2', '--steps', '3', '--out', out, '--cache-dir', path.join(out, 'cache'), '--cache-size', '4', '--loss-feature', '0.1']);
+    const args = ['distill', '--teacher', tdir, '--scale', '2', '--width', '8', '--depth', '1', '--patch', '12', '--batch', '2', '--steps', '3', '--out', out, '--cache-dir', path.join(out, 'cache'), '--cache-size', '4', '--loss-feature', '0.1'];
+    const code = await cli(args);
     expect(stderr).toMatch(/synthetic/);
     expect(code).toBe(0);
     expect(JSON.parse(await fs.readFile(path.join(out, 'cache', 'index.json'), 'utf8')).count).toBe(4);
     expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).tensors.some((t) => t.name.startsWith('adapter/'))).toBe(true);
+    stdout = '';
+    expect(await cli([...args, '--resume'])).toBe(0);
+    expect(stdout.trimEnd()).toBe('already finished at step 3 of 3; nothing to do (raise --steps to train further)');
     stderr = '';
     expect(await cli(['distill', '--teacher', path.join(dir, 'nope'), '--scale', '2', '--out', out, '--steps', '1'])).toBe(2);
     expect(stderr).toMatch(/not a model folder/);

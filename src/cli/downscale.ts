@@ -2,6 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { InputError } from '../errors';
 import { decodeImageWithProfile, readFileBytes, writeImage } from '../io/node-image';
+import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import type { RawImage } from '../io/raw-image';
 import { modCrop } from '../metrics/mod-crop';
 import { resizeBicubic } from '../metrics/resize-bicubic';
@@ -31,10 +32,10 @@ export async function listImageFiles(input: string): Promise<string[]> {
 /**
  * Reads an image the way MATLAB's `imread` does for the literature's protocol: the stored samples (no colour
  * conversion), gray kept gray. Channel count matters: a gray image (Set14's bridge.png) is scored on its gray
- * values, not on the Y of an RGB copy.
+ * values, not on the Y of an RGB copy. Images over `maxPixels` (default 268,402,689) are refused from their header.
  */
-export async function readImageAsStored(file: string): Promise<RawImage> {
-  return (await decodeImageWithProfile(await readFileBytes(file), file)).image;
+export async function readImageAsStored(file: string, opts: { maxPixels?: number } = {}): Promise<RawImage> {
+  return (await decodeImageWithProfile(await readFileBytes(file), file, { maxPixels: opts.maxPixels })).image;
 }
 
 /** Parses a positive integer option (scale, crop). */
@@ -54,13 +55,13 @@ export function parsePositiveInt(name: string, min = 1): (v: string) => number {
 export async function downscaleFiles(
   files: string[],
   outDir: string,
-  opts: { scale: number; antialias?: boolean } & TaskOptions,
+  opts: { scale: number; antialias?: boolean; maxPixels?: number } & TaskOptions,
 ): Promise<string[]> {
   const path = await import('node:path');
   const written: string[] = [];
   for (const [i, file] of files.entries()) {
     throwIfAborted(opts.signal);
-    const hr = modCrop(await readImageAsStored(file), opts.scale);
+    const hr = modCrop(await readImageAsStored(file, opts), opts.scale);
     const lr = resizeBicubic(hr, 1 / opts.scale, { antialias: opts.antialias ?? true });
     const out = path.join(outDir, `${path.basename(file, path.extname(file))}.png`);
     await writeImage(out, lr, { format: 'png' });
@@ -79,13 +80,15 @@ export const registerDownscale: RegisterCommand = (program: Command) => {
     .requiredOption('-s, --scale <n>', 'downscale factor, e.g. 2, 3 or 4', parsePositiveInt('--scale', 2))
     .requiredOption('-o, --out <dir>', 'output folder (created if missing)')
     .option('--no-antialias', 'do not widen the kernel (MATLAB imresize(..., "Antialiasing", false))')
+    .option('--max-pixels <n>', 'refuse images with more pixels than this, from the header, before decoding', parsePositiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .action(
-      runCommand(async (input: string, opts: { scale: number; out: string; antialias: boolean }) => {
+      runCommand(async (input: string, opts: { scale: number; out: string; antialias: boolean; maxPixels: number }) => {
         const files = await listImageFiles(input);
         const bar = new ProgressBar('downscale');
         const written = await downscaleFiles(files, opts.out, {
           scale: opts.scale,
           antialias: opts.antialias,
+          maxPixels: opts.maxPixels,
           signal: signalFromProcess(),
           onProgress: (p) => bar.update(p),
         });

@@ -3,6 +3,7 @@ import { InvalidArgumentError } from 'commander';
 import type { InferenceBackend } from '../infer/engine';
 import { evaluateStudent } from '../infer/evaluate';
 import type { RegisterCommand } from './commands';
+import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { backendOption, intOption, studentFromOptions } from './sharpen';
@@ -16,6 +17,7 @@ interface EvalCliOptions {
   blur: number;
   json?: boolean;
   threads?: number;
+  maxPixels: number;
 }
 
 /** `sharpen-kd eval --data <HR dir> --scale N [--model name|path] [--json]` */
@@ -35,13 +37,14 @@ export const registerEval: RegisterCommand = (program: Command) => {
     }, 1)
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
     .option('--json', 'print the report as JSON on stdout')
+    .option('--max-pixels <n>', 'refuse HR images with more pixels than this, from the header, before decoding', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)
     .action(
       runCommand(async (o: EvalCliOptions) => {
         const signal = signalFromProcess();
         const student = await studentFromOptions(o, o.scale);
         try {
           const bar = new ProgressBar('eval');
-          const r = await evaluateStudent(student, o.data, { scale: o.scale, tile: o.tile, blurSigma: o.blur, signal, onProgress: (p) => bar.update(p) });
+          const r = await evaluateStudent(student, o.data, { scale: o.scale, tile: o.tile, blurSigma: o.blur, maxPixels: o.maxPixels, signal, onProgress: (p) => bar.update(p) });
           bar.finish();
           if (o.json) {
             process.stdout.write(`${JSON.stringify(r)}\n`);

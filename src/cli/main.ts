@@ -13,8 +13,11 @@ program
   .name('sharpen-kd')
   .description('Image sharpening and super-resolution by knowledge distillation, on TensorFlow.js.')
   .version(process.env.SHARPEN_KD_VERSION ?? '0.0.0')
-  .showHelpAfterError();
+  .configureOutput({ outputError: (str, write) => write(`sharpen-kd: ${str}`) })
+  .showHelpAfterError("Run 'sharpen-kd --help' for usage.");
 
 for (const register of commands) register(program);
+// An argument error is one line and where to find the usage (exit code 1, commander's), not the whole usage.
+for (const cmd of program.commands) cmd.showHelpAfterError(`Run 'sharpen-kd ${cmd.name()} --help' for usage.`);
 
 await program.parseAsync(process.argv);

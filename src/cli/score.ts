@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { InputError, ShapeError } from '../errors';
+import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import { modCrop } from '../metrics/mod-crop';
 import { psnr } from '../metrics/psnr';
 import { ssim } from '../metrics/ssim';
@@ -27,7 +28,7 @@ export interface ScoreReport {
 export async function scoreFolders(
   srDir: string,
   hrDir: string,
-  opts: { scale: number; crop?: number; yChannel?: boolean } & TaskOptions,
+  opts: { scale: number; crop?: number; yChannel?: boolean; maxPixels?: number } & TaskOptions,
 ): Promise<ScoreReport> {
   const path = await import('node:path');
   const hrFiles = await listImageFiles(hrDir);
@@ -54,8 +55,8 @@ export async function scoreFolders(
     throwIfAborted(opts.signal);
     const name = path.basename(hrFile, path.extname(hrFile));
     const srFile = srByName.get(name) as string;
-    const hr = modCrop(await readImageAsStored(hrFile), opts.scale);
-    const sr = await readImageAsStored(srFile);
+    const hr = modCrop(await readImageAsStored(hrFile, opts), opts.scale);
+    const sr = await readImageAsStored(srFile, opts);
     if (sr.width !== hr.width || sr.height !== hr.height) {
       throw new ShapeError(
         `${srFile} is ${sr.width}x${sr.height} but ${hrFile} mod-cropped to a multiple of ${opts.scale} is ${hr.width}x${hr.height}; ` +
@@ -81,9 +82,10 @@ export const registerScore: RegisterCommand = (program: Command) => {
     .option('--crop <n>', 'border pixels ignored on each side (default: the scale)', parsePositiveInt('--crop', 0))
     .option('--rgb', 'score all RGB channels instead of the Y channel')
     .option('--json', 'print {"n","psnr","ssim","images":[...]} as JSON')
+    .option('--max-pixels <n>', 'refuse images with more pixels than this, from the header, before decoding', parsePositiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
     .action(
-      runCommand(async (srDir: string, hrDir: string, opts: { scale: number; crop?: number; rgb?: boolean; json?: boolean }) => {
-        const report = await scoreFolders(srDir, hrDir, { scale: opts.scale, crop: opts.crop, yChannel: !opts.rgb, signal: signalFromProcess() });
+      runCommand(async (srDir: string, hrDir: string, opts: { scale: number; crop?: number; rgb?: boolean; json?: boolean; maxPixels: number }) => {
+        const report = await scoreFolders(srDir, hrDir, { scale: opts.scale, crop: opts.crop, yChannel: !opts.rgb, maxPixels: opts.maxPixels, signal: signalFromProcess() });
         if (opts.json) {
           process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
           return;

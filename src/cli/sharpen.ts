@@ -5,6 +5,7 @@ import { INFERENCE_BACKENDS, type InferenceBackend } from '../infer/engine';
 import { builtinForScale } from '../infer/registry';
 import { Student } from '../infer/student';
 import type { ImageFormat } from '../io/node-image';
+import { DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import type { RegisterCommand } from './commands';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
@@ -50,6 +51,8 @@ interface SharpenCliOptions {
   recursive?: boolean;
   overwrite?: boolean;
   threads?: number;
+  maxPixels: number;
+  maxOutputPixels: number;
 }
 
 /** `sharpen-kd sharpen <inputs...> -o <out> [--scale N] [--model m] [--backend b] [--tile N] [--format f]` */
@@ -63,7 +66,7 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
     .option('-m, --model <name|path>', 'x1, x2, x4, bicubic, or a saved model folder / model.json')
     .option('-b, --backend <name>', `inference engine: ${INFERENCE_BACKENDS.join(', ')} (default auto: onnx if installed, else wasm)`, backendOption)
     .option('-t, --tile <n>', 'tile size in input pixels (default: chosen from the model)', intOption('--tile', 16))
-    .option('-f, --format <fmt>', 'output format png, jpeg or webp (default: the input format)', (v: string) => {
+    .option('-f, --format <fmt>', 'output format png, jpeg or webp (default: the input format; webp for an animated GIF, png for other formats)', (v: string) => {
       if (!['png', 'jpeg', 'webp'].includes(v)) throw new InvalidArgumentError('use png, jpeg or webp');
       return v as ImageFormat;
     })
@@ -71,6 +74,19 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
     .option('-r, --recursive', 'descend into sub-folders (the structure is kept under --out)')
     .option('--overwrite', 'replace existing outputs, even inputs')
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
+    .option('--max-pixels <n>', 'refuse inputs with more decoded pixels than this, from the header, before decoding (all frames of an animation)', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)
+    .option('--max-output-pixels <n>', 'refuse inputs whose output (input pixels x scale², all frames) would be larger, before any work', intOption('--max-output-pixels', 1), DEFAULT_MAX_OUTPUT_PIXELS)
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Animated GIF / WebP inputs are sharpened frame by frame into an animated WebP',
+        '(delays and loop kept); with --format png or jpeg (or a .png / .jpg output file)',
+        'only the first frame is, with a warning. Multi-page TIFF: the first page, with a',
+        'warning. A file over --max-pixels or --max-output-pixels (read from its header,',
+        'before decoding) fails on its own and the batch goes on; the exit code is then 2.',
+      ].join('\n'),
+    )
     .action(
       runCommand(async (inputs: string[], o: SharpenCliOptions) => {
         const signal = signalFromProcess();
@@ -85,12 +101,18 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
             format: o.format,
             quality: o.quality,
             tile: o.tile,
+            maxPixels: o.maxPixels,
+            maxOutputPixels: o.maxOutputPixels,
             signal,
             onProgress: (p) => bar.update(p),
             onFile: (e) => {
               if (e.status === 'written') return;
               bar.finish();
               process.stderr.write(`sharpen-kd: ${e.status === 'failed' ? 'error' : 'skipped'}: ${e.file}: ${e.reason}\n`);
+            },
+            onWarning: (w) => {
+              bar.finish();
+              process.stderr.write(`sharpen-kd: warning: ${w.message}\n`);
             },
           });
           bar.finish();

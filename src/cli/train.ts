@@ -244,7 +244,16 @@ export function printSummary(r: TrainResult, data?: PatchDataset): void {
     process.stdout.write(`${lines.join('\n')}\n`);
     return;
   }
-  const lines = [`done: step ${r.step}, loss ${r.loss.toPrecision(4)}`];
+  if (r.alreadyFinished) {
+    const { steps } = r.alreadyFinished;
+    const lines = [
+      `${r.step === steps ? `already finished at step ${r.step} of ${steps}` : `already at step ${r.step}, past --steps ${steps}`}; nothing to do (raise --steps to train further)`,
+    ];
+    if (r.best?.psnr !== undefined) lines.push(`best validation (step ${r.best.step}): Y-PSNR ${r.best.psnr.toFixed(2)} dB, Y-SSIM ${r.best.ssim!.toFixed(4)}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return;
+  }
+  const lines = [`done: step ${r.step}${Number.isFinite(r.loss) ? `, loss ${r.loss.toPrecision(4)}` : ''}`];
   if (r.val) lines.push(`last validation (step ${r.val.step}): Y-PSNR ${r.val.psnr.toFixed(2)} dB, Y-SSIM ${r.val.ssim.toFixed(4)}`);
   if (r.best?.psnr !== undefined) lines.push(`best validation (step ${r.best.step}): Y-PSNR ${r.best.psnr.toFixed(2)} dB, Y-SSIM ${r.best.ssim!.toFixed(4)}`);
   if (r.files) lines.push(`checkpoints: ${r.files.last}, ${r.files.best}; models: ${r.files.modelBest}, ${r.files.modelLast}; log: ${r.files.log}`);

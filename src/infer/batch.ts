@@ -4,9 +4,11 @@
  * are never overwritten unless asked.
  */
 import { throwIfAborted, type TaskOptions } from '../core/task';
-import { ConfigError, InputError, SharpenError } from '../errors';
+import { ConfigError, InputError, SharpenError, type SharpenWarning } from '../errors';
 import { writeFileAtomic } from '../io/atomic-write';
 import type { ImageFormat } from '../io/node-image';
+import { DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_PIXELS, resolveLimit } from '../io/pixel-limits';
+import { sharpenFrames } from './frames';
 import { encodePixels, loadInput, outputFormat } from './inputs';
 import type { Student } from './student';
 
@@ -37,15 +39,25 @@ export interface SharpenFilesOptions extends TaskOptions {
   recursive?: boolean;
   /** Replace existing files, inputs included. Off by default: existing outputs are skipped, inputs are never replaced. */
   overwrite?: boolean;
-  /** Output format (default: the input's if PNG/JPEG/WebP, else PNG). */
+  /**
+   * Output format (default: the input's if PNG/JPEG/WebP, WebP for an animated GIF, else PNG). Animated GIF /
+   * WebP inputs are sharpened frame by frame into an animated WebP; asking for PNG or JPEG keeps their first frame
+   * only (with a warning), as for multi-page TIFFs.
+   */
   format?: ImageFormat;
   quality?: number;
   /** Tile size in input pixels (see {@link SharpenOptions.tile}). */
   tile?: number;
+  /** Cap on an input's decoded pixels, checked from its header (see {@link SharpenOptions.maxPixels}); over it, the file fails. */
+  maxPixels?: number;
+  /** Cap on an output's pixels (see {@link SharpenOptions.maxOutputPixels}); over it, the file fails before any work. */
+  maxOutputPixels?: number;
   /** Tile progress of the current file (`info.file` is `"k/n name"`). */
   onProgress?: TaskOptions['onProgress'];
   /** Called once per file as soon as it is done, failed or skipped. */
   onFile?: (e: BatchEvent) => void;
+  /** Called when a file is written with a caveat (only the first frame or page of a multi-frame input). */
+  onWarning?: (w: SharpenWarning) => void;
 }
 
 /**
@@ -123,10 +135,11 @@ async function expand(inputs: string[], recursive: boolean, skipped: BatchSummar
 
 /**
  * Sharpens files and folders into `output`. Each file is decoded, sharpened and written atomically (temp file +
- * rename), so a failure or abort never leaves a partial output. Corrupt, truncated, unsupported or empty files are
- * reported (`onFile`, summary) and the batch continues; an abort stops it.
+ * rename), so a failure or abort never leaves a partial output. Corrupt, truncated, unsupported, empty or too
+ * large files (over `maxPixels` / `maxOutputPixels`, refused from their header) are reported (`onFile`, summary)
+ * and the batch continues; an abort stops it.
  *
- * @throws ConfigError for an ambiguous output; AbortError when aborted.
+ * @throws ConfigError for an ambiguous output or a bad limit; AbortError when aborted.
  * @example
  * ```ts
  * using s = await Student.load('x4');
@@ -138,6 +151,8 @@ export async function sharpenFiles(student: Student, inputs: string[], opts: Sha
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
   if (inputs.length === 0) throw new ConfigError('no inputs: give image files or folders');
+  resolveLimit(opts.maxPixels, DEFAULT_MAX_PIXELS, 'maxPixels');
+  resolveLimit(opts.maxOutputPixels, DEFAULT_MAX_OUTPUT_PIXELS, 'maxOutputPixels');
   const summary: BatchSummary = { written: [], failed: [], skipped: [] };
   const jobs = await expand(inputs, opts.recursive ?? false, summary.skipped);
   const total = jobs.length + summary.skipped.length;
@@ -158,8 +173,16 @@ export async function sharpenFiles(student: Student, inputs: string[], opts: Sha
   for (const job of jobs) {
     throwIfAborted(opts.signal);
     try {
-      const loaded = await loadInput(job.file);
-      const format = singleFile && !opts.format ? extFormat(opts.output) ?? outputFormat(undefined, loaded.format) : outputFormat(opts.format, loaded.format);
+      const asked = opts.format ?? (singleFile ? extFormat(opts.output) : undefined);
+      const loaded = await loadInput(job.file, undefined, {
+        maxPixels: opts.maxPixels,
+        maxOutputPixels: opts.maxOutputPixels,
+        scale: student.scale,
+        format: asked,
+        onWarning: opts.onWarning,
+      });
+      const frames = loaded.animation?.frames ?? 1;
+      const format = outputFormat(asked, loaded.format, frames > 1);
       const out = singleFile ? opts.output : path.join(opts.output, job.rel + EXT[format]);
       const resolved = await fs.realpath(out).catch(() => path.resolve(out));
       if (claimed.has(resolved)) throw new InputError(`output ${out} would also be written by another input: rename one of them`, { file: job.file });
@@ -175,12 +198,13 @@ export async function sharpenFiles(student: Student, inputs: string[], opts: Sha
         continue;
       }
       const index = done + 1;
-      const pixels = await student.sharpenPixels(loaded.pixels, {
+      const pixels = await sharpenFrames(student, loaded.pixels, frames, {
         tile: opts.tile,
         signal: opts.signal,
+        maxOutputPixels: opts.maxOutputPixels,
         onProgress: (p) => opts.onProgress?.({ ...p, info: { ...p.info, file: `${index}/${total} ${path.basename(job.file)}` } }),
       });
-      const bytes = await encodePixels(pixels, format, { quality: opts.quality, icc: loaded.icc });
+      const bytes = await encodePixels(pixels, format, { quality: opts.quality, icc: loaded.icc, animation: format === 'webp' ? loaded.animation : undefined });
       throwIfAborted(opts.signal);
       await writeFileAtomic(out, bytes);
       summary.written.push({ file: job.file, output: out });

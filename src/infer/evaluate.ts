@@ -34,6 +34,8 @@ export interface EvaluateOptions extends TaskOptions {
   blurSigma?: number;
   /** Tile size (input pixels) passed to the student. */
   tile?: number;
+  /** Refuse HR images with more pixels than this, from their header (default `DEFAULT_MAX_PIXELS`, 268,402,689). */
+  maxPixels?: number;
 }
 
 /**
@@ -100,7 +102,7 @@ export async function evaluateUpscaler(
   const images: EvaluationReport['images'] = [];
   for (const [i, file] of files.entries()) {
     throwIfAborted(opts.signal);
-    const { image } = await decodeImageWithProfile(await fs.readFile(file), file);
+    const { image } = await decodeImageWithProfile(await fs.readFile(file), file, { maxPixels: opts.maxPixels });
     // The model sees 8-bit RGB (gray replicated, alpha dropped), like the literature's uint8 images.
     const hr8 = image.bits === 8 && image.channels === 3 ? image : fromFloatRgb(toFloatRgb(image), image.width, image.height, 8);
     const hr = modCrop(hr8, scale);
@@ -140,6 +142,7 @@ export async function evaluateStudent(student: Student, hrDir: string, opts: Eva
   const { scale } = opts;
   if (student.scale !== scale) throw new ConfigError(`model ${student.info.name} upscales by ${student.scale}, but --scale is ${scale}`);
   const upscale = async (lr: RawImage, signal?: AbortSignal) =>
-    pixelsToRaw(await student.sharpenPixels({ data: lr.data, width: lr.width, height: lr.height, channels: lr.channels, max: 255 }, { tile: opts.tile, signal }));
+    // The output is the HR image's size, already bounded by maxPixels.
+    pixelsToRaw(await student.sharpenPixels({ data: lr.data, width: lr.width, height: lr.height, channels: lr.channels, max: 255 }, { tile: opts.tile, signal, maxOutputPixels: Infinity }));
   return evaluateUpscaler(upscale, hrDir, { ...opts, model: student.info.name, backend: student.info.backend });
 }

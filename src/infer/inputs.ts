@@ -5,9 +5,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isNode } from '../backends/env';
-import { InputError, ShapeError } from '../errors';
+import { InputError, ShapeError, type SharpenWarning } from '../errors';
 import { decodeImageBrowser, encodeImageBrowser, imageDataToRaw, isImageDataLike, rawToImageData, type ImageDataLike } from '../io/browser-image';
-import type { ImageFormat } from '../io/node-image';
+import type { AnimationInfo, ImageFormat, ImageHeader } from '../io/node-image';
+import { checkInputPixels, checkOutputPixels } from '../io/pixel-limits';
 import type { RawImage } from '../io/raw-image';
 import type { PixelBuffer } from './pixels';
 
@@ -37,6 +38,23 @@ export interface LoadedInput {
   format?: string;
   /** Bits per sample of the source (8 or 16). */
   bits: 8 | 16;
+  /** Every frame of an animated input, stacked top to bottom in `pixels` (Node, encoded GIF / WebP). */
+  animation?: AnimationInfo;
+}
+
+/** How {@link loadInput} decodes and checks an input. */
+export interface LoadOptions {
+  /** Cap on the decoded pixels of an encoded input, checked from its header (see `DecodeOptions.maxPixels`). */
+  maxPixels?: number;
+  /** With `scale`: cap on the output pixels (input pixels × scale², all frames), checked before decoding. */
+  maxOutputPixels?: number;
+  scale?: number;
+  /**
+   * The output format asked for, if any. Every frame of an animated GIF / WebP is decoded unless it is PNG or
+   * JPEG (one frame): then only the first is, with a warning.
+   */
+  format?: ImageFormat;
+  onWarning?: (w: SharpenWarning) => void;
 }
 
 function isRawImage(x: unknown): x is RawImage {
@@ -70,15 +88,33 @@ async function readBytes(input: string | URL, name: string): Promise<Uint8Array>
   }
 }
 
-/** Decodes encoded bytes: sharp in Node (keeps ICC, gray, 16-bit), the browser's decoders elsewhere. */
-export async function decodeBytes(bytes: Uint8Array, name: string): Promise<LoadedInput> {
+/** Decodes encoded bytes: sharp in Node (keeps ICC, gray, 16-bit, animations), the browser's decoders elsewhere. */
+export async function decodeBytes(bytes: Uint8Array, name: string, opts: LoadOptions = {}): Promise<LoadedInput> {
   if (isNode()) {
     const { decodeImageWithProfile } = await import('../io/node-image');
-    const d = await decodeImageWithProfile(bytes, name);
-    return { kind: 'encoded', pixels: rawToPixels(d.image), name, icc: d.icc, format: d.format, bits: d.image.bits };
+    const oneFrame = opts.format === 'png' || opts.format === 'jpeg';
+    let warning: SharpenWarning | undefined;
+    const d = await decodeImageWithProfile(bytes, name, {
+      maxPixels: opts.maxPixels,
+      frames: oneFrame ? 'first' : 'all',
+      onHeader: (h) => {
+        if (opts.scale !== undefined) checkOutputPixels(name, h.width, h.height, h.frames, opts.scale, opts.maxOutputPixels);
+        if (h.pages > h.frames) warning = firstFrameWarning(name, h, opts.format);
+      },
+    });
+    if (warning) opts.onWarning?.(warning);
+    return { kind: 'encoded', pixels: rawToPixels(d.image), name, icc: d.icc, format: d.format, bits: d.image.bits, animation: d.animation };
   }
   const raw = await decodeImageBrowser(bytes, name);
+  checkInputPixels(name, raw.width, raw.height, 1, opts.maxPixels);
   return { kind: 'encoded', pixels: rawToPixels(raw), name, bits: 8 };
+}
+
+function firstFrameWarning(name: string, h: ImageHeader, format: ImageFormat | undefined): SharpenWarning {
+  const message = h.animated
+    ? `${name}: animated ${h.format.toUpperCase()} with ${h.pages} frames: only the first is sharpened, as ${(format ?? 'png').toUpperCase()} holds one frame (--format webp / format: 'webp' keeps every frame)`
+    : `${name}: ${h.format.toUpperCase()} with ${h.pages} pages: only the first page is sharpened`;
+  return { code: 'W_FIRST_FRAME', message, file: name };
 }
 
 function rawToPixels(img: RawImage): PixelBuffer {
@@ -86,14 +122,24 @@ function rawToPixels(img: RawImage): PixelBuffer {
 }
 
 /**
- * Turns any {@link SharpenInput} into pixels.
+ * Turns any {@link SharpenInput} into pixels, checking the pixel limits of `opts` (encoded inputs: from the header,
+ * before decoding).
  *
- * @throws InputError for unreadable, empty or undecodable inputs; ShapeError for tensors of the wrong rank.
+ * @throws InputError for unreadable, empty, undecodable or too large inputs; ShapeError for tensors of the wrong rank.
  */
-export async function loadInput(input: SharpenInput, name?: string): Promise<LoadedInput> {
+export async function loadInput(input: SharpenInput, name?: string, opts: LoadOptions = {}): Promise<LoadedInput> {
+  const loaded = await loadAny(input, name, opts);
+  if (opts.scale !== undefined) {
+    const frames = loaded.animation?.frames ?? 1;
+    checkOutputPixels(loaded.name, loaded.pixels.width, loaded.pixels.height / frames, frames, opts.scale, opts.maxOutputPixels);
+  }
+  return loaded;
+}
+
+async function loadAny(input: SharpenInput, name: string | undefined, opts: LoadOptions): Promise<LoadedInput> {
   if (typeof input === 'string' || input instanceof URL) {
     const n = name ?? (input instanceof URL ? input.href : input);
-    return decodeBytes(await readBytes(input, n), n);
+    return decodeBytes(await readBytes(input, n), n, opts);
   }
   if (input instanceof tf.Tensor) {
     const n = name ?? '<tensor>';
@@ -116,7 +162,7 @@ export async function loadInput(input: SharpenInput, name?: string): Promise<Loa
   }
   if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
     const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
-    return decodeBytes(bytes, name ?? '<buffer>');
+    return decodeBytes(bytes, name ?? '<buffer>', opts);
   }
   throw new InputError('unsupported input: pass a file path, URL, encoded bytes, ImageData, RawImage or [H, W, C] tensor');
 }
@@ -128,15 +174,23 @@ export function pixelsToRaw(p: PixelBuffer): RawImage {
   return { data, width: p.width, height: p.height, channels: p.channels, bits: p.max === 65535 ? 16 : 8 };
 }
 
-/** Picks the output format of an encoded result: the asked one, else the input's if it can be written, else PNG. */
-export function outputFormat(asked: ImageFormat | undefined, inputFormat: string | undefined): ImageFormat {
+/**
+ * Picks the output format of an encoded result: the asked one, else WebP for an animation (the animated format
+ * written), else the input's if it can be written, else PNG.
+ */
+export function outputFormat(asked: ImageFormat | undefined, inputFormat: string | undefined, animated = false): ImageFormat {
   if (asked) return asked;
+  if (animated) return 'webp';
   if (inputFormat === 'jpeg' || inputFormat === 'webp' || inputFormat === 'png') return inputFormat;
   return 'png';
 }
 
 /** Encodes pixels to bytes (Node: sharp with the ICC profile kept; browsers: OffscreenCanvas). */
-export async function encodePixels(p: PixelBuffer, format: ImageFormat, opts: { quality?: number; icc?: Uint8Array } = {}): Promise<Uint8Array> {
+export async function encodePixels(
+  p: PixelBuffer,
+  format: ImageFormat,
+  opts: { quality?: number; icc?: Uint8Array; animation?: AnimationInfo } = {},
+): Promise<Uint8Array> {
   const raw = pixelsToRaw(p);
   if (isNode()) {
     const { encodeImage } = await import('../io/node-image');

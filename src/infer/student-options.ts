@@ -1,5 +1,6 @@
 /** The option and info types of {@link Student}: how it loads, how it sharpens, and what it reports. */
 import type { TaskOptions } from '../core/task';
+import type { SharpenWarning } from '../errors';
 import type { ImageFormat } from '../io/node-image';
 import type { InferenceBackend } from './engine';
 import type { Student } from './student';
@@ -46,6 +47,21 @@ export interface SharpenOptions extends TaskOptions {
   quality?: number;
   /** Width of the feathered blend between tiles, input pixels (default 8). */
   feather?: number;
+  /**
+   * Refuse (InputError, `E_INPUT`) an encoded input (path, URL, bytes) with more decoded pixels than this, from
+   * its header, before decoding: default `DEFAULT_MAX_PIXELS` (268,402,689, sharp's default); `Infinity` = no limit.
+   */
+  maxPixels?: number;
+  /**
+   * Refuse (InputError) an input whose output (input pixels × scale², all frames) would have more pixels than
+   * this, before any work: default `DEFAULT_MAX_OUTPUT_PIXELS` (268,402,689); `Infinity` = no limit.
+   */
+  maxOutputPixels?: number;
+  /**
+   * Called for results that are produced with a caveat, e.g. only the first frame of an animated GIF is sharpened
+   * because the asked format is PNG ({@link SharpenWarning}, code `W_FIRST_FRAME`).
+   */
+  onWarning?: (w: SharpenWarning) => void;
 }
 
 /**

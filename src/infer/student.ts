@@ -15,6 +15,8 @@ import type { RawImage } from '../io/raw-image';
 import { findModelInfo } from '../models/metadata';
 import { prepareTfBackend, selectEngine, type EngineName } from './engine';
 import type { SharpenOptions, StudentInfo, StudentLoadOptions } from './student-options';
+import { checkOutputPixels } from '../io/pixel-limits';
+import { sharpenFrames } from './frames';
 import { encodePixels, loadInput, outputFormat, toKind, type SharpenInput } from './inputs';
 import { allocLike, hasAlpha, type PixelBuffer } from './pixels';
 import { receptiveField } from './receptive-field';
@@ -167,9 +169,12 @@ export class Student {
    * Sharpens / upscales an image of any size. Returns the same kind as the input (a file path or encoded bytes
    * give encoded bytes in the input's format), or encoded bytes in `format` when asked. Alpha is upscaled with
    * bicubic interpolation, gray stays gray, 16-bit stays 16-bit (PNG), EXIF orientation is applied and the
-   * ICC profile kept.
+   * ICC profile kept. An animated GIF or WebP is sharpened frame by frame and returned as an animated WebP
+   * (delays and loop kept), unless `format` is PNG or JPEG: then only its first frame is, with a `W_FIRST_FRAME`
+   * warning (`onWarning`), as for the pages after the first of a multi-page TIFF. Inputs over `maxPixels`, or
+   * whose output would be over `maxOutputPixels`, are refused before decoding.
    *
-   * @throws InputError for unreadable or corrupt images (naming the file); AbortError when aborted.
+   * @throws InputError for unreadable, corrupt or too large images (naming the file); AbortError when aborted.
    * @example
    * ```ts
    * const png = await student.sharpen('photo.jpg', { format: 'png' });
@@ -191,11 +196,13 @@ export class Student {
       const fast = this.tryWholeTensor(input, opts);
       if (fast) return fast;
     }
-    const loaded = await loadInput(input);
+    const loaded = await loadInput(input, undefined, { ...opts, scale: this.scale });
     const float = loaded.pixels.data instanceof Float32Array;
-    const out = await this.sharpenPixels(loaded.pixels, { ...opts, float: float && !opts.format });
+    const frames = loaded.animation?.frames ?? 1;
+    const out = await sharpenFrames(this, loaded.pixels, frames, { ...opts, float: float && !opts.format });
     if (loaded.kind === 'encoded' || opts.format) {
-      return encodePixels(out, outputFormat(opts.format, loaded.format), { quality: opts.quality, icc: loaded.icc });
+      const format = outputFormat(opts.format, loaded.format, frames > 1);
+      return encodePixels(out, format, { quality: opts.quality, icc: loaded.icc, animation: format === 'webp' ? loaded.animation : undefined });
     }
     return toKind(loaded.kind, out);
   }
@@ -203,6 +210,8 @@ export class Student {
   /**
    * Runs the model over a pixel buffer (any size, 1–4 channels, 8/16-bit or float) and returns a new buffer
    * `scale` times larger of the same type (or float with `float: true`).
+   *
+   * @throws InputError when the output would have more than `maxOutputPixels` pixels (before any work).
    */
   async sharpenPixels(src: PixelBuffer, opts: SharpenOptions & { float?: boolean } = {}): Promise<PixelBuffer> {
     this.checkAlive();
@@ -210,6 +219,7 @@ export class Student {
     const feather = opts.feather ?? DEFAULT_FEATHER;
     if (!Number.isInteger(tile) || tile < 1) throw new ConfigError(`tile must be a positive integer, got ${tile}`);
     if (!Number.isInteger(feather) || feather < 0) throw new ConfigError(`feather must be a non-negative integer, got ${feather}`);
+    checkOutputPixels(undefined, src.width, src.height, 1, this.scale, opts.maxOutputPixels);
     // Very wide images get short, wide tile rows so that the float blending strip stays within budget.
     const shape = tileShape(tile, src.width, this.scale, { margin: this.margin, feather, align: this.align });
     const colour: TileParams = { ...shape, margin: this.margin, feather, align: this.align };

@@ -1,5 +1,6 @@
-import { InputError } from '../errors';
+import { ConfigError, InputError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
+import { checkInputPixels, DEFAULT_MAX_PIXELS, resolveLimit } from './pixel-limits';
 import { assertRawImage, type RawImage } from './raw-image';
 
 /**
@@ -23,23 +24,101 @@ export async function loadSharp(): Promise<SharpModule> {
 }
 
 /**
- * Decodes an encoded image (PNG, JPEG, WebP, TIFF, GIF, AVIF, ...) into a {@link RawImage}. Node only (sharp).
- * EXIF orientation is applied. 16-bit PNGs stay 16-bit.
+ * What an image's header says, read by the decoders before any pixel is decoded (see {@link DecodeOptions.onHeader}).
  *
+ * @example
+ * ```ts
+ * const onHeader = (h: ImageHeader) => console.log(`${h.format} ${h.width}x${h.height}, ${h.pages} page(s)`);
+ * ```
+ */
+export interface ImageHeader {
+  /** Format detected by the decoder (`png`, `jpeg`, `webp`, `tiff`, `gif`, ...). */
+  format: string;
+  /** Size of one frame (or page), EXIF orientation applied. */
+  width: number;
+  height: number;
+  /** Frames of an animation or pages of a multi-page file (1 for a still image). */
+  pages: number;
+  /** True for a GIF or WebP with more than one frame. */
+  animated: boolean;
+  /** Frames that are decoded: every frame of an animation with `frames: 'all'`, else 1. */
+  frames: number;
+}
+
+/**
+ * Options of the decoders ({@link decodeImage}, {@link decodeImageWithProfile}, {@link readImage}).
+ *
+ * @example
+ * ```ts
+ * const { image, animation } = await decodeImageWithProfile(bytes, 'clip.webp', { frames: 'all', maxPixels: 50e6 });
+ * ```
+ */
+export interface DecodeOptions {
+  /**
+   * Refuse (InputError, `E_INPUT`) an image whose decoded pixels (width × height × decoded frames) are more than
+   * this, from its header, before decoding anything. Default {@link DEFAULT_MAX_PIXELS} (268,402,689, sharp's
+   * default); `Infinity` turns the check off.
+   */
+  maxPixels?: number;
+  /**
+   * {@link decodeImageWithProfile} only: `'all'` decodes every frame of an animated GIF or WebP, stacked top to
+   * bottom (see {@link DecodedImage.animation}); `'first'` (default) decodes the first frame. Multi-page TIFFs
+   * and other multi-image files always give their first page.
+   */
+  frames?: 'first' | 'all';
+  /** Called with the header after the size check and before decoding; throw from it to refuse the image. */
+  onHeader?: (header: ImageHeader) => void;
+}
+
+type Sharp = ReturnType<SharpModule>;
+
+/**
+ * Reads the header (sharp's `metadata()` decodes no pixel), checks the pixel limit, calls `onHeader`, and
+ * returns the header with a sharp instance set up to decode what was checked.
+ */
+async function openChecked(
+  sharp: SharpModule,
+  bytes: Uint8Array,
+  name: string,
+  opts: DecodeOptions,
+): Promise<{ header: ImageHeader; meta: Awaited<ReturnType<Sharp['metadata']>>; pipeline: Sharp }> {
+  const max = resolveLimit(opts.maxPixels, DEFAULT_MAX_PIXELS, 'maxPixels');
+  const meta = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
+  const width = meta.autoOrient?.width ?? meta.width ?? 0;
+  const height = meta.autoOrient?.height ?? meta.height ?? 0;
+  const format = meta.format ?? 'unknown';
+  const pages = meta.pages ?? 1;
+  const animated = (format === 'gif' || format === 'webp') && pages > 1;
+  const frames = animated && opts.frames === 'all' ? pages : 1;
+  const header: ImageHeader = { format, width, height, pages, animated, frames };
+  checkInputPixels(name, width, height, frames, max);
+  opts.onHeader?.(header);
+  // sharp's own limit stays on as a second guard (it counts the same pixels: all decoded frames).
+  const pipeline = sharp(bytes, { failOn: 'error', limitInputPixels: max === Infinity ? false : max, pages: frames > 1 ? -1 : 1 });
+  return { header, meta, pipeline };
+}
+
+/**
+ * Decodes an encoded image (PNG, JPEG, WebP, TIFF, GIF, AVIF, ...) into a {@link RawImage}. Node only (sharp).
+ * EXIF orientation is applied. 16-bit PNGs stay 16-bit. The first frame of an animation or the first page of a
+ * multi-page file is decoded. Images over `maxPixels` (default {@link DEFAULT_MAX_PIXELS}) are refused from
+ * their header, before decoding.
+ *
+ * @throws InputError (naming `name`) for empty, corrupt, truncated, unsupported or too large images.
  * @example
  * ```ts
  * const img = await decodeImage(await fs.readFile('photo.jpg'), 'photo.jpg');
  * ```
  */
-export async function decodeImage(bytes: Uint8Array, name = '<buffer>'): Promise<RawImage> {
+export async function decodeImage(bytes: Uint8Array, name = '<buffer>', opts: Omit<DecodeOptions, 'frames'> = {}): Promise<RawImage> {
   if (bytes.length === 0) throw new InputError('file is empty (0 bytes)', { file: name });
   const sharp = await loadSharp();
   try {
-    const s = sharp(bytes, { failOn: 'error', limitInputPixels: false }).rotate();
-    const meta = await s.metadata();
+    const { meta, pipeline } = await openChecked(sharp, bytes, name, opts);
+    const s = pipeline.rotate();
     const sixteen = meta.depth === 'ushort' || meta.depth === 'short';
-    const pipeline = sixteen ? s.toColourspace(meta.channels && meta.channels <= 2 ? 'grey16' : 'rgb16') : s;
-    const { data, info } = await pipeline.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
+    const typed = sixteen ? s.toColourspace(meta.channels && meta.channels <= 2 ? 'grey16' : 'rgb16') : s;
+    const { data, info } = await typed.raw({ depth: sixteen ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true });
     const arr = sixteen
       ? new Uint16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
       : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -47,21 +126,21 @@ export async function decodeImage(bytes: Uint8Array, name = '<buffer>'): Promise
     assertRawImage(img);
     return img;
   } catch (e) {
-    if (e instanceof InputError) throw e;
+    if (e instanceof InputError || e instanceof ConfigError) throw e;
     throw new InputError(`cannot decode image (${(e as Error).message.split('\n')[0]})`, { file: name, cause: e });
   }
 }
 
 /**
- * Reads and decodes an image file. Node only.
+ * Reads and decodes an image file (see {@link decodeImage}). Node only.
  *
  * @example
  * ```ts
  * const img = await readImage('../shared/data/Set5/HR/baby.png');
  * ```
  */
-export async function readImage(file: string): Promise<RawImage> {
-  return decodeImage(await readFileBytes(file), file);
+export async function readImage(file: string, opts: Omit<DecodeOptions, 'frames'> = {}): Promise<RawImage> {
+  return decodeImage(await readFileBytes(file), file, opts);
 }
 
 /** @internal Reads a file's bytes, turning a failure into an {@link InputError} that names the file. Node only. */
@@ -87,11 +166,17 @@ export interface EncodeOptions {
   quality?: number;
   /** ICC profile to embed as is (the pixels are not converted), e.g. {@link DecodedImage.icc}. */
   icc?: Uint8Array;
+  /**
+   * WebP only: write the image as this animation, `animation.frames` equal frames stacked top to bottom
+   * (e.g. {@link DecodedImage.animation}, with the image sharpened frame by frame).
+   */
+  animation?: AnimationInfo;
 }
 
 /**
  * Encodes a {@link RawImage} as PNG, JPEG or WebP. Node only (sharp). 16-bit images stay 16-bit in PNG and
- * are reduced to 8 bits for JPEG and WebP. With `icc`, that profile is embedded unchanged.
+ * are reduced to 8 bits for JPEG and WebP. With `icc`, that profile is embedded unchanged. With `animation`
+ * (WebP), the frames stacked in `img` are written as an animated WebP with their delays and loop count.
  *
  * @example
  * ```ts
@@ -101,16 +186,22 @@ export interface EncodeOptions {
 export async function encodeImage(img: RawImage, format: ImageFormat = 'png', opts: EncodeOptions = {}): Promise<Uint8Array> {
   assertRawImage(img);
   if (img.bits === 16 && format !== 'png') img = to8Bit(img);
+  const anim = opts.animation && opts.animation.frames > 1 ? opts.animation : undefined;
+  if (anim && format !== 'webp') throw new ConfigError(`an animation can be written as WebP only, not ${format}`);
+  if (anim && img.height % anim.frames !== 0) throw new ConfigError(`an image ${img.height} rows high does not split into ${anim.frames} equal frames`);
   const sharp = await loadSharp();
-  // sharp takes the sample depth from the typed array's class (Uint16Array -> ushort), so pass it as is.
-  const s = sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 2 | 3 | 4, premultiplied: false } });
+  // sharp takes the sample depth from the typed array's class (Uint16Array -> ushort), so pass it as is. The pixels
+  // are already in memory: sharp's input pixel limit (a guard against decoding bombs) does not apply.
+  const raw = { width: img.width, height: img.height, channels: img.channels as 1 | 2 | 3 | 4, premultiplied: false, pageHeight: anim ? img.height / anim.frames : undefined };
+  const s = sharp(img.data, { raw, limitInputPixels: false });
   const typed = img.bits === 16 ? s.toColourspace(img.channels <= 2 ? 'grey16' : 'rgb16') : img.channels <= 2 ? s.toColourspace('b-w') : s;
+  const timing = anim ? { loop: anim.loop ?? 0, ...(anim.delay?.length === anim.frames ? { delay: anim.delay } : {}) } : {};
   const out =
-    format === 'png' ? typed.png() : format === 'jpeg' ? typed.jpeg({ quality: opts.quality ?? 92 }) : typed.webp({ quality: opts.quality ?? 92 });
+    format === 'png' ? typed.png() : format === 'jpeg' ? typed.jpeg({ quality: opts.quality ?? 92 }) : typed.webp({ quality: opts.quality ?? 92, ...timing });
   const bytes = new Uint8Array(await out.toBuffer());
   if (!opts.icc || opts.icc.length === 0) return bytes;
   const { embedIccProfile } = await import('./icc-profile');
-  return embedIccProfile(bytes, format, opts.icc, { width: img.width, height: img.height, alpha: img.channels === 2 || img.channels === 4 });
+  return embedIccProfile(bytes, format, opts.icc, { width: img.width, height: raw.pageHeight ?? img.height, alpha: img.channels === 2 || img.channels === 4 });
 }
 
 /** Keeps the first channel (and alpha) of a replicated-gray RGB(A) image. */
@@ -148,27 +239,55 @@ export interface DecodedImage {
   icc?: Uint8Array;
   /** Format detected by the decoder (`png`, `jpeg`, `webp`, `tiff`, `gif`, ...). */
   format: string;
+  /** Frames or pages in the file (1 for a still image); only the first is decoded unless `animation` is set. */
+  pages: number;
+  /**
+   * Set when every frame of an animation was decoded (`frames: 'all'`): `image` holds the frames stacked top to
+   * bottom, each `image.height / animation.frames` rows high.
+   */
+  animation?: AnimationInfo;
+}
+
+/**
+ * The frames of an animated image and their timing, as read from a GIF or WebP and written back by
+ * {@link encodeImage} (WebP).
+ *
+ * @example
+ * ```ts
+ * const animation: AnimationInfo = { frames: 12, delay: new Array(12).fill(80), loop: 0 };
+ * ```
+ */
+export interface AnimationInfo {
+  /** Number of frames (the image is `frames` equal frames stacked vertically). */
+  frames: number;
+  /** Display time of each frame in ms. */
+  delay?: number[];
+  /** Times the animation plays; 0 = forever. */
+  loop?: number;
 }
 
 /**
  * Decodes an encoded image for processing that must round-trip: EXIF orientation applied, pixels left in the
  * file's colour space (not converted to sRGB) with the ICC profile returned, gray kept gray (1 or 2 channels),
  * 16-bit kept 16-bit, alpha kept. Node only (sharp). CMYK images are converted to sRGB (no profile returned).
+ * Images over `maxPixels` (default {@link DEFAULT_MAX_PIXELS}) are refused from their header, before decoding.
+ * Animated GIF / WebP: the first frame, or with `frames: 'all'` every frame (`animation`). Multi-page files
+ * (TIFF, ...): the first page; `pages` tells how many there are.
  *
- * @throws InputError (naming `name`) for empty, corrupt, truncated or unsupported data.
+ * @throws InputError (naming `name`) for empty, corrupt, truncated, unsupported or too large images.
  * @example
  * ```ts
  * const { image, icc } = await decodeImageWithProfile(await fs.readFile('in.png'), 'in.png');
  * await writeImage('out.png', process(image), { icc });
  * ```
  */
-export async function decodeImageWithProfile(bytes: Uint8Array, name = '<buffer>'): Promise<DecodedImage> {
+export async function decodeImageWithProfile(bytes: Uint8Array, name = '<buffer>', opts: DecodeOptions = {}): Promise<DecodedImage> {
   if (bytes.length === 0) throw new InputError('file is empty (0 bytes)', { file: name });
   const sharp = await loadSharp();
   try {
-    const meta = await sharp(bytes, { failOn: 'error', limitInputPixels: false }).metadata();
+    const { header, meta, pipeline } = await openChecked(sharp, bytes, name, opts);
     const cmyk = meta.space === 'cmyk';
-    let s = sharp(bytes, { failOn: 'error', limitInputPixels: false }).rotate();
+    let s = pipeline.rotate();
     if (!cmyk) s = s.keepIccProfile();
     const sixteen = meta.depth === 'ushort' || meta.depth === 'short';
     const gray = meta.space === 'b-w' || meta.space === 'grey16';
@@ -181,9 +300,14 @@ export async function decodeImageWithProfile(bytes: Uint8Array, name = '<buffer>
     // 8-bit gray comes out as replicated RGB(A) (sharp's 'b-w' output drops alpha): keep one channel (+ alpha).
     if (gray && image.channels >= 3) image = grayFromRgb(image);
     assertRawImage(image);
-    return { image, icc: !cmyk && meta.icc ? new Uint8Array(meta.icc) : undefined, format: meta.format ?? 'unknown' };
+    const animation: AnimationInfo | undefined =
+      header.frames > 1 ? { frames: header.frames, delay: meta.delay?.slice(0, header.frames), loop: meta.loop } : undefined;
+    if (animation && image.height !== header.height * header.frames) {
+      throw new InputError(`cannot split the ${image.width}x${image.height} decode into ${header.frames} frames of ${header.width}x${header.height}`, { file: name });
+    }
+    return { image, icc: !cmyk && meta.icc ? new Uint8Array(meta.icc) : undefined, format: header.format, pages: header.pages, animation };
   } catch (e) {
-    if (e instanceof InputError) throw e;
+    if (e instanceof InputError || e instanceof ConfigError) throw e;
     throw new InputError(`cannot decode image (${(e as Error).message.split('\n')[0].replace(/[:\s]+$/, '')})`, { file: name, cause: e });
   }
 }

@@ -33,7 +33,7 @@ import { evaluateModel, loadValidationSet, type ValidationResult, type Validatio
 export interface TrainResult {
   /** Last step done. */
   step: number;
-  /** Loss of the last step. */
+  /** Loss of the last step of this call; NaN when it took no step (see `alreadyFinished`). */
   loss: number;
   /** Step the run started from (0, or the resumed checkpoint's step). */
   startStep: number;
@@ -49,6 +49,11 @@ export interface TrainResult {
   resumedFrom?: string;
   /** Set by a dry run (`dryRun: true`): what the run would do. No step was taken and nothing was written. */
   plan?: { startStep: number; steps: number; lrAtStart: number; validationImages: number };
+  /**
+   * Set when the resumed checkpoint was already at (or past) `steps`: no step was taken, nothing was written and
+   * `loss` is NaN. Raise `steps` to train further.
+   */
+  alreadyFinished?: { steps: number };
 }
 
 /** @internal What `train` and `distill` plug into the loop. */
@@ -124,6 +129,10 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     }
     if (o.scheduleStart !== undefined && result.step < o.scheduleStart) {
       throw new ConfigError(`the schedule starts after step ${o.scheduleStart} but the run is at step ${result.step}: finish the run it continues first, or lower scheduleStart`);
+    }
+    if (resumeFile && result.step >= o.steps && !o.dryRun) {
+      result.alreadyFinished = { steps: o.steps };
+      return result;
     }
     const valSet: ValidationSet | undefined =
       typeof o.val === 'string' ? await loadValidationSet(o.val, spec.scale as 1, { maxImages: o.valImages, degradation: o.valDegradation }) : o.val;
