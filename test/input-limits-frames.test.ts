@@ -88,6 +88,12 @@ describe('pixel limits', () => {
     const raw = { data: new Uint8Array(24 * 18 * 3), width: 24, height: 18, channels: 3 as const, max: 255 };
     await expect(s.sharpenPixels(raw, { maxOutputPixels: 1000 })).rejects.toBeInstanceOf(InputError);
     await expect(s.sharpen(png, { maxOutputPixels: 0 })).rejects.toBeInstanceOf(ConfigError);
+    // WebP holds at most 16383 pixels a side: a 8200×2 WebP at x2 fails before the work, as PNG it is written.
+    const wide = await encodeImage({ data: new Uint8Array(8200 * 2 * 3), width: 8200, height: 2, channels: 3, bits: 8 }, 'png');
+    await expect(s.sharpen(wide, { format: 'webp' })).rejects.toThrow(
+      "<buffer>: the 16400×4 output is too large for WebP (at most 16383 pixels a side): use --format png / format: 'png'",
+    );
+    expect((await sharp(await s.sharpen(wide)).metadata()).width).toBe(16400);
   });
 
   it('sharpenFiles: a bomb fails on its own, the batch goes on', async () => {

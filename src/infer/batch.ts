@@ -7,7 +7,7 @@ import { throwIfAborted, type TaskOptions } from '../core/task';
 import { ConfigError, InputError, SharpenError, type SharpenWarning } from '../errors';
 import { writeFileAtomic } from '../io/atomic-write';
 import type { ImageFormat } from '../io/node-image';
-import { DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_PIXELS, resolveLimit } from '../io/pixel-limits';
+import { checkFormatSize, DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_PIXELS, resolveLimit } from '../io/pixel-limits';
 import { sharpenFrames } from './frames';
 import { encodePixels, loadInput, outputFormat } from './inputs';
 import type { Student } from './student';
@@ -183,6 +183,7 @@ export async function sharpenFiles(student: Student, inputs: string[], opts: Sha
       });
       const frames = loaded.animation?.frames ?? 1;
       const format = outputFormat(asked, loaded.format, frames > 1);
+      checkFormatSize(job.file, format, loaded.pixels.width * student.scale, (loaded.pixels.height / frames) * student.scale);
       const out = singleFile ? opts.output : path.join(opts.output, job.rel + EXT[format]);
       const resolved = await fs.realpath(out).catch(() => path.resolve(out));
       if (claimed.has(resolved)) throw new InputError(`output ${out} would also be written by another input: rename one of them`, { file: job.file });

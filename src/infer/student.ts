@@ -15,7 +15,7 @@ import type { RawImage } from '../io/raw-image';
 import { findModelInfo } from '../models/metadata';
 import { prepareTfBackend, selectEngine, type EngineName } from './engine';
 import type { SharpenOptions, StudentInfo, StudentLoadOptions } from './student-options';
-import { checkOutputPixels } from '../io/pixel-limits';
+import { checkFormatSize, checkOutputPixels } from '../io/pixel-limits';
 import { sharpenFrames } from './frames';
 import { encodePixels, loadInput, outputFormat, toKind, type SharpenInput } from './inputs';
 import { allocLike, hasAlpha, type PixelBuffer } from './pixels';
@@ -199,10 +199,11 @@ export class Student {
     const loaded = await loadInput(input, undefined, { ...opts, scale: this.scale });
     const float = loaded.pixels.data instanceof Float32Array;
     const frames = loaded.animation?.frames ?? 1;
+    const format = loaded.kind === 'encoded' || opts.format ? outputFormat(opts.format, loaded.format, frames > 1) : undefined;
+    if (format) checkFormatSize(loaded.name, format, loaded.pixels.width * this.scale, (loaded.pixels.height / frames) * this.scale);
     const out = await sharpenFrames(this, loaded.pixels, frames, { ...opts, float: float && !opts.format });
     if (loaded.kind === 'encoded' || opts.format) {
-      const format = outputFormat(opts.format, loaded.format, frames > 1);
-      return encodePixels(out, format, { quality: opts.quality, icc: loaded.icc, animation: format === 'webp' ? loaded.animation : undefined });
+      return encodePixels(out, format!, { quality: opts.quality, icc: loaded.icc, animation: format === 'webp' ? loaded.animation : undefined });
     }
     return toKind(loaded.kind, out);
   }

@@ -66,3 +66,17 @@ export function checkOutputPixels(file: string | undefined, width: number, heigh
     );
   }
 }
+
+/** Largest width or height each output format can hold (libwebp: 16383; libjpeg: 65500). */
+const MAX_SIDE: Record<string, [string, number]> = { webp: ['WebP', 16383], jpeg: ['JPEG', 65500] };
+
+/**
+ * @internal Throws an {@link InputError} (naming `file`, if given) when a `width × height` output (one frame) is
+ * larger than `format` can hold, so that the file fails before the work rather than at encoding.
+ */
+export function checkFormatSize(file: string | undefined, format: string, width: number, height: number): void {
+  const [name, max] = MAX_SIDE[format] ?? [format, Infinity];
+  if (width > max || height > max) {
+    throw new InputError(`the ${width}×${height} output is too large for ${name} (at most ${max} pixels a side): use --format png / format: 'png'`, { file });
+  }
+}
