@@ -7,7 +7,9 @@ import { useBackend } from '../src/backends/use-backend';
 import { AbortError, ConfigError } from '../src/errors';
 import { buildStudent } from '../src/models/student';
 import { buildTeacher } from '../src/models/teacher';
-import { syntheticDataset } from '../src/data/datasets';
+import { imageFolderDataset, syntheticDataset } from '../src/data/datasets';
+import { loadTeacherCache } from '../src/train/teacher-cache';
+import sharp from 'sharp';
 import { distill } from '../src/train/distill';
 import { prepareTeacher } from '../src/train/teacher';
 import { loadCheckpoint } from '../src/train/checkpoint';
@@ -77,6 +79,31 @@ describe('distill', () => {
     expect(ckpt.tensors.some((t) => t.name.startsWith('adapter/'))).toBe(true);
     const resumed = await distill({ ...opts, student: student(9), data: data(6), out, resume: true });
     expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(3).map((h) => h.loss));
+  });
+
+  it('learns from unlabeled images (no HR): patches at their own resolution, the teacher predictions as targets', async () => {
+    const photos = path.join(dir, 'photos');
+    await fs.mkdir(photos, { recursive: true });
+    // Two 20x16 "low-resolution photos": a 12-pixel patch fits at their own size, but not at 1/2 of it.
+    for (const [i, c] of [[0, 40], [1, 200]]) {
+      const px = Buffer.alloc(20 * 16 * 3, c);
+      for (let k = 0; k < px.length; k += 7) px[k] = 255 - c;
+      await sharp(px, { raw: { width: 20, height: 16, channels: 3 } }).png().toFile(path.join(photos, `p${i}.png`));
+    }
+    const unlabeled = await imageFolderDataset(photos, { scale: 2, patchSize: 12, batchSize: 4, seed: 1, unlabeled: true });
+    expect(unlabeled.unlabeled).toBe(true);
+    const a = await unlabeled.nextArrays();
+    expect(a).toMatchObject({ lrSize: 12, hrSize: 24, unlabeled: true });
+    expect(a.hr.every((v) => v === 0)).toBe(true);
+    await expect(imageFolderDataset(photos, { scale: 2, patchSize: 12, batchSize: 4 }).then((d) => d.nextArrays())).rejects.toThrow(/smaller than the HR patch/);
+    // Without a cache there is no target: a clear error.
+    await expect(distill({ teacher, student: student(5), data: unlabeled, steps: 2 })).rejects.toThrow(ConfigError);
+    const cacheDir = path.join(dir, 'cache-unlabeled');
+    const r = await distill({ teacher, student: student(5), data: unlabeled, steps: 4, lr: 3e-3, warmup: 1, cacheDir, cacheSize: 8, exportModels: false });
+    expect(r.history.length).toBe(4);
+    const cached = await loadTeacherCache(cacheDir);
+    expect(Array.from(cached.hr)).toEqual(Array.from(cached.teacher));
+    unlabeled.dispose();
   });
 
   it('validates its inputs', async () => {

@@ -23,6 +23,7 @@ interface DistillCliOptions extends TrainCliOptions {
   lossFeature: number;
   teacherEnsemble: number;
   teacherWeights?: string;
+  unlabeled?: boolean;
 }
 
 const PRETRAINED = PRETRAINED_TEACHERS;
@@ -61,6 +62,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('--cache-dir <dir>', 'cache the teacher predictions for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
     .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', 'auto')
+    .option('--unlabeled', "the --data images have no HR (your own photos, screenshots, frames): LR patches are cut from them as they are and the teacher's predictions are the targets (needs --cache-dir; --val should hold HR images of the same kind)")
     .option('--teacher-ensemble <n>', 'average the teacher over n flips/transposes (1, 2, 4 or 8): better targets at n times the teacher cost', intOption('--teacher-ensemble', 1), 1)
     .action(
       runCommand(async (o: DistillCliOptions) => {

@@ -6,12 +6,13 @@ import type { RegisterCommand } from './commands';
 import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
-import { backendOption, intOption, studentFromOptions } from './sharpen';
+import { backendOption, intOption, MODEL_HELP, studentFromOptions, TEACHER_WEIGHTS_HELP } from './sharpen';
 
 interface EvalCliOptions {
   data: string;
   scale: number;
   model?: string;
+  teacherWeights?: string;
   backend?: InferenceBackend;
   tile?: number;
   blur: number;
@@ -27,7 +28,8 @@ export const registerEval: RegisterCommand = (program: Command) => {
     .description('score a model like SR papers: mod-crop HR, MATLAB-bicubic downscale, sharpen, round to 8 bits, mean Y-PSNR / Y-SSIM (border = scale)')
     .requiredOption('-d, --data <dir>', 'folder of HR images (e.g. Set5/HR)')
     .requiredOption('-s, --scale <n>', 'scale 1, 2, 3 or 4 (1: input is the HR blurred with --blur)', intOption('--scale', 1, 4))
-    .option('-m, --model <name|path>', 'x1, x2, x4, bicubic or a saved model folder (default: the shipped model for --scale)')
+    .option('-m, --model <name|path>', `${MODEL_HELP} (default: the shipped model for --scale)`)
+    .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP)
     .option('-b, --backend <name>', 'inference engine (default auto)', backendOption)
     .option('-t, --tile <n>', 'tile size in input pixels', intOption('--tile', 16))
     .option('--blur <sigma>', 'scale 1 only: Gaussian blur sigma of the input (default 1)', (v: string) => {

@@ -29,7 +29,7 @@ export function backendOption(v: string): InferenceBackend {
  * Loads the model a command asks for: `--model` (name or path), else the shipped student for `--scale`.
  * `bicubic` takes `--scale` (default 4).
  */
-export async function studentFromOptions(o: { model?: string; scale?: number; backend?: InferenceBackend; threads?: number }, defaultScale = 4): Promise<Student> {
+export async function studentFromOptions(o: { model?: string; scale?: number; backend?: InferenceBackend; threads?: number; teacherWeights?: string }, defaultScale = 4): Promise<Student> {
   let name = o.model;
   if (!name) {
     const scale = o.scale ?? defaultScale;
@@ -37,10 +37,16 @@ export async function studentFromOptions(o: { model?: string; scale?: number; ba
     if (!name) throw new ConfigError(`there is no shipped model for scale ${scale}: use --model bicubic, or --model <folder> of a model trained for x${scale}`);
   }
   const scale = name === 'bicubic' ? (o.scale ?? defaultScale) : o.scale;
-  return Student.load(name, { backend: o.backend, scale, threads: o.threads });
+  return Student.load(name, { backend: o.backend, scale, threads: o.threads, teacherWeights: o.teacherWeights });
 }
 
+/** Help of `--model` in every command that runs a model. */
+export const MODEL_HELP = 'x1, x2, x4 (shipped students), emt-x2, emt-x3, emt-x4 (the EMT teacher: best quality, slow), bicubic, a saved model folder / model.json, or an EMT .pth checkpoint';
+/** Help of `--teacher-weights`. */
+export const TEACHER_WEIGHTS_HELP = 'folder or file of the EMT checkpoints EMT_LSR_x{2,3,4}.pth (default $SHARPEN_KD_TEACHERS)';
+
 interface SharpenCliOptions {
+  teacherWeights?: string;
   out: string;
   scale?: number;
   model?: string;
@@ -63,7 +69,8 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
     .argument('<inputs...>', 'image files and/or folders')
     .requiredOption('-o, --out <path>', 'output folder (or output file for a single input)')
     .option('-s, --scale <n>', 'upscaling factor 1, 2, 3 or 4; picks the shipped model x1/x2/x4 (default 4)', intOption('--scale', 1, 4))
-    .option('-m, --model <name|path>', 'x1, x2, x4, bicubic, or a saved model folder / model.json')
+    .option('-m, --model <name|path>', MODEL_HELP)
+    .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP)
     .option('-b, --backend <name>', `inference engine: ${INFERENCE_BACKENDS.join(', ')} (default auto: onnx if installed, else wasm)`, backendOption)
     .option('-t, --tile <n>', 'tile size in input pixels (default: chosen from the model)', intOption('--tile', 16))
     .option('-f, --format <fmt>', 'output format png, jpeg or webp (default: the input format; webp for an animated GIF, png for other formats)', (v: string) => {

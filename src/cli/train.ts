@@ -150,10 +150,11 @@ export function addTrainingOptions(cmd: Command): Command {
 }
 
 /** The dataset the flags describe. */
-export async function datasetFromOptions(o: TrainCliOptions): Promise<PatchDataset> {
+export async function datasetFromOptions(o: TrainCliOptions & { unlabeled?: boolean }): Promise<PatchDataset> {
   const degradationOpts: DegradationOptions = { blur: o.blur, motionBlur: o.motionBlur, noise: o.noise, jpeg: o.jpeg };
   if (o.data.length === 0) process.stderr.write('sharpen-kd: no --data given: training on synthetic images (edges, text strokes, textures)\n');
-  return openDataset(o.data, { scale: o.scale, patchSize: o.patch, batchSize: o.batch, seed: o.seed, degradation: degradationOpts, cacheBytes: o.cacheMb * 2 ** 20 });
+  if (o.unlabeled && o.data.length === 0) throw new ConfigError('--unlabeled needs --data: the folders of your own images');
+  return openDataset(o.data, { scale: o.scale, patchSize: o.patch, batchSize: o.batch, seed: o.seed, degradation: degradationOpts, cacheBytes: o.cacheMb * 2 ** 20, unlabeled: o.unlabeled });
 }
 
 /**

@@ -40,6 +40,12 @@ export interface PatchOptions {
   cacheBytes?: number;
   /** Prepare the next batch while the current one is used (default true). */
   prefetch?: boolean;
+  /**
+   * The images are inputs with no HR counterpart (your own low-resolution photos, screenshots, frames): LR patches
+   * are cut from them as they are, and the batches carry no HR (`hr` is zeros, `unlabeled: true`). A teacher labels
+   * them: `distill` with a teacher cache stores the teacher's predictions as the targets.
+   */
+  unlabeled?: boolean;
 }
 
 /** Default LR patch side for a scale: 96-pixel HR patches. */
@@ -74,10 +80,14 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
   if (!(Number.isInteger(p) && p >= 4 && p <= 1024)) throw new ConfigError(`patchSize must be an integer in [4, 1024], got ${p}`);
   if (!(Number.isInteger(batchSize) && batchSize >= 1 && batchSize <= 4096)) throw new ConfigError(`batchSize must be an integer in [1, 4096], got ${batchSize}`);
   const P = p * scale;
-  // An image is usable when it holds a whole HR patch (and, for paired data, a whole LR patch).
+  const unlabeled = opts.unlabeled === true;
+  if (unlabeled && entries.some((e) => e.lr)) throw new ConfigError('unlabeled data are single images (the inputs); paired LR/HR folders are labelled already');
+  // The input resolution of an image: 1/scale of the HR one, or the image itself when it is an unlabeled input.
+  const inputSide = (n: number) => (unlabeled ? n : Math.floor(n / scale));
+  // An image is usable when it holds a whole LR patch (and, when labelled, the whole HR patch above it).
   const usable = entries.filter((e) => {
-    const lrW = Math.floor(e.hr.width / scale);
-    const lrH = Math.floor(e.hr.height / scale);
+    const lrW = inputSide(e.hr.width);
+    const lrH = inputSide(e.hr.height);
     return lrW >= p && lrH >= p && (!e.lr || (e.lr.width >= p && e.lr.height >= p));
   });
   if (entries.length === 0) throw new InputError(`dataset "${name}" has no images`);
@@ -86,7 +96,7 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
   }
   const cache = new LruCache<RgbImage>(opts.cacheBytes ?? 1 << 30, rgbBytes);
   const plans: PlanCache = new Map();
-  const description = `${name} n=${usable.length} p=${p} ${describeDegradation(cfg)} aug=${augment}`;
+  const description = `${name} n=${usable.length} p=${p} ${unlabeled ? 'unlabeled' : describeDegradation(cfg)} aug=${augment}`;
   let batch = 0;
   let pending: { batch: number; promise: Promise<PatchArrays> } | undefined;
 
@@ -105,8 +115,8 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
       draws.map(async (d, i) => {
         const hrImg = await cache.get(d.entry.hr.key, () => d.entry.hr.load());
         const lrImg = d.entry.lr ? await cache.get(d.entry.lr.key, () => d.entry.lr!.load()) : undefined;
-        let lrW = Math.floor(hrImg.width / scale);
-        let lrH = Math.floor(hrImg.height / scale);
+        let lrW = inputSide(hrImg.width);
+        let lrH = inputSide(hrImg.height);
         if (lrImg) {
           lrW = Math.min(lrW, lrImg.width);
           lrH = Math.min(lrH, lrImg.height);
@@ -115,21 +125,23 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
         const x = Math.floor(d.u * (lrW - p + 1));
         const y = Math.floor(d.v * (lrH - p + 1));
         let pair: { lr: Float32Array; hr: Float32Array };
-        if (lrImg) {
+        if (unlabeled) {
+          pair = { lr: cropReflect(hrImg, x, y, p, p), hr: hr.subarray(i * P * P * 3, (i + 1) * P * P * 3) };
+        } else if (lrImg) {
           pair = { lr: cropReflect(lrImg, x, y, p, p), hr: cropReflect(hrImg, x * scale, y * scale, P, P) };
         } else {
           pair = await degradePatch(hrImg, x, y, p, cfg, d.params, plans);
         }
         if (d.t !== 0) {
           lr.set(dihedral(pair.lr, p, d.t), i * p * p * 3);
-          hr.set(dihedral(pair.hr, P, d.t), i * P * P * 3);
-        } else {
+          if (!unlabeled) hr.set(dihedral(pair.hr, P, d.t), i * P * P * 3);
+        } else if (!unlabeled) {
           lr.set(pair.lr, i * p * p * 3);
           hr.set(pair.hr, i * P * P * 3);
         }
       }),
     );
-    return { count: batchSize, lrSize: p, hrSize: P, lr, hr };
+    return unlabeled ? { count: batchSize, lrSize: p, hrSize: P, lr, hr, unlabeled } : { count: batchSize, lrSize: p, hrSize: P, lr, hr };
   }
 
   function take(b: number): Promise<PatchArrays> {
@@ -148,6 +160,7 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
     patchSize: p,
     batchSize,
     description,
+    unlabeled,
     nextArrays: () => take(batch++),
     state: () => ({ seed, batch }),
     restore(s: DatasetState) {

@@ -37,9 +37,12 @@ export interface PatchArrays {
   /** Side of an HR patch (`lrSize · scale`). */
   hrSize: number;
   lr: Float32Array;
+  /** HR patches (zeros when `unlabeled`). */
   hr: Float32Array;
   /** Teacher predictions, when the dataset carries them. */
   teacher?: Float32Array;
+  /** The patches have no HR (see `PatchOptions.unlabeled`): a teacher must label them. */
+  unlabeled?: true;
 }
 
 /**
@@ -79,6 +82,8 @@ export interface PatchDataset extends AsyncIterable<PatchBatch> {
   readonly batchSize: number;
   /** Short description of the data and its settings, used as a cache key (teacher cache). */
   readonly description: string;
+  /** The images are inputs without HR (see `PatchOptions.unlabeled`): a teacher labels them. */
+  readonly unlabeled?: boolean;
   /** Draws the next batch as plain arrays. */
   nextArrays(): Promise<PatchArrays>;
   /** Current stream position. */

@@ -28,6 +28,11 @@ export interface StudentLoadOptions extends TaskOptions {
   modelBaseUrl?: string;
   /** Threads for ONNX Runtime or wasm. */
   threads?: number;
+  /**
+   * Pretrained teachers used as models (`emt-x4`, …): their checkpoint file or folder (default `$SHARPEN_KD_TEACHERS`);
+   * see {@link loadPretrainedTeacher}.
+   */
+  teacherWeights?: string;
 }
 
 /**

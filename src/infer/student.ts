@@ -13,6 +13,7 @@ import type { ImageDataLike } from '../io/browser-image';
 import type { ImageFormat } from '../io/node-image';
 import type { RawImage } from '../io/raw-image';
 import { findModelInfo } from '../models/metadata';
+import { isPretrainedTeacher } from '../models/pretrained-teachers';
 import { prepareTfBackend, selectEngine, type EngineName } from './engine';
 import type { SharpenOptions, StudentInfo, StudentLoadOptions } from './student-options';
 import { checkFormatSize, checkOutputPixels } from '../io/pixel-limits';
@@ -107,6 +108,7 @@ export class Student {
     const src = nameOrPathOrUrl instanceof URL ? nameOrPathOrUrl.href : nameOrPathOrUrl;
     if (typeof src !== 'string' || src.length === 0) throw new ConfigError('Student.load needs a model name, path or URL');
     if (src === 'bicubic') return Student.bicubic(opts.scale ?? 4, opts);
+    if (isPretrainedTeacher(src) || /\.(pth|pt|safetensors)$/i.test(src)) return Student.fromTeacher(src, opts);
     let location: string = src;
     if (isBuiltinModel(src)) {
       location = await builtinModelLocation(src as keyof typeof BUILTIN_SCALES, opts);
@@ -118,6 +120,25 @@ export class Student {
     await prepareTfBackend(opts);
     const { loadModel } = await import('../io/model-io');
     const model = await loadModel(location, opts);
+    try {
+      return await Student.fromModel(model, { ...opts, name: src });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+
+  /** A pretrained teacher by name (`emt-x4`, …) or an EMT PyTorch checkpoint path, as a Student. */
+  private static async fromTeacher(src: string, opts: StudentLoadOptions): Promise<Student> {
+    await prepareTfBackend(opts);
+    let model: tfl.LayersModel;
+    if (isPretrainedTeacher(src)) {
+      const { loadPretrainedTeacher } = await import('../models/pretrained-teachers');
+      model = await loadPretrainedTeacher(src, { weights: opts.teacherWeights, signal: opts.signal });
+    } else {
+      const [{ readFile }, { loadTorchWeights }, { emtFromTorch }] = await Promise.all([import('node:fs/promises'), import('../io/torch-weights'), import('../models/emt-weights')]);
+      model = emtFromTorch(loadTorchWeights(new Uint8Array(await readFile(src))));
+    }
     try {
       return await Student.fromModel(model, { ...opts, name: src });
     } catch (e) {

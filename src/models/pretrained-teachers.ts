@@ -13,8 +13,6 @@ import type { TaskOptions } from '../core/task';
 import { ConfigError, ModelError } from '../errors';
 import { throwIfAborted } from '../core/task';
 import { loadModel } from '../io/model-io';
-import { loadTorchWeights } from '../io/torch-weights';
-import { emtFromTorch } from './emt-weights';
 import { getModelInfo } from './metadata';
 import { teacherFromModel } from './teacher-from-model';
 
@@ -158,6 +156,8 @@ async function loadEmt(name: PretrainedTeacherName, scale: number, opts: Pretrai
     const file = await findEmtCheckpoint(name, scale, opts.weights);
     bytes = new Uint8Array(await (await import('node:fs/promises')).readFile(file));
   }
+  // Imported here so that loading a student does not load the checkpoint reader and EMT.
+  const [{ loadTorchWeights }, { emtFromTorch }] = await Promise.all([import('../io/torch-weights'), import('./emt-weights')]);
   const model = emtFromTorch(loadTorchWeights(bytes), { name: name.replace('-', '_') });
   const got = getModelInfo(model).scale;
   if (got !== scale) {

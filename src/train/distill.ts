@@ -89,6 +89,9 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
     adapters = createFeatureAdapters(channels(forward), channels(teacherTapped), { seed: o.seed });
   }
 
+  if (isPatchDataset(data) && data.unlabeled && !(opts.cacheDir && weights.output > 0)) {
+    throw new ConfigError('unlabeled data (images with no HR) need a teacher cache: pass cacheDir (--cache-dir) and an output weight > 0; the teacher\'s predictions are the targets');
+  }
   let trainData = data;
   let ownData: PatchDataset | undefined;
   if (opts.cacheDir && weights.output > 0 && !o.dryRun) {

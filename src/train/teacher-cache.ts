@@ -3,6 +3,8 @@
  * (float16) with the LR/HR patches (uint8 when they are exact 8-bit levels, float16 otherwise) and a JSON index.
  * Distillation then samples batches from this set, so each step costs only the student.
  *
+ * For unlabeled data (`PatchOptions.unlabeled`) the teacher's predictions are stored as the HR targets too.
+ *
  * Files in `dir`: `lr.bin`, `hr.bin`, `teacher.bin`, and `index.json` (written last: an interrupted build leaves no
  * index and is rebuilt). The index's `key` identifies the teacher, the data stream and N; a mismatch rebuilds.
  */
@@ -131,7 +133,6 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
       throwIfAborted(opts.signal);
       const a = await data.nextArrays();
       lr.set(a.lr, b * a.lr.length);
-      hr.set(a.hr, b * a.hr.length);
       const x = tf.tensor4d(a.lr, [a.count, p, p, 3]);
       const y = await selfEnsemble((t) => runner.run(t), x, ensemble);
       x.dispose();
@@ -140,7 +141,10 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
         throw new ConfigError(`teacher output is ${y.shape[1]}x${y.shape[2]} for ${p}x${p} patches; expected ${P}x${P} (is the teacher's scale ${data.scale}?)`);
       }
       const clipped = tf.tidy(() => tf.clipByValue(y, 0, 1));
-      te.set(await clipped.data(), b * a.hr.length);
+      const predicted = (await clipped.data()) as Float32Array;
+      te.set(predicted, b * a.hr.length);
+      // Unlabeled inputs have no HR: the teacher's prediction is their target.
+      hr.set(a.unlabeled ? predicted : a.hr, b * a.hr.length);
       tf.dispose([y, clipped]);
       const info: Record<string, string> = { runtime: runner.runtime };
       if (b === 0 && runner.fallbackReason) info.onnx = `not used: ${runner.fallbackReason}`;

@@ -129,7 +129,14 @@ export async function prepareTeacher(t: Teacher, runtime: TeacherRuntime = 'auto
     const { createOnnxRunner } = await import('../backends/onnx-runner');
     const runner = await createOnnxRunner(t, { threads: opts.threads });
     // Guard against an export that runs but computes something else: compare with TF.js on a probe patch.
-    const probe = tf.tidy(() => tf.add(tf.mul(tf.randomUniform([1, 24, 24, 3], 0, 1, 'float32', 7), 0.8), 0.1) as tf.Tensor4D);
+    // The probe is a smooth image, not noise: attention teachers (EMT) have peaked softmaxes that amplify float
+    // rounding on noise until two correct implementations disagree.
+    const probe = tf.tidy(() => {
+      const yy = tf.reshape(tf.linspace(0, 1, 24), [24, 1, 1]);
+      const xx = tf.reshape(tf.linspace(0, 1, 24), [1, 24, 1]);
+      const phase = tf.reshape(tf.tensor1d([0, 1, 2]), [1, 1, 3]);
+      return tf.expandDims(tf.add(tf.mul(tf.sin(tf.add(tf.mul(tf.add(yy, tf.mul(xx, 0.7)), 7), phase)), 0.4), 0.5), 0) as tf.Tensor4D;
+    });
     try {
       const [a, b] = [await runner.runTensor(probe), await runTeacher(t, probe)];
       const diff = tf.tidy(() => (a.shape.join() === b.shape.join() ? tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] : Infinity));
