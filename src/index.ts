@@ -67,6 +67,8 @@ export { receptiveField, UNKNOWN_LAYER_RADIUS } from './infer/receptive-field';
 export type { ReceptiveField } from './infer/receptive-field';
 export { sharpenFiles, IMAGE_EXTENSIONS } from './infer/batch';
 export type { SharpenFilesOptions, BatchEvent, BatchSummary } from './infer/batch';
+export { sharpenVideo } from './video/sharpen-video';
+export type { SharpenVideoOptions, SharpenVideoResult, VideoInfo } from './video/sharpen-video';
 export { evaluateStudent } from './infer/evaluate';
 export type { EvaluateOptions, EvaluationReport } from './infer/evaluate';
 export { benchmarkFps } from './bench/fps';

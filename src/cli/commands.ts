@@ -4,6 +4,7 @@ import { registerDistill } from './distill';
 import { registerDownscale } from './downscale';
 import { registerScore } from './score';
 import { registerSharpen } from './sharpen';
+import { registerVideo } from './video';
 import { registerEval } from './eval';
 import { registerBench } from './bench';
 
@@ -16,6 +17,7 @@ export const commands: RegisterCommand[] = [
   registerDownscale,
   registerScore,
   registerSharpen,
+  registerVideo,
   registerEval,
   registerBench,
 ];

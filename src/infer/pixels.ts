@@ -109,6 +109,11 @@ export function writeRows(dst: PixelBuffer, plane: Plane, rows: Float32Array, y0
   const d = dst.data;
   const isFloat = d instanceof Float32Array;
   const max = dst.max;
+  if (plane === 'color' && c === 3 && !isFloat) {
+    // The common case (RGB into 8 / 16-bit) in one flat loop: several times faster than the general one below, same values.
+    writeIntRgb(d, rows, y0 * W * 3, nRows * W * 3, max);
+    return;
+  }
   const put = (i: number, v: number) => {
     if (isFloat) d[i] = v;
     else {
@@ -129,5 +134,17 @@ export function writeRows(dst: PixelBuffer, plane: Plane, rows: Float32Array, y0
         put(o + 2, rows[s + 2]);
       } else put(o, (rows[s] + rows[s + 1] + rows[s + 2]) / 3);
     }
+  }
+}
+
+/**
+ * `d[offset + i] = clamp(round(rows[i] · max), 0, max)` for `i < n`: {@link writeRows} for RGB integer buffers.
+ * `(v + 0.5) | 0` is `Math.round(v)` here (0 < v < max ≤ 65535, and a float32 times max has too few bits for
+ * `v + 0.5` to round up), and several times faster; NaN gives 0 either way.
+ */
+function writeIntRgb(d: Uint8Array | Uint8ClampedArray | Uint16Array, rows: Float32Array, offset: number, n: number, max: number): void {
+  for (let i = 0; i < n; i++) {
+    const v = rows[i] * max;
+    d[offset + i] = v <= 0 ? 0 : v >= max ? max : (v + 0.5) | 0;
   }
 }

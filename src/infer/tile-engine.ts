@@ -64,6 +64,17 @@ export async function runTiled(
   const wy = spanWeights(ys, src.height, verticalParams(p), s);
   const counter = opts.counter ?? { done: 0, total: xs.length * ys.length };
 
+  if (xs.length === 1 && ys.length === 1) {
+    // One tile (a video frame, a small image): its weights are all 1, so it is written as is, without a strip.
+    throwIfAborted(opts.signal);
+    const out = await runner.run(readTile(src, plane, 0, 0, src.width, src.height), src.height, src.width, pc);
+    throwIfAborted(opts.signal);
+    writeRows(dst, plane, out, 0, src.height * s);
+    counter.done++;
+    opts.onProgress?.({ stage: 'tile', done: counter.done, total: counter.total });
+    return;
+  }
+
   // Strip of accumulated output rows [stripY0, stripY0 + stripRows).
   const maxRows = Math.max(...ys.map((r) => r.end - r.start)) * s;
   const strip = new Float32Array(maxRows * outW * pc);

@@ -1,0 +1,107 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { INFERENCE_BACKENDS, type InferenceBackend } from '../infer/engine';
+import { sharpenVideo } from '../video/sharpen-video';
+import type { RegisterCommand } from './commands';
+import { ProgressBar } from './progress-bar';
+import { runCommand, signalFromProcess } from './run-command';
+import { backendOption, intOption } from './sharpen';
+
+interface VideoCliOptions {
+  out: string;
+  scale?: number;
+  model?: string;
+  backend?: InferenceBackend;
+  tile?: number;
+  threads?: number;
+  codec?: string;
+  crf?: number;
+  preset?: string;
+  pixFmt?: string;
+  audio: boolean;
+  overwrite?: boolean;
+  ffmpeg?: string;
+}
+
+/** `sharpen-kd video <input> -o <out> [--scale N] [--model m] [--codec c] [--crf n] [--preset p] [--pix-fmt f]` */
+export const registerVideo: RegisterCommand = (program: Command) => {
+  program
+    .command('video')
+    .description('sharpen / upscale a video frame by frame with a student model, streaming through ffmpeg (audio and metadata copied)')
+    .argument('<input>', 'video file (anything your ffmpeg reads)')
+    .requiredOption('-o, --out <file>', 'output video: .mp4, .mkv, .mov, .m4v, .avi or .webm')
+    .option('-s, --scale <n>', 'upscaling factor 1, 2 or 4; picks the shipped model x1/x2/x4 (default 4)', intOption('--scale', 1, 4))
+    .option('-m, --model <name|path>', 'x1, x2, x4, bicubic, or a saved model folder / model.json')
+    .option('-b, --backend <name>', `inference engine: ${INFERENCE_BACKENDS.join(', ')} (default auto: onnx if installed, else wasm)`, backendOption)
+    .option('-t, --tile <n>', 'tile size in input pixels for large frames (default: chosen from the model)', intOption('--tile', 16))
+    .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
+    .option('-c, --codec <name>', 'video encoder (default libx264; libvpx-vp9 for .webm)')
+    .option('--crf <n>', 'constant quality, lower is better (default 18 for libx264/libx265, 31 for libvpx-vp9)', (v: string) => {
+      const n = Number(v);
+      if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--crf must be a number from 0 (e.g. 18), got "${v}"`);
+      return n;
+    })
+    .option('--preset <name>', 'encoder speed preset, e.g. ultrafast ... veryslow for libx264 (default veryfast)')
+    .option('--pix-fmt <name>', 'pixel format of the encoded video (default yuv420p)')
+    .option('--no-audio', 'drop the audio instead of copying it')
+    .option('--overwrite', 'replace an existing output, even the input')
+    .option('--ffmpeg <path>', 'ffmpeg binary (default $SHARPEN_KD_FFMPEG, else ffmpeg on PATH, else @ffmpeg-installer/ffmpeg)')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Needs ffmpeg: `apt-get install ffmpeg` (or brew, ...) or `npm install @ffmpeg-installer/ffmpeg`.',
+        'Decoding, the model and encoding run at the same time with a few frames in flight, so memory',
+        'stays flat whatever the length. The output is written to a hidden temporary file beside it',
+        'and renamed when complete; Ctrl-C deletes it and leaves an existing output untouched.',
+      ].join('\n'),
+    )
+    .action(
+      runCommand(async (input: string, o: VideoCliOptions) => {
+        const signal = signalFromProcess();
+        // A second Ctrl-C forces the exit through process.exit, whose hook stops ffmpeg and deletes the temporary
+        // file (a signal's default action would kill this process with no cleanup at all).
+        let signals = 0;
+        const force = (): void => {
+          if (++signals >= 2) process.exit(130);
+        };
+        process.on('SIGINT', force);
+        process.on('SIGTERM', force);
+        // Created at the first frame, so that its rate and ETA leave out loading the model.
+        let bar: ProgressBar | undefined;
+        try {
+          const r = await sharpenVideo(input, o.out, {
+            scale: o.scale,
+            model: o.model,
+            backend: o.backend,
+            tile: o.tile,
+            threads: o.threads,
+            codec: o.codec,
+            crf: o.crf,
+            preset: o.preset,
+            pixelFormat: o.pixFmt,
+            audio: o.audio,
+            overwrite: o.overwrite,
+            ffmpegPath: o.ffmpeg,
+            signal,
+            onProgress: (p) => {
+              if (!bar) {
+                process.stderr.write(`sharpen-kd: ${input} -> ${o.out}\n`);
+                bar = new ProgressBar('video');
+              }
+              bar.update(p);
+            },
+          });
+          bar?.finish();
+          const i = r.input;
+          process.stderr.write(
+            `sharpen-kd: ${r.frames} frames ${i.width}x${i.height} -> ${r.width}x${r.height} at ${i.rate} fps with ${r.model} on ${r.backend}, ` +
+              `${r.codec}${r.audio ? ` + ${i.audioCodec} audio copied` : ''}: ${r.seconds.toFixed(1)} s, ${r.fps.toFixed(1)} fps end to end\n`,
+          );
+        } finally {
+          bar?.finish();
+          process.off('SIGINT', force);
+          process.off('SIGTERM', force);
+        }
+      }),
+    );
+};
