@@ -54,9 +54,9 @@ export const registerDistill: RegisterCommand = (program: Command) => {
   const cmd = program
     .command('distill')
     .description('distil a teacher into a tiny student: loss = α·pixel(S,HR) + β·output(S,T) + γ·feature(S,T) + δ·(1-SSIM(S,HR))')
-    .requiredOption('-t, --teacher <model>', `teacher: emt-x2, emt-x3, emt-x4 (EMT, the strong teacher; weights from --teacher-weights), an EMT .pth checkpoint, esrgan-slim, esrgan-medium, esrgan-thick (npm packages, offline), a saved model folder / model.json, or resnet (untrained)`)
+    .option('-t, --teacher <model>', `teacher (required: here or in --config): emt-x2, emt-x3, emt-x4 (EMT, the strong teacher; weights from --teacher-weights), an EMT .pth checkpoint, esrgan-slim, esrgan-medium, esrgan-thick (npm packages, offline), a saved model folder / model.json, or resnet (untrained)`)
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP);
-  addTrainingOptions(cmd)
+  addTrainingOptions(cmd, ['teacher'])
     .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', weight('--loss-output'), 1)
     .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); runs the teacher every step', weight('--loss-feature'), 0)
     .option('--cache-dir <dir>', 'cache the teacher predictions for a fixed patch set here (each step then costs only the student)')

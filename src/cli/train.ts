@@ -24,6 +24,7 @@ import type { RegisterCommand } from './commands';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { initialStudent } from './init-student';
+import { addRunConfigOption } from './run-config';
 import { intOption } from './sharpen';
 
 /** Flags shared by `train` and `distill`, as commander parses them. */
@@ -72,6 +73,8 @@ export interface TrainCliOptions {
   checkpointPrecision: CheckpointPrecision;
   cacheMb: number;
   dryRun?: boolean;
+  /** `--config`: the run config the other values were filled from (src/cli/run-config.ts). */
+  config?: string;
 }
 
 const num = (name: string, min: number, max = Infinity) => (v: string) => {
@@ -103,11 +106,15 @@ const degradation = (name: string) => (v: string): RandomDegradation | false => 
   return { range: [parts[0], parts[1]], prob: parts[2] ?? 1 };
 };
 
-/** Adds the shared flags to a command. */
-export function addTrainingOptions(cmd: Command): Command {
+/**
+ * Adds the shared flags to a command, and `--config` (a run config that fills the flags not given; `--scale`, `--out`
+ * and the command's own `required` options must come from one or the other).
+ */
+export function addTrainingOptions(cmd: Command, required: readonly string[] = []): Command {
+  addRunConfigOption(cmd, ['scale', 'out', ...required]);
   return cmd
     .option('-d, --data <dir>', 'training images (repeatable): a folder of HR images, a set folder with HR/ (and LR/ for pairs), or a DIV2K root; none = synthetic data', collect, [])
-    .requiredOption('-s, --scale <n>', 'upscaling factor 1 (sharpening), 2, 3 or 4', (v) => intOption('--scale', 1, 4)(v) as Scale)
+    .option('-s, --scale <n>', 'upscaling factor 1 (sharpening), 2, 3 or 4 (required: here or in --config)', (v) => intOption('--scale', 1, 4)(v) as Scale)
     .option('--arch <name>', 'student architecture: compact, espcn or fsrcnn (train also accepts resnet: the teacher)', 'compact')
     .option('--width <n>', 'student width (compact: channels; espcn: n1; fsrcnn: d)', intOption('--width', 1))
     .option('--depth <n>', 'student depth (compact: body convs; fsrcnn: mapping layers)', intOption('--depth', 0))
@@ -136,7 +143,7 @@ export function addTrainingOptions(cmd: Command): Command {
     .option('--val <dir>', 'validation folder of HR images (e.g. Set5): Y-PSNR/SSIM with the literature protocol')
     .option('--val-every <n>', 'validate (and save best.ckpt when it improves) every N steps', intOption('--val-every', 1), 500)
     .option('--val-images <n>', 'use only the first N validation images', intOption('--val-images', 1))
-    .requiredOption('-o, --out <dir>', 'run folder: last.ckpt, best.ckpt, log.jsonl, model-best/, model-last/')
+    .option('-o, --out <dir>', 'run folder: last.ckpt, best.ckpt, log.jsonl, model-best/, model-last/ (required: here or in --config)')
     .option('--resume [ckpt]', 'continue from <out>/last.ckpt if it exists (or from the given run folder / .ckpt)')
     .option('--init <model>', 'compact: start from a saved student\'s weights (a fresh start only: a resumed checkpoint replaces them); a smaller one is grown to --width / --depth (Net2Net, same function)')
     .option('--seed <n>', 'seed of the data stream and initialisation', intOption('--seed', 0), 0)
@@ -209,7 +216,7 @@ export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signa
   };
 }
 
-/** A progress reporter with one bar per stage; the train bar counts this session's steps (rate and ETA stay right after a resume). */
+/** A progress reporter with one bar per stage; the train bar counts the steps of this invocation (rate and ETA stay right after a resume). */
 export function progressReporter(): { onProgress: (p: Progress) => void; finish: () => void } {
   let bar: ProgressBar | undefined;
   let stage = '';

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The chain of runs behind the shipped model models/x<scale>, from nothing to ship.sh. Each stage is a run config in
+# lab/runs/ and resumes from its own last.ckpt (or from the stage before it), so rerunning continues where it stopped
+# and skips finished stages; with the committed checkpoints only the stages not yet finished run.
+# Usage: bash lab/reproduce.sh <scale 1|2|4> [extra sharpen-kd train flags, e.g. --threads 2]
+#        bash lab/reproduce.sh <scale> --dry-run   # check every stage (data, checkpoints, resume), train nothing
+# Wall time from scratch on a 2-core machine (one wasm thread per run, two runs sharing it): about 1 h 35 min (x4),
+# 1 h 40 min (x2), 40 min (x1). The earlier RGB-detail chains (student-x<s>-reparam -> -reparam-long -> -extra ->
+# -finetune, 44000 / 30000 steps) are recorded in docs/results/runs.md and lab/runs/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scale="${1:-}"; shift || true
+dry=0
+for a in "$@"; do [ "$a" = "--dry-run" ] && dry=1; done
+case "$scale" in
+  4) stages=(student-x4-luma16x8) ;;
+  2) stages=(student-x2-luma16x8) ;;
+  1) stages=(student-x1-reparam) ;;
+  *) echo "usage: bash lab/reproduce.sh <scale 1|2|4> [--dry-run] [train flags]" >&2; exit 2 ;;
+esac
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+stage() { echo "== $*" >&2; "$@" | tee "$log"; }
+for s in "${stages[@]}"; do
+  stage bash lab/run.sh "lab/runs/$s.json" "$@"
+done
+last="lab/runs/${stages[${#stages[@]}-1]}.json"
+run=$(node --import tsx lab/scripts/run-folder.ts "$last")
+model=model-last
+if [ "$dry" = 1 ]; then
+  if [ ! -f "$run/$model/model.json" ] && grep -q "^dry run: nothing to do" "$log"; then
+    echo "dry run: $run/$model is missing and its run is finished: nothing would write it (commit it with the run)" >&2; exit 2
+  fi
+  echo "dry run: would ship $run/$model as models/x$scale"
+else
+  MODEL="$model" stage bash lab/ship.sh "$scale" "$run"
+fi
