@@ -31,7 +31,7 @@ busy=$(pgrep -af '(main\.ts|cli\.js|sharpen-kd) (train|distill)( |$)' || true)
 if [ -n "$busy" ] && [ "$force" = 0 ]; then
   echo "training processes are running (they write into checkpoints/); stop them or wait, or pass --force:" >&2
   echo "$busy" >&2
-  exit 2
+  [ "$dry" = 1 ] || exit 2
 fi
 
 echo "== optimizer state (last.ckpt / best.ckpt) of finished runs"
@@ -58,6 +58,8 @@ echo "== paths"
 n=$(grep -l '"SHARPEN_KD_RUNS": "../../checkpoints"' lab/runs/*.json | wc -l)
 echo "lab/runs/*.json: SHARPEN_KD_RUNS ../../checkpoints -> ../checkpoints ($n configs)"
 run sed -i 's#"SHARPEN_KD_RUNS": "../../checkpoints"#"SHARPEN_KD_RUNS": "../checkpoints"#' lab/runs/*.json lab/README.md
+run sed -i -e 's#which the configs default to the top-level checkpoints folder (`move-checkpoints.sh` moves it into the lab)#which the configs default to `lab/checkpoints`#' \
+  -e 's#drops the optimizer state finished runs no longer need (not run yet)#drops the optimizer state finished runs no longer need (already run)#' lab/README.md
 # .gitignore: the run-folder rules.
 echo ".gitignore: checkpoints/... -> lab/checkpoints/..."
 run sed -i -E 's#^checkpoints/#lab/checkpoints/#' .gitignore
@@ -65,7 +67,8 @@ run sed -i -E 's#^checkpoints/#lab/checkpoints/#' .gitignore
 catalog=$(ls scripts/results/catalog.ts lab/scripts/results/catalog.ts 2>/dev/null | head -1 || true)
 if [ -n "$catalog" ] && grep -q "path.join(root, 'checkpoints', run)" "$catalog"; then
   echo "$catalog: runs are read from lab/checkpoints/"
-  run sed -i "s#path.join(root, 'checkpoints', run)#path.join(root, 'lab', 'checkpoints', run)#; s#not trained yet (checkpoints/#not trained yet (lab/checkpoints/#" "$catalog"
+  run sed -i "s#path.join(root, 'checkpoints', run)#path.join(root, 'lab', 'checkpoints', run)#" "$catalog"
+  run sed -i -E 's#(^|[^/[:alnum:]_-])checkpoints/#\1lab/checkpoints/#g' "$catalog"
 else
   echo "WARNING: the results pipeline's run folder (path.join(root, 'checkpoints', run)) was not found: point it at lab/checkpoints by hand" >&2
 fi
@@ -79,6 +82,6 @@ done
 
 echo "== left for you"
 echo "docs/results/README.md and docs/results/results.json are generated: 'npm run results' rewrites their run paths."
-left=$(git grep -nE '(^|[^/[:alnum:]_-])checkpoints/' -- ':!lab/checkpoints' ':!docs/results/results.json' ':!docs/results/README.md' ':!lab/move-checkpoints.sh' ':!package-lock.json' || true)
+left=$(git grep -InE '(^|[^/[:alnum:]_-])checkpoints/' -- ':!lab/checkpoints' ':!docs/results/results.json' ':!docs/results/README.md' ':!lab/move-checkpoints.sh' ':!package-lock.json' || true)
 if [ -n "$left" ]; then echo "other mentions of checkpoints/ (check them):"; echo "$left"; fi
 echo "then: git status; npx vitest run test/lab-runs.test.ts; git commit"
