@@ -1,7 +1,8 @@
 /**
  * The browser demo (examples/browser), end to end in headless Chromium: build it with Vite against the built library,
  * serve it on 127.0.0.1, load an image through the page's file input, and check the canvas the page paints against
- * the same model run in Node. A second page load without model files checks the visible bicubic fallback.
+ * the same model run in Node. A second page load without model files checks the visible bicubic fallback. The live
+ * video page (video.html) plays a clip generated with ffmpeg, then its canvas test pattern, and must paint frames.
  *
  * Needs `npm run build` and Debian's chromium (`apt-get install chromium`, or CHROMIUM_PATH). Run with
  * `npm run test:browser`, which fails when either is missing; in the slow suite the test is skipped instead.
@@ -23,6 +24,7 @@ import { proceduralImage } from '../src/data/procedural';
 import { syntheticDataset } from '../src/data/datasets';
 import { train } from '../src/train/train';
 import type { RawImage } from '../src/io/raw-image';
+import { findFfmpeg, runFfmpeg } from '../src/video/ffmpeg';
 
 const repo = path.resolve(import.meta.dirname, '..');
 const strict = process.env.SHARPEN_KD_EXAMPLES_STRICT === '1';
@@ -254,6 +256,67 @@ describe.skipIf(missing.length > 0)('browser demo (examples/browser) in headless
     console.log(`browser training: ${steps} steps, loss ${r.losses[0].toFixed(4)} -> ${r.losses[steps - 1].toFixed(4)}; largest relative difference from Node ${worst.toExponential(2)}`);
     expect(worst).toBeLessThan(1e-3);
     await page.screenshot({ path: path.join(repo, 'test-results', 'browser-training.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('video.html sharpens a playing video live (a generated WebM through the file input, then the canvas test pattern)', async () => {
+    process.env.SHARPEN_KD_MODELS = modelsDir;
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${url}video.html`);
+    await page.waitForSelector('body[data-state="ready"]', { timeout: 60_000 });
+
+    // A 128x72 VP8 clip from ffmpeg's test source (ffmpeg: on PATH or the @ffmpeg-installer/ffmpeg devDependency).
+    const ffmpeg = await findFfmpeg();
+    const clip = path.join(tmp, 'clip.webm');
+    const made = await runFfmpeg(ffmpeg.path, ['-hide_banner', '-y', '-f', 'lavfi', '-i', 'testsrc=size=128x72:rate=15:duration=4', '-c:v', 'libvpx', '-b:v', '400k', '-pix_fmt', 'yuv420p', clip]);
+    expect(made.code, made.stderr).toBe(0);
+
+    const watch = async (source: string, width: number, height: number): Promise<void> => {
+      await page.waitForFunction(() => Number(document.body.dataset.frames ?? 0) >= 8 || document.body.dataset.state === 'error', undefined, { timeout: 180_000 });
+      expect(await page.getAttribute('body', 'data-state'), (await page.textContent('#status')) ?? '').toBe('running');
+      const tensors = Number(await page.getAttribute('body', 'data-tensors'));
+      const framesNow = Number(await page.getAttribute('body', 'data-frames'));
+      await page.waitForFunction((n) => Number(document.body.dataset.frames ?? 0) >= n + 4, framesNow, { timeout: 120_000 });
+      // Both canvases in one task: the page's frame loop cannot paint the next frame in between.
+      const [out, ref] = (
+        await page.evaluate(() =>
+          ['after', 'before'].map((id) => {
+            const c = document.getElementById(id) as HTMLCanvasElement;
+            const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+            let s = '';
+            for (let i = 0; i < d.length; i += 0x8000) s += String.fromCharCode(...d.subarray(i, i + 0x8000));
+            return { width: c.width, height: c.height, b64: btoa(s) };
+          }),
+        )
+      ).map((r) => ({ width: r.width, height: r.height, data: new Uint8Array(Buffer.from(r.b64, 'base64')) }));
+      expect([out.width, out.height]).toEqual([width * SCALE, height * SCALE]);
+      expect(stdDev(out.data)).toBeGreaterThan(10); // not a blank canvas
+      // The same frame as the browser's own scaling of it (painted from the same input), but not the same pixels.
+      let d = 0;
+      for (let i = 0; i < out.data.length; i += 4) for (let c = 0; c < 3; c++) d += Math.abs(out.data[i + c] - ref.data[i + c]);
+      const mean = d / ((out.data.length / 4) * 3);
+      expect(mean).toBeGreaterThan(0.3);
+      expect(mean).toBeLessThan(25);
+      // Every frame's tensors are freed.
+      expect(Number(await page.getAttribute('body', 'data-tensors'))).toBe(tensors);
+      const fps = await page.getAttribute('body', 'data-fps');
+      console.log(`browser video (${source}, ${modelSource}): ${width}x${height} -> ${out.width}x${out.height} on ${await page.getAttribute('body', 'data-backend')}: ${fps} fps, ${await page.getAttribute('body', 'data-frames')} frames; vs the browser's scaling mean ${mean.toFixed(2)}`);
+    };
+
+    await page.setInputFiles('#file', clip);
+    await watch('generated WebM', 128, 72);
+    expect(await page.getAttribute('body', 'data-model')).toBe('x4');
+    expect(['webgpu', 'webgl', 'wasm']).toContain(await page.getAttribute('body', 'data-backend'));
+    await page.screenshot({ path: path.join(repo, 'test-results', 'browser-video.png'), fullPage: true });
+
+    await page.evaluate(() => {
+      document.body.dataset.frames = '0';
+    });
+    await page.click('#pattern');
+    await watch('canvas test pattern', 240, 135);
+    expect(errors).toEqual([]);
     await page.close();
   });
 

@@ -75,8 +75,8 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
     rollupOptions: {
-      // Two pages: the upscaling demo and training in the browser.
-      input: { index: path.join(here, 'index.html'), train: path.join(here, 'train.html') },
+      // Three pages: the upscaling demo, live video, and training in the browser.
+      input: { index: path.join(here, 'index.html'), video: path.join(here, 'video.html'), train: path.join(here, 'train.html') },
       // Node-only code paths of the library (decoding with sharp, ONNX Runtime for Node) are never taken in a browser.
       external: ['sharp', 'onnxruntime-node'],
     },

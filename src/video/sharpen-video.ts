@@ -322,9 +322,9 @@ async function runPipeline(a: PipelineArgs): Promise<SharpenVideoResult> {
 
   // Decoder: the video stream as raw RGB frames at a constant rate (variable-rate inputs get frames repeated or
   // dropped, as ffmpeg does for any constant-rate output), upright (rotation metadata applied).
+  // The colour matrix is ignored for RGB sources.
   const decArgs = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-i', a.inputAbs, '-map', info.stream, '-an', '-sn', '-dn'];
-  if (yuv) decArgs.push('-vf', `scale=in_color_matrix=${colour.matrix}`);
-  decArgs.push('-r', info.rate, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  decArgs.push('-vf', `scale=in_color_matrix=${colour.matrix}`, '-r', info.rate, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
   // Encoder: raw frames on stdin + the input again, for its audio and metadata.
   const encArgs = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
   encArgs.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${a.outW}x${a.outH}`, '-framerate', info.rate, '-i', 'pipe:0');
