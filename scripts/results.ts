@@ -5,6 +5,7 @@
  *   npm run results                        # full run: writes docs/results/README.md and docs/results/results.json
  *   npm run results -- --quick             # development: Set5 only, fewer frames; writes to $TMPDIR/sharpen-kd-results
  *   npm run results -- --only bicubic,student-scratch --scales 4
+ *   npm run results:x1                     # the blind ×1 page only: docs/results/x1.md and x1.json (= npm run results -- --x1)
  *
  * Data: $SHARPEN_KD_DATA (default ../shared/data relative to the repository root). Models that do not exist yet
  * are listed as "not trained yet". See docs/results/README.md for the protocol.
@@ -21,9 +22,11 @@ import { load1, loadWarning, machineInfo } from './results/machine';
 import { measure, type MeasureOptions } from './results/measure';
 import { renderMarkdown } from './results/report';
 import { checkTargets, type Row } from './results/targets';
+import { checkX1Targets, renderX1Markdown } from './results/x1-page';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const HELP = `npm run results -- [--quick] [--only ids] [--scales 4,2,1] [--no-fps] [--out dir]
+const HELP = `npm run results -- [--x1] [--quick] [--only ids] [--scales 4,2,1] [--no-fps] [--out dir]
+  --x1           the blind x1 page only (scale 1: baselines, oracle, x1 students, the fixed-sigma row): x1.md and x1.json
   --quick        Set5 only and fewer fps frames (development; output goes to ${path.join(os.tmpdir(), 'sharpen-kd-results')})
   --only ids     comma-separated subset of: ${ENTRY_IDS.join(', ')}
   --scales list  comma-separated subset of 4, 2, 1 (default all)
@@ -41,7 +44,7 @@ async function main(): Promise<void> {
   function parse() {
     return parseArgs({
       args: argv,
-      options: { quick: { type: 'boolean' }, only: { type: 'string' }, scales: { type: 'string' }, 'no-fps': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+      options: { x1: { type: 'boolean' }, quick: { type: 'boolean' }, only: { type: 'string' }, scales: { type: 'string' }, 'no-fps': { type: 'boolean' }, out: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       strict: true,
     }).values;
   }
@@ -58,7 +61,9 @@ async function main(): Promise<void> {
   const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = only?.filter((id) => !(ENTRY_IDS as readonly string[]).includes(id));
   if (bad?.length) fail(`unknown id(s) in --only: ${bad.join(', ')}`);
-  const scales = args.scales ? args.scales.split(',').map(Number) : [4, 2, 1];
+  const x1Page = !!args.x1;
+  if (x1Page && args.scales) fail('--x1 is scale 1 only: drop --scales');
+  const scales = x1Page ? [1] : args.scales ? args.scales.split(',').map(Number) : [4, 2, 1];
   if (scales.some((s) => ![1, 2, 4].includes(s))) fail(`--scales takes 4, 2 and 1, got ${args.scales}`);
   const partial = !!only || !!args.scales || !!args['no-fps'];
   const outDir = path.resolve(root, args.out ?? (quick || partial ? path.join(os.tmpdir(), 'sharpen-kd-results') : 'docs/results'));
@@ -99,9 +104,10 @@ async function main(): Promise<void> {
   machine.loadEnd = os.loadavg();
   const endWarning = loadWarning(machine.loadEnd);
   if (endWarning) log(`WARNING: ${endWarning}`);
-  const targets = checkTargets(rows);
+  const targets = x1Page ? checkX1Targets(rows, sets) : checkTargets(rows);
   const minutes = (performance.now() - t0) / 60_000;
-  const command = `npm run results${argv.length ? ` -- ${argv.join(' ')}` : ''}`;
+  const rest = argv.filter((a) => !(x1Page && a === '--x1'));
+  const command = `npm run results${x1Page ? ':x1' : ''}${rest.length ? ` -- ${rest.join(' ')}` : ''}`;
   const date = new Date().toISOString();
   const rel = (p: string) => path.relative(root, p);
   const json = {
@@ -123,11 +129,12 @@ async function main(): Promise<void> {
     })),
   };
   mkdirSync(outDir, { recursive: true });
-  const md = renderMarkdown({ command, date: `${date.slice(0, 16).replace('T', ' ')} UTC`, minutes, quick, partial, dataDir: rel(dataDir), sets, scales, machine, rows, targets });
-  await writeFileAtomic(path.join(outDir, 'README.md'), md);
-  await writeFileAtomic(path.join(outDir, 'results.json'), `${JSON.stringify(json, null, 1)}\n`);
+  const input = { command, date: `${date.slice(0, 16).replace('T', ' ')} UTC`, minutes, quick, partial, dataDir: rel(dataDir), sets, scales, machine, rows, targets };
+  const [mdName, jsonName] = x1Page ? ['x1.md', 'x1.json'] : ['README.md', 'results.json'];
+  await writeFileAtomic(path.join(outDir, mdName), x1Page ? renderX1Markdown(input) : renderMarkdown(input));
+  await writeFileAtomic(path.join(outDir, jsonName), `${JSON.stringify(json, null, 1)}\n`);
   log(`\n${targets.map((t) => `${t.status.padEnd(12)} ${t.description}: ${t.measured === null ? '–' : t.measured.toFixed(2)} ${t.unit}`).join('\n')}`);
-  log(`wrote ${rel(path.join(outDir, 'README.md'))} and results.json in ${minutes.toFixed(1)} min`);
+  log(`wrote ${rel(path.join(outDir, mdName))} and ${jsonName} in ${minutes.toFixed(1)} min`);
 }
 
 main().catch((e: unknown) => {

@@ -70,7 +70,16 @@ export type { SharpenFilesOptions, BatchEvent, BatchSummary } from './infer/batc
 export { sharpenVideo } from './video/sharpen-video';
 export type { SharpenVideoOptions, SharpenVideoResult, VideoInfo } from './video/sharpen-video';
 export { evaluateStudent } from './infer/evaluate';
-export type { EvaluateOptions, EvaluationReport } from './infer/evaluate';
+export type { EvaluateOptions, EvaluationReport, EvalImageInfo } from './infer/evaluate';
+export { BLIND_X1_DEGRADATION, BLIND_X1_SEED, X1_PROTOCOLS, blindX1Params, degradeX1, gaussianX1Input, describeDegradationParams, fnv1a32 } from './data/x1-protocol';
+export type { X1Protocol, X1DegradeOptions } from './data/x1-protocol';
+export { X1_BASELINES, x1Baseline, evaluateX1Baseline } from './classical/x1-baselines';
+export type { X1BaselineName } from './classical/x1-baselines';
+export { wienerDeconvolve, blindDeconvolve, estimateBlurSigma, estimateNoise, WIENER_X1, BLIND_X1_SHRINK } from './classical/deconvolve';
+export type { BlurKernel, DeconvolveOptions, BlurEstimateOptions } from './classical/deconvolve';
+export { sharpSharpen, SHARP_SHARPEN_X1 } from './classical/sharp-sharpen';
+export type { SharpSharpenParams } from './classical/sharp-sharpen';
+export { fft, fft2d } from './classical/fft';
 export { benchmarkFps } from './bench/fps';
 export type { FpsOptions, FpsResult } from './bench/fps';
 export { decodeImageWithProfile } from './io/node-image';

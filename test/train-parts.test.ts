@@ -280,7 +280,7 @@ describe('teacher cache', () => {
 });
 
 describe('validation protocol', () => {
-  it('makes LR like MATLAB bicubic (x2) and like `sharpen-kd eval` blur (x1), and scores with Y-PSNR crop=scale', async () => {
+  it('makes LR like MATLAB bicubic (x2) and like `sharpen-kd eval` at x1 (blind protocol; gaussian on request), and scores with Y-PSNR crop=scale', async () => {
     const { writeImage, readImage } = await import('../src/io/node-image');
     const { proceduralImage } = await import('../src/data/procedural');
     const { resizeBicubic } = await import('../src/metrics/resize-bicubic');
@@ -299,9 +299,13 @@ describe('validation protocol', () => {
     expect([x2.images[0].lrWidth, x2.images[0].lrHeight]).toEqual([25, 22]);
     expect(Array.from(x2.images[0].lr).map((v) => Math.round(v * 255))).toEqual(Array.from(want2.data));
 
+    const { degradeX1 } = await import('../src/data/x1-protocol');
+    const { EVAL_X1_DEGRADATION } = await import('../src/train/validate');
     const x1 = await loadValidationSet(vdir, 1);
-    const want1 = degradeForEval(raw, 1, 1);
+    const want1 = (await degradeX1(raw, 'a')).lr;
     expect(Array.from(x1.images[0].lr).map((v) => Math.round(v * 255))).toEqual(Array.from(want1.data));
+    const gauss = await loadValidationSet(vdir, 1, { degradation: EVAL_X1_DEGRADATION });
+    expect(Array.from(gauss.images[0].lr).map((v) => Math.round(v * 255))).toEqual(Array.from(degradeForEval(raw, 1, 1).data));
 
     // An identity "model" at x1 scores exactly the PSNR of the blurred input.
     const r = await evaluateModel((x) => tf.clone(x), x1);

@@ -6,13 +6,14 @@
 import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { findPackageDir } from '../../src/models/pretrained-teachers';
+import { X1_BASELINES, type X1BaselineName } from '../../src/classical/x1-baselines';
+import type { X1Protocol } from '../../src/data/x1-protocol';
 
 /** How an entry produces its output. */
 export type Source =
   | { kind: 'bicubic' } // MATLAB imresize through the `bicubic` Student
   | { kind: 'lanczos3' } // sharp resize, kernel lanczos3
-  | { kind: 'identity' } // scale 1: the blurred input itself
-  | { kind: 'unsharp' } // scale 1: sharp's sharpen() with its defaults
+  | { kind: 'x1-baseline'; name: X1BaselineName } // scale 1: a classical baseline of src/classical/x1-baselines.ts
   | { kind: 'saved'; dir: string } // a saved TF.js layers model folder
   | { kind: 'pretrained'; name: 'esrgan-slim' | 'esrgan-medium' };
 
@@ -34,7 +35,7 @@ export interface RunInfo {
   config?: Record<string, unknown>;
 }
 
-export type Role = 'baseline' | 'teacher' | 'peer' | 'student';
+export type Role = 'baseline' | 'reference' | 'teacher' | 'peer' | 'student';
 
 export interface Entry {
   /** Stable id used by `--only` (e.g. `student-scratch`) and in results.json (with the scale). */
@@ -46,10 +47,14 @@ export interface Entry {
   run?: RunInfo;
   /** Why this entry is not measured ("not trained yet", "package not installed"). */
   missing?: string;
+  /** Scale 1: the protocol its quality is measured with (default blind). */
+  protocol?: X1Protocol;
+  /** Quality only, no frame rate (a second row of a model measured above). */
+  qualityOnly?: boolean;
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'shipped'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'shipped', 'shipped-gaussian'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -113,8 +118,15 @@ function runEntry(root: string, id: string, scale: number, role: Role, label: st
 export async function entriesFor(root: string, scale: number): Promise<Entry[]> {
   const out: Entry[] = [];
   if (scale === 1) {
-    out.push({ id: 'identity', scale, role: 'baseline', label: 'blurred input (no sharpening)', source: { kind: 'identity' } });
-    out.push({ id: 'unsharp', scale, role: 'baseline', label: "sharp sharpen() (unsharp mask, defaults)", source: { kind: 'unsharp' } });
+    // The classical baselines of the blind benchmark (library code: src/classical/), then the oracle.
+    const x1: Array<[(typeof ENTRY_IDS)[number], X1BaselineName, Role]> = [
+      ['identity', 'input', 'baseline'],
+      ['unsharp', 'sharp-default', 'baseline'],
+      ['unsharp-tuned', 'sharp-tuned', 'baseline'],
+      ['deconv-blind', 'wiener-blind', 'baseline'],
+      ['deconv-oracle', 'wiener-oracle', 'reference'],
+    ];
+    for (const [id, name, role] of x1) out.push({ id, scale, role, label: X1_BASELINES[name], source: { kind: 'x1-baseline', name } });
   } else {
     out.push({ id: 'bicubic', scale, role: 'baseline', label: 'bicubic (MATLAB imresize)', source: { kind: 'bicubic' } });
     out.push({ id: 'lanczos3', scale, role: 'baseline', label: 'sharp lanczos3', source: { kind: 'lanczos3' } });
@@ -147,7 +159,8 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // its third cycle with more training data (student-extra.sh) and a fine-tune after it (student-finetune.sh), and distillation variants (distill.sh with --loss-output 0.5, or --loss-pixel 0: teacher targets only; and
   // distill-feature.sh: feature KD from the shipped student), the 32×8 student grown from the shipped one (student-grow.sh),
   // and the luma-detail students (student.sh --reparam --detail luma: the equal-steps ablation; student-luma.sh: 16×8,
-  // all four training sets, and its MSE fine-tune).
+  // all four training sets, and its MSE fine-tune), and at ×1 the real-time student trained on the blind degradations
+  // (lab/runs/student-x1-blind.json).
   const optional: Array<[(typeof ENTRY_IDS)[number], string, string]> = [
     ['student-unshuffle', 'student with pixel-unshuffle front end (fast)', 'unshuffle'],
     ['student-wide', 'wider student: compact 32×8, pixel-unshuffle 2', 'wide'],
@@ -162,16 +175,22 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
     ['student-luma-reparam', 'student, from scratch, re-parameterized, luma detail + bilinear residual', 'luma-reparam'],
     ['student-luma', 'luma-detail student 16×8, re-parameterized, four training sets', 'luma16x8'],
     ['student-luma-finetune', 'luma-detail student 16×8 + MSE fine-tune on larger patches', 'luma16x8-finetune'],
+    ['student-blind', 'real-time blind ×1 student: compact 16×6, pixel-unshuffle 4, luma detail, re-parameterized', 'blind'],
   ];
   for (const [id, label, suffix] of optional) {
     const e = runEntry(root, id, scale, 'student', label, `student-x${scale}-${suffix}`);
     if (!e.missing) out.push(e);
   }
   const shipped = path.join(root, 'models', `x${scale}`);
+  const isShipped = existsSync(path.join(shipped, 'model.json'));
   out.push(
-    existsSync(path.join(shipped, 'model.json'))
+    isShipped
       ? { id: 'shipped', scale, role: 'student', label: `shipped \`x${scale}\` (models/x${scale})`, source: { kind: 'saved', dir: shipped } }
       : { id: 'shipped', scale, role: 'student', label: `shipped \`x${scale}\``, missing: `not shipped yet (models/x${scale}/model.json missing)` },
   );
+  // The earlier ×1 protocol (a known Gaussian, σ = 1), kept as a second, labelled row of the shipped model.
+  if (scale === 1 && isShipped) {
+    out.push({ id: 'shipped-gaussian', scale, role: 'student', label: 'shipped `x1`, **fixed-σ protocol** (Gaussian σ = 1, not blind)', source: { kind: 'saved', dir: shipped }, protocol: 'gaussian', qualityOnly: true });
+  }
   return out;
 }

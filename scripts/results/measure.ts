@@ -1,13 +1,15 @@
 /**
- * Measures one catalog entry: quality on each benchmark set through the eval code path (`evaluateStudent`, or
- * `evaluateUpscaler` for sharp's resamplers, i.e. exactly what `sharpen-kd eval` computes) and the frame rate at
- * 1280×720 output (`benchmarkFps` on the engine `Student.load` picks: ONNX Runtime when installed, else wasm).
+ * Measures one catalog entry: quality on each benchmark set through the eval code path (`evaluateStudent`,
+ * `evaluateX1Baseline` for the classical ×1 baselines, or `evaluateUpscaler` for sharp's resampler, i.e. exactly what
+ * `sharpen-kd eval` computes) and the frame rate at 1280×720 output (`benchmarkFps` on the engine `Student.load`
+ * picks: ONNX Runtime when installed, else wasm; the baselines' own code for them).
  */
 import path from 'node:path';
 import sharp from 'sharp';
 // Direct module imports (not src/index): only the inference path is loaded, no training code.
 import { benchmarkFps, type FpsResult } from '../../src/bench/fps';
 import { evaluateStudent, evaluateUpscaler, type EvaluationReport } from '../../src/infer/evaluate';
+import { evaluateX1Baseline, x1Baseline } from '../../src/classical/x1-baselines';
 import { Student } from '../../src/infer/student';
 import type { RawImage } from '../../src/io/raw-image';
 import { loadPretrainedTeacher } from '../../src/models/pretrained-teachers';
@@ -64,10 +66,10 @@ function frame(w: number, h: number): Uint8Array {
   return new Uint8Array(w * h * 3).map((_, i) => (i * 2654435761) >>> 24);
 }
 
-function sharpUpscaler(kind: 'lanczos3' | 'unsharp', scale: number) {
+function lanczosUpscaler(scale: number) {
   return async (lr: RawImage): Promise<RawImage> => {
     const img = sharp(lr.data, { raw: { width: lr.width, height: lr.height, channels: lr.channels as 3 } });
-    const out = kind === 'unsharp' ? img.sharpen() : img.resize(lr.width * scale, lr.height * scale, { kernel: 'lanczos3', fit: 'fill' });
+    const out = img.resize(lr.width * scale, lr.height * scale, { kernel: 'lanczos3', fit: 'fill' });
     const { data, info } = await out.raw().toBuffer({ resolveWithObject: true });
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels as 3, bits: 8 };
   };
@@ -106,7 +108,7 @@ async function timeStudent(student: Student, o: MeasureOptions): Promise<{ speed
 
 async function openStudent(e: Entry): Promise<Student> {
   const src = e.source!;
-  if (src.kind === 'bicubic' || src.kind === 'identity') return Student.load('bicubic', { scale: e.scale });
+  if (src.kind === 'bicubic') return Student.load('bicubic', { scale: e.scale });
   if (src.kind === 'saved') return Student.load(src.dir, { scale: e.scale });
   if (src.kind === 'pretrained') return Student.fromModel(await loadPretrainedTeacher(src.name, { scale: e.scale }), { name: src.name });
   throw new Error(`internal: ${src.kind} is not a Student`);
@@ -127,16 +129,30 @@ async function qualityOf(run: (hrDir: string) => Promise<EvaluationReport>, e: E
 export async function measure(e: Entry, o: MeasureOptions, withFps = true): Promise<Measured> {
   const src = e.source!;
   try {
-    if (src.kind === 'lanczos3' || src.kind === 'unsharp') {
-      const up = sharpUpscaler(src.kind, e.scale);
-      const name = src.kind === 'lanczos3' ? 'sharp lanczos3' : 'sharp sharpen';
-      const quality = await qualityOf((dir) => evaluateUpscaler(up, dir, { scale: e.scale, blurSigma: 1, model: name, backend: 'sharp' }), e, o);
-      const m: Measured = { backend: 'sharp (libvips)', params: 0, gflops: null, quality };
-      if (src.kind === 'lanczos3') {
-        // Two separable passes of 6 taps (multiply + add) per output sample: an estimate, not libvips' exact count.
-        const inH = o.height / e.scale;
-        m.gflops = ((o.width * inH + o.width * o.height) * 3 * 12) / 1e9;
+    if (src.kind === 'x1-baseline') {
+      const quality = await qualityOf((dir) => evaluateX1Baseline(src.name, dir, { protocol: e.protocol }), e, o);
+      const m: Measured = { backend: src.name.startsWith('sharp') ? 'sharp (libvips)' : src.name === 'input' ? 'none' : 'js (FFT)', params: 0, gflops: null, quality };
+      if (src.name === 'input') m.gflops = 0;
+      else if (withFps && !e.qualityOnly) {
+        // The oracle needs a kernel: time it with the blind method's kind (σ 1.5, no motion).
+        const restore = x1Baseline(src.name);
+        const lr: RawImage = { data: frame(o.width, o.height), width: o.width, height: o.height, channels: 3, bits: 8 };
+        const info = { name: 'frame', degradation: { sigma: 1.5, motion: null, noise: 0, noiseSeed: 0, jpegQuality: 0 } };
+        const t0 = performance.now();
+        await restore(lr, undefined, info);
+        const t = performance.now() - t0;
+        const fast = t * (o.warmup + o.runs) <= o.budgetMs;
+        const runs = fast ? o.runs : Math.max(3, Math.min(o.runs, Math.floor(o.budgetMs / t)));
+        m.fps = speedFrom(await timeFrames(() => restore(lr, undefined, info), fast ? o.warmup : 0, runs), o, fast ? o.warmup : 0);
+        o.log(`  ${e.id} x${e.scale} fps: ${m.fps.fps.toFixed(2)} (${m.fps.msMedian.toFixed(1)} ms median of ${m.fps.runs}, ${m.backend}, load ${m.fps.load1.toFixed(2)})`);
       }
+      return m;
+    }
+    if (src.kind === 'lanczos3') {
+      const up = lanczosUpscaler(e.scale);
+      const quality = await qualityOf((dir) => evaluateUpscaler(up, dir, { scale: e.scale, model: 'sharp lanczos3', backend: 'sharp' }), e, o);
+      // Two separable passes of 6 taps (multiply + add) per output sample: an estimate, not libvips' exact count.
+      const m: Measured = { backend: 'sharp (libvips)', params: 0, gflops: ((o.width * (o.height / e.scale) + o.width * o.height) * 3 * 12) / 1e9, quality };
       if (withFps) {
         const lr: RawImage = { data: frame(o.width / e.scale, o.height / e.scale), width: o.width / e.scale, height: o.height / e.scale, channels: 3, bits: 8 };
         m.fps = speedFrom(await timeFrames(() => up(lr), o.warmup, o.runs), o, o.warmup);
@@ -146,11 +162,9 @@ export async function measure(e: Entry, o: MeasureOptions, withFps = true): Prom
     }
     const student = await openStudent(e);
     try {
-      const quality = await qualityOf((dir) => evaluateStudent(student, dir, { scale: e.scale, blurSigma: 1 }), e, o);
+      const quality = await qualityOf((dir) => evaluateStudent(student, dir, { scale: e.scale, protocol: e.protocol }), e, o);
       const m: Measured = { backend: student.info.backend, params: student.info.params, gflops: null, quality };
-      if (src.kind === 'identity') {
-        m.gflops = 0;
-      } else if (withFps) {
+      if (withFps && !e.qualityOnly) {
         const { speed, result } = await timeStudent(student, o);
         m.fps = speed;
         m.gflops = result.gflops;

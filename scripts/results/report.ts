@@ -17,7 +17,7 @@ export interface ReportInput {
   targets: TargetResult[];
 }
 
-const ROLE: Record<Entry['role'], string> = { baseline: 'baseline', teacher: 'teacher', peer: 'peer / teacher', student: 'student' };
+const ROLE: Record<Entry['role'], string> = { baseline: 'baseline', reference: 'reference (knows the kernel)', teacher: 'teacher', peer: 'peer / teacher', student: 'student' };
 
 function num(v: number | null | undefined, digits: number): string {
   return v === null || v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits);
@@ -39,7 +39,8 @@ function training(e: Entry): string {
   return `${r.trainedSteps} steps${best}${teacher}${r.active ? ', still training' : ''}${which}`;
 }
 
-function scaleTable(rows: Row[], scale: number, sets: string[]): string[] {
+/** @internal The table of one scale (also the ×1 page's). */
+export function scaleTable(rows: Row[], scale: number, sets: string[]): string[] {
   const head = `| model | role | params | GFLOPs | fps @1280×720 (engine) | ${sets.map((s) => `${s} PSNR / SSIM`).join(' | ')} | training |`;
   const lines = [head, `|${' --- |'.repeat(6 + sets.length)}`];
   for (const { entry: e, measured: m } of rows.filter((r) => r.entry.scale === scale)) {
@@ -51,14 +52,16 @@ function scaleTable(rows: Row[], scale: number, sets: string[]): string[] {
       lines.push(`| ${e.label} | ${ROLE[e.role]} | | | | ${sets.map(() => '').join(' | ')} | FAILED: ${m.error.replace(/\|/g, '\\|').slice(0, 200)} |`);
       continue;
     }
-    const fps = m.fps ? `${num(m.fps.fps, m.fps.fps < 10 ? 2 : 1)} (${m.backend})` : e.source?.kind === 'identity' ? 'n/a' : '–';
+    const identity = e.source?.kind === 'x1-baseline' && e.source.name === 'input';
+    const fps = m.fps ? `${num(m.fps.fps, m.fps.fps < 10 ? 2 : 1)} (${m.backend})` : identity ? 'n/a' : e.qualityOnly ? 'as above' : '–';
     const q = sets.map((s) => (m.quality[s] ? `${num(m.quality[s].psnr, 2)} / ${num(m.quality[s].ssim, 4)}` : '–'));
     lines.push(`| ${e.label} | ${ROLE[e.role]} | ${params(m.params)} | ${num(m.gflops, 2)} | ${fps} | ${q.join(' | ')} | ${training(e)} |`);
   }
   return lines;
 }
 
-function targetTable(targets: TargetResult[]): string[] {
+/** @internal The targets table. */
+export function targetTable(targets: TargetResult[]): string[] {
   const lines = ['| target | model | measured | status | gap | notes |', '| --- | --- | --- | --- | --- | --- |'];
   for (const t of targets) {
     const d = t.unit === 'fps' ? 1 : 2;
@@ -74,7 +77,7 @@ export function renderMarkdown(r: ReportInput): string {
   const m = r.machine;
   const peak = Math.max(m.loadStart[0], m.loadEnd?.[0] ?? 0);
   const warnings = [loadWarning([peak])].filter(Boolean);
-  const title = { 1: '×1 sharpening (input: the HR image blurred with a Gaussian, σ = 1)', 2: '×2 super-resolution', 4: '×4 super-resolution' } as Record<number, string>;
+  const title = { 1: '×1 sharpening, blind protocol (targets and protocol: [x1.md](x1.md))', 2: '×2 super-resolution', 4: '×4 super-resolution' } as Record<number, string>;
   const out = [
     '# Results',
     '',
@@ -100,8 +103,8 @@ export function renderMarkdown(r: ReportInput): string {
     '  prints: HR mod-cropped to a multiple of the scale, downscaled with MATLAB bicubic (antialiased) and rounded to 8 bits, sharpened',
     '  (tiled as in normal use), rounded to 8 bits, scored as Y-PSNR (dB) / Y-SSIM with `scale` border pixels removed, mean over images.',
     '- Y is BT.601 studio-range Y in float; a gray HR image (Set14 bridge.png) is its own Y and the RGB output is reduced to luma, as the',
-    '  literature\'s MATLAB scripts do (see docs/results/bicubic.md). At ×1 the input is the HR image blurred with a Gaussian (σ = 1)',
-    '  and rounded to 8 bits; border = 1 pixel.',
+    '  literature\'s MATLAB scripts do (see docs/results/bicubic.md). At ×1 the input comes from the blind protocol (a random blur,',
+    '  noise and JPEG per image from a fixed seed; the fixed-σ row uses the earlier Gaussian σ = 1 input); border = 1 pixel. See x1.md.',
     '- sharp lanczos3: the same 8-bit LR resized with `sharp(...).resize(W, H, { kernel: "lanczos3", fit: "fill" })` (uint8 output),',
     '  i.e. what a sharp user gets. Checked on a one-pixel impulse (sharp 0.35.5, libvips 8.18): when enlarging, libvips interpolates',
     '  with its bicubic (Catmull-Rom) interpolator whatever the kernel, and its output grid sits half an output pixel off the',

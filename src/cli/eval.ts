@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import type { InferenceBackend } from '../infer/engine';
-import { evaluateStudent } from '../infer/evaluate';
-import type { RegisterCommand } from './commands';
+import { evaluateX1Baseline, X1_BASELINES, type X1BaselineName } from '../classical/x1-baselines';
+import { describeDegradationParams, X1_PROTOCOLS, type X1Protocol } from '../data/x1-protocol';
+import { ConfigError } from '../errors';
+import { evaluateStudent, type EvaluateOptions, type EvaluationReport } from '../infer/evaluate';
+import type { RegisterCommand } from './run-command';
 import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
@@ -15,48 +18,83 @@ interface EvalCliOptions {
   teacherWeights?: string;
   backend?: InferenceBackend;
   tile?: number;
-  blur: number;
+  protocol?: X1Protocol;
+  blur?: number;
+  seed?: number;
+  baseline?: X1BaselineName;
   json?: boolean;
   threads?: number;
   maxPixels: number;
 }
 
-/** `sharpen-kd eval --data <HR dir> --scale N [--model name|path] [--json]` */
+/** The ×1 protocol flags as library options (`--blur` alone means the gaussian protocol). */
+function protocolOptions(o: EvalCliOptions): Pick<EvaluateOptions, 'protocol' | 'seed' | 'blurSigma'> {
+  const x1Only = [o.protocol && '--protocol', o.blur !== undefined && '--blur', o.seed !== undefined && '--seed', o.baseline && '--baseline'].filter(Boolean);
+  if (o.scale !== 1 && x1Only.length) throw new ConfigError(`${x1Only.join(', ')} ${x1Only.length > 1 ? 'apply' : 'applies'} to --scale 1 only`);
+  if (o.scale !== 1) return {};
+  const protocol = o.protocol ?? (o.blur !== undefined ? 'gaussian' : 'blind');
+  if (protocol === 'blind' && o.blur !== undefined) throw new ConfigError('--blur sets the gaussian protocol\'s sigma; the blind protocol draws its own blur');
+  if (protocol === 'gaussian' && o.seed !== undefined) throw new ConfigError('--seed applies to the blind protocol');
+  return { protocol, seed: o.seed, blurSigma: o.blur };
+}
+
+/** `sharpen-kd eval --data <HR dir> --scale N [--model name|path | --baseline name] [--protocol blind|gaussian] [--json]` */
 export const registerEval: RegisterCommand = (program: Command) => {
   program
     .command('eval')
-    .description('score a model like SR papers: mod-crop HR, MATLAB-bicubic downscale, sharpen, round to 8 bits, mean Y-PSNR / Y-SSIM (border = scale)')
+    .description('score a model like SR papers: mod-crop HR, MATLAB-bicubic downscale (scale 1: a blind blur / noise / JPEG per image), sharpen, round to 8 bits, mean Y-PSNR / Y-SSIM (border = scale)')
     .requiredOption('-d, --data <dir>', 'folder of HR images (e.g. Set5/HR)')
-    .requiredOption('-s, --scale <n>', 'scale 1, 2, 3 or 4 (1: input is the HR blurred with --blur)', intOption('--scale', 1, 4))
+    .requiredOption('-s, --scale <n>', 'scale 1, 2, 3 or 4 (1: sharpening, input made by --protocol)', intOption('--scale', 1, 4))
     .option('-m, --model <name|path>', `${MODEL_HELP} (default: the shipped model for --scale)`)
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP)
     .option('-b, --backend <name>', 'inference engine (default auto)', backendOption)
     .option('-t, --tile <n>', 'tile size in input pixels', intOption('--tile', 16))
-    .option('--blur <sigma>', 'scale 1 only: Gaussian blur sigma of the input (default 1)', (v: string) => {
+    .option('--protocol <name>', 'scale 1 only: blind (default: a random blur / noise / JPEG per image, seeded) or gaussian (the HR blurred with --blur, default 1)', (v: string) => {
+      if (!(X1_PROTOCOLS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--protocol takes ${X1_PROTOCOLS.join(' or ')}, got "${v}"`);
+      return v as X1Protocol;
+    })
+    .option('--blur <sigma>', 'scale 1, gaussian protocol: Gaussian blur sigma of the input (default 1; implies --protocol gaussian)', (v: string) => {
       const n = Number(v);
       if (!(n > 0 && n <= 10)) throw new InvalidArgumentError('--blur must be a number in (0, 10]');
       return n;
-    }, 1)
+    })
+    .option('--seed <n>', 'scale 1, blind protocol: seed of the per-image degradations (default 1, the published one)', intOption('--seed', 0, 0xffffffff))
+    .option('--baseline <name>', `scale 1 only: score a classical baseline instead of a model: ${Object.keys(X1_BASELINES).join(', ')}`, (v: string) => {
+      if (!Object.hasOwn(X1_BASELINES, v)) throw new InvalidArgumentError(`--baseline takes ${Object.keys(X1_BASELINES).join(', ')}, got "${v}"`);
+      return v as X1BaselineName;
+    })
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
     .option('--json', 'print the report as JSON on stdout')
     .option('--max-pixels <n>', 'refuse HR images with more pixels than this, from the header, before decoding', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)
     .action(
       runCommand(async (o: EvalCliOptions) => {
         const signal = signalFromProcess();
-        const student = await studentFromOptions(o, o.scale);
-        try {
-          const bar = new ProgressBar('eval');
-          const r = await evaluateStudent(student, o.data, { scale: o.scale, tile: o.tile, blurSigma: o.blur, maxPixels: o.maxPixels, signal, onProgress: (p) => bar.update(p) });
-          bar.finish();
-          if (o.json) {
-            process.stdout.write(`${JSON.stringify(r)}\n`);
-            return;
+        const opts = protocolOptions(o);
+        const bar = new ProgressBar('eval');
+        let r: EvaluationReport;
+        if (o.baseline) {
+          if (o.model) throw new ConfigError('--baseline scores a classical method: drop --model');
+          r = await evaluateX1Baseline(o.baseline, o.data, { ...opts, maxPixels: o.maxPixels, signal, onProgress: (p) => bar.update(p) });
+        } else {
+          const student = await studentFromOptions(o, o.scale);
+          try {
+            r = await evaluateStudent(student, o.data, { ...opts, scale: o.scale, tile: o.tile, maxPixels: o.maxPixels, signal, onProgress: (p) => bar.update(p) });
+          } finally {
+            student.dispose();
           }
-          for (const im of r.images) process.stdout.write(`${im.name.padEnd(16)} ${im.psnr.toFixed(2).padStart(6)} dB  ${im.ssim.toFixed(4)}\n`);
-          process.stdout.write(`${r.model} x${r.scale} on ${r.backend}: mean Y-PSNR ${r.psnr.toFixed(2)} dB, Y-SSIM ${r.ssim.toFixed(4)} over ${r.n} images\n`);
-        } finally {
-          student.dispose();
         }
+        bar.finish();
+        if (o.json) {
+          process.stdout.write(`${JSON.stringify(r)}\n`);
+          return;
+        }
+        for (const im of r.images) {
+          const deg = im.degradation && r.protocol?.name === 'blind' ? `  ${describeDegradationParams(im.degradation)}` : '';
+          process.stdout.write(`${im.name.padEnd(16)} ${im.psnr.toFixed(2).padStart(6)} dB  ${im.ssim.toFixed(4)}${deg}\n`);
+        }
+        const p = r.protocol;
+        const how = p ? (p.name === 'blind' ? `, blind protocol (seed ${p.seed})` : `, gaussian protocol (sigma ${p.blurSigma})`) : '';
+        process.stdout.write(`${r.model} x${r.scale} on ${r.backend}${how}: mean Y-PSNR ${r.psnr.toFixed(2)} dB, Y-SSIM ${r.ssim.toFixed(4)} over ${r.n} images\n`);
       }),
     );
 };

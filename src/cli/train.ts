@@ -20,7 +20,7 @@ import { buildTeacher } from '../models/teacher';
 import type { TrainResult } from '../train/loop';
 import type { CheckpointPrecision, TrainOptions } from '../train/options';
 import { train } from '../train/train';
-import type { RegisterCommand } from './commands';
+import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { initialStudent } from './init-student';
@@ -136,10 +136,10 @@ export function addTrainingOptions(cmd: Command, required: readonly string[] = [
     .option('--loss-ssim <w>', 'weight δ of 1 - SSIM(student, HR)', num('--loss-ssim', 0), 0)
     .option('--pixel-loss <kind>', `pixel loss: ${PIXEL_LOSS_KINDS.join(', ')}`, 'l1')
     .option('--pixel-space <space>', 'colour space of the pixel loss: rgb, or y (BT.601 luma; default y with --detail luma, else rgb)', choice('--pixel-space', ['rgb', 'y'] as const))
-    .option('--blur <min,max[,p]>', 'Gaussian blur sigma range and probability, or off (default: on for scale 1: 0.3,1.5,0.7)', degradation('--blur'))
-    .option('--motion-blur <min,max[,p]>', 'motion blur length range and probability, or off (scale 1 default: 3,9,0.2)', degradation('--motion-blur'))
-    .option('--noise <min,max[,p]>', 'Gaussian noise sigma range (8-bit levels) and probability, or off (scale 1 default: 0.5,4,0.3)', degradation('--noise'))
-    .option('--jpeg <min,max[,p]>', 'JPEG quality range and probability, or off (scale 1 default: 60,95,0.3)', degradation('--jpeg'))
+    .option('--blur <min,max[,p]>', 'Gaussian blur sigma range and probability, or off (default: on for scale 1: 0.5,2,1; the scale-1 defaults are the blind x1 benchmark\'s distribution)', degradation('--blur'))
+    .option('--motion-blur <min,max[,p]>', 'motion blur length range and probability, or off (scale 1 default: 3,9,0.3)', degradation('--motion-blur'))
+    .option('--noise <min,max[,p]>', 'Gaussian noise sigma range (8-bit levels) and probability, or off (scale 1 default: 0,3,1)', degradation('--noise'))
+    .option('--jpeg <min,max[,p]>', 'JPEG quality range and probability, or off (scale 1 default: 60,95,1)', degradation('--jpeg'))
     .option('--val <dir>', 'validation folder of HR images (e.g. Set5): Y-PSNR/SSIM with the literature protocol')
     .option('--val-every <n>', 'validate (and save best.ckpt when it improves) every N steps', intOption('--val-every', 1), 500)
     .option('--val-images <n>', 'use only the first N validation images', intOption('--val-images', 1))

@@ -4,7 +4,8 @@
  * `lr = jpeg(noise(downscale(motionBlur(gaussBlur(hr)))))`: the classical model `y = (x ⊗ k)↓s + n` followed by
  * compression. Downscaling is MATLAB bicubic (the literature's protocol) for scale > 1; the blurs, noise and JPEG are
  * each optional, drawn per patch with a probability and a parameter range, and are all seeded.
- * Defaults: scale > 1 is plain bicubic; scale 1 (sharpening) mixes Gaussian and motion blur, light noise and JPEG.
+ * Defaults: scale > 1 is plain bicubic; scale 1 (sharpening) is {@link BLIND_X1_DEGRADATION}, the distribution of the
+ * blind ×1 benchmark (Gaussian blur, sometimes motion blur, mild noise, JPEG).
  */
 import { ConfigError } from '../errors';
 import { Rng } from '../core/rng';
@@ -83,12 +84,24 @@ export interface DegradationParams {
   jpegQuality: number;
 }
 
-const DEFAULTS_X1 = {
-  blur: { prob: 0.7, range: [0.3, 1.5] },
-  motionBlur: { prob: 0.2, range: [3, 9] },
-  noise: { prob: 0.3, range: [0.5, 4] },
-  jpeg: { prob: 0.3, range: [60, 95] },
-} as const;
+/**
+ * The blind ×1 degradation: the default of scale-1 training and the draw of the blind ×1 benchmark
+ * (`data/x1-protocol.ts`). Gaussian blur σ ∈ [0.5, 2] px always; motion blur of 3–9 px with probability 0.3;
+ * Gaussian noise σ ∈ [0, 3] levels always; JPEG quality 60–95 always.
+ *
+ * @example
+ * ```ts
+ * const cfg = resolveDegradation(1, BLIND_X1_DEGRADATION); // the same as resolveDegradation(1)
+ * ```
+ */
+export const BLIND_X1_DEGRADATION: Readonly<Record<'blur' | 'motionBlur' | 'noise' | 'jpeg', Readonly<Required<RandomDegradation>>>> = Object.freeze({
+  blur: Object.freeze({ prob: 1, range: [0.5, 2] as [number, number] }),
+  motionBlur: Object.freeze({ prob: 0.3, range: [3, 9] as [number, number] }),
+  noise: Object.freeze({ prob: 1, range: [0, 3] as [number, number] }),
+  jpeg: Object.freeze({ prob: 1, range: [60, 95] as [number, number] }),
+});
+
+const DEFAULTS_X1 = BLIND_X1_DEGRADATION;
 
 const LIMITS: Record<'blur' | 'motionBlur' | 'noise' | 'jpeg', [number, number]> = {
   blur: [0.05, 10],

@@ -2,13 +2,16 @@
  * Benchmark evaluation as in the super-resolution literature (Set5, Set14, ...): each HR image is mod-cropped
  * to a multiple of the scale, downscaled with MATLAB bicubic (antialiased, rounded to 8 bits), sharpened, rounded
  * to 8 bits, and scored on the BT.601 Y channel with a border of `scale` pixels ignored. Scores are averaged
- * over images. At scale 1 (sharpening) the input is the HR image blurred with a Gaussian of `blurSigma`.
+ * over images. At scale 1 (sharpening) the input comes from a ×1 protocol (`data/x1-protocol.ts`): by default
+ * `blind`, a random blur / noise / JPEG per image drawn from a fixed seed and the image's name; or `gaussian`, the
+ * HR image blurred with a Gaussian of `blurSigma` (σ = 1), the earlier, easier protocol. The border is 1 pixel.
  * A gray HR image (Set14's bridge.png) is scored as its own Y, as the literature's MATLAB scripts do: the model
  * gets it as RGB (gray replicated) and its output is reduced to luma (see `metrics/y-channel.ts`).
  */
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { ConfigError, InputError } from '../errors';
-import { convolveSeparable, gaussianTaps } from '../data/blur';
+import type { DegradationParams } from '../data/degrade';
+import { BLIND_X1_SEED, degradeX1, gaussianX1Input, X1_PROTOCOLS, type X1Protocol } from '../data/x1-protocol';
 import { modCrop } from '../metrics/mod-crop';
 import { psnr } from '../metrics/psnr';
 import { resizeBicubic } from '../metrics/resize-bicubic';
@@ -25,12 +28,17 @@ import type { Student } from './student';
  * @example
  * ```ts
  * const opts: EvaluateOptions = { scale: 4 };
+ * const fixedBlur: EvaluateOptions = { scale: 1, protocol: 'gaussian', blurSigma: 1 };
  * ```
  */
 export interface EvaluateOptions extends TaskOptions {
   /** Scale of the protocol; must equal the student's. */
   scale: number;
-  /** Scale 1 only: σ of the Gaussian blur that makes the input (default 1). */
+  /** Scale 1 only: how the input is made, `'blind'` (default) or `'gaussian'` (see `data/x1-protocol.ts`). */
+  protocol?: X1Protocol;
+  /** Scale 1, `blind` protocol: the seed of the per-image degradations (default `BLIND_X1_SEED`, 1). */
+  seed?: number;
+  /** Scale 1, `gaussian` protocol: σ of the Gaussian blur that makes the input (default 1). */
   blurSigma?: number;
   /** Tile size (input pixels) passed to the student. */
   tile?: number;
@@ -52,10 +60,27 @@ export interface EvaluationReport {
   scale: number;
   /** Number of images scored. */
   n: number;
+  /** Scale 1: the protocol, e.g. `{ name: 'blind', seed: 1 }` or `{ name: 'gaussian', blurSigma: 1 }`. */
+  protocol?: { name: X1Protocol; seed?: number; blurSigma?: number };
   /** Mean Y-PSNR (dB) and Y-SSIM. */
   psnr: number;
   ssim: number;
-  images: Array<{ name: string; psnr: number; ssim: number }>;
+  /** Per image; at scale 1 with the degradation it was given. */
+  images: Array<{ name: string; psnr: number; ssim: number; degradation?: DegradationParams }>;
+}
+
+/**
+ * What an upscaler passed to {@link evaluateUpscaler} learns about the current image besides its pixels: its name
+ * and, at scale 1, the degradation the protocol applied (the true kernel, which only an oracle may use).
+ *
+ * @example
+ * ```ts
+ * const oracle = async (lr: RawImage, _s?: AbortSignal, info?: EvalImageInfo) => deconvolve(lr, info!.degradation!);
+ * ```
+ */
+export interface EvalImageInfo {
+  name: string;
+  degradation?: DegradationParams;
 }
 
 /** Lists the images of a folder (sorted), or the file itself. */
@@ -71,11 +96,10 @@ async function listImages(dir: string): Promise<string[]> {
   return names.map((n) => path.join(dir, n));
 }
 
-/** The low-quality input the protocol feeds the model. */
+/** The low-quality input of the scale > 1 protocol (and of the `gaussian` ×1 protocol at scale 1). */
 export function degradeForEval(hr: RawImage, scale: number, blurSigma = 1): RawImage {
   if (scale > 1) return resizeBicubic(hr, 1 / scale) as RawImage;
-  const rgb = toFloatRgb(hr);
-  return fromFloatRgb(convolveSeparable(rgb, hr.width, hr.height, gaussianTaps(blurSigma)), hr.width, hr.height, 8);
+  return gaussianX1Input(hr, blurSigma);
 }
 
 /**
@@ -89,12 +113,13 @@ export function degradeForEval(hr: RawImage, scale: number, blurSigma = 1): RawI
  * ```
  */
 export async function evaluateUpscaler(
-  upscale: (lr: RawImage, signal?: AbortSignal) => Promise<RawImage>,
+  upscale: (lr: RawImage, signal?: AbortSignal, info?: EvalImageInfo) => Promise<RawImage>,
   hrDir: string,
   opts: EvaluateOptions & { model: string; backend: string },
 ): Promise<EvaluationReport> {
   const { scale } = opts;
   if (!Number.isInteger(scale) || scale < 1) throw new ConfigError(`scale must be a positive integer, got ${scale}`);
+  const protocol = x1Protocol(opts);
   const path = await import('node:path');
   const { decodeImageWithProfile } = await import('../io/node-image');
   const fs = await import('node:fs/promises');
@@ -106,18 +131,40 @@ export async function evaluateUpscaler(
     // The model sees 8-bit RGB (gray replicated, alpha dropped), like the literature's uint8 images.
     const hr8 = image.bits === 8 && image.channels === 3 ? image : fromFloatRgb(toFloatRgb(image), image.width, image.height, 8);
     const hr = modCrop(hr8, scale);
-    const sr = await upscale(degradeForEval(hr, scale, opts.blurSigma), opts.signal);
+    const name = path.basename(file, path.extname(file));
+    const { lr, params } = protocol ? await degradeX1(hr, name, { protocol: protocol.name, seed: protocol.seed, blurSigma: protocol.blurSigma }) : { lr: degradeForEval(hr, scale), params: undefined };
+    const sr = await upscale(lr, opts.signal, { name, degradation: params });
     if (sr.width !== hr.width || sr.height !== hr.height) {
       throw new ConfigError(`${opts.model} returned ${sr.width}x${sr.height} for a ${hr.width}x${hr.height} target: is its scale ${scale}?`);
     }
     // A gray HR image is its own Y (not studio-range Y of replicated RGB): score against the gray plane.
     const target = image.channels < 3 ? firstChannel(hr) : hr;
     const m = { yChannel: true, crop: scale };
-    images.push({ name: path.basename(file, path.extname(file)), psnr: await psnr(sr, target, m), ssim: await ssim(sr, target, m) });
+    images.push({ name, psnr: await psnr(sr, target, m), ssim: await ssim(sr, target, m), ...(params ? { degradation: params } : {}) });
     opts.onProgress?.({ stage: 'eval', done: i + 1, total: files.length, info: { psnr: images[i].psnr } });
   }
   const mean = (k: 'psnr' | 'ssim') => images.reduce((a, r) => a + r[k], 0) / images.length;
-  return { model: opts.model, backend: opts.backend, scale, n: images.length, psnr: mean('psnr'), ssim: mean('ssim'), images };
+  return { model: opts.model, backend: opts.backend, scale, n: images.length, ...(protocol ? { protocol } : {}), psnr: mean('psnr'), ssim: mean('ssim'), images };
+}
+
+/** The scale-1 protocol the options ask for (validated), or undefined at scale > 1. */
+function x1Protocol(opts: EvaluateOptions): EvaluationReport['protocol'] {
+  if (opts.scale !== 1) {
+    if (opts.protocol !== undefined && opts.protocol !== 'blind') throw new ConfigError(`the ${opts.protocol} protocol is for scale 1; scale ${opts.scale} uses bicubic downscaling`);
+    return undefined;
+  }
+  const name = opts.protocol ?? 'blind';
+  if (!X1_PROTOCOLS.includes(name)) throw new ConfigError(`unknown x1 protocol "${String(name)}": use ${X1_PROTOCOLS.join(' or ')}`);
+  if (name === 'blind') {
+    if (opts.blurSigma !== undefined) throw new ConfigError('blurSigma applies to the gaussian protocol; the blind protocol draws its own blur');
+    const seed = opts.seed ?? BLIND_X1_SEED;
+    if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new ConfigError(`seed must be an integer from 0 to 4294967295, got ${seed}`);
+    return { name, seed };
+  }
+  if (opts.seed !== undefined) throw new ConfigError('seed applies to the blind protocol');
+  const blurSigma = opts.blurSigma ?? 1;
+  if (!(Number.isFinite(blurSigma) && blurSigma > 0 && blurSigma <= 10)) throw new ConfigError(`blurSigma must be in (0, 10], got ${blurSigma}`);
+  return { name, blurSigma };
 }
 
 /** The first channel of an 8-bit image, as a gray image (R of a gray image replicated to RGB is the gray). */

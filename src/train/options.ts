@@ -56,7 +56,7 @@ export interface TrainOptions extends TaskOptions {
   valEvery?: number;
   /** Use only the first N validation images. */
   valImages?: number;
-  /** Scale-1 validation: the degradation to undo (default: Gaussian blur σ = 1, as `sharpen-kd eval --scale 1`). */
+  /** Scale-1 validation: the degradation to undo (default: the blind ×1 protocol, as `sharpen-kd eval --scale 1`). */
   valDegradation?: DegradationOptions;
   /** Folder for checkpoints (`last.ckpt`, `best.ckpt`), the JSONL log and exported models. Without it nothing is written. */
   out?: string;

@@ -1,8 +1,9 @@
 /**
  * Validation with the literature's protocol: HR mod-cropped to the scale, LR made by MATLAB bicubic (uint8),
  * the model's output clamped and rounded to 8 bits, then Y-channel PSNR/SSIM with `crop = scale` border pixels
- * removed. For scale 1 the LR is, by default, the HR blurred with a Gaussian of σ = 1 (the `sharpen-kd eval --scale 1`
- * protocol); another degradation can be given, drawn with a fixed per-image seed.
+ * removed. For scale 1 the LR is, by default, the blind ×1 protocol's input (`data/x1-protocol.ts`, the default of
+ * `sharpen-kd eval --scale 1`: a random blur / noise / JPEG per image from the seed and the image's name); another
+ * degradation can be given (e.g. {@link EVAL_X1_DEGRADATION}, the gaussian protocol), drawn with a per-image seed.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -17,6 +18,7 @@ import { resizeBicubic } from '../metrics/resize-bicubic';
 import { ssim } from '../metrics/ssim';
 import { degradeImage, resolveDegradation, sampleDegradation, type DegradationOptions } from '../data/degrade';
 import { rgbFromRaw } from '../data/pixels';
+import { degradeX1 } from '../data/x1-protocol';
 import { listImageFiles } from '../data/sources';
 import type { Scale } from '../data/types';
 
@@ -60,14 +62,15 @@ export interface ValidationSet {
 export interface ValidationOptions {
   /** Use only the first N images (sorted by name). */
   maxImages?: number;
-  /** Scale 1: the degradation to undo (default: Gaussian blur σ = 1 only, as `sharpen-kd eval`). */
+  /** Scale 1: the degradation to undo (default: the blind ×1 protocol, as `sharpen-kd eval --scale 1`). */
   degradation?: DegradationOptions;
-  /** Scale 1: seed of the per-image degradations (default 0). */
+  /** Scale 1: seed of the per-image degradations (default: the blind protocol's `BLIND_X1_SEED`; 0 with `degradation`). */
   seed?: number;
 }
 
 /**
- * The scale-1 evaluation protocol: Gaussian blur σ = 1, nothing else.
+ * The `gaussian` ×1 protocol as degradation options: Gaussian blur σ = 1, nothing else (`sharpen-kd eval --scale 1
+ * --protocol gaussian`). Without options, scale-1 validation uses the blind protocol instead.
  *
  * @example
  * ```ts
@@ -98,7 +101,7 @@ export async function loadValidationSet(dir: string, scale: Scale, opts: Validat
   const hrDir = (await fs.stat(path.join(dir, 'HR')).then((s) => s.isDirectory()).catch(() => false)) ? path.join(dir, 'HR') : dir;
   let files = await listImageFiles(hrDir);
   if (opts.maxImages !== undefined) files = files.slice(0, opts.maxImages);
-  const cfg = resolveDegradation(scale, opts.degradation ?? (scale === 1 ? EVAL_X1_DEGRADATION : undefined));
+  const cfg = resolveDegradation(scale, opts.degradation);
   const images: ValidationImage[] = [];
   for (const [i, file] of files.entries()) {
     const hr = modCrop(toRgb8(await readImage(file)), scale);
@@ -111,6 +114,8 @@ export async function loadValidationSet(dir: string, scale: Scale, opts: Validat
       lr = toFloatRgb(small);
       lrWidth = small.width;
       lrHeight = small.height;
+    } else if (!opts.degradation) {
+      lr = toFloatRgb((await degradeX1(hr, path.basename(file, path.extname(file)), { protocol: 'blind', seed: opts.seed })).lr);
     } else {
       const params = sampleDegradation(new Rng(((opts.seed ?? 0) + 7919 * (i + 1)) >>> 0), cfg);
       lr = (await degradeImage(rgbFromRaw(hr), cfg, params)).data;
