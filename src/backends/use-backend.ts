@@ -53,14 +53,6 @@ const PACKAGES: Record<BackendName, string[]> = {
  */
 export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow'];
 
-/** Hook the wasm training kernels module installs; kept indirect so that this file has no side effects. */
-let registerWasmTrainingKernels: (() => void) | undefined;
-
-/** @internal Called by the wasm-kernels module to make {@link useBackend} register them on demand. */
-export function setWasmKernelRegistrar(fn: () => void): void {
-  registerWasmTrainingKernels = fn;
-}
-
 async function nodeWasmDir(): Promise<string> {
   const { createRequire } = await import('node:module');
   const path = await import('node:path');
@@ -125,8 +117,9 @@ export async function useBackend(name: BackendName, opts: UseBackendOptions = {}
     const paths = opts.wasmPaths ?? (isNode() ? await nodeWasmDir() : undefined);
     if (paths && tf.getBackend() !== 'wasm' && !tf.engine().registry['wasm']) wasm.setWasmPaths(paths);
     if (opts.trainingKernels !== false) {
-      if (!registerWasmTrainingKernels) await import('./wasm-kernels/register');
-      registerWasmTrainingKernels?.();
+      // Loaded on demand: inference-only programs never load the training kernels.
+      const { registerWasmTrainingKernels } = await import('./wasm-kernels/register');
+      registerWasmTrainingKernels();
     }
     const initialised = tf.engine().registry['wasm'] != null;
     if (opts.threads !== undefined && opts.threads > 1 && isNode() && !initialised) {

@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { benchmarkFps } from '../bench/fps';
 import type { InferenceBackend } from '../infer/engine';
-import type { RegisterCommand } from './commands';
+import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { backendOption, intOption, MODEL_HELP, TEACHER_WEIGHTS_HELP } from './sharpen';

@@ -1,4 +1,3 @@
-import type { Command } from 'commander';
 import { registerTrain } from './train';
 import { registerDistill } from './distill';
 import { registerDownscale } from './downscale';
@@ -7,10 +6,9 @@ import { registerSharpen } from './sharpen';
 import { registerVideo } from './video';
 import { registerEval } from './eval';
 import { registerBench } from './bench';
+import type { RegisterCommand } from './run-command';
 
-/** Every CLI command registers itself on the program through one of these. One file per command. */
-export type RegisterCommand = (program: Command) => void;
-
+/** Every CLI command, in the order `--help` lists them. */
 export const commands: RegisterCommand[] = [
   registerTrain,
   registerDistill,

@@ -9,7 +9,7 @@ import { buildTeacher } from '../models/teacher';
 import { distill } from '../train/distill';
 import { checkEnsembleSize } from '../train/self-ensemble';
 import type { TeacherRuntime } from '../train/teacher';
-import type { RegisterCommand } from './commands';
+import type { RegisterCommand } from './run-command';
 import { runCommand, signalFromProcess } from './run-command';
 import { intOption, TEACHER_WEIGHTS_HELP } from './sharpen';
 import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary, pixelSpaceOf, progressReporter, trainOptionsFromCli, type TrainCliOptions } from './train';

@@ -6,7 +6,7 @@ import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import type { RawImage } from '../io/raw-image';
 import { modCrop } from '../metrics/mod-crop';
 import { resizeBicubic } from '../metrics/resize-bicubic';
-import type { RegisterCommand } from './commands';
+import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 

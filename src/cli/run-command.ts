@@ -1,4 +1,11 @@
+import type { Command } from 'commander';
 import { SharpenError } from '../errors';
+
+/**
+ * Every CLI command registers itself on the program through one of these (one file per command; commands.ts lists
+ * them). Defined here, not in commands.ts, so that the command files do not import the list that imports them.
+ */
+export type RegisterCommand = (program: Command) => void;
 
 /**
  * Runs a CLI action: typed errors become one clear line on stderr and an exit code

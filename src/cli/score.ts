@@ -5,7 +5,7 @@ import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import { modCrop } from '../metrics/mod-crop';
 import { psnr } from '../metrics/psnr';
 import { ssim } from '../metrics/ssim';
-import type { RegisterCommand } from './commands';
+import type { RegisterCommand } from './run-command';
 import { listImageFiles, parsePositiveInt, readImageAsStored } from './downscale';
 import { runCommand, signalFromProcess } from './run-command';
 

@@ -6,7 +6,7 @@ import { builtinForScale } from '../infer/registry';
 import { Student } from '../infer/student';
 import type { ImageFormat } from '../io/node-image';
 import { DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
-import type { RegisterCommand } from './commands';
+import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 

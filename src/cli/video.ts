@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { INFERENCE_BACKENDS, type InferenceBackend } from '../infer/engine';
 import { sharpenVideo } from '../video/sharpen-video';
-import type { RegisterCommand } from './commands';
+import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { backendOption, intOption } from './sharpen';

@@ -1,14 +1,17 @@
 /** Animated inputs: every frame is sharpened on its own (tiles never reach into the next frame), then restacked. */
 import type { SharpenOptions } from './student-options';
 import type { PixelBuffer } from './pixels';
-import type { Student } from './student';
+
+/** What {@link sharpenFrames} needs of a `Student` (typed by shape, so that this module does not import student.ts). */
+export interface FrameSharpener {
+  sharpenPixels(src: PixelBuffer, opts: SharpenOptions & { float?: boolean }): Promise<PixelBuffer>;
+}
 
 /**
  * Sharpens `frames` equal frames stacked top to bottom in `src`, one after the other, and returns the outputs
- * stacked the same way. One frame is a plain {@link Student.sharpenPixels}. Progress reports carry
- * `info.frame` (`"k/n"`).
+ * stacked the same way. One frame is a plain `Student.sharpenPixels`. Progress reports carry `info.frame` (`"k/n"`).
  */
-export async function sharpenFrames(student: Student, src: PixelBuffer, frames: number, opts: SharpenOptions & { float?: boolean } = {}): Promise<PixelBuffer> {
+export async function sharpenFrames(student: FrameSharpener, src: PixelBuffer, frames: number, opts: SharpenOptions & { float?: boolean } = {}): Promise<PixelBuffer> {
   if (frames <= 1) return student.sharpenPixels(src, opts);
   const height = src.height / frames;
   if (!Number.isInteger(height)) throw new Error(`internal: ${src.height} rows do not split into ${frames} frames`);

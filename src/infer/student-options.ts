@@ -1,9 +1,11 @@
-/** The option and info types of {@link Student}: how it loads, how it sharpens, and what it reports. */
+/**
+ * The option and info types of {@link Student}: how it loads, how it sharpens, and what it reports. This module
+ * imports nothing from student.ts (the links to `Student` resolve by name), which keeps the import graph acyclic.
+ */
 import type { TaskOptions } from '../core/task';
 import type { SharpenWarning } from '../errors';
 import type { ImageFormat } from '../io/node-image';
 import type { InferenceBackend } from './engine';
-import type { Student } from './student';
 
 /**
  * Options of {@link Student.load} and {@link Student.fromModel}.

@@ -3,8 +3,7 @@
  * `createImageBitmap` and encoding with `OffscreenCanvas`. No Node APIs; 8-bit RGBA only (what canvases hold).
  */
 import { BackendError, InputError } from '../errors';
-import type { ImageFormat } from './node-image';
-import type { RawImage } from './raw-image';
+import type { ImageFormat, RawImage } from './raw-image';
 
 /**
  * The shape of a DOM `ImageData`: RGBA, 8 bits per sample. Anything with these fields is accepted, so

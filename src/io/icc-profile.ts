@@ -8,7 +8,7 @@
  * - WebP: an `ICCP` chunk after a `VP8X` header (created for simple-format files).
  */
 import { IoError } from '../errors';
-import type { ImageFormat } from './node-image';
+import type { ImageFormat } from './raw-image';
 
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);

@@ -1,18 +1,9 @@
 import { ConfigError, InputError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
 import { checkInputPixels, DEFAULT_MAX_PIXELS, resolveLimit } from './pixel-limits';
-import { assertRawImage, type RawImage } from './raw-image';
+import { assertRawImage, type ImageFormat, type RawImage } from './raw-image';
 
-/**
- * Output encodings supported by {@link encodeImage}.
- *
- * @example
- * ```ts
- * const format: ImageFormat = 'webp';
- * const bytes = await encodeImage(raw, format, { quality: 90 });
- * ```
- */
-export type ImageFormat = 'png' | 'jpeg' | 'webp';
+export type { ImageFormat } from './raw-image';
 
 type SharpModule = typeof import('sharp').default;
 

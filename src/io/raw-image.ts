@@ -20,6 +20,17 @@ export interface RawImage {
 }
 
 /**
+ * Encoded image formats sharpen-kd writes: the output of `encodeImage`, `writeImage` and `Student.sharpen`.
+ *
+ * @example
+ * ```ts
+ * const format: ImageFormat = 'webp';
+ * const bytes = await encodeImage(raw, format, { quality: 90 });
+ * ```
+ */
+export type ImageFormat = 'png' | 'jpeg' | 'webp';
+
+/**
  * Checks that a {@link RawImage} is consistent, throwing {@link ShapeError} otherwise.
  *
  * @example

@@ -16,20 +16,8 @@
  */
 import { backend_util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, withScope } from './kernel-scope';
-import { filterGradByMatMul } from './filter-grad-matmul';
+import { filterGradByMatMul, type FilterGradGeometry } from './filter-grad-matmul';
 import { permutedView, stridedCopy, type StridedView } from './permute';
-
-/** Geometry of a filter-gradient correlation. */
-export interface FilterGradGeometry {
-  /** Filter height and width. */
-  kh: number;
-  kw: number;
-  strides: [number, number];
-  dilations: [number, number];
-  /** Top and left pads of the forward pass (bottom/right follow from the shapes). */
-  padTop: number;
-  padLeft: number;
-}
 
 /**
  * `dw[kh, kw, ci, co] = sum x[b, oh*s + kh*d - pt, ow*s + kw*d - pl, ci] * dy[b, oh, ow, co]` by

@@ -12,7 +12,18 @@
  */
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelScope } from './kernel-scope';
-import type { FilterGradGeometry } from './conv2d-backprop-filter';
+
+/** Geometry of a filter-gradient correlation (both formulations, this one and `conv2d-backprop-filter.ts`). */
+export interface FilterGradGeometry {
+  /** Filter height and width. */
+  kh: number;
+  kw: number;
+  strides: [number, number];
+  dilations: [number, number];
+  /** Top and left pads of the forward pass (bottom/right follow from the shapes). */
+  padTop: number;
+  padLeft: number;
+}
 
 /** Largest im2col block, in floats (16 MB). */
 const COL_CHUNK = 1 << 22;

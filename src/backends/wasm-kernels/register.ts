@@ -19,7 +19,6 @@
  * (pixel shuffle) for every backend. See docs/training-on-wasm.md.
  */
 import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
-import { setWasmKernelRegistrar } from '../use-backend';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
@@ -92,5 +91,3 @@ export function unregisterWasmTrainingKernels(): void {
     if (backend && original.setupFunc) original.setupFunc(backend);
   }
 }
-
-setWasmKernelRegistrar(registerWasmTrainingKernels);
