@@ -77,6 +77,11 @@ describe.skipIf(!hasData)('lab run configs and chains (dry runs against the comm
   beforeAll(async () => {
     process.env.SHARPEN_KD_DATA = DATA;
     await useBackend('wasm');
+    // The screenshots domain is generated, not stored: make it when missing (a few seconds).
+    if (!existsSync(path.join(ROOT, 'lab/data/screenshots/holdout/HR'))) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'lab/scripts/make-screenshots.ts'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+    }
   });
 
   it.each(configs)('%s', async (name) => {
@@ -92,7 +97,7 @@ describe.skipIf(!hasData)('lab run configs and chains (dry runs against the comm
     }
     expect(r.code, r.out).toBe(0);
     expect(r.out).toMatch(/^dry run: (would train|nothing to do)/m);
-    expect(r.out).toMatch(/^validation: 5 images$/m);
+    expect(r.out).toMatch(/^validation: \d+ images$/m);
     expect(r.out).toMatch(/^would write: \S+\/last\.ckpt/m);
   });
 
