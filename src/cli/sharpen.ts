@@ -40,6 +40,13 @@ export async function studentFromOptions(o: { model?: string; scale?: number; ba
   return Student.load(name, { backend: o.backend, scale, threads: o.threads, teacherWeights: o.teacherWeights });
 }
 
+/** Parses `--strength`: a number from 0 to 1. */
+export function strengthOption(v: string): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`--strength must be a number from 0 to 1, got "${v}"`);
+  return n;
+}
+
 /** Help of `--model` in every command that runs a model. */
 export const MODEL_HELP = 'x1, x2, x4 (shipped students), emt-x2, emt-x3, emt-x4 (the EMT teacher: best quality, slow), bicubic, a saved model folder / model.json, or an EMT .pth checkpoint';
 /** Help of `--teacher-weights`. */
@@ -59,6 +66,7 @@ interface SharpenCliOptions {
   threads?: number;
   maxPixels: number;
   maxOutputPixels: number;
+  strength: number;
 }
 
 /** `sharpen-kd sharpen <inputs...> -o <out> [--scale N] [--model m] [--backend b] [--tile N] [--format f]` */
@@ -83,6 +91,7 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
     .option('--max-pixels <n>', 'refuse inputs with more decoded pixels than this, from the header, before decoding (all frames of an animation)', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)
     .option('--max-output-pixels <n>', 'refuse inputs whose output (input pixels x scale², all frames) would be larger, before any work', intOption('--max-output-pixels', 1), DEFAULT_MAX_OUTPUT_PIXELS)
+    .option('--strength <x>', 'how much of the model to apply, 0 to 1: output = input + x·(model − input) (x2/x4: the bicubic upscale instead of the input); 1 = the model alone', strengthOption, 1)
     .addHelpText(
       'after',
       [
@@ -92,6 +101,9 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
         'only the first frame is, with a warning. Multi-page TIFF: the first page, with a',
         'warning. A file over --max-pixels or --max-output-pixels (read from its header,',
         'before decoding) fails on its own and the batch goes on; the exit code is then 2.',
+        '',
+        '--strength 0.5 applies half of the sharpening: docs/strength.png shows a crop at',
+        'strengths 0, 0.5 and 1 (made by scripts/strength-figure.ts).',
       ].join('\n'),
     )
     .action(
@@ -110,6 +122,7 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
             tile: o.tile,
             maxPixels: o.maxPixels,
             maxOutputPixels: o.maxOutputPixels,
+            strength: o.strength,
             signal,
             onProgress: (p) => bar.update(p),
             onFile: (e) => {

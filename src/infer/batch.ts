@@ -10,6 +10,7 @@ import type { ImageFormat } from '../io/node-image';
 import { checkFormatSize, DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_PIXELS, resolveLimit } from '../io/pixel-limits';
 import { sharpenFrames } from './frames';
 import { encodePixels, loadInput, outputFormat } from './inputs';
+import { checkStrength } from './strength';
 import type { Student } from './student';
 
 /**
@@ -52,6 +53,8 @@ export interface SharpenFilesOptions extends TaskOptions {
   maxPixels?: number;
   /** Cap on an output's pixels (see {@link SharpenOptions.maxOutputPixels}); over it, the file fails before any work. */
   maxOutputPixels?: number;
+  /** How much of the model to apply, 0 to 1 (default 1; see {@link SharpenOptions.strength}). */
+  strength?: number;
   /** Tile progress of the current file (`info.file` is `"k/n name"`). */
   onProgress?: TaskOptions['onProgress'];
   /** Called once per file as soon as it is done, failed or skipped. */
@@ -139,7 +142,7 @@ async function expand(inputs: string[], recursive: boolean, skipped: BatchSummar
  * large files (over `maxPixels` / `maxOutputPixels`, refused from their header) are reported (`onFile`, summary)
  * and the batch continues; an abort stops it.
  *
- * @throws ConfigError for an ambiguous output or a bad limit; AbortError when aborted.
+ * @throws ConfigError for an ambiguous output, a bad limit or strength; AbortError when aborted.
  * @example
  * ```ts
  * using s = await Student.load('x4');
@@ -153,6 +156,7 @@ export async function sharpenFiles(student: Student, inputs: string[], opts: Sha
   if (inputs.length === 0) throw new ConfigError('no inputs: give image files or folders');
   resolveLimit(opts.maxPixels, DEFAULT_MAX_PIXELS, 'maxPixels');
   resolveLimit(opts.maxOutputPixels, DEFAULT_MAX_OUTPUT_PIXELS, 'maxOutputPixels');
+  checkStrength(opts.strength);
   const summary: BatchSummary = { written: [], failed: [], skipped: [] };
   const jobs = await expand(inputs, opts.recursive ?? false, summary.skipped);
   const total = jobs.length + summary.skipped.length;
@@ -203,6 +207,7 @@ export async function sharpenFiles(student: Student, inputs: string[], opts: Sha
         tile: opts.tile,
         signal: opts.signal,
         maxOutputPixels: opts.maxOutputPixels,
+        strength: opts.strength,
         onProgress: (p) => opts.onProgress?.({ ...p, info: { ...p.info, file: `${index}/${total} ${path.basename(job.file)}` } }),
       });
       const bytes = await encodePixels(pixels, format, { quality: opts.quality, icc: loaded.icc, animation: format === 'webp' ? loaded.animation : undefined });

@@ -43,6 +43,7 @@ export interface StudentLoadOptions extends TaskOptions {
  * @example
  * ```ts
  * const png = await student.sharpen('in.jpg', { format: 'png', tile: 256, onProgress: (p) => console.log(p.done) });
+ * const gentle = await student.sharpen('in.jpg', { strength: 0.5 }); // half of the model's correction
  * ```
  */
 export interface SharpenOptions extends TaskOptions {
@@ -64,6 +65,12 @@ export interface SharpenOptions extends TaskOptions {
    * this, before any work: default `DEFAULT_MAX_OUTPUT_PIXELS` (268,402,689); `Infinity` = no limit.
    */
   maxOutputPixels?: number;
+  /**
+   * How much of the model to apply, from 0 to 1 (default 1): `out = base + strength·(model(in) − base)`, `base` the
+   * input itself at ×1 and its bicubic upscale at ×2 / ×4. 0 returns `base` without running the model, 1 the model's
+   * output. Blended in float before rounding.
+   */
+  strength?: number;
   /**
    * Called for results that are produced with a caveat, e.g. only the first frame of an animated GIF is sharpened
    * because the asked format is PNG ({@link SharpenWarning}, code `W_FIRST_FRAME`).

@@ -21,6 +21,7 @@ import { sharpenFrames } from './frames';
 import { encodePixels, loadInput, outputFormat, toKind, type SharpenInput } from './inputs';
 import { allocLike, hasAlpha, type PixelBuffer } from './pixels';
 import { receptiveField } from './receptive-field';
+import { checkStrength, strengthRunner } from './strength';
 import {
   BUILTIN_SCALES,
   builtinModelLocation,
@@ -193,12 +194,15 @@ export class Student {
    * ICC profile kept. An animated GIF or WebP is sharpened frame by frame and returned as an animated WebP
    * (delays and loop kept), unless `format` is PNG or JPEG: then only its first frame is, with a `W_FIRST_FRAME`
    * warning (`onWarning`), as for the pages after the first of a multi-page TIFF. Inputs over `maxPixels`, or
-   * whose output would be over `maxOutputPixels`, are refused before decoding.
+   * whose output would be over `maxOutputPixels`, are refused before decoding. `strength` (0–1) blends the model's
+   * output with the input (its bicubic upscale at ×2 / ×4).
    *
-   * @throws InputError for unreadable, corrupt or too large images (naming the file); AbortError when aborted.
+   * @throws InputError for unreadable, corrupt or too large images (naming the file); ConfigError for a strength
+   *   outside [0, 1]; AbortError when aborted.
    * @example
    * ```ts
    * const png = await student.sharpen('photo.jpg', { format: 'png' });
+   * const soft = await student.sharpen('photo.jpg', { strength: 0.5 });
    * const t = await student.sharpen(tf.zeros([64, 64, 3]) as tf.Tensor3D); // [256, 256, 3] for x4
    * ctx.putImageData(await student.sharpen(ctx.getImageData(0, 0, w, h)), 0, 0);
    * ```
@@ -213,6 +217,7 @@ export class Student {
   async sharpen(input: SharpenInput, opts: SharpenOptions = {}): Promise<Uint8Array | tf.Tensor3D | RawImage | ImageDataLike> {
     this.checkAlive();
     throwIfAborted(opts.signal);
+    checkStrength(opts.strength);
     if (input instanceof tf.Tensor && !opts.format) {
       const fast = this.tryWholeTensor(input, opts);
       if (fast) return fast;
@@ -233,7 +238,8 @@ export class Student {
    * Runs the model over a pixel buffer (any size, 1–4 channels, 8/16-bit or float) and returns a new buffer
    * `scale` times larger of the same type (or float with `float: true`).
    *
-   * @throws InputError when the output would have more than `maxOutputPixels` pixels (before any work).
+   * @throws InputError when the output would have more than `maxOutputPixels` pixels (before any work); ConfigError
+   *   for a bad tile, feather or strength.
    */
   async sharpenPixels(src: PixelBuffer, opts: SharpenOptions & { float?: boolean } = {}): Promise<PixelBuffer> {
     this.checkAlive();
@@ -242,16 +248,19 @@ export class Student {
     if (!Number.isInteger(tile) || tile < 1) throw new ConfigError(`tile must be a positive integer, got ${tile}`);
     if (!Number.isInteger(feather) || feather < 0) throw new ConfigError(`feather must be a non-negative integer, got ${feather}`);
     checkOutputPixels(undefined, src.width, src.height, 1, this.scale, opts.maxOutputPixels);
+    // With strength < 1 the colour runner also runs bicubic, whose support the tile margin must cover.
+    const strength = checkStrength(opts.strength);
+    const margin = strength < 1 ? Math.max(this.margin, BICUBIC_RADIUS + 1) : this.margin;
     // Very wide images get short, wide tile rows so that the float blending strip stays within budget.
-    const shape = tileShape(tile, src.width, this.scale, { margin: this.margin, feather, align: this.align });
-    const colour: TileParams = { ...shape, margin: this.margin, feather, align: this.align };
+    const shape = tileShape(tile, src.width, this.scale, { margin, feather, align: this.align });
+    const colour: TileParams = { ...shape, margin, feather, align: this.align };
     const alpha: TileParams = { ...shape, margin: BICUBIC_RADIUS + 1, feather, align: 1 };
     const dst = allocLike(src, this.scale, opts.float ? 'float' : src.data instanceof Float32Array ? 'byte' : 'same');
     const counter: TileCounter = {
       done: 0,
       total: countTiles(src.width, src.height, colour) + (hasAlpha(src) ? countTiles(src.width, src.height, alpha) : 0),
     };
-    await runTiled(this.runner, src, dst, 'color', colour, { ...opts, counter });
+    await runTiled(strengthRunner(this.runner, strength), src, dst, 'color', colour, { ...opts, counter });
     if (hasAlpha(src)) await runTiled(this.alpha, src, dst, 'alpha', alpha, { ...opts, counter });
     return dst;
   }
@@ -259,6 +268,7 @@ export class Student {
   /** Tensor input that fits in one tile on a TF.js engine: predict directly, without leaving the backend. */
   private tryWholeTensor(x: tf.Tensor, opts: SharpenOptions): tf.Tensor3D | undefined {
     const tile = opts.tile ?? this.info.tile;
+    if (checkStrength(opts.strength) !== 1) return undefined;
     if (!this.model || this.info.backend === 'onnx' || x.rank !== 3 || x.shape[2] !== 3) return undefined;
     const [h, w] = x.shape as number[];
     if (h > tile || w > tile || h === 0 || w === 0) return undefined;
