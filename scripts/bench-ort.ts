@@ -1,6 +1,6 @@
 /**
  * A/B of ONNX Runtime (onnxruntime-node) settings for the shipped ×4 student at 1280×720 output: ORT's own
- * thread default, intra-op threads = every core (what `createOnnxRunner` sets since session 4), one thread,
+ * thread default, intra-op threads = every core with spinning (`createOnnxRunner`'s default), one thread,
  * every core without spinning, and the layer-by-layer export (`fuseResidual: false`) against the default one
  * whose global residual is added before the pixel shuffle. Sessions are interleaved: each round runs `PER` frames on every variant in
  * turn, so drift in machine load hits all of them alike. Prints median / p10 / p95 ms and fps per variant. The

@@ -1,31 +1,29 @@
 /**
- * ONNX Runtime's own per-operator profile of the shipped ×4 student at 1280×720 output (the export and session
- * settings `createOnnxRunner` uses: NHWC layout, fused residual, every core, no spinning): median `model_run` time and
+ * ONNX Runtime's own per-operator profile of the shipped ×4 student at 1280×720 output (the graph and session
+ * settings `Student.load` uses: the shipped model.onnx — NHWC, fused residual, `target: 'ort-cpu'` —, every core,
+ * spinning; `--spinning off` as third argument for the other policy): median `model_run` time and
  * each operator type's share of the node time, averaged over the frames. Profiling adds overhead, so the shares matter
  * more than the absolute times.
  *
- * Usage: npx tsx scripts/profile-ort.ts [frames=30] [model=models/x4]
+ * Usage: npx tsx scripts/profile-ort.ts [frames=30] [model=models/x4] [--spinning off]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import '@tensorflow/tfjs-backend-cpu';
-import { loadModel } from '../src/io/model-io';
-import { modelToOnnx } from '../src/models/onnx/export';
 
 const FRAMES = Number(process.argv[2] ?? 30);
 const modelDir = process.argv[3] ?? 'models/x4';
 const ort = await import('onnxruntime-node');
-const model = await loadModel(modelDir);
 const scale = 4;
 const [H, W] = [720 / scale, 1280 / scale];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skd-ortprof-'));
-const session = await ort.InferenceSession.create(modelToOnnx(model, { layout: 'nhwc' }), {
+const spinning = process.argv[4] !== 'off' && process.argv[5] !== 'off';
+const session = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync(path.join(modelDir, 'model.onnx'))), {
   graphOptimizationLevel: 'all',
   intraOpNumThreads: os.availableParallelism(),
   enableProfiling: true,
   profileFilePrefix: path.join(dir, 'ort'),
-  extra: { session: { intra_op: { allow_spinning: '0' } } },
+  extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
 });
 const frame = new Float32Array(H * W * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
 for (let i = 0; i < FRAMES; i++) await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', frame, [1, H, W, 3]) });

@@ -49,6 +49,7 @@ export type { TorchTensor, TorchWeights } from './io/torch-weights';
 export { exportOnnx, modelToOnnx } from './models/onnx/export';
 export type { OnnxExportOptions } from './models/onnx/export';
 export { createOnnxRunner } from './backends/onnx-runner';
+export { writeStudentOnnx } from './infer/student-onnx-build';
 export type { OnnxRunner, OnnxRunnerOptions, OnnxRunResult } from './backends/onnx-runner';
 export { teacherFromModel } from './models/teacher-from-model';
 export type { TeacherFromModelOptions } from './models/teacher-from-model';

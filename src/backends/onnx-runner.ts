@@ -1,12 +1,25 @@
 /**
  * ONNX Runtime inference for exported models: onnxruntime-node in Node, onnxruntime-web in browsers, both
- * optional peer dependencies imported on first use.
+ * optional peer dependencies imported on first use. Given ONNX bytes or a path, nothing of TF.js is loaded; the
+ * exporter (and with it TF.js) is imported only to convert a LayersModel.
+ *
+ * Thread policy in Node (measured with `scripts/bench-ort-policy.ts`, idle and with a background load it starts):
+ * intra-op threads = every available core, and worker threads spin between ops. On an idle machine spinning is the
+ * fast choice: these nets are ~30 small ops per frame and a sleeping worker pays a wake-up at each one (the ×4 at
+ * 1280×720 took 57–59 ms per frame sleeping and 42–44 ms spinning on the idle 2-core reference machine, as reported
+ * when this default was revisited). On a machine whose cores are busy with other work (training runs), spinning
+ * workers compete with that work for the cores and are slower; `spinning: false` (or `SHARPEN_KD_ORT_SPINNING=off`,
+ * CLI `--spinning off`) is for that case.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { BackendError, ShapeError } from '../errors';
-import { modelToOnnx, ONNX_INPUT, type OnnxExportOptions } from '../models/onnx/export';
-import { importOptional, isNode } from './env';
+import { BackendError, ConfigError, ShapeError } from '../errors';
+import type { OnnxExportOptions } from '../models/onnx/export';
+import { importOptional, isNode, loadPackage } from './env';
+import { tfCore } from './tf-lazy';
+
+/** Name of the graph input of sharpen-kd exports (`ONNX_INPUT` of the exporter, which this module does not import). */
+const INPUT_NAME = 'input';
 
 /** The parts of the onnxruntime API used here (onnxruntime-common). */
 interface OrtTensor {
@@ -35,14 +48,23 @@ interface OrtModule {
  */
 export interface OnnxRunnerOptions {
   /**
-   * Intra-op threads. Default in Node: every available core (`os.availableParallelism()`), set explicitly because
-   * ONNX Runtime's own default was slower on the 2-core reference machine (`scripts/bench-ort.ts`); in browsers,
-   * onnxruntime-web's default (`ort.env.wasm.numThreads`).
+   * Intra-op threads, a positive integer. Default in Node: every available core (`os.availableParallelism()`), set
+   * explicitly because ONNX Runtime's own default was slower on the 2-core reference machine (`scripts/bench-ort.ts`);
+   * in browsers, onnxruntime-web's default (`ort.env.wasm.numThreads`).
    */
   threads?: number;
+  /**
+   * onnxruntime-node: whether idle intra-op worker threads spin (busy-wait) between ops instead of sleeping.
+   * Default: `SHARPEN_KD_ORT_SPINNING` (`on` / `off`) when set, else true, the fast choice on an idle machine;
+   * false suits a machine whose cores are busy with other work (see the file comment). Ignored by onnxruntime-web.
+   */
+  spinning?: boolean;
   /** Execution providers, e.g. `['cpu']` (Node) or `['wasm']` / `['webgpu', 'wasm']` (web). */
   executionProviders?: string[];
-  /** Export options used when a LayersModel is given (the runner expects NHWC, the default). */
+  /**
+   * Export options used when a LayersModel is given (the runner expects NHWC, the default). In Node with the CPU
+   * provider, `target` defaults to `'ort-cpu'` (see {@link OnnxExportOptions.target}).
+   */
   exportOptions?: Omit<OnnxExportOptions, 'layout'>;
   /** An already imported onnxruntime module (skips the dynamic import). */
   ort?: unknown;
@@ -93,7 +115,7 @@ async function loadOrt(opts: OnnxRunnerOptions): Promise<{ ort: OrtModule; runti
   const runtime = isNode() ? 'onnxruntime-node' : 'onnxruntime-web';
   if (opts.ort) return { ort: normalise(opts.ort), runtime };
   try {
-    return { ort: normalise(await importOptional(runtime)), runtime };
+    return { ort: normalise(runtime === 'onnxruntime-node' ? await loadPackage(runtime) : await importOptional(runtime)), runtime };
   } catch (e) {
     throw new BackendError(
       `ONNX Runtime is not available: install it with \`npm install ${runtime}\` (an optional peer dependency of sharpen-kd), or use the TF.js backends instead`,
@@ -111,6 +133,25 @@ async function availableCores(): Promise<number | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** Values `SHARPEN_KD_ORT_SPINNING` accepts. */
+const SPINNING_ENV: Record<string, boolean> = { on: true, off: false, '1': true, '0': false, true: true, false: false };
+
+/**
+ * @internal Whether onnxruntime-node workers spin: the option, else `SHARPEN_KD_ORT_SPINNING`, else true.
+ *
+ * @throws ConfigError for a value of the variable that is not on / off (1 / 0, true / false).
+ */
+export function resolveSpinning(spinning: boolean | undefined, env: string | undefined = typeof process !== 'undefined' ? process.env?.SHARPEN_KD_ORT_SPINNING : undefined): boolean {
+  if (spinning !== undefined) {
+    if (typeof spinning !== 'boolean') throw new ConfigError(`spinning must be true or false, got ${JSON.stringify(spinning)}`);
+    return spinning;
+  }
+  if (env === undefined || env === '') return true;
+  const v = SPINNING_ENV[env.trim().toLowerCase()];
+  if (v === undefined) throw new ConfigError(`SHARPEN_KD_ORT_SPINNING must be on or off, got "${env}"`);
+  return v;
 }
 
 function normalise(mod: unknown): OrtModule {
@@ -133,15 +174,24 @@ function normalise(mod: unknown): OrtModule {
  * ```
  */
 export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | ArrayBuffer | string, opts: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new ConfigError(`threads must be a positive integer, got ${String(opts.threads)}`);
+  }
+  const spinning = resolveSpinning(opts.spinning);
   const { ort, runtime } = await loadOrt(opts);
-  const model =
-    isLayersModel(source) ? modelToOnnx(source, { ...opts.exportOptions, layout: 'nhwc' }) : source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+  let model: Uint8Array | string;
+  if (isLayersModel(source)) {
+    const { modelToOnnx } = await import('../models/onnx/export');
+    const cpu = runtime === 'onnxruntime-node' && (!opts.executionProviders || opts.executionProviders.every((p) => p === 'cpu'));
+    model = modelToOnnx(source, { target: cpu ? 'ort-cpu' : 'any', ...opts.exportOptions, layout: 'nhwc' });
+  } else {
+    model = source instanceof ArrayBuffer ? new Uint8Array(source) : source;
+  }
   const sessionOptions: Record<string, unknown> = { graphOptimizationLevel: 'all' };
   const threads = opts.threads ?? (runtime === 'onnxruntime-node' ? await availableCores() : undefined);
   if (threads !== undefined) sessionOptions.intraOpNumThreads = threads;
-  // Worker threads sleep instead of spinning between ops: faster in every interleaved A/B on the 2-core reference
-  // machine (scripts/bench-ort.ts), and idle cores stay free for the caller.
-  if (runtime === 'onnxruntime-node') sessionOptions.extra = { session: { intra_op: { allow_spinning: '0' } } };
+  // Spinning (see the file comment): on by default since spinning off cost 1.7x on an idle machine; off on request.
+  if (runtime === 'onnxruntime-node') sessionOptions.extra = { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } };
   if (opts.executionProviders) sessionOptions.executionProviders = opts.executionProviders;
   let session: OrtSession;
   try {
@@ -149,7 +199,7 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
   } catch (e) {
     throw new BackendError(`ONNX Runtime could not load the model: ${(e as Error).message}`, { cause: e });
   }
-  const inputName = session.inputNames.includes(ONNX_INPUT) ? ONNX_INPUT : session.inputNames[0];
+  const inputName = session.inputNames.includes(INPUT_NAME) ? INPUT_NAME : session.inputNames[0];
   let disposed = false;
 
   const runAll = async (x: Float32Array, shape: readonly number[]): Promise<Record<string, OnnxRunResult>> => {
@@ -177,7 +227,7 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
     },
     async runTensor(x) {
       const { data, shape } = (await runAll(await x.data() as Float32Array, x.shape))[session.outputNames[0]];
-      return tf.tensor4d(data, shape as [number, number, number, number]);
+      return (await tfCore()).tensor4d(data, shape as [number, number, number, number]);
     },
     async dispose() {
       if (disposed) return;

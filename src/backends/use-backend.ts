@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
 import { BackendError } from '../errors';
 import { importOptional, isNode } from './env';
+import { tfCore } from './tf-lazy';
 
 /**
  * The TF.js backends sharpen-kd can run on. `'tensorflow'` is tfjs-node (or tfjs-node-gpu).
@@ -93,6 +93,7 @@ export async function useBackend(name: BackendName, opts: UseBackendOptions = {}
   if (!BACKEND_NAMES.includes(name)) {
     throw new BackendError(`Unknown backend "${String(name)}": use one of ${BACKEND_NAMES.join(', ')}.`);
   }
+  const tf = await tfCore();
   const tfName = name;
   if (!tf.findBackendFactory(tfName)) {
     let loaded = false;
@@ -147,5 +148,23 @@ export async function useBackend(name: BackendName, opts: UseBackendOptions = {}
     throw new BackendError(`Backend "${name}" failed to initialise: ${(e as Error).message}`, { cause: e });
   }
   if (!ok) throw new BackendError(`Backend "${name}" failed to initialise on this platform (see the TF.js warning above). Try 'wasm' or 'cpu'.`);
+  return tf.getBackend();
+}
+
+/**
+ * Makes sure TF.js has a backend (bicubic and the alpha channel run on TF.js): wasm in Node, the default elsewhere.
+ * Keeps whichever backend is already active.
+ *
+ * @returns the name of the active backend.
+ * @example
+ * ```ts
+ * await ensureTfBackend(); // 'wasm' in Node unless another backend was set first
+ * ```
+ */
+export async function ensureTfBackend(threads?: number): Promise<string> {
+  const tf = await tfCore();
+  if (tf.engine().backendName) return tf.getBackend();
+  if (isNode()) return useBackend('wasm', { threads, trainingKernels: false });
+  await tf.ready();
   return tf.getBackend();
 }

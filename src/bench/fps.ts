@@ -30,6 +30,10 @@ export interface FpsOptions extends TaskOptions {
   height?: number;
   /** Engine for names, paths and LayersModels (default `auto`). Ignored for a Student. */
   backend?: InferenceBackend;
+  /** Threads for ONNX Runtime / wasm (see {@link StudentLoadOptions.threads}). Ignored for a Student. */
+  threads?: number;
+  /** ONNX Runtime worker spinning (see {@link StudentLoadOptions.spinning}). Ignored for a Student. */
+  spinning?: boolean;
   /** `bicubic` only: its scale (default 4). */
   scale?: number;
   /** Untimed frames first (default 3). */
@@ -122,8 +126,8 @@ export async function benchmarkFps(opts: FpsOptions): Promise<FpsResult> {
     opts.model instanceof Student
       ? opts.model
       : typeof opts.model === 'string'
-        ? await Student.load(opts.model, { backend: opts.backend, scale: opts.scale, signal: opts.signal, teacherWeights: opts.teacherWeights })
-        : await Student.fromModel(opts.model, { backend: opts.backend, borrowModel: true });
+        ? await Student.load(opts.model, { backend: opts.backend, scale: opts.scale, signal: opts.signal, teacherWeights: opts.teacherWeights, threads: opts.threads, spinning: opts.spinning })
+        : await Student.fromModel(opts.model, { backend: opts.backend, borrowModel: true, threads: opts.threads, spinning: opts.spinning });
   try {
     const s = student.scale;
     if (width % s !== 0 || height % s !== 0) {
@@ -131,14 +135,15 @@ export async function benchmarkFps(opts: FpsOptions): Promise<FpsResult> {
     }
     const inW = width / s;
     const inH = height / s;
-    const { runner, model } = studentInternals(student);
+    const { runner, model, flopsPerInputPixel } = studentInternals(student);
     const frame = new Float32Array(inW * inH * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
     const total = warmup + runs;
     const ms = await timeFrames(() => runner.run(frame, inH, inW, 3), warmup, runs, opts.signal, (i) =>
       opts.onProgress?.({ stage: 'bench', done: warmup + i, total }),
     );
     const d = model ? describeModel(model, { inputSize: [inH, inW] }) : undefined;
-    const gflops = d ? d.flops / 1e9 : ((width * inH + width * height) * 3 * 8) / 1e9;
+    // A Student on a shipped .onnx has no layers model: its file records the FLOPs per input pixel.
+    const gflops = d ? d.flops / 1e9 : flopsPerInputPixel !== undefined ? (flopsPerInputPixel * inW * inH) / 1e9 : ((width * inH + width * height) * 3 * 8) / 1e9;
     const reference = opts.reference !== false && isNode() ? await referenceFps(inW, inH, width, height, { warmup, runs, signal: opts.signal }) : null;
     const msMedian = percentile(ms, 50);
     return {
@@ -149,7 +154,7 @@ export async function benchmarkFps(opts: FpsOptions): Promise<FpsResult> {
       model: student.info.name,
       width,
       height,
-      params: d ? d.params : 0,
+      params: d ? d.params : student.info.params,
       gflops,
       reference,
     };

@@ -4,7 +4,7 @@ import type { InferenceBackend } from '../infer/engine';
 import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
-import { backendOption, intOption, MODEL_HELP, TEACHER_WEIGHTS_HELP } from './sharpen';
+import { backendOption, intOption, MODEL_HELP, SPINNING_HELP, spinningOption, TEACHER_WEIGHTS_HELP } from './sharpen';
 
 /** Parses `WIDTHxHEIGHT`. */
 export function parseSize(v: string): [number, number] {
@@ -22,6 +22,8 @@ interface BenchCliOptions {
   runs: number;
   json?: boolean;
   teacherWeights?: string;
+  threads?: number;
+  spinning?: boolean;
 }
 
 /** `sharpen-kd bench [--model x4] [--size 1280x720] [--backend b] [--json]` */
@@ -36,6 +38,8 @@ export const registerBench: RegisterCommand = (program: Command) => {
     .option('-s, --scale <n>', 'bicubic only: its scale (default 4)', intOption('--scale', 1, 8))
     .option('--warmup <n>', 'untimed frames first', intOption('--warmup', 0), 3)
     .option('--runs <n>', 'timed frames', intOption('--runs', 1), 20)
+    .option('--threads <n>', 'threads for ONNX Runtime / wasm (default: every core on ONNX Runtime)', intOption('--threads', 1))
+    .option('--spinning <on|off>', SPINNING_HELP, spinningOption)
     .option('--json', 'print the result as JSON on stdout')
     .action(
       runCommand(async (o: BenchCliOptions) => {
@@ -48,6 +52,8 @@ export const registerBench: RegisterCommand = (program: Command) => {
           height: o.size[1],
           backend: o.backend,
           scale: o.scale,
+          threads: o.threads,
+          spinning: o.spinning,
           warmup: o.warmup,
           runs: o.runs,
           signal,

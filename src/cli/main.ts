@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { commands } from './commands';
+import type { RegisterCommand } from './run-command';
 
 // TF.js's cpu backend advertises tfjs-node on first use; in a CLI that already picks its backend that banner is noise.
 const warn = console.warn.bind(console);
@@ -16,7 +16,14 @@ program
   .configureOutput({ outputError: (str, write) => write(`sharpen-kd: ${str}`) })
   .showHelpAfterError("Run 'sharpen-kd --help' for usage.");
 
-for (const register of commands) register(program);
+// Commands whose module loads little (no TF.js at import): `sharpen-kd sharpen x.png` imports only that one, since
+// importing every command (training imports TF.js) was most of a one-image call. Anything else loads them all.
+const LIGHT: Record<string, () => Promise<RegisterCommand>> = {
+  sharpen: () => import('./sharpen').then((m) => m.registerSharpen),
+};
+const only = LIGHT[process.argv[2] ?? ''];
+const registers = only ? [await only()] : (await import('./commands')).commands;
+for (const register of registers) register(program);
 // An argument error is one line and where to find the usage (exit code 1, commander's), not the whole usage.
 for (const cmd of program.commands) cmd.showHelpAfterError(`Run 'sharpen-kd ${cmd.name()} --help' for usage.`);
 

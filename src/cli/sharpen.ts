@@ -29,7 +29,10 @@ export function backendOption(v: string): InferenceBackend {
  * Loads the model a command asks for: `--model` (name or path), else the shipped student for `--scale`.
  * `bicubic` takes `--scale` (default 4).
  */
-export async function studentFromOptions(o: { model?: string; scale?: number; backend?: InferenceBackend; threads?: number; teacherWeights?: string }, defaultScale = 4): Promise<Student> {
+export async function studentFromOptions(
+  o: { model?: string; scale?: number; backend?: InferenceBackend; threads?: number; spinning?: boolean; teacherWeights?: string },
+  defaultScale = 4,
+): Promise<Student> {
   let name = o.model;
   if (!name) {
     const scale = o.scale ?? defaultScale;
@@ -37,7 +40,19 @@ export async function studentFromOptions(o: { model?: string; scale?: number; ba
     if (!name) throw new ConfigError(`there is no shipped model for scale ${scale}: use --model bicubic, or --model <folder> of a model trained for x${scale}`);
   }
   const scale = name === 'bicubic' ? (o.scale ?? defaultScale) : o.scale;
-  return Student.load(name, { backend: o.backend, scale, threads: o.threads, teacherWeights: o.teacherWeights });
+  return Student.load(name, { backend: o.backend, scale, threads: o.threads, spinning: o.spinning, teacherWeights: o.teacherWeights });
+}
+
+/** Help of `--spinning`. */
+export const SPINNING_HELP =
+  'ONNX Runtime worker threads spin between ops: on (default, fastest on an idle machine) or off (for a machine busy with other work, e.g. training); default from SHARPEN_KD_ORT_SPINNING';
+
+/** Parses `--spinning on|off`. */
+export function spinningOption(v: string): boolean {
+  const s = v.trim().toLowerCase();
+  if (s === 'on' || s === 'true' || s === '1') return true;
+  if (s === 'off' || s === 'false' || s === '0') return false;
+  throw new InvalidArgumentError('use on or off');
 }
 
 /** Parses `--strength`: a number from 0 to 1. */
@@ -64,6 +79,7 @@ interface SharpenCliOptions {
   recursive?: boolean;
   overwrite?: boolean;
   threads?: number;
+  spinning?: boolean;
   maxPixels: number;
   maxOutputPixels: number;
   strength: number;
@@ -89,6 +105,7 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
     .option('-r, --recursive', 'descend into sub-folders (the structure is kept under --out)')
     .option('--overwrite', 'replace existing outputs, even inputs')
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
+    .option('--spinning <on|off>', SPINNING_HELP, spinningOption)
     .option('--max-pixels <n>', 'refuse inputs with more decoded pixels than this, from the header, before decoding (all frames of an animation)', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)
     .option('--max-output-pixels <n>', 'refuse inputs whose output (input pixels x scale², all frames) would be larger, before any work', intOption('--max-output-pixels', 1), DEFAULT_MAX_OUTPUT_PIXELS)
     .option('--strength <x>', 'how much of the model to apply, 0 to 1: output = input + x·(model − input) (x2/x4: the bicubic upscale instead of the input); 1 = the model alone', strengthOption, 1)

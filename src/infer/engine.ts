@@ -3,10 +3,9 @@
  * In Node, `'auto'` prefers ONNX Runtime when it is installed and the model exports to ONNX (3–5× faster than
  * tfjs-wasm on these small convolutional nets) and falls back to wasm otherwise.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { isNode } from '../backends/env';
-import { BACKEND_NAMES, useBackend, type BackendName } from '../backends/use-backend';
+import { BACKEND_NAMES, ensureTfBackend, useBackend, type BackendName } from '../backends/use-backend';
 import { BackendError, ConfigError, ShapeError } from '../errors';
 import { tfjsRunner } from './runners';
 import type { TileRunner } from './tile-engine';
@@ -34,14 +33,6 @@ export type EngineName = string;
  */
 export const INFERENCE_BACKENDS: readonly InferenceBackend[] = ['auto', 'onnx', ...BACKEND_NAMES];
 
-/** Makes sure TF.js has a backend (bicubic and alpha run on TF.js): wasm in Node, the default elsewhere. */
-export async function ensureTfBackend(threads?: number): Promise<string> {
-  if (tf.engine().backendName) return tf.getBackend();
-  if (isNode()) return useBackend('wasm', { threads, trainingKernels: false });
-  await tf.ready();
-  return tf.getBackend();
-}
-
 /** Initialises the TF.js backend `opts.backend` names, or a default one for `auto` / `onnx`. */
 export async function prepareTfBackend(opts: { backend?: InferenceBackend; threads?: number }): Promise<string> {
   const b = opts.backend ?? 'auto';
@@ -49,9 +40,33 @@ export async function prepareTfBackend(opts: { backend?: InferenceBackend; threa
   return useBackend(b, { threads: opts.threads, trainingKernels: false });
 }
 
-async function onnxRunner(model: tfl.LayersModel, scale: number, threads?: number): Promise<TileRunner> {
+/** ONNX Runtime settings a Student passes on (see `OnnxRunnerOptions`). */
+export interface OnnxEngineOptions {
+  threads?: number;
+  spinning?: boolean;
+}
+
+/**
+ * @internal Validates `threads` and `spinning` before any engine is tried (a bad value must not read as "ONNX Runtime
+ * is missing" and fall back to TF.js).
+ *
+ * @throws ConfigError for a `threads` that is not a positive integer or a `spinning` that is not a boolean.
+ */
+export function checkEngineOptions(opts: OnnxEngineOptions): void {
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
+    throw new ConfigError(`threads must be a positive integer, got ${String(opts.threads)}`);
+  }
+  if (opts.spinning !== undefined && typeof opts.spinning !== 'boolean') throw new ConfigError(`spinning must be true or false, got ${JSON.stringify(opts.spinning)}`);
+}
+
+/**
+ * @internal A tile runner on ONNX Runtime for a LayersModel (exported on the fly) or ready ONNX bytes.
+ *
+ * @throws BackendError when onnxruntime is missing or cannot load the graph; ConfigError for bad options.
+ */
+export async function onnxTileRunner(model: tfl.LayersModel | Uint8Array, scale: number, opts: OnnxEngineOptions = {}): Promise<TileRunner> {
   const { createOnnxRunner } = await import('../backends/onnx-runner');
-  const r = await createOnnxRunner(model, { threads });
+  const r = await createOnnxRunner(model, { threads: opts.threads, spinning: opts.spinning });
   return {
     scale,
     channels: [3],
@@ -75,12 +90,13 @@ async function onnxRunner(model: tfl.LayersModel, scale: number, threads?: numbe
 export async function selectEngine(
   model: tfl.LayersModel | undefined,
   scale: number,
-  opts: { backend?: InferenceBackend; threads?: number } = {},
+  opts: { backend?: InferenceBackend } & OnnxEngineOptions = {},
 ): Promise<{ name: EngineName; runner: TileRunner }> {
   const backend = opts.backend ?? 'auto';
   if (!INFERENCE_BACKENDS.includes(backend)) {
     throw new ConfigError(`unknown backend "${String(backend)}": use one of ${INFERENCE_BACKENDS.join(', ')}`);
   }
+  checkEngineOptions(opts);
   const none: TileRunner = { scale, channels: [], run: () => Promise.reject(new Error('no model')), dispose() {} };
   if (!model) {
     if (backend === 'onnx') throw new ConfigError('the bicubic model runs on TF.js: use --backend wasm or cpu (or leave it on auto)');
@@ -89,7 +105,7 @@ export async function selectEngine(
   }
   if (backend === 'onnx' || (backend === 'auto' && isNode())) {
     try {
-      const runner = await onnxRunner(model, scale, opts.threads);
+      const runner = await onnxTileRunner(model, scale, opts);
       await ensureTfBackend(opts.threads);
       return { name: 'onnx', runner };
     } catch (e) {

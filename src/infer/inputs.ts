@@ -3,8 +3,9 @@
  * {@link RawImage}s and tensors. Each becomes a {@link PixelBuffer}; the result goes back to the same kind,
  * or to encoded bytes when a format is asked for.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import { isNode } from '../backends/env';
+import { isTfTensor, tfCore } from '../backends/tf-lazy';
 import { InputError, ShapeError, type SharpenWarning } from '../errors';
 import { decodeImageBrowser, encodeImageBrowser, imageDataToRaw, isImageDataLike, rawToImageData, type ImageDataLike } from '../io/browser-image';
 import type { AnimationInfo, ImageFormat, ImageHeader } from '../io/node-image';
@@ -58,7 +59,7 @@ export interface LoadOptions {
 }
 
 function isRawImage(x: unknown): x is RawImage {
-  return typeof x === 'object' && x !== null && 'bits' in x && 'channels' in x && 'data' in x && !(x instanceof tf.Tensor);
+  return typeof x === 'object' && x !== null && 'bits' in x && 'channels' in x && 'data' in x && !isTfTensor(x);
 }
 
 function checkSize(width: number, height: number, name: string): void {
@@ -141,13 +142,14 @@ async function loadAny(input: SharpenInput, name: string | undefined, opts: Load
     const n = name ?? (input instanceof URL ? input.href : input);
     return decodeBytes(await readBytes(input, n), n, opts);
   }
-  if (input instanceof tf.Tensor) {
+  if (isTfTensor(input)) {
     const n = name ?? '<tensor>';
     if (input.rank !== 3) throw new ShapeError(`expected a [H, W, C] image tensor, got shape [${input.shape.join(', ')}]`);
     const [h, w, c] = input.shape;
     checkSize(w, h, n);
     if (c < 1 || c > 4) throw new ShapeError(`expected 1 to 4 channels, got shape [${input.shape.join(', ')}]`);
-    const data = (await (input.dtype === 'float32' ? input.data() : tf.tidy(() => tf.cast(input, 'float32')).data())) as Float32Array;
+    const tf = input.dtype === 'float32' ? undefined : await tfCore();
+    const data = (await (tf ? tf.tidy(() => tf.cast(input, 'float32')).data() : input.data())) as Float32Array;
     return { kind: 'tensor', pixels: { data, width: w, height: h, channels: c as 1 | 2 | 3 | 4, max: 1 }, name: n, bits: 8 };
   }
   if (isImageDataLike(input)) {
@@ -200,8 +202,8 @@ export async function encodePixels(
 }
 
 /** Converts output pixels back to the input's kind (`encoded` is handled by {@link encodePixels}). */
-export function toKind(kind: Exclude<InputKind, 'encoded'>, p: PixelBuffer): tf.Tensor3D | ImageDataLike | RawImage {
-  if (kind === 'tensor') return tf.tensor3d(p.data as Float32Array, [p.height, p.width, p.channels]);
+export async function toKind(kind: Exclude<InputKind, 'encoded'>, p: PixelBuffer): Promise<tf.Tensor3D | ImageDataLike | RawImage> {
+  if (kind === 'tensor') return (await tfCore()).tensor3d(p.data as Float32Array, [p.height, p.width, p.channels]);
   if (kind === 'imagedata') return rawToImageData(pixelsToRaw(p));
   return pixelsToRaw(p);
 }

@@ -2,8 +2,9 @@
  * Sizes derived from a model: its scale when it carries no metadata, the working memory one input pixel costs,
  * and from those the default tile size and the tile shape for a given image width.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { tfCore } from '../backends/tf-lazy';
 import { ModelError } from '../errors';
 import { minTileSize } from './tile-plan';
 
@@ -17,7 +18,8 @@ export const STRIP_BUDGET_BYTES = 64 * 2 ** 20;
 export const MAX_TILE_WIDTH = 2048;
 
 /** Scale of a model without metadata: run it on a tiny input and compare sizes. */
-export function probeScale(model: tfl.LayersModel): number {
+export async function probeScale(model: tfl.LayersModel): Promise<number> {
+  const tf = await tfCore();
   const shape = tf.tidy(() => (model.predict(tf.zeros([1, 8, 8, 3])) as tf.Tensor).shape);
   const s = (shape[1] ?? 0) / 8;
   if (shape.length !== 4 || !Number.isInteger(s) || s < 1 || shape[2] !== 8 * s) {

@@ -2,10 +2,10 @@
  * Tile runners: a TF.js LayersModel on the active backend, and MATLAB-style bicubic interpolation
  * (the `bicubic` model, and the alpha channel of every model).
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { tfCore } from '../backends/tf-lazy';
 import { ShapeError } from '../errors';
-import { upscaleBicubic } from '../metrics/resize-tensor';
 import type { TileRunner } from './tile-engine';
 
 /**
@@ -21,7 +21,8 @@ export function tfjsRunner(model: tfl.LayersModel, scale: number): TileRunner {
     scale,
     channels: [3],
     async run(tile, height, width, channels) {
-      const y = tf.tidy(() => {
+      const tf = await tfCore();
+      const y = tf.tidy((): tf.Tensor => {
         const out = model.predict(tf.tensor4d(tile, [1, height, width, channels]));
         return (Array.isArray(out) ? out[0] : out) as tf.Tensor;
       });
@@ -42,7 +43,9 @@ export function tfjsRunner(model: tfl.LayersModel, scale: number): TileRunner {
 }
 
 /**
- * MATLAB `imresize(x, s, 'bicubic')` of any number of channels, clipped to [0, 1]; identity at scale 1.
+ * MATLAB `imresize(x, s, 'bicubic')` of any number of channels, clipped to [0, 1]; identity at scale 1. Runs on TF.js,
+ * which it imports and initialises (`ensureTfBackend`) on the first tile: a Student on ONNX Runtime loads TF.js only
+ * if an image has alpha.
  *
  * @example
  * ```ts
@@ -55,6 +58,8 @@ export function bicubicRunner(scale: number): TileRunner {
     channels: [1, 2, 3, 4],
     async run(tile, height, width, channels) {
       if (scale === 1) return tile.slice();
+      const [tf, { upscaleBicubic }, { ensureTfBackend }] = await Promise.all([tfCore(), import('../metrics/resize-tensor'), import('../backends/use-backend')]);
+      await ensureTfBackend();
       const y = tf.tidy(() => upscaleBicubic(tf.tensor3d(tile, [height, width, channels]), scale));
       try {
         return (await y.data()) as Float32Array;

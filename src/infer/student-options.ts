@@ -28,8 +28,14 @@ export interface StudentLoadOptions extends TaskOptions {
   modelDir?: string;
   /** Browsers: URL of the folder serving the built-in models (`<url>/x4/model.json`). */
   modelBaseUrl?: string;
-  /** Threads for ONNX Runtime or wasm. */
+  /** Threads for ONNX Runtime or wasm, a positive integer (ONNX Runtime in Node: every core by default). */
   threads?: number;
+  /**
+   * ONNX Runtime in Node: whether its worker threads spin between ops (default true, unless `SHARPEN_KD_ORT_SPINNING`
+   * says `off`). Spinning is the fast choice on an idle machine; false suits a machine whose cores are busy with
+   * other work, such as training runs (see `createOnnxRunner`).
+   */
+  spinning?: boolean;
   /**
    * Pretrained teachers used as models (`emt-x4`, …): their checkpoint file or folder (default `$SHARPEN_KD_TEACHERS`);
    * see {@link loadPretrainedTeacher}.

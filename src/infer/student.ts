@@ -5,16 +5,19 @@
  * model's receptive field. `sharpen()` decodes the input, runs the colour through the model tile by tile
  * (`tile-engine.ts`), upscales alpha on its own with bicubic interpolation, and returns the same kind of image.
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { isNode } from '../backends/env';
+import { isTfTensor, tfCore } from '../backends/tf-lazy';
 import { throwIfAborted } from '../core/task';
 import { ConfigError, SharpenError } from '../errors';
 import type { ImageDataLike } from '../io/browser-image';
 import type { ImageFormat } from '../io/node-image';
 import type { RawImage } from '../io/raw-image';
 import { findModelInfo } from '../models/metadata';
-import { isPretrainedTeacher } from '../models/pretrained-teachers';
-import { prepareTfBackend, selectEngine, type EngineName } from './engine';
+import { isPretrainedTeacher } from '../models/pretrained-names';
+import { checkEngineOptions, onnxTileRunner, prepareTfBackend, selectEngine, type EngineName } from './engine';
+import { findStudentOnnx } from './student-onnx';
 import type { SharpenOptions, StudentInfo, StudentLoadOptions } from './student-options';
 import { checkFormatSize, checkOutputPixels } from '../io/pixel-limits';
 import { sharpenFrames } from './frames';
@@ -37,13 +40,22 @@ import { bytesPerInputPixel, DEFAULT_FEATHER, defaultTileSize, probeScale, tileS
 
 export type { StudentLoadOptions, SharpenOptions, StudentInfo } from './student-options';
 
+/** @internal Engine internals of a Student, for benchmarks. */
+export interface StudentInternals {
+  runner: TileRunner;
+  /** The layers model (absent for bicubic and for a shipped `.onnx` run without TF.js). */
+  model?: tfl.LayersModel;
+  /** FLOPs per input pixel, when the Student runs a `.onnx` file without its layers model. */
+  flopsPerInputPixel?: number;
+}
+
 /** @internal Engine internals of each Student, for benchmarks (`frameRunner`). */
-const INTERNALS = new WeakMap<Student, { runner: TileRunner; model?: tfl.LayersModel }>();
+const INTERNALS = new WeakMap<Student, StudentInternals>();
 
 /**
  * @internal The tile runner and model of a Student: `benchmarkFps` times whole frames through it.
  */
-export function studentInternals(s: Student): { runner: TileRunner; model?: tfl.LayersModel } {
+export function studentInternals(s: Student): StudentInternals {
   const x = INTERNALS.get(s);
   if (!x) throw new Error('internal: not a Student');
   return x;
@@ -81,6 +93,7 @@ export class Student {
     align: number,
     bytesPerPixel: number,
     private readonly ownsModel = true,
+    flopsPerInputPixel?: number,
   ) {
     this.scale = info.scale;
     this.margin = Math.ceil(info.receptiveField) + 1;
@@ -88,7 +101,7 @@ export class Student {
     this.info = { ...info, tile: defaultTileSize(bytesPerPixel, this.margin, align) };
     this.alpha = bicubicRunner(info.scale);
     this.upscale = this.sharpen.bind(this) as Student['sharpen'];
-    INTERNALS.set(this, { runner, model });
+    INTERNALS.set(this, { runner, model, flopsPerInputPixel });
   }
 
   /**
@@ -117,6 +130,12 @@ export class Student {
       const exists = await pathExists(src);
       if (!exists) throw unknownModelError(src);
     }
+    // A `model.onnx` beside the model runs on ONNX Runtime as is: neither TF.js nor a conversion.
+    const backend = opts.backend ?? 'auto';
+    if (backend === 'onnx' || (backend === 'auto' && isNode())) {
+      const ready = await Student.fromOnnxFile(location, src, opts);
+      if (ready) return ready;
+    }
     // Weights are loaded into TF.js first (also for ONNX, which converts the layers model): a backend must exist.
     await prepareTfBackend(opts);
     const { loadModel } = await import('../io/model-io');
@@ -127,6 +146,36 @@ export class Student {
       model.dispose();
       throw e;
     }
+  }
+
+  /**
+   * The Student of the `model.onnx` beside `location` ({@link findStudentOnnx}), or undefined when there is none (or
+   * it is stale) or, on `auto`, when ONNX Runtime is not installed.
+   */
+  private static async fromOnnxFile(location: string, name: string, opts: StudentLoadOptions): Promise<Student | undefined> {
+    checkEngineOptions(opts);
+    const file = await findStudentOnnx(location);
+    if (!file) return undefined;
+    const { info } = file;
+    if (opts.scale !== undefined && opts.scale !== info.scale) {
+      throw new ConfigError(`model ${name} upscales by ${info.scale}, not ${opts.scale}: pick the model for scale ${opts.scale} or drop --scale`);
+    }
+    let runner: TileRunner;
+    try {
+      runner = await onnxTileRunner(file.bytes, info.scale, opts);
+    } catch (e) {
+      if ((opts.backend ?? 'auto') === 'auto') return undefined;
+      throw e;
+    }
+    return new Student(
+      runner,
+      undefined,
+      { name, scale: info.scale, arch: info.arch, backend: 'onnx', receptiveField: info.receptiveField, params: info.params },
+      info.align,
+      info.bytesPerInputPixel,
+      true,
+      info.flopsPerInputPixel,
+    );
   }
 
   /** A pretrained teacher by name (`emt-x4`, …) or an EMT PyTorch checkpoint path, as a Student. */
@@ -159,7 +208,7 @@ export class Student {
    */
   static async fromModel(model: tfl.LayersModel, opts: StudentLoadOptions & { name?: string; borrowModel?: boolean } = {}): Promise<Student> {
     const meta = findModelInfo(model);
-    const scale = meta?.scale ?? probeScale(model);
+    const scale = meta?.scale ?? (await probeScale(model));
     if (opts.scale !== undefined && opts.scale !== scale) {
       throw new ConfigError(`model ${opts.name ?? model.name} upscales by ${scale}, not ${opts.scale}: pick the model for scale ${opts.scale} or drop --scale`);
     }
@@ -218,8 +267,8 @@ export class Student {
     this.checkAlive();
     throwIfAborted(opts.signal);
     checkStrength(opts.strength);
-    if (input instanceof tf.Tensor && !opts.format) {
-      const fast = this.tryWholeTensor(input, opts);
+    if (isTfTensor(input) && !opts.format) {
+      const fast = await this.tryWholeTensor(input, opts);
       if (fast) return fast;
     }
     const loaded = await loadInput(input, undefined, { ...opts, scale: this.scale });
@@ -266,13 +315,14 @@ export class Student {
   }
 
   /** Tensor input that fits in one tile on a TF.js engine: predict directly, without leaving the backend. */
-  private tryWholeTensor(x: tf.Tensor, opts: SharpenOptions): tf.Tensor3D | undefined {
+  private async tryWholeTensor(x: tf.Tensor, opts: SharpenOptions): Promise<tf.Tensor3D | undefined> {
     const tile = opts.tile ?? this.info.tile;
     if (checkStrength(opts.strength) !== 1) return undefined;
     if (!this.model || this.info.backend === 'onnx' || x.rank !== 3 || x.shape[2] !== 3) return undefined;
     const [h, w] = x.shape as number[];
     if (h > tile || w > tile || h === 0 || w === 0) return undefined;
     const model = this.model;
+    const tf = await tfCore();
     return tf.tidy(() => {
       const y = model.predict(tf.expandDims(x.dtype === 'float32' ? x : tf.cast(x, 'float32'), 0)) as tf.Tensor4D;
       return tf.squeeze(y, [0]) as tf.Tensor3D;

@@ -15,34 +15,12 @@ import { throwIfAborted } from '../core/task';
 import { loadModel } from '../io/model-io';
 import { getModelInfo } from './metadata';
 import { teacherFromModel } from './teacher-from-model';
+import { PRETRAINED_TEACHERS, type PretrainedTeacherName } from './pretrained-names';
 
-/**
- * Pretrained teachers {@link loadPretrainedTeacher} knows.
- *
- * @example
- * ```ts
- * const name: PretrainedTeacherName = 'esrgan-slim';
- * const teacher = await loadPretrainedTeacher(name, { scale: 4 });
- * ```
- */
-export type PretrainedTeacherName = 'emt-x2' | 'emt-x3' | 'emt-x4' | 'esrgan-slim' | 'esrgan-medium' | 'esrgan-thick';
-
-/**
- * Every name {@link loadPretrainedTeacher} knows.
- *
- * @example
- * ```ts
- * PRETRAINED_TEACHERS.includes('emt-x4'); // true
- * ```
- */
-export const PRETRAINED_TEACHERS: readonly PretrainedTeacherName[] = ['emt-x2', 'emt-x3', 'emt-x4', 'esrgan-slim', 'esrgan-medium', 'esrgan-thick'];
+// The names live in a module of their own, without TF.js, so that Student.load can test a name cheaply.
+export { isPretrainedTeacher, PRETRAINED_TEACHERS, type PretrainedTeacherName } from './pretrained-names';
 
 const EMT_SCALES: Partial<Record<PretrainedTeacherName, 2 | 3 | 4>> = { 'emt-x2': 2, 'emt-x3': 3, 'emt-x4': 4 };
-
-/** True for a name {@link loadPretrainedTeacher} knows. */
-export function isPretrainedTeacher(name: string): name is PretrainedTeacherName {
-  return (PRETRAINED_TEACHERS as readonly string[]).includes(name);
-}
 
 const PACKAGES: Record<string, { pkg: string; scales: number[]; range: [number, number] }> = {
   'esrgan-slim': { pkg: '@upscalerjs/esrgan-slim', scales: [2, 3, 4, 8], range: [0, 255] },

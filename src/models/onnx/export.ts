@@ -12,7 +12,13 @@
  * `fuseResidual: false` turns it off). Two other rewrites were measured with ONNX Runtime and not kept:
  * folding the nearest global residual into the last conv (no CPU-time change: the HR Resize + Add it saves is
  * paid back by a conv whose channel count leaves the NCHWc fast path), and writing the final pixel shuffle straight to NHWC with a 6-D Transpose (2.7x slower than
- * DepthToSpace + Transpose).
+ * DepthToSpace + Transpose). Two more for the luma students' bilinear residual, A/B'd on one thread by CPU time (a loaded machine) per
+ * ×4 1280×720 frame: adding the 1-channel detail to an NHWC Resize of the input, so that no output Transpose is
+ * needed (121.2 vs 86.6 CPU-ms: ONNX Runtime's broadcasting Add over the last axis and NHWC Resize are slow), and the
+ * bilinear upsample as a fixed 3×3 grouped conv + DepthToSpace(CRD) (97.4 vs 97.6: the 48-channel DepthToSpace costs
+ * what the Resize saves).
+ *
+ * `target: 'ort-cpu'` adds rewrites for ONNX Runtime's CPU provider (`ort-cpu.ts`).
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, ModelError } from '../../errors';
@@ -22,6 +28,7 @@ import { findModelInfo } from '../metadata';
 import { convertLayer } from './convert-layer';
 import { findFusableShuffles } from './fuse-residual';
 import { attr, encodeOnnxModel, OnnxGraph } from './onnx-model';
+import { rewritePreluForNchwc } from './ort-cpu';
 
 /**
  * Options of {@link exportOnnx}.
@@ -42,6 +49,14 @@ export interface OnnxExportOptions {
    * layer-by-layer translation.
    */
   fuseResidual?: boolean;
+  /**
+   * `'any'` (default): a graph for every ONNX runtime. `'ort-cpu'`: rewrites that suit ONNX Runtime's CPU provider
+   * and cost elsewhere (PReLU as depthwise 1×1 conv + Relu + Add, which its blocked NCHWc layout keeps; see
+   * `ort-cpu.ts`). `createOnnxRunner` in Node exports with `'ort-cpu'`.
+   */
+  target?: 'any' | 'ort-cpu';
+  /** Extra `metadata_props` entries of the ModelProto (key → value). */
+  metadata?: Record<string, string>;
 }
 
 /** Name of the ONNX graph input. */
@@ -83,6 +98,8 @@ export function modelToOnnx(model: tfl.LayersModel, opts: OnnxExportOptions = {}
   if (!Number.isInteger(opset) || opset < 13 || opset > 17) throw new ConfigError(`opset must be an integer from 13 to 17, got ${String(opset)}`);
   const layout = opts.layout ?? 'nhwc';
   if (layout !== 'nhwc' && layout !== 'nchw') throw new ConfigError(`layout must be 'nhwc' or 'nchw', got ${String(layout)}`);
+  const target = opts.target ?? 'any';
+  if (target !== 'any' && target !== 'ort-cpu') throw new ConfigError(`target must be 'any' or 'ort-cpu', got ${String(target)}`);
   if (model.inputs.length !== 1) throw new ModelError(`ONNX export supports models with one input, "${model.name}" has ${model.inputs.length}`);
   const inShape = model.inputs[0].shape;
   if (inShape.length !== 4) throw new ModelError(`ONNX export needs a 4-D NHWC image input, got shape ${JSON.stringify(inShape)}`);
@@ -140,9 +157,12 @@ export function modelToOnnx(model: tfl.LayersModel, opts: OnnxExportOptions = {}
     }
   });
 
+  if (target === 'ort-cpu') rewritePreluForNchwc(g);
+
   const info = findModelInfo(model);
-  const metadata: Record<string, string> = { layout, 'value-range': '[0, 1] RGB float32' };
+  const metadata: Record<string, string> = { ...opts.metadata, layout, 'value-range': '[0, 1] RGB float32' };
   // The graph holds merged kernels for re-parameterizable convs: describe it as the plain net (as reparameterize does).
   if (info) metadata['sharpen-kd'] = JSON.stringify({ ...info, options: mergedOptions(info.options) });
   return encodeOnnxModel(g, { graphName: model.name, opset, producerVersion: '0.0.0', metadata, docString: `sharpen-kd export of ${model.name}` });
 }
+

@@ -83,3 +83,69 @@ export class PbWriter {
     return this.buf.slice(0, this.len);
   }
 }
+
+/**
+ * @internal The top-level fields of one protobuf message, in order: varints as numbers, length-delimited fields as
+ * views of `bytes` (fixed 32/64-bit fields too). Sub-messages are not decoded, so reading the metadata of an ONNX
+ * model skips its graph in one step.
+ *
+ * @throws Error on a truncated message or an unknown wire type.
+ */
+export function readFields(bytes: Uint8Array): { field: number; value: number | Uint8Array }[] {
+  const out: { field: number; value: number | Uint8Array }[] = [];
+  let i = 0;
+  const varint = (): number => {
+    let v = 0;
+    for (let shift = 0; ; shift += 7) {
+      if (i >= bytes.length) throw new Error('truncated protobuf varint');
+      const b = bytes[i++];
+      v += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) return v;
+    }
+  };
+  const take = (n: number): Uint8Array => {
+    if (i + n > bytes.length) throw new Error('truncated protobuf field');
+    const v = bytes.subarray(i, i + n);
+    i += n;
+    return v;
+  };
+  while (i < bytes.length) {
+    const key = varint();
+    const field = Math.floor(key / 8);
+    switch (key & 7) {
+      case 0:
+        out.push({ field, value: varint() });
+        break;
+      case 1:
+        out.push({ field, value: take(8) });
+        break;
+      case 2:
+        out.push({ field, value: take(varint()) });
+        break;
+      case 5:
+        out.push({ field, value: take(4) });
+        break;
+      default:
+        throw new Error(`unsupported protobuf wire type ${key & 7}`);
+    }
+  }
+  return out;
+}
+
+/** @internal The `metadata_props` (field 14) of ONNX ModelProto bytes, key → value. */
+export function readOnnxMetadata(model: Uint8Array): Record<string, string> {
+  const td = new TextDecoder();
+  const props: Record<string, string> = {};
+  for (const f of readFields(model)) {
+    if (f.field !== 14 || typeof f.value === 'number') continue;
+    let key = '';
+    let value = '';
+    for (const e of readFields(f.value)) {
+      if (typeof e.value === 'number') continue;
+      if (e.field === 1) key = td.decode(e.value);
+      else if (e.field === 2) value = td.decode(e.value);
+    }
+    props[key] = value;
+  }
+  return props;
+}

@@ -1,0 +1,202 @@
+/**
+ * sharpen-kd's ONNX Runtime path against PyTorch on the same network, interleaved in one run.
+ *
+ * For each shipped student (default x4 and x2) at one OUTPUT size (default 1280×720):
+ * - PyTorch: the same architecture and weights rebuilt in torch from models/<name>/model.json + weights.bin by
+ *   scripts/bench_torch.py (conv kernels HWIO → OIHW), traced and `torch.jit.freeze`d (and, as a second row,
+ *   `torch.jit.optimize_for_inference`), with as many threads as ONNX Runtime.
+ * - sharpen-kd: `Student.load(name, { backend: 'onnx' })`'s tile runner on a whole frame (what `sharpen-kd bench` /
+ *   `benchmarkFps` time), with the default thread policy (spinning on) and with spinning off.
+ * - onnxruntime-node on its own: the shipped `model.onnx` (the graph Student runs), and the portable export
+ *   (`modelToOnnx`, target 'any': PRelu kept), each with spinning on and off.
+ *
+ * Before timing, the PyTorch output is compared with sharpen-kd's on a random 37×45 input (max |difference| must be
+ * under 1e-4). Each round runs `per` frames of every engine in turn (PyTorch in its own process, Node waiting), so
+ * drift in machine load hits all alike. The table gives median / p10 / p90 ms per frame, fps, the ratio of fps to
+ * PyTorch (freeze) in the same run, GFLOP/s (describeModel's FLOPs per frame / median time) and that as a fraction
+ * of the CPU's theoretical fp32 peak (scripts/cpu-peak.ts prints how it is computed). A float32 1024² matmul in
+ * PyTorch is timed too, as a practical ceiling.
+ *
+ * Needs python3 with torch and numpy (Debian: `apt install python3-torch`; `--python /usr/bin/python3` when another
+ * python3 is first on PATH); without them it says so and exits 0. Never a dependency of sharpen-kd or its tests.
+ * Run on an idle machine for publishable numbers: the load average is printed, and on a busy machine only the
+ * same-run ratios mean something.
+ *
+ * Usage: npx tsx scripts/bench-vs-pytorch.ts [--models x4,x2] [--size 1280x720] [--rounds 8] [--per 5]
+ *          [--threads N] [--python /usr/bin/python3] [--ghz G] [--flops-per-cycle F] [--json out.json]
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { parseArgs } from 'node:util';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
+import { Student, studentInternals } from '../src/infer/student';
+import { loadModel } from '../src/io/model-io';
+import { describeModel } from '../src/models/describe';
+import { modelToOnnx } from '../src/models/onnx/export';
+import { cpuPeak } from './cpu-peak';
+
+// TF.js (used here only to read the models and count FLOPs) advertises tfjs-node on first use: noise in a report.
+const warn = console.warn.bind(console);
+console.warn = (...a: unknown[]) => {
+  if (typeof a[0] === 'string' && a[0].includes('looks like you are running TensorFlow.js in Node.js')) return;
+  warn(...a);
+};
+
+const { values: args } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'x4,x2' },
+    size: { type: 'string', default: '1280x720' },
+    rounds: { type: 'string', default: '8' },
+    per: { type: 'string', default: '5' },
+    threads: { type: 'string' },
+    python: { type: 'string', default: process.env.SHARPEN_KD_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3') },
+    ghz: { type: 'string' },
+    'flops-per-cycle': { type: 'string' },
+    json: { type: 'string' },
+  },
+});
+const [outW, outH] = args.size.split('x').map(Number);
+const ROUNDS = Number(args.rounds);
+const PER = Number(args.per);
+const threads = args.threads ? Number(args.threads) : os.availableParallelism();
+const helper = path.join(path.dirname(new URL(import.meta.url).pathname), 'bench_torch.py');
+
+const probe = spawnSync(args.python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
+if (probe.status !== 0) {
+  console.log(`skipped: no PyTorch for ${args.python} (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}).`);
+  console.log('Install it (Debian: apt install python3-torch) or pass --python <python with torch>.');
+  process.exit(0);
+}
+
+/** The PyTorch helper process: JSON lines both ways. */
+class Torch {
+  private readonly proc;
+  private readonly lines: AsyncIterableIterator<string>;
+  constructor(modelDir: string) {
+    this.proc = spawn(args.python, [helper, '--model-dir', modelDir, '--threads', String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
+  }
+  async next(): Promise<Record<string, unknown>> {
+    const { value, done } = await this.lines.next();
+    if (done) throw new Error('the PyTorch helper exited');
+    const r = JSON.parse(value) as Record<string, unknown>;
+    if (r.error) throw new Error(`PyTorch helper: ${String(r.error)}`);
+    return r;
+  }
+  async ask(req: Record<string, unknown>): Promise<Record<string, unknown>> {
+    this.proc.stdin.write(`${JSON.stringify(req)}\n`);
+    return this.next();
+  }
+  quit(): void {
+    this.proc.stdin.end(`${JSON.stringify({ cmd: 'quit' })}\n`);
+  }
+}
+
+type Run = () => Promise<number[]>;
+const ortMod = await import('onnxruntime-node');
+await tf.setBackend('cpu');
+const peak = cpuPeak({ ghz: args.ghz ? Number(args.ghz) : undefined, flopsPerCycle: args['flops-per-cycle'] ? Number(args['flops-per-cycle']) : undefined });
+const usedCores = Math.min(threads, peak.cores);
+const peakUsed = (peak.gflops / peak.cores) * usedCores;
+const load0 = os.loadavg()[0];
+console.log(`${peak.model}, ${os.availableParallelism()} vCPUs, Node ${process.version}, onnxruntime-node ${(await import('onnxruntime-node/package.json', { with: { type: 'json' } })).default.version}, ${threads} thread(s) per engine`);
+console.log(`fp32 peak: ${peak.how}; with ${threads} thread(s): ${usedCores} core(s) = ${peakUsed.toFixed(1)} GFLOP/s`);
+console.log(`load average at start: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}${load0 > 0.5 ? ' (a busy machine: compare only within this run)' : ''}`);
+
+const pct = (a: number[], p: number) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const report: Record<string, unknown>[] = [];
+let sgemm: number | undefined;
+
+for (const name of args.models.split(',')) {
+  const dir = path.join('models', name);
+  const student = await Student.load(name, { backend: 'onnx', threads });
+  const studentOff = await Student.load(name, { backend: 'onnx', threads, spinning: false });
+  const s = student.scale;
+  const [h, w] = [outH / s, outW / s];
+  if (!Number.isInteger(h) || !Number.isInteger(w)) throw new Error(`${args.size} is not a multiple of ${s}`);
+  const model = await loadModel(dir);
+  const flops = describeModel(model, { inputSize: [h, w] }).flops;
+  const shipped = new Uint8Array(fs.readFileSync(path.join(dir, 'model.onnx')));
+  const portable = modelToOnnx(model, { layout: 'nhwc' });
+  const session = (bytes: Uint8Array, spin: boolean) =>
+    ortMod.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } });
+  const torch = new Torch(dir);
+  const hello = await torch.next();
+
+  // Same output?
+  const vh = 37;
+  const vw = 45;
+  const vx = new Float32Array(vh * vw * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skd-vs-torch-'));
+  fs.writeFileSync(path.join(tmp, 'in.f32'), Buffer.from(vx.buffer));
+  const v = await torch.ask({ cmd: 'verify', input: path.join(tmp, 'in.f32'), shape: [1, vh, vw, 3], output: path.join(tmp, 'out.f32') });
+  const ty = new Float32Array(new Uint8Array(fs.readFileSync(path.join(tmp, 'out.f32'))).buffer);
+  const sy = await studentInternals(student).runner.run(vx, vh, vw, 3);
+  fs.rmSync(tmp, { recursive: true, force: true });
+  let maxDiff = ty.length === sy.length ? 0 : Infinity;
+  for (let i = 0; i < sy.length && maxDiff !== Infinity; i++) maxDiff = Math.max(maxDiff, Math.abs(ty[i] - sy[i]));
+  console.log(`\n${name}: PyTorch ${String(hello.torch)} (${String(hello.threads)} threads, mkldnn ${String(hello.mkldnn)}) vs sharpen-kd on a ${vw}x${vh} input: max |difference| ${maxDiff.toExponential(2)} (jit vs eager: ${JSON.stringify(v.maxAbsDiffJit)})`);
+  if (!(maxDiff < 1e-4)) throw new Error(`${name}: PyTorch and sharpen-kd disagree (max |difference| ${maxDiff}): not timing different networks`);
+
+  const frame = new Float32Array(h * w * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
+  const ortRun = async (sess: Awaited<ReturnType<typeof session>>): Promise<number[]> => {
+    const ms: number[] = [];
+    for (let i = 0; i < PER; i++) {
+      const t0 = performance.now();
+      await sess.run({ input: new ortMod.Tensor('float32', frame, [1, h, w, 3]) });
+      ms.push(performance.now() - t0);
+    }
+    return ms;
+  };
+  const studentRun = (st: Student): Run => async () => {
+    const { runner } = studentInternals(st);
+    const ms: number[] = [];
+    for (let i = 0; i < PER; i++) {
+      const t0 = performance.now();
+      await runner.run(frame, h, w, 3);
+      ms.push(performance.now() - t0);
+    }
+    return ms;
+  };
+  const torchRun = (variant: string): Run => async () => (await torch.ask({ cmd: 'time', variant, n: PER, h, w })).ms as number[];
+  const sessions = [await session(shipped, true), await session(shipped, false), await session(portable, true), await session(portable, false)];
+  const engines = new Map<string, Run>([
+    ['PyTorch, torch.jit.freeze', torchRun('freeze')],
+    ['PyTorch, torch.jit.optimize_for_inference', torchRun('optimize')],
+    ['sharpen-kd Student (onnx, default: spinning on)', studentRun(student)],
+    ['sharpen-kd Student (onnx, spinning off)', studentRun(studentOff)],
+    ['onnxruntime-node, shipped model.onnx, spinning on', () => ortRun(sessions[0])],
+    ['onnxruntime-node, shipped model.onnx, spinning off', () => ortRun(sessions[1])],
+    ['onnxruntime-node, portable export (PRelu), spinning on', () => ortRun(sessions[2])],
+    ['onnxruntime-node, portable export (PRelu), spinning off', () => ortRun(sessions[3])],
+  ]);
+  const times = new Map([...engines.keys()].map((k) => [k, [] as number[]]));
+  for (const run of engines.values()) await run(); // warm-up
+  for (let r = 0; r < ROUNDS; r++) for (const [k, run] of engines) times.get(k)!.push(...(await run()));
+  sgemm ??= (await torch.ask({ cmd: 'sgemm', n: 1024, reps: 20 })).gflops as number;
+  torch.quit();
+
+  const ref = pct(times.get('PyTorch, torch.jit.freeze')!, 50);
+  console.log(`${name} (x${s}) at ${outW}x${outH} output (${w}x${h} input), ${(flops / 1e9).toFixed(2)} GFLOP/frame, ${ROUNDS} rounds x ${PER} frames, load average now ${os.loadavg()[0].toFixed(2)}`);
+  console.log('| engine | median ms | p10 ms | p90 ms | fps | × PyTorch fps | GFLOP/s | % of fp32 peak |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  for (const [k, t] of times) {
+    const med = pct(t, 50);
+    const gfs = flops / 1e9 / (med / 1000);
+    console.log(`| ${k} | ${med.toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 90).toFixed(1)} | ${(1000 / med).toFixed(1)} | ${(ref / med).toFixed(2)} | ${gfs.toFixed(0)} | ${((100 * gfs) / peakUsed).toFixed(0)}% |`);
+    report.push({ model: name, engine: k, msMedian: med, msP10: pct(t, 10), msP90: pct(t, 90), fps: 1000 / med, vsPytorch: ref / med, gflops: gfs, peakFraction: gfs / peakUsed });
+  }
+  for (const x of sessions) await x.release();
+  student.dispose();
+  studentOff.dispose();
+  model.dispose();
+}
+console.log(`\nPyTorch float32 1024² matmul, ${threads} thread(s): ${sgemm?.toFixed(0)} GFLOP/s (${((100 * (sgemm ?? 0)) / peakUsed).toFixed(0)}% of the computed peak)`);
+if (args.json) fs.writeFileSync(args.json, JSON.stringify({ cpu: peak, threads, loadAverage: os.loadavg(), sgemmGflops: sgemm, rows: report }, null, 2));
