@@ -2,8 +2,17 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    // The library: ESM + CJS + types. TF.js, sharp and every optional backend stay external.
-    entry: { index: 'src/index.ts' },
+    // The library: the root entry and one subpath entry per concept (package.json "exports"), each ESM + CJS + types.
+    // TF.js, sharp and every optional backend stay external.
+    entry: {
+      index: 'src/index.ts',
+      train: 'src/entries/train.ts',
+      models: 'src/entries/models.ts',
+      data: 'src/entries/data.ts',
+      metrics: 'src/entries/metrics.ts',
+      onnx: 'src/entries/onnx.ts',
+      wasm: 'src/entries/wasm.ts',
+    },
     format: ['esm', 'cjs'],
     dts: true,
     sourcemap: true,
@@ -11,7 +20,9 @@ export default defineConfig([
     target: 'node20',
     platform: 'neutral',
     shims: true,
-    splitting: false,
+    // Shared chunks: code used by several entries exists once, so a class (SharpenError, a Keras layer) is the same
+    // class whichever entry it is imported from, and custom layers register once.
+    splitting: true,
     treeshake: true,
     external: [/^@tensorflow\//, 'sharp', /^onnxruntime-/, 'commander', /^node:/],
   },

@@ -15,21 +15,10 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as fs from 'node:fs/promises';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import {
-  buildStudent,
-  describeModel,
-  distill,
-  loadModel,
-  openDataset,
-  proceduralImage,
-  psnr,
-  resizeBicubic,
-  ssim,
-  Student,
-  teacherFromModel,
-  useBackend,
-  type RawImage,
-} from 'sharpen-kd';
+import { buildStudent, distill, loadModel, openDataset, psnr, ssim, Student, useBackend, type RawImage } from 'sharpen-kd';
+import { proceduralImage } from 'sharpen-kd/data';
+import { resizeBicubic } from 'sharpen-kd/metrics';
+import { describeModel, teacherFromModel } from 'sharpen-kd/models';
 
 const SCALE = 4;
 const arg = (name: string) => {

@@ -15,24 +15,11 @@
  */
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import {
-  buildStudent,
-  buildTeacher,
-  describeModel,
-  distill,
-  evaluateModel,
-  proceduralImage,
-  resizeBicubic,
-  Student,
-  syntheticDataset,
-  toFloatRgb,
-  train,
-  useBackend,
-  writeImage,
-  type Progress,
-  type RawImage,
-  type ValidationSet,
-} from 'sharpen-kd';
+import { buildStudent, buildTeacher, distill, Student, train, useBackend, writeImage, type Progress, type RawImage } from 'sharpen-kd';
+import { proceduralImage, syntheticDataset, toFloatRgb } from 'sharpen-kd/data';
+import { resizeBicubic } from 'sharpen-kd/metrics';
+import { describeModel } from 'sharpen-kd/models';
+import { evaluateModel, type ValidationSet } from 'sharpen-kd/train';
 
 const SCALE = 2;
 
@@ -91,7 +78,8 @@ async function main(): Promise<void> {
   }
 
   console.log(`1. training the teacher for ${teacherSteps} steps`);
-  await train(teacher, data, { steps: teacherSteps, lr: 2e-3, warmup: 20, onProgress: progress('teacher') });
+  // train() trains any model: here the teacher is the `student` of its own run.
+  await train({ student: teacher, data, steps: teacherSteps, lr: 2e-3, warmup: 20, onProgress: progress('teacher') });
 
   console.log(`2. distilling the student for ${studentSteps} steps`);
   const result = await distill({

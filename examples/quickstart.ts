@@ -11,19 +11,9 @@
  * When the trained weights are not installed (`models/x4/` missing) it falls back to `bicubic` and says so.
  */
 import * as path from 'node:path';
-import {
-  benchmarkFps,
-  modCrop,
-  proceduralImage,
-  psnr,
-  readImage,
-  resizeBicubic,
-  SharpenError,
-  ssim,
-  Student,
-  writeImage,
-  type RawImage,
-} from 'sharpen-kd';
+import { benchmarkFps, psnr, readImage, SharpenError, ssim, Student, writeImage, type RawImage } from 'sharpen-kd';
+import { proceduralImage } from 'sharpen-kd/data';
+import { modCrop, resizeBicubic } from 'sharpen-kd/metrics';
 
 const SCALE = 4;
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Packs the library and checks the tarball the way a user gets it: publint, are-the-types-wrong, and a smoke import
-# from a fresh ESM consumer and a fresh CJS consumer (with types checked by tsc).
+# of the root and of every subpath entry from a fresh ESM consumer and a fresh CJS consumer (with types checked by tsc).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -9,10 +9,11 @@ trap 'rm -rf "$work"' EXIT
 tgz=$(npm pack --ignore-scripts --silent --pack-destination "$work" | tail -n 1)
 echo "packed $tgz ($(du -h "$work/$tgz" | cut -f1))"
 npx --no-install publint run "$work/$tgz" --strict
-npx --no-install attw "$work/$tgz" --profile node16
+# Every resolution mode, node10 included (the subpath entries resolve there through "typesVersions").
+npx --no-install attw "$work/$tgz"
 consumer="$work/consumer"
 mkdir -p "$consumer"
-cp scripts/pack-check/esm.mjs scripts/pack-check/cjs.cjs scripts/pack-check/types.ts "$consumer/"
+cp scripts/pack-check/esm.mjs scripts/pack-check/cjs.cjs scripts/pack-check/types.ts scripts/pack-check/types.mts "$consumer/"
 cd "$consumer"
 cat > package.json <<JSON
 { "name": "consumer", "private": true, "version": "0.0.0" }
@@ -26,5 +27,6 @@ for dep in "$root"/node_modules/* "$root"/node_modules/@*; do
 done
 node esm.mjs
 node cjs.cjs
-"$root/node_modules/.bin/tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --skipLibCheck --types node types.ts
+# Types of every entry, as CommonJS (types.ts: the .d.cts files) and as an ES module (types.mts: the .d.ts files).
+"$root/node_modules/.bin/tsc" --noEmit --strict --module nodenext --moduleResolution nodenext --skipLibCheck --types node types.ts types.mts
 echo "package check: OK"

@@ -7,7 +7,9 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { downscaleFiles, listImageFiles, readImageAsStored } from '../src/cli/downscale';
 import { scoreFolders } from '../src/cli/score';
-import { InputError, ShapeError, fromFloatRgb, modCrop, psnr, readImage, resizeBicubic, ssim, toFloatRgb, upscaleBicubic, writeImage, type RawImage } from '../src/index';
+import { InputError, ShapeError } from '../src/index';
+import { fromFloatRgb, readImage, toFloatRgb, writeImage, type RawImage } from '../src/entries/data';
+import { modCrop, psnr, resizeBicubic, ssim, upscaleBicubic } from '../src/entries/metrics';
 
 const root = path.resolve(__dirname, '..');
 let tmp: string;

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, ShapeError, psnr, rgbToY, ssim, type RawImage } from '../src/index';
+import { ConfigError, ShapeError, type RawImage } from '../src/index';
+import { psnr, rgbToY, ssim } from '../src/entries/metrics';
 import { metricFixtures, toRaw, toUnit, type FixtureImage } from './fixtures/metrics/load';
 
 const { images, pairs } = metricFixtures();

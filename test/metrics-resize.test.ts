@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, ShapeError, bicubicTaps, useBackend, imresizeFloat, modCrop, resizeBicubic, resizeBicubicTensor, upscaleBicubic, type RawImage } from '../src/index';
+import { ConfigError, ShapeError, useBackend, type RawImage } from '../src/index';
+import { imresizeFloat, modCrop, resizeBicubic, resizeBicubicTensor, upscaleBicubic } from '../src/entries/metrics';
+import { bicubicTaps } from '../src/metrics/imresize';
 import { resizeCases, toRaw, toUnit, type ResizeCase } from './fixtures/metrics/load';
 
 const cases = resizeCases();

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // tfjs-core alone registers no gradients (the @tensorflow/tfjs union package does): register them for tf.grad.
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ShapeError, ssim, ssimTensor, useBackend } from '../src/index';
+import { ShapeError, useBackend } from '../src/index';
+import { ssim, ssimTensor } from '../src/entries/metrics';
 import { metricFixtures, toUnit, type FixtureImage } from './fixtures/metrics/load';
 
 const { images, pairs } = metricFixtures();

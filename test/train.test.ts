@@ -40,7 +40,9 @@ describe('train', () => {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
     const out = path.join(dir, 'run1');
-    const r = await train(model, ds, {
+    const r = await train({
+      student: model,
+      data: ds,
       steps: 40,
       lr: 3e-3,
       warmup: 2,
@@ -80,14 +82,14 @@ describe('train', () => {
 
   it('resumes exactly: a stopped and resumed run gives the same next-step losses as an uninterrupted one', async () => {
     const opts = { lr: 2e-3, warmup: 2, clip: 0.5, ema: 0.9, schedule: 'cosine' as const, logEvery: 1, exportModels: false };
-    const full = await train(student(7), data(3), { ...opts, steps: 10 });
+    const full = await train({ student: student(7), data: data(3), ...opts, steps: 10 });
     const out = path.join(dir, 'resume');
-    const first = await train(student(7), data(3), { ...opts, steps: 10, out, checkpointEvery: 4, signal: undefined, onProgress: (p) => {
+    const first = await train({ student: student(7), data: data(3), ...opts, steps: 10, out, checkpointEvery: 4, signal: undefined, onProgress: (p) => {
       if (p.done === 6) throw new AbortError('stop');
     } }).catch((e) => e);
     expect(first).toBeInstanceOf(AbortError);
     // The abort saved last.ckpt at step 6; resume into a *fresh* model and dataset.
-    const resumed = await train(student(99), data(3), { ...opts, steps: 10, out, resume: true });
+    const resumed = await train({ student: student(99), data: data(3), ...opts, steps: 10, out, resume: true });
     expect(resumed.startStep).toBe(6);
     expect(resumed.history.map((h) => h.step)).toEqual([7, 8, 9, 10]);
     expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(6).map((h) => h.loss));
@@ -95,13 +97,13 @@ describe('train', () => {
 
   it('compact checkpoints: smaller, weights exact, and a resumed run stays within bfloat16 rounding of an uninterrupted one', async () => {
     const opts = { lr: 2e-3, warmup: 2, clip: 0.5, ema: 0.9, schedule: 'cosine' as const, logEvery: 1, exportModels: false };
-    const full = await train(student(7), data(3), { ...opts, steps: 10 });
+    const full = await train({ student: student(7), data: data(3), ...opts, steps: 10 });
     const outs = { full: path.join(dir, 'prec-full'), compact: path.join(dir, 'prec-compact') };
     for (const [p, out] of Object.entries(outs)) {
       const stop = (pr: { done: number }) => {
         if (pr.done === 6) throw new AbortError('stop');
       };
-      const r = await train(student(7), data(3), { ...opts, steps: 10, out, checkpointPrecision: p as 'full' | 'compact', onProgress: stop }).catch((e) => e);
+      const r = await train({ student: student(7), data: data(3), ...opts, steps: 10, out, checkpointPrecision: p as 'full' | 'compact', onProgress: stop }).catch((e) => e);
       expect(r).toBeInstanceOf(AbortError);
     }
     const [a, b] = await Promise.all([fs.stat(path.join(outs.full, 'last.ckpt')), fs.stat(path.join(outs.compact, 'last.ckpt'))]);
@@ -116,10 +118,10 @@ describe('train', () => {
         for (let k = 0; k < x.data.length; k++) expect(Math.abs(y.data[k] - x.data[k])).toBeLessThanOrEqual(Math.abs(x.data[k]) * 2 ** -8);
       }
     }
-    const resumed = await train(student(99), data(3), { ...opts, steps: 10, out: outs.compact, resume: true, checkpointPrecision: 'compact' });
+    const resumed = await train({ student: student(99), data: data(3), ...opts, steps: 10, out: outs.compact, resume: true, checkpointPrecision: 'compact' });
     expect(resumed.startStep).toBe(6);
     resumed.history.forEach((h, i) => expect(Math.abs(h.loss - full.history[6 + i].loss)).toBeLessThan(1e-3 * full.history[6 + i].loss + 1e-6));
-    await expect(train(student(7), data(3), { ...opts, steps: 2, checkpointPrecision: 'half' as never })).rejects.toThrow(/checkpointPrecision/);
+    await expect(train({ student: student(7), data: data(3), ...opts, steps: 2, checkpointPrecision: 'half' as never })).rejects.toThrow(/checkpointPrecision/);
   });
 
   it('stops with NanLossError on a non-finite loss and keeps the last good checkpoint', async () => {
@@ -139,7 +141,7 @@ describe('train', () => {
     const out = path.join(dir, 'nan');
     const model = student();
     const before = tf.memory().numTensors;
-    const err = await train(model, poisoned, { steps: 10, out, checkpointEvery: 2, exportModels: false }).catch((e) => e);
+    const err = await train({ student: model, data: poisoned, steps: 10, out, checkpointEvery: 2, exportModels: false }).catch((e) => e);
     expect(err).toBeInstanceOf(NanLossError);
     expect(err.step).toBe(5);
     expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).step).toBe(4);
@@ -150,11 +152,21 @@ describe('train', () => {
   it('honours an AbortSignal and validates options', async () => {
     const ac = new AbortController();
     ac.abort();
-    await expect(train(student(), data(), { steps: 5, signal: ac.signal })).rejects.toBeInstanceOf(AbortError);
-    await expect(train(student(), data(), { steps: 0 })).rejects.toBeInstanceOf(ConfigError);
-    await expect(train(student(), data(), { steps: 5, ema: 2 })).rejects.toThrow(/ema/);
-    await expect(train(student(), data(), { steps: 5, loss: { output: 1 } })).rejects.toThrow(/distill/);
+    await expect(train({ student: student(), data: data(), steps: 5, signal: ac.signal })).rejects.toBeInstanceOf(AbortError);
+    await expect(train({ student: student(), data: data(), steps: 0 })).rejects.toBeInstanceOf(ConfigError);
+    await expect(train({ student: student(), data: data(), steps: 5, ema: 2 })).rejects.toThrow(/ema/);
+    await expect(train({ student: student(), data: data(), steps: 5, loss: { output: 1 } })).rejects.toThrow(/distill/);
     const x4 = buildStudent({ arch: 'espcn', scale: 4, width: 4 });
-    await expect(train(x4, data(), { steps: 5 })).rejects.toThrow(/scale 2 but the model is x4/);
+    await expect(train({ student: x4, data: data(), steps: 5 })).rejects.toThrow(/scale 2 but the model is x4/);
+    await expect(train({ data: data(), steps: 5 } as never)).rejects.toThrow(/train needs a student/);
+    await expect(train({ student: student(), steps: 5 } as never)).rejects.toThrow(/train needs data/);
+  });
+
+  it('still takes the deprecated train(model, data, opts) form: the same run as train({ student, data, ...opts })', async () => {
+    const opts = { steps: 3, lr: 2e-3, warmup: 1, logEvery: 1, exportModels: false };
+    const a = await train({ student: student(5), data: data(2), ...opts });
+    const b = await train(student(5), data(2), opts);
+    expect(b.history.map((h) => h.loss)).toEqual(a.history.map((h) => h.loss));
+    expect(b.step).toBe(3);
   });
 });

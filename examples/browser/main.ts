@@ -12,7 +12,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { proceduralImage, Student, useBackend, type BackendName } from 'sharpen-kd';
+import { Student, useBackend, type BackendName } from 'sharpen-kd';
+import { proceduralImage } from 'sharpen-kd/data';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,

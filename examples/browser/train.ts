@@ -9,7 +9,8 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tf from '@tensorflow/tfjs-core';
-import { AbortError, buildStudent, syntheticDataset, train, useBackend } from 'sharpen-kd';
+import { AbortError, buildStudent, train, useBackend } from 'sharpen-kd';
+import { syntheticDataset } from 'sharpen-kd/data';
 import { BROWSER_TRAINING_RUN } from './train-run';
 
 setWasmPaths({
@@ -70,7 +71,9 @@ async function run(steps: number): Promise<void> {
   const t0 = performance.now();
   try {
     setState('working', `Training ${student.countParams()} parameters on ${tf.getBackend()}…`);
-    const r = await train(student, data, {
+    const r = await train({
+      student,
+      data,
       ...trainOpts,
       steps,
       signal: controller.signal,

@@ -1,8 +1,8 @@
 /**
- * Vite config of the browser demo. The page imports 'sharpen-kd' like an app would; in this repo that name is
- * aliased to the built library (`npm run build` first). The plugin below serves the model folders at `/models/`
- * (`models/<name>/model.json` + weights) with a `/models/index.json` listing of what is present, in dev and preview,
- * and copies them into the build output so that `dist/` can be deployed as is.
+ * Vite config of the browser demo. The page imports 'sharpen-kd' (and 'sharpen-kd/data') like an app would; in this
+ * repo those names are aliased to the built library (`npm run build` first). The plugin below serves the model
+ * folders at `/models/` (`models/<name>/model.json` + weights) with a `/models/index.json` listing of what is
+ * present, in dev and preview, and copies them into the build output so that `dist/` can be deployed as is.
  * Set SHARPEN_KD_MODELS to serve another folder of models (the browser test does).
  */
 import * as fs from 'node:fs';
@@ -67,7 +67,11 @@ export default defineConfig({
   root: here,
   base: './',
   resolve: {
-    alias: { 'sharpen-kd': path.join(repo, 'dist/index.js') },
+    // 'sharpen-kd' -> dist/index.js, and each subpath entry ('sharpen-kd/data', …) -> its file (dist/data.js, …).
+    alias: [
+      { find: /^sharpen-kd$/, replacement: path.join(repo, 'dist/index.js') },
+      { find: /^sharpen-kd\/(\w+)$/, replacement: path.join(repo, 'dist/$1.js') },
+    ],
   },
   build: {
     outDir: path.join(here, 'dist'),

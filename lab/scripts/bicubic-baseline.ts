@@ -17,7 +17,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { fromFloatRgb, readImage, toFloatRgb, upscaleBicubic, writeFileAtomic, writeImage } from '../../src/index';
+import { writeFileAtomic } from '../../src/io/atomic-write';
+import { readImage, writeImage } from '../../src/io/node-image';
+import { fromFloatRgb, toFloatRgb } from '../../src/io/raw-image';
+import { upscaleBicubic } from '../../src/metrics/resize-tensor';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dataDir = path.resolve(root, process.env.SHARPEN_KD_DATA ?? '../shared/data');

@@ -285,7 +285,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         const model = await modelFromOptions(o);
         const progress = progressReporter();
         try {
-          const r = await train(model, data, trainOptionsFromCli(o, { pixel: o.lossPixel, ssim: o.lossSsim, pixelKind: o.pixelLoss, pixelSpace: pixelSpaceOf(o) }, signal, progress.onProgress));
+          const r = await train({ student: model, data, ...trainOptionsFromCli(o, { pixel: o.lossPixel, ssim: o.lossSsim, pixelKind: o.pixelLoss, pixelSpace: pixelSpaceOf(o) }, signal, progress.onProgress) });
           progress.finish();
           printSummary(r, data);
         } finally {

@@ -70,7 +70,7 @@ export interface EvaluationReport {
 }
 
 /**
- * What an upscaler passed to {@link evaluateUpscaler} learns about the current image besides its pixels: its name
+ * What an upscaler passed to `evaluateUpscaler` learns about the current image besides its pixels: its name
  * and, at scale 1, the degradation the protocol applied (the true kernel, which only an oracle may use).
  *
  * @example

@@ -8,7 +8,7 @@ import { isNode } from '../backends/env';
 import { ModelError } from '../errors';
 
 /**
- * Names {@link Student.load} accepts besides paths and URLs.
+ * Names {@link sharpen-kd!Student.load | Student.load} accepts besides paths and URLs.
  *
  * @example
  * ```ts

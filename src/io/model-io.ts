@@ -90,7 +90,7 @@ export async function modelToArtifacts(model: tfl.LayersModel, opts: SaveModelOp
 /**
  * Saves a model as `dir/model.json` + `dir/weights.bin` (Node; no tfjs-node needed). Each file is written
  * atomically, weights first, so an interrupted save never leaves a truncated file. Metadata
- * ({@link getModelInfo}) is kept.
+ * ({@link sharpen-kd/models!getModelInfo | getModelInfo}) is kept.
  *
  * @throws IoError when the folder cannot be written; ConfigError for a bad option; AbortError when aborted.
  * @example

@@ -125,7 +125,8 @@ function meanShift(x: Sym, name: string): Sym {
 
 /**
  * Builds EMT (see the file comment) with random weights: `[N, H, W, 3]` in [0, 1] → `[N, H·s, W·s, 3]`. For the
- * pretrained teacher use {@link loadEmt}, which builds this network and loads the authors' weights into it.
+ * pretrained teacher use {@link loadPretrainedTeacher} (`emt-x2` … `emt-x4`), which builds this network and loads the
+ * authors' weights into it.
  *
  * @example
  * ```ts

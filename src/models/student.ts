@@ -58,7 +58,7 @@ export interface StudentOptions {
   unshuffle?: 1 | 2 | 4;
   /**
    * `compact` only: train every 3×3 conv as an ECBSR-style re-parameterizable block (`RepConv2D`: 3×3, 1×1,
-   * expand → 3×3 and edge branches, merged into one kernel on the fly). {@link reparameterize} turns the trained
+   * expand → 3×3 and edge branches, merged into one kernel on the fly). {@link sharpen-kd/models!reparameterize | reparameterize} turns the trained
    * model into the plain compact net (same inference graph and cost); training saves models that way.
    */
   reparam?: boolean;
@@ -93,7 +93,7 @@ export const STUDENT_DEFAULTS = {
 
 /**
  * Builds a student network `[N, H, W, 3]` -> `[N, H*s, W*s, 3]` (float RGB in [0, 1]; H and W free).
- * The model carries metadata ({@link getModelInfo}) with default feature taps ({@link featureTaps}).
+ * The model carries metadata ({@link sharpen-kd/models!getModelInfo | getModelInfo}) with default feature taps ({@link sharpen-kd/models!featureTaps | featureTaps}).
  *
  * @throws ConfigError on an unknown architecture or an invalid option.
  * @example

@@ -41,7 +41,7 @@ export interface TeacherOptions {
 /**
  * Builds the ResNet-50 based encoder-decoder teacher, `[N, H, W, 3]` -> `[N, H*s, W*s, 3]` for any H, W
  * (the input is edge-padded to a multiple of 2^(stages-1) inside the model and the output cropped back).
- * Feature taps (see {@link featureTaps}): `enc1..encK` (encoder stages) and `dec1..dec(K-1)` (decoder levels;
+ * Feature taps (see {@link sharpen-kd/models!featureTaps | featureTaps}): `enc1..encK` (encoder stages) and `dec1..dec(K-1)` (decoder levels;
  * `dec1` is at input resolution).
  *
  * @throws ConfigError on invalid options.

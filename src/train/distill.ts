@@ -14,24 +14,24 @@ import { createFeatureAdapters, type FeatureAdapters } from '../losses/feature-k
 import { tapModel } from '../models/taps';
 import { openTeacherCache } from './cached-dataset';
 import { runTraining, type TrainResult } from './loop';
-import { resolveTrainOptions, type TrainOptions } from './options';
+import { resolveTrainOptions } from './options';
 import { checkEnsembleSize, selfEnsemble, type EnsembleSize } from './self-ensemble';
 import { ensureTeacherCache } from './teacher-cache';
 import { isLayersModel, prepareTeacher, type PreparedTeacher, type Teacher, type TeacherRuntime } from './teacher';
-import { runScale } from './train';
+import { runScale, type TrainStudentOptions } from './train';
 
 /**
- * Options of {@link distill}: the training options plus the teacher, the student and the data.
+ * Options of {@link distill}: the options of {@link train} (student, data, training options) plus the teacher and how
+ * its targets are made.
  *
  * @example
  * ```ts
  * const opts: DistillOptions = { teacher, student, data, steps: 20_000, loss: { pixel: 1, output: 1 }, cacheDir: 'runs/x2/cache' };
  * ```
  */
-export interface DistillOptions extends TrainOptions {
+export interface DistillOptions extends TrainStudentOptions {
+  /** The teacher: a layers model (e.g. `buildTeacher`, `loadPretrainedTeacher`) or a function `lr => sr`. */
   teacher: Teacher;
-  student: tfl.LayersModel;
-  data: PatchDataset | AsyncIterable<PatchBatch>;
   /** Cache the teacher's predictions for a fixed patch set in this folder (needs a PatchDataset). */
   cacheDir?: string;
   /** Patches in the cache (default 2048). */
@@ -55,8 +55,8 @@ function isPatchDataset(d: unknown): d is PatchDataset {
 }
 
 /**
- * Distils a teacher into a student. Same loop and outputs as `train` (checkpoints, resume, validation, log); the loss
- * defaults to `pixel: 1, output: 1`.
+ * Distils a teacher into a student. Same options as {@link train} plus `teacher`, and the same loop and outputs
+ * (checkpoints, resume, validation, log); the loss defaults to `pixel: 1, output: 1`.
  *
  * @throws ConfigError on bad options (e.g. feature KD with a function teacher); NanLossError; AbortError.
  * @example

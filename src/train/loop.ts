@@ -27,7 +27,7 @@ import { evaluateModel, loadValidationSet, type ValidationResult, type Validatio
  *
  * @example
  * ```ts
- * const { step, loss, best, history } = await train(student, data, { steps: 100 });
+ * const { step, loss, best, history } = await train({ student, data, steps: 100 });
  * ```
  */
 export interface TrainResult {
@@ -37,7 +37,7 @@ export interface TrainResult {
   loss: number;
   /** Step the run started from (0, or the resumed checkpoint's step). */
   startStep: number;
-  /** Total loss of every step of this session, in order. */
+  /** Total loss of every step of this call, in order. */
   history: { step: number; loss: number }[];
   /** Last validation, if any. */
   val?: ValidationResult & { step: number };

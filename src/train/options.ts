@@ -17,7 +17,8 @@ import type { ValidationSet } from './validate';
 export type CheckpointPrecision = 'full' | 'compact';
 
 /**
- * Options of `train` (and, extended, `distill`).
+ * The training options `train` and `distill` share: steps, schedule, loss, checkpoints, validation. Both take them
+ * in one object with the student and the data (`TrainStudentOptions`, `DistillOptions`).
  *
  * @example
  * ```ts

@@ -5,6 +5,7 @@ import { resolveLossWeights } from '../losses/combined';
 import { findModelInfo } from '../models/metadata';
 import { runTraining, type TrainResult } from './loop';
 import { resolveTrainOptions, type TrainOptions } from './options';
+import { isLayersModel } from './teacher';
 
 /** Upscaling factor of a run: the dataset's, else the model's metadata. */
 export function runScale(data: PatchDataset | AsyncIterable<PatchBatch>, model: tfl.LayersModel): number {
@@ -16,9 +17,27 @@ export function runScale(data: PatchDataset | AsyncIterable<PatchBatch>, model: 
 }
 
 /**
- * Trains a model on `(lr, hr)` batches with the pixel (and optionally SSIM) loss: Adam, warmup + cosine/step
+ * Options of {@link train}: the student, its data, and the training options. {@link DistillOptions} has the same
+ * shape plus a teacher, so a `train` call becomes a `distill` call by adding `teacher`.
+ *
+ * @example
+ * ```ts
+ * const opts: TrainStudentOptions = { student, data, steps: 5000, val: '../shared/data/Set5', out: 'runs/espcn-x2' };
+ * await train(opts);
+ * ```
+ */
+export interface TrainStudentOptions extends TrainOptions {
+  /** The model to train, e.g. from `buildStudent`. */
+  student: tfl.LayersModel;
+  /** Batches of `(lr, hr)` pairs: a {@link PatchDataset} (it knows its scale) or any async iterable of batches. */
+  data: PatchDataset | AsyncIterable<PatchBatch>;
+}
+
+/**
+ * Trains a student on `(lr, hr)` batches with the pixel (and optionally SSIM) loss: Adam, warmup + cosine/step
  * schedule, gradient clipping, EMA, validation, atomic best/last checkpoints, exact resume, JSONL log, abort and a NaN
- * guard. See {@link TrainOptions}. For distillation from a teacher use `distill`.
+ * guard. See {@link TrainOptions}. For distillation from a teacher use {@link distill}, which takes the same options
+ * plus `teacher`.
  *
  * @throws ConfigError on bad options; NanLossError if the loss diverges (the last good checkpoint is kept);
  *   AbortError when `signal` fires (after saving `last.ckpt`).
@@ -26,13 +45,32 @@ export function runScale(data: PatchDataset | AsyncIterable<PatchBatch>, model: 
  * ```ts
  * const student = buildStudent({ arch: 'espcn', scale: 2, seed: 1 });
  * const data = await openDataset(['../shared/data/T91'], { scale: 2, batchSize: 16, seed: 1 });
- * const r = await train(student, data, { steps: 5000, val: '../shared/data/Set5', out: 'runs/espcn-x2', resume: true });
+ * const r = await train({ student, data, steps: 5000, val: '../shared/data/Set5', out: 'runs/espcn-x2', resume: true });
  * console.log(r.best);
  * ```
  */
-export async function train(model: tfl.LayersModel, data: PatchDataset | AsyncIterable<PatchBatch>, opts: TrainOptions): Promise<TrainResult> {
-  const o = resolveTrainOptions(opts);
-  const weights = resolveLossWeights(opts.loss);
+export async function train(opts: TrainStudentOptions): Promise<TrainResult>;
+/**
+ * The earlier form of {@link train}, with the student and the data as separate arguments.
+ *
+ * @deprecated Pass one object, `train({ student: model, data, ...opts })`, the shape {@link distill} takes too.
+ * @example
+ * ```ts
+ * await train(student, data, { steps: 5000 }); // same as train({ student, data, steps: 5000 })
+ * ```
+ */
+export async function train(model: tfl.LayersModel, data: PatchDataset | AsyncIterable<PatchBatch>, opts: TrainOptions): Promise<TrainResult>;
+export async function train(
+  first: TrainStudentOptions | tfl.LayersModel,
+  data?: PatchDataset | AsyncIterable<PatchBatch>,
+  opts?: TrainOptions,
+): Promise<TrainResult> {
+  const o: TrainStudentOptions = isLayersModel(first) ? { ...(opts as TrainOptions), student: first, data: data! } : (first ?? ({} as TrainStudentOptions));
+  const { student, data: batches } = o;
+  if (!isLayersModel(student)) throw new ConfigError('train needs a student layers model (see buildStudent): train({ student, data, steps })');
+  if (!batches) throw new ConfigError('train needs data (see openDataset / syntheticDataset): train({ student, data, steps })');
+  const resolved = resolveTrainOptions(o);
+  const weights = resolveLossWeights(o.loss);
   if (weights.output > 0 || weights.feature > 0) throw new ConfigError('train() has no teacher: use distill() for the output/feature distillation weights');
-  return runTraining({ student: model, forward: model, data, scale: runScale(data, model), weights, kind: 'train' }, o);
+  return runTraining({ student, forward: student, data: batches, scale: runScale(batches, student), weights, kind: 'train' }, resolved);
 }

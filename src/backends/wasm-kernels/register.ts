@@ -48,7 +48,7 @@ function isOurs(cfg: KernelConfig | undefined): boolean {
  * @example
  * ```ts
  * import '@tensorflow/tfjs-backend-wasm';
- * import { registerWasmTrainingKernels } from 'sharpen-kd';
+ * import { registerWasmTrainingKernels } from 'sharpen-kd/wasm';
  * registerWasmTrainingKernels();
  * await tf.setBackend('wasm'); // tf.grad of a conv net now runs on XNNPACK
  * ```

@@ -66,7 +66,7 @@ export const ONNX_OUTPUT = 'output';
 
 /**
  * Converts `model` to ONNX bytes and, when `file` is given (Node), also writes them there atomically.
- * Outputs are named `output` (the image) and, for a {@link tapModel}, then the tap layer names.
+ * Outputs are named `output` (the image) and, for a {@link sharpen-kd/models!tapModel | tapModel}, then the tap layer names.
  *
  * @throws ModelError for a layer that has no ONNX mapping; ConfigError for bad options.
  * @example

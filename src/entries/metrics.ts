@@ -1,0 +1,36 @@
+/**
+ * Image quality, measured the way super-resolution papers measure it: PSNR and SSIM (Y channel, border crop),
+ * MATLAB-compatible bicubic resizing (the baseline every result is compared with), and evaluation over a folder of
+ * test images, of a `Student` or of a classical ×1 baseline (Wiener deconvolution, sharp's unsharp mask).
+ *
+ * @example
+ * ```ts
+ * import { modCrop, psnr, resizeBicubic, ssim } from 'sharpen-kd/metrics';
+ * const hr = modCrop(await readImage('butterfly.png'), 4);
+ * const bicubic = resizeBicubic(resizeBicubic(hr, 1 / 4), 4);
+ * console.log(await psnr(bicubic, hr, { yChannel: true, crop: 4 }), await ssim(bicubic, hr, { yChannel: true, crop: 4 }));
+ * ```
+ *
+ * @module sharpen-kd/metrics
+ */
+export { psnr } from '../metrics/psnr';
+export { ssim } from '../metrics/ssim';
+export type { MetricImage, MetricOptions, PixelArray } from '../metrics/metric-input';
+export { ssimTensor } from '../metrics/ssim-tensor';
+export type { SsimTensorOptions } from '../metrics/ssim-tensor';
+export { rgbToY } from '../metrics/y-channel';
+export { modCrop } from '../metrics/mod-crop';
+export { resizeBicubic } from '../metrics/resize-bicubic';
+export type { ResizeBicubicOptions } from '../metrics/resize-bicubic';
+export { resizeBicubicTensor, upscaleBicubic } from '../metrics/resize-tensor';
+export type { ResizeTensorOptions } from '../metrics/resize-tensor';
+export { imresizeFloat } from '../metrics/imresize';
+export type { ImresizeOptions, FloatImage } from '../metrics/imresize';
+export { evaluateStudent } from '../infer/evaluate';
+export type { EvaluateOptions, EvaluationReport, EvalImageInfo } from '../infer/evaluate';
+export { X1_BASELINES, x1Baseline, evaluateX1Baseline } from '../classical/x1-baselines';
+export type { X1BaselineName } from '../classical/x1-baselines';
+export { wienerDeconvolve, blindDeconvolve, estimateBlurSigma, estimateNoise, WIENER_X1, BLIND_X1_SHRINK } from '../classical/deconvolve';
+export type { BlurKernel, DeconvolveOptions, BlurEstimateOptions } from '../classical/deconvolve';
+export { sharpSharpen, SHARP_SHARPEN_X1 } from '../classical/sharp-sharpen';
+export type { SharpSharpenParams } from '../classical/sharp-sharpen';
