@@ -25,7 +25,8 @@ import { listImageFiles } from '../src/data/sources';
 import { readImage } from '../src/io/node-image';
 import { fromFloatRgb, type RawImage } from '../src/io/raw-image';
 import { psnr } from '../src/metrics/psnr';
-import { addToColour, blurTransfer, estimateBlurSigma, estimateNoise, lumaPlane, paddedSpectrum, wienerFromSpectrum, type BlurKernel, type Spectrum } from '../src/classical/deconvolve';
+import { estimateBlurSigma } from '../src/classical/blind';
+import { addToColour, blurTransfer, estimateNoise, lumaPlane, paddedSpectrum, wienerFromSpectrum, type BlurKernel, type Spectrum } from '../src/classical/deconvolve';
 import { sharpSharpen, type SharpSharpenParams } from '../src/classical/sharp-sharpen';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -45,6 +45,7 @@ export { exportOnnx } from './models/onnx/export';
 export type { OnnxExportOptions } from './models/onnx/export';
 // training
 export { openDataset } from './data/datasets';
+export type { SyntheticOptions } from './data/datasets';
 export type { PatchDataset, PatchBatch } from './data/types';
 export { train } from './train/train';
 export type { TrainStudentOptions } from './train/train';

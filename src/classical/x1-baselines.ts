@@ -7,7 +7,8 @@
 import { ConfigError } from '../errors';
 import { evaluateUpscaler, type EvalImageInfo, type EvaluateOptions, type EvaluationReport } from '../infer/evaluate';
 import type { RawImage } from '../io/raw-image';
-import { blindDeconvolve, wienerDeconvolve } from './deconvolve';
+import { blindDeconvolve } from './blind';
+import { wienerDeconvolve } from './deconvolve';
 import { SHARP_SHARPEN_X1, sharpSharpen } from './sharp-sharpen';
 
 /**
