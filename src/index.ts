@@ -22,6 +22,7 @@ export { Student } from './infer/student';
 export type { StudentLoadOptions, SharpenOptions, StudentInfo } from './infer/student';
 export type { SharpenInput } from './infer/inputs';
 export type { InferenceBackend } from './infer/engine';
+export type { BuiltinModelName } from './infer/registry';
 export { sharpenFiles } from './infer/batch';
 export type { SharpenFilesOptions, BatchEvent, BatchSummary } from './infer/batch';
 export { sharpenVideo } from './video/sharpen-video';
@@ -53,6 +54,8 @@ export { distill } from './train/distill';
 export type { DistillOptions } from './train/distill';
 export type { TrainOptions } from './train/options';
 export type { TrainResult } from './train/loop';
+export type { Teacher } from './train/teacher';
+export type { LossWeights } from './losses/combined';
 // quality and speed
 export { psnr } from './metrics/psnr';
 export { ssim } from './metrics/ssim';
