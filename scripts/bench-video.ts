@@ -2,7 +2,7 @@
  * `sharpen-kd video` end to end: frames per second on a short clip, and the peak memory of a long one.
  *
  *   npm run bench:video                              # 120 frames 320x180 -> 1280x720 (x4), then a 2-minute clip
- *   npx tsx scripts/bench-video.ts --frames 120 --long 120 --scale 4 [--rate 30] [--built] [--json] [-- <CLI flags>]
+ *   npx tsx scripts/bench-video.ts --frames 120 --long 120 --scale 4 [--rate 24] [--built] [--json] [-- <CLI flags>]
  *
  * Both clips are generated first with ffmpeg (testsrc2, moving, with a sine audio track, H.264): `--frames` frames
  * for the speed run and `--long` seconds for the memory run, at `--rate` fps. Each run is the real command in its
@@ -10,6 +10,8 @@
  * defaults (libx264 veryfast, CRF 18, audio copied) plus any flags after `--`. Reported:
  *   - fps: frames / wall time of the pipeline (the CLI's "fps end to end": ffmpeg start to the final rename; model
  *     loading excluded), and frames / wall time of the whole process (start-up and model loading included);
+ *   - CPU: user + system time of the CLI and its ffmpeg processes per frame (start-up included; the shell's `times`),
+ *     which depends less on what else runs than the fps does (cores / this = the fps of a perfect overlap);
  *   - memory: the resident set size (VmRSS in /proc) of the CLI process, and of it plus its ffmpeg children, sampled
  *     every 250 ms; the peak of each, and the CLI's RSS at each tenth of the run, to show whether it stays flat.
  * Linux only (reads /proc). The fps is a property of the machine and of what else runs on it: note the load.
@@ -31,7 +33,7 @@ function flag(name: string, fallback: string): string {
 }
 const frames = Number(flag('--frames', '120'));
 const longSeconds = Number(flag('--long', '120'));
-const rate = Number(flag('--rate', '30'));
+const rate = Number(flag('--rate', '24'));
 const scale = flag('--scale', '4');
 const built = args.includes('--built');
 const json = args.includes('--json');
@@ -63,7 +65,8 @@ async function sample(pid: number): Promise<{ self: number; children: number } |
   const kids = (await fs.readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/).filter(Boolean).map(Number);
   let children = 0;
   for (const k of kids) children += rssKb(await fs.readFile(`/proc/${k}/status`, 'utf8').catch(() => ''));
-  return { self: rssKb(status), children };
+  const self = rssKb(status);
+  return self > 0 ? { self, children } : undefined; // 0: exiting (a zombie has no memory left)
 }
 
 interface RunResult {
@@ -72,6 +75,8 @@ interface RunResult {
   pipelineFps: number;
   processFps: number;
   seconds: number;
+  /** CPU time (user + system) of the CLI and its ffmpeg processes, start-up included, per frame. */
+  cpuMsPerFrame: number;
   peakSelfMb: number;
   peakTotalMb: number;
   /** CLI RSS (MB) at 10%, 20%, ... 100% of the run. */
@@ -83,14 +88,26 @@ async function run(label: string, input: string): Promise<RunResult> {
   const out = path.join(dir, `${path.basename(input, '.mp4')}-x${scale}.mp4`);
   const cli = built ? [path.join(root, 'dist/cli.js')] : ['--import', 'tsx', path.join(root, 'src/cli/main.ts')];
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...cli, 'video', input, '-o', out, '--scale', scale, '--overwrite', ...cliExtra], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' } });
+  // Under a shell whose `times` then prints the CPU time of its children: the CLI and the ffmpeg processes it reaped.
+  const script = '"$0" "$@"; code=$?; echo "cpu-times:"; times; exit $code';
+  const shell = spawn('/bin/sh', ['-c', script, process.execPath, ...cli, 'video', input, '-o', out, '--scale', scale, '--overwrite', ...cliExtra], {
+    cwd: root,
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  let stdout = '';
+  shell.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  shell.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
   const samples: { t: number; self: number; children: number }[] = [];
+  let cliPid: number | undefined;
   const timer = setInterval(() => {
-    void sample(child.pid!).then((s) => s && samples.push({ t: performance.now() - t0, ...s }));
+    void (async () => {
+      cliPid ??= Number((await fs.readFile(`/proc/${shell.pid}/task/${shell.pid}/children`, 'utf8').catch(() => '')).trim().split(/\s+/)[0]) || undefined;
+      const s = cliPid ? await sample(cliPid) : undefined;
+      if (s) samples.push({ t: performance.now() - t0, ...s });
+    })();
   }, 250);
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const code = await new Promise<number | null>((resolve) => shell.once('close', resolve));
   clearInterval(timer);
   const seconds = (performance.now() - t0) / 1000;
   if (code !== 0) throw new Error(`sharpen-kd video failed (${code}):\n${stderr}`);
@@ -98,6 +115,9 @@ async function run(label: string, input: string): Promise<RunResult> {
   const m = /: (\d+) frames .*: ([\d.]+) s, ([\d.]+) fps end to end/.exec(line);
   if (!m) throw new Error(`no summary line in:\n${stderr}`);
   const n = Number(m[1]);
+  // `times`: the shell's own user/sys, then its children's (e.g. "1m2.50s 0m3.10s").
+  const times = /cpu-times:\s*\S+ \S+\s+(\d+)m([\d.]+)s (\d+)m([\d.]+)s/.exec(stdout);
+  const cpuSeconds = times ? Number(times[1]) * 60 + Number(times[2]) + Number(times[3]) * 60 + Number(times[4]) : NaN;
   const end = samples.at(-1)?.t ?? seconds * 1000;
   const profileMb = Array.from({ length: 10 }, (_, i) => {
     const at = ((i + 1) / 10) * end;
@@ -110,6 +130,7 @@ async function run(label: string, input: string): Promise<RunResult> {
     pipelineFps: Number(m[3]),
     processFps: n / seconds,
     seconds,
+    cpuMsPerFrame: (1000 * cpuSeconds) / n,
     peakSelfMb: Math.max(...samples.map((s) => s.self)) / 1024,
     peakTotalMb: Math.max(...samples.map((s) => s.self + s.children)) / 1024,
     profileMb,
@@ -131,10 +152,12 @@ try {
     console.log(JSON.stringify({ ffmpeg: ffmpeg.version, cores: os.cpus().length, loadavg: load, results }, null, 2));
   } else {
     console.log(`\nsharpen-kd video, ${W}x${H} -> x${scale}, ${rate} fps clips, ${built ? 'dist/cli.js' : 'src via tsx'}, ${ffmpeg.version} (${ffmpeg.source}); ${os.cpus().length} cores, load average ${load} at the end\n`);
-    console.log('| clip | frames | pipeline fps | process fps (with start-up) | wall s | peak RSS CLI | peak RSS CLI + ffmpeg | CLI RSS at 10%, 20%, ..., 100% (MB) |');
-    console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+    console.log('| clip | frames | pipeline fps | process fps (with start-up) | wall s | CPU ms / frame | peak RSS CLI | peak RSS CLI + ffmpeg | CLI RSS at 10%, 20%, ..., 100% (MB) |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
     for (const r of results) {
-      console.log(`| ${r.label} | ${r.frames} | ${r.pipelineFps.toFixed(1)} | ${r.processFps.toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.peakSelfMb.toFixed(0)} MB | ${r.peakTotalMb.toFixed(0)} MB | ${r.profileMb.map((v) => v.toFixed(0)).join(', ')} |`);
+      console.log(
+        `| ${r.label} | ${r.frames} | ${r.pipelineFps.toFixed(1)} | ${r.processFps.toFixed(1)} | ${r.seconds.toFixed(1)} | ${r.cpuMsPerFrame.toFixed(0)} | ${r.peakSelfMb.toFixed(0)} MB | ${r.peakTotalMb.toFixed(0)} MB | ${r.profileMb.map((v) => v.toFixed(0)).join(', ')} |`,
+      );
     }
     for (const r of results) console.log(`\n${r.label}: ${r.line}`);
   }
