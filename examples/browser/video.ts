@@ -93,9 +93,9 @@ async function selectBackend(choice: string): Promise<BackendName> {
   const failed: string[] = [];
   for (const name of order) {
     try {
-      if (choice === 'auto' && name === 'webgl') {
-        const software = softwareWebGl();
-        if (software) throw new Error(`WebGL is software-rendered here (${software})`);
+      if (choice === 'auto' && name === 'webgl' && softwareWebGl()) {
+        failed.push('WebGL on a GPU (this browser renders WebGL in software, slower than WebAssembly)');
+        continue;
       }
       await tryBackend(name);
       if (failed.length) addNote(`Not available here: ${failed.join(', ')}; running on ${name}.`);
