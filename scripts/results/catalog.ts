@@ -15,7 +15,7 @@ export type Source =
   | { kind: 'lanczos3' } // sharp resize, kernel lanczos3
   | { kind: 'x1-baseline'; name: X1BaselineName } // scale 1: a classical baseline of src/classical/x1-baselines.ts
   | { kind: 'saved'; dir: string } // a saved TF.js layers model folder
-  | { kind: 'pretrained'; name: 'esrgan-slim' | 'esrgan-medium' };
+  | { kind: 'pretrained'; name: 'esrgan-slim' | 'esrgan-medium' | 'emt-x2' | 'emt-x3' | 'emt-x4' };
 
 /** A training run folder, as its log and checkpoint header describe it. */
 export interface RunInfo {
@@ -54,7 +54,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'shipped', 'shipped-gaussian'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'shipped', 'shipped-gaussian'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -130,6 +130,18 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   } else {
     out.push({ id: 'bicubic', scale, role: 'baseline', label: 'bicubic (MATLAB imresize)', source: { kind: 'bicubic' } });
     out.push({ id: 'lanczos3', scale, role: 'baseline', label: 'sharp lanczos3', source: { kind: 'lanczos3' } });
+  }
+  if (scale > 1) {
+    // The EMT teacher, from the authors' checkpoints under $SHARPEN_KD_TEACHERS (default ../shared/teachers).
+    const teachers = path.resolve(root, process.env.SHARPEN_KD_TEACHERS ?? '../shared/teachers');
+    const file = path.join(teachers, 'EMT', `EMT_LSR_x${scale}.pth`);
+    out.push({
+      id: 'emt',
+      scale,
+      role: 'teacher',
+      label: 'EMT teacher (Zheng et al. 2023, authors\' weights)',
+      ...(existsSync(file) ? { source: { kind: 'pretrained', name: `emt-x${scale}` as 'emt-x2' | 'emt-x4' } } : { missing: `${file} is missing (set SHARPEN_KD_TEACHERS)` }),
+    });
   }
   out.push(runEntry(root, 'teacher', scale, 'teacher', 'ResNet-50 U-Net teacher (ours)', `teacher-x${scale}`));
   if (scale > 1) {

@@ -5,6 +5,7 @@
  * picks: ONNX Runtime when installed, else wasm; the baselines' own code for them).
  */
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 // Direct module imports (not src/index): only the inference path is loaded, no training code.
 import { benchmarkFps, type FpsResult } from '../../src/bench/fps';
@@ -110,7 +111,11 @@ async function openStudent(e: Entry): Promise<Student> {
   const src = e.source!;
   if (src.kind === 'bicubic') return Student.load('bicubic', { scale: e.scale });
   if (src.kind === 'saved') return Student.load(src.dir, { scale: e.scale });
-  if (src.kind === 'pretrained') return Student.fromModel(await loadPretrainedTeacher(src.name, { scale: e.scale }), { name: src.name });
+  if (src.kind === 'pretrained') {
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+    const teachers = process.env.SHARPEN_KD_TEACHERS ?? path.resolve(root, '../shared/teachers');
+    return Student.fromModel(await loadPretrainedTeacher(src.name, { scale: e.scale, weights: teachers }), { name: src.name });
+  }
   throw new Error(`internal: ${src.kind} is not a Student`);
 }
 
