@@ -1,6 +1,6 @@
 /**
  * The published results: quality (Set5 / Set14, Y-PSNR / Y-SSIM, literature protocol) and speed (fps at 1280×720,
- * params, GFLOPs) of every model that exists (baselines, teachers and peers, students), and the targets of issue 7.
+ * params, GFLOPs) of every model that exists (baselines, teachers and peers, students), and the student targets (quality, distillation gain, frame rate).
  *
  *   npm run results                        # full run: writes docs/results/README.md and docs/results/results.json
  *   npm run results -- --quick             # development: Set5 only, fewer frames; writes to $TMPDIR/sharpen-kd-results

@@ -101,7 +101,7 @@ export function readRun(dir: string): RunInfo | undefined {
     info.active = Date.now() - statSync(logFile).mtimeMs < 15 * 60_000;
   }
   info.config = checkpointConfig(path.join(dir, 'last.ckpt'));
-  // A run that reached its planned steps is finished, however recent its log (checkpoints since session 2 record them).
+  // A run that reached its planned steps is finished, however recent its log (newer checkpoints record them).
   const target = info.config?.targetSteps;
   if (typeof target === 'number' && info.trainedSteps >= target) info.active = false;
   return info;

@@ -89,7 +89,7 @@ export function renderMarkdown(r: ReportInput): string {
     `Load average (1/5/15 min) at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}${m.loadEnd ? `, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')}` : ''}.`,
     '',
     ...warnings.map((w) => `> **Warning:** ${w}.\n`),
-    '## Targets (issue 7)',
+    '## Targets',
     '',
     ...targetTable(r.targets),
     '',

@@ -1,4 +1,4 @@
-/** The targets of issue 7, checked against the measured numbers: value, PASS / MISS and the gap. */
+/** The student targets (quality, distillation gain, frame rate), checked against the measured numbers: value, PASS / MISS and the gap. */
 import type { Entry } from './catalog';
 import { LOAD_WARN } from './machine';
 import type { Measured } from './measure';

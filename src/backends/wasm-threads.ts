@@ -4,7 +4,7 @@
  * tfjs-backend-wasm 4.22 ships a threaded SIMD binary but never uses it in Node, for three reasons, each
  * worked around here for the duration of the backend's initialisation only:
  *
- * 1. The `WASM_HAS_MULTITHREAD_SUPPORT` flag evaluates to `false` whenever `IS_NODE` (tfjs issue #3830).
+ * 1. The `WASM_HAS_MULTITHREAD_SUPPORT` flag evaluates to `false` whenever `IS_NODE` (tensorflow/tfjs#3830).
  *    -> The flag is set to `true` (Node >= 16 has SharedArrayBuffer, wasm threads and worker_threads).
  * 2. The pthread worker script is handed to Emscripten as a `blob:` URL made by `URL.createObjectURL`;
  *    Node's `worker_threads.Worker` only accepts file paths, and the worker would then import the main

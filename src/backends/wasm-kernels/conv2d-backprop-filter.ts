@@ -1,5 +1,5 @@
 /**
- * `Conv2DBackpropFilter` for the wasm backend, as XNNPACK convolutions (tfjs issue #8474).
+ * `Conv2DBackpropFilter` for the wasm backend, as XNNPACK convolutions (tensorflow/tfjs#8474).
  *
  * The filter gradient of `y = conv2d(x, w)` (NHWC, stride s, dilation d, pads top/left pt/pl) is
  *

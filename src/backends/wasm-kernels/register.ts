@@ -1,5 +1,5 @@
 /**
- * Registers sharpen-kd's training kernels on the TF.js wasm backend (tfjs issue #8474).
+ * Registers sharpen-kd's training kernels on the TF.js wasm backend (tensorflow/tfjs#8474).
  *
  * tfjs-backend-wasm 4.22 cannot train convolutional nets: it has no `Conv2DBackpropFilter` and no
  * depthwise backprops, and its `Conv2DBackpropInput` is a naive loop. Added here, all on the backend's own
