@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxRunner } from '../src/backends/onnx-runner';
 import { useBackend } from '../src/backends/use-backend';
-import { ConfigError, ModelError } from '../src/errors';
+import { ConfigError, InputError, ModelError } from '../src/errors';
+import { Student } from '../src/infer/student';
 import { loadModel, saveModel } from '../src/io/model-io';
 import { readImage } from '../src/io/node-image';
 import { toFloatRgb } from '../src/io/raw-image';
@@ -220,6 +221,7 @@ describe.skipIf(!hasTeachers)('EMT parity with the reference implementation (pub
   }
 
   it('names the missing file and the way to provide it', async () => {
+    await expect(Student.load(path.join(tmp, 'no-such-EMT_LSR_x4.pth'))).rejects.toThrow(InputError);
     await expect(loadPretrainedTeacher('emt-x4', { weights: tmp })).rejects.toThrow(/EMT_LSR_x4\.pth.*SHARPEN_KD_TEACHERS/);
     await expect(loadPretrainedTeacher('emt-x4', { weights: TEACHERS, scale: 2 })).rejects.toThrow(ConfigError);
     const x2 = loadTorchWeights(fs.readFileSync(path.join(TEACHERS, 'EMT/EMT_LSR_x2.pth')));

@@ -186,8 +186,8 @@ export class Student {
       const { loadPretrainedTeacher } = await import('../models/pretrained-teachers');
       model = await loadPretrainedTeacher(src, { weights: opts.teacherWeights, signal: opts.signal });
     } else {
-      const [{ readFile }, { loadTorchWeights }, { emtFromTorch }] = await Promise.all([import('node:fs/promises'), import('../io/torch-weights'), import('../models/emt-weights')]);
-      model = emtFromTorch(loadTorchWeights(new Uint8Array(await readFile(src))));
+      const [{ readTorchWeights }, { emtFromTorch }] = await Promise.all([import('../io/model-io-node'), import('../models/emt-weights')]);
+      model = emtFromTorch(await readTorchWeights(src));
     }
     try {
       return await Student.fromModel(model, { ...opts, name: src });

@@ -105,19 +105,26 @@ export async function writeModelArtifacts(dir: string, artifacts: tf.io.ModelArt
 }
 
 /**
+ * @internal Reads a whole file: a missing one is an {@link InputError} with `notFound` (what to give instead), any
+ * other failure an {@link IoError}.
+ */
+export async function readWholeFile(file: string, notFound: string): Promise<Uint8Array> {
+  const fs = await import('node:fs/promises');
+  try {
+    return new Uint8Array(await fs.readFile(file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(notFound, { file, cause: e });
+    throw new IoError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
  * @internal Reads a PyTorch `.pth` / `.pt` or `.safetensors` file from a path with {@link loadTorchWeights};
  * errors name the file.
  */
 export async function readTorchWeights(file: string, options?: { key?: string }): Promise<TorchWeights> {
-  const fs = await import('node:fs/promises');
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('no such file; give the path of a .pth, .pt or .safetensors file', { file, cause: e });
-    throw new IoError(`cannot read ${file}: ${(e as Error).message}`, { cause: e });
-  }
+  const bytes = await readWholeFile(file, 'no such file; give the path of a .pth, .pt or .safetensors file');
   try {
     return loadTorchWeights(bytes, options);
   } catch (e) {

@@ -12,6 +12,7 @@ import { isNode } from '../backends/env';
 import type { TaskOptions } from '../core/task';
 import { ConfigError, ModelError } from '../errors';
 import { throwIfAborted } from '../core/task';
+import type { TorchWeights } from '../io/torch-weights';
 import { loadModel } from '../io/model-io';
 import { getModelInfo } from './metadata';
 import { teacherFromModel } from './teacher-from-model';
@@ -123,20 +124,20 @@ async function findEmtCheckpoint(name: string, scale: number, where: string | un
 /** Reads an EMT checkpoint (bytes, URL or path) and converts it with {@link emtFromTorch}. */
 async function loadEmt(name: PretrainedTeacherName, scale: number, opts: PretrainedTeacherOptions): Promise<tfl.LayersModel> {
   throwIfAborted(opts.signal);
-  let bytes: Uint8Array;
+  // Imported here so that loading a student does not load the checkpoint reader and EMT.
+  const [{ loadTorchWeights }, { emtFromTorch }] = await Promise.all([import('../io/torch-weights'), import('./emt-weights')]);
+  let weights: TorchWeights;
   if (opts.weights instanceof Uint8Array) {
-    bytes = opts.weights;
+    weights = loadTorchWeights(opts.weights);
   } else if (typeof opts.weights === 'string' && /^[a-z]+:\/\//i.test(opts.weights)) {
     const res = await fetch(opts.weights, { signal: opts.signal });
     if (!res.ok) throw new ModelError(`${name}: fetching ${opts.weights} gave HTTP ${res.status}`);
-    bytes = new Uint8Array(await res.arrayBuffer());
+    weights = loadTorchWeights(new Uint8Array(await res.arrayBuffer()));
   } else {
-    const file = await findEmtCheckpoint(name, scale, opts.weights);
-    bytes = new Uint8Array(await (await import('node:fs/promises')).readFile(file));
+    const { readTorchWeights } = await import('../io/model-io-node');
+    weights = await readTorchWeights(await findEmtCheckpoint(name, scale, opts.weights));
   }
-  // Imported here so that loading a student does not load the checkpoint reader and EMT.
-  const [{ loadTorchWeights }, { emtFromTorch }] = await Promise.all([import('../io/torch-weights'), import('./emt-weights')]);
-  const model = emtFromTorch(loadTorchWeights(bytes), { name: name.replace('-', '_') });
+  const model = emtFromTorch(weights, { name: name.replace('-', '_') });
   const got = getModelInfo(model).scale;
   if (got !== scale) {
     model.dispose();

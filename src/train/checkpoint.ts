@@ -11,6 +11,7 @@
  */
 import { InputError, IoError } from '../errors';
 import { writeFileAtomic } from '../io/atomic-write';
+import { readWholeFile } from '../io/model-io-node';
 
 const MAGIC = 'SKDCKPT1';
 
@@ -165,14 +166,6 @@ export async function saveCheckpoint(file: string, c: Checkpoint): Promise<void>
  * ```
  */
 export async function loadCheckpoint(file: string): Promise<Checkpoint> {
-  const fs = await import('node:fs/promises');
-  let bytes: Uint8Array;
-  try {
-    bytes = await fs.readFile(file);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new InputError('checkpoint not found; check --resume (a run folder or a .ckpt file)', { file, cause: e });
-    throw new IoError(`cannot read checkpoint ${file}: ${(e as Error).message}`, { cause: e });
-  }
+  const bytes = await readWholeFile(file, 'checkpoint not found; check --resume (a run folder or a .ckpt file)');
   return decodeCheckpoint(bytes, file);
 }
