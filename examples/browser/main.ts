@@ -13,6 +13,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { Student, useBackend, type BackendName } from 'sharpen-kd';
+import { availableModels } from './models-index';
 import { proceduralImage } from 'sharpen-kd/data';
 
 setWasmPaths({
@@ -52,17 +53,6 @@ function addNote(text: string): void {
   note.hidden = false;
 }
 
-/** The model folders the server has (`models/index.json`), best first. */
-async function availableModels(): Promise<string[]> {
-  try {
-    const res = await fetch(new URL('index.json', modelBaseUrl));
-    if (!res.ok) return [];
-    const body = (await res.json()) as { models?: unknown };
-    return Array.isArray(body.models) ? body.models.filter((m): m is string => typeof m === 'string') : [];
-  } catch {
-    return [];
-  }
-}
 
 /** WebGL when asked for or when available (auto), WebAssembly otherwise. */
 async function selectBackend(choice: string): Promise<BackendName> {
@@ -172,7 +162,7 @@ async function useFile(file: File): Promise<void> {
 }
 
 async function init(): Promise<void> {
-  const models = await availableModels();
+  const models = await availableModels(modelBaseUrl);
   for (const name of [...models, 'bicubic']) modelSelect.add(new Option(name === 'bicubic' ? 'bicubic (no model)' : name, name));
   if (models.length === 0) {
     addNote('No trained weights were found in models/ (they appear once the students are trained): showing bicubic interpolation, not the student.');

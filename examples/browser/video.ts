@@ -19,6 +19,7 @@ import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tf from '@tensorflow/tfjs-core';
 import { Student, useBackend, type BackendName } from 'sharpen-kd';
+import { availableModels } from './models-index';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -50,17 +51,6 @@ function setState(state: 'loading' | 'ready' | 'running' | 'error', text: string
   status.textContent = text;
 }
 
-/** The model folders the server has (`models/index.json`), best first. */
-async function availableModels(): Promise<string[]> {
-  try {
-    const res = await fetch(new URL('index.json', modelBaseUrl));
-    if (!res.ok) return [];
-    const body = (await res.json()) as { models?: unknown };
-    return Array.isArray(body.models) ? body.models.filter((m): m is string => typeof m === 'string') : [];
-  } catch {
-    return [];
-  }
-}
 
 type GpuNavigator = Navigator & { gpu?: { requestAdapter(): Promise<unknown> } };
 
@@ -271,7 +261,7 @@ function useSource(src: { file?: File; stream?: MediaStream }): void {
 }
 
 async function init(): Promise<void> {
-  const models = await availableModels();
+  const models = await availableModels(modelBaseUrl);
   for (const name of [...models, 'bicubic']) modelSelect.add(new Option(name === 'bicubic' ? 'bicubic (no model)' : name, name));
   if (models.length === 0) addNote('No trained weights were found in models/: showing bicubic interpolation, not the student.');
   fileInput.addEventListener('change', () => fileInput.files?.[0] && useSource({ file: fileInput.files[0] }));
