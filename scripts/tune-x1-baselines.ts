@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { Rng } from '../src/core/rng';
 import { BLIND_X1_DEGRADATION, degradeImage, resolveDegradation, sampleDegradation, type DegradationParams } from '../src/data/degrade';
 import { reflectIndex, rgbFromRaw, type RgbImage } from '../src/data/pixels';
-import { listImageFiles } from '../src/data/sources';
+import { listImageFiles } from '../src/io/image-files';
 import { readImage } from '../src/io/node-image';
 import { fromFloatRgb, type RawImage } from '../src/io/raw-image';
 import { psnr } from '../src/metrics/psnr';

@@ -1,5 +1,5 @@
 /** `sharpen-kd distill`: distils a teacher into a student, with the same flags as `train` plus the teacher's. */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { useBackend } from '../backends/use-backend';
 import { ConfigError } from '../errors';
@@ -11,7 +11,8 @@ import { checkEnsembleSize } from '../train/self-ensemble';
 import type { TeacherRuntime } from '../train/teacher';
 import type { RegisterCommand } from './run-command';
 import { runCommand, signalFromProcess } from './run-command';
-import { intOption, TEACHER_WEIGHTS_HELP } from './sharpen';
+import { intOption, numberOption } from './options';
+import { TEACHER_WEIGHTS_HELP } from './sharpen';
 import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary, pixelSpaceOf, progressReporter, trainOptionsFromCli, type TrainCliOptions } from './train';
 
 interface DistillCliOptions extends TrainCliOptions {
@@ -27,11 +28,6 @@ interface DistillCliOptions extends TrainCliOptions {
 }
 
 const PRETRAINED = PRETRAINED_TEACHERS;
-const weight = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`${name} must be a number >= 0, got "${v}"`);
-  return n;
-};
 
 /** Loads the teacher named by `--teacher`. */
 async function teacherFromOption(o: DistillCliOptions): Promise<tfl.LayersModel> {
@@ -57,8 +53,8 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('-t, --teacher <model>', `teacher (required: here or in --config): emt-x2, emt-x3, emt-x4 (EMT, the strong teacher; weights from --teacher-weights), an EMT .pth checkpoint, esrgan-slim, esrgan-medium, esrgan-thick (npm packages, offline), a saved model folder / model.json, or resnet (untrained)`)
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP);
   addTrainingOptions(cmd, ['teacher'])
-    .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', weight('--loss-output'), 1)
-    .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); runs the teacher every step', weight('--loss-feature'), 0)
+    .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', numberOption('--loss-output', 0), 1)
+    .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); runs the teacher every step', numberOption('--loss-feature', 0), 0)
     .option('--cache-dir <dir>', 'cache the teacher predictions for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
     .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', 'auto')

@@ -21,7 +21,7 @@ export { DEFAULT_MAX_PIXELS, DEFAULT_MAX_OUTPUT_PIXELS } from '../io/pixel-limit
 export { embedIccProfile } from '../io/icc-profile';
 export { isImageDataLike, imageDataToRaw, rawToImageData, decodeImageBrowser, encodeImageBrowser } from '../io/browser-image';
 export type { ImageDataLike } from '../io/browser-image';
-export { IMAGE_EXTENSIONS } from '../infer/batch';
+export { IMAGE_EXTENSIONS, isImageFileName, listImageFiles } from '../io/image-files';
 export { proceduralImage } from '../data/procedural';
 export type { RgbImage } from '../data/pixels';
 export type { PixelBuffer } from '../infer/pixels';
@@ -30,7 +30,7 @@ export type { SyntheticOptions } from '../data/datasets';
 export { patchDataset, arraysToBatch } from '../data/patch-dataset';
 export type { PatchOptions } from '../data/patch-dataset';
 export type { PatchBatch, PatchArrays, PatchDataset, DatasetState } from '../data/types';
-export { folderEntries, pairedEntries, div2kEntries, detectEntries, listImageFiles } from '../data/sources';
+export { folderEntries, pairedEntries, div2kEntries, detectEntries } from '../data/sources';
 export type { ImageEntry, ImageRef } from '../data/sources';
 export { resolveDegradation, sampleDegradation, degradePatch, degradeImage, BLIND_X1_DEGRADATION } from '../data/degrade';
 export type { DegradationOptions, RandomDegradation, ResolvedDegradation, DegradationParams, PlanCache } from '../data/degrade';

@@ -136,6 +136,15 @@ export async function readImage(file: string, opts: Omit<DecodeOptions, 'frames'
   return decodeImage(await readFileBytes(file), file, opts);
 }
 
+/**
+ * Reads an image the way MATLAB's `imread` does for the literature's protocol: the stored samples (no colour
+ * conversion), gray kept gray. Channel count matters: a gray image (Set14's bridge.png) is scored on its gray
+ * values, not on the Y of an RGB copy. Images over `maxPixels` (default 268,402,689) are refused from their header.
+ */
+export async function readImageAsStored(file: string, opts: { maxPixels?: number } = {}): Promise<RawImage> {
+  return (await decodeImageWithProfile(await readFileBytes(file), file, { maxPixels: opts.maxPixels })).image;
+}
+
 /** @internal Reads a file's bytes, turning a failure into an {@link InputError} that names the file. Node only. */
 export async function readFileBytes(file: string): Promise<Uint8Array> {
   const fs = await import('node:fs/promises');
