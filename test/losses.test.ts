@@ -122,6 +122,21 @@ describe('combinedLoss', () => {
     tf.dispose([hr, chroma, luma]);
   });
 
+  it("pixelSpace 'y' measures output distillation on luma too: a teacher's chroma the student cannot follow costs nothing", () => {
+    const sr = tf.randomUniform([1, 8, 8, 3], 0.2, 0.8, 'float32', 2) as tf.Tensor4D;
+    // The teacher differs from the student in chroma only.
+    const teacher = tf.tidy(() => tf.add(sr, tf.tensor1d([0.1, -0.1, (0.1 * (128.553 - 65.481)) / 24.966]))) as tf.Tensor4D;
+    const kd = (space: 'rgb' | 'y') => {
+      const { total, parts } = combinedLoss({ student: sr, hr: sr, teacher }, resolveLossWeights({ pixel: 0, output: 1, pixelSpace: space }));
+      const v = val(parts.output);
+      tf.dispose([total, ...Object.values(parts)]);
+      return v;
+    };
+    expect(kd('y')).toBeLessThan(1e-6);
+    expect(kd('rgb')).toBeGreaterThan(0.05);
+    tf.dispose([sr, teacher]);
+  });
+
   it('validates weights', () => {
     expect(() => resolveLossWeights({ pixel: -1 })).toThrow(ConfigError);
     expect(() => resolveLossWeights({ pixel: 0 })).toThrow(/every loss weight is 0/);

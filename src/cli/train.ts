@@ -118,7 +118,7 @@ export function addTrainingOptions(cmd: Command, required: readonly string[] = [
     .option('--loss-pixel <w>', 'weight α of the pixel loss against HR', numberOption('--loss-pixel', 0), 1)
     .option('--loss-ssim <w>', 'weight δ of 1 - SSIM(student, HR)', numberOption('--loss-ssim', 0), 0)
     .option('--pixel-loss <kind>', `pixel loss: ${PIXEL_LOSS_KINDS.join(', ')}`, 'l1')
-    .option('--pixel-space <space>', 'colour space of the pixel loss: rgb, or y (BT.601 luma; default y with --detail luma, else rgb)', choiceOption('--pixel-space', ['rgb', 'y'] as const))
+    .option('--pixel-space <space>', 'colour space of the pixel loss and of output distillation: rgb, or y (BT.601 luma; default y with --detail luma, else rgb)', choiceOption('--pixel-space', ['rgb', 'y'] as const))
     .option('--blur <min,max[,p]>', 'Gaussian blur sigma range and probability, or off (default: on for scale 1: 0.5,2,1; the scale-1 defaults are the blind x1 benchmark\'s distribution)', degradation('--blur'))
     .option('--motion-blur <min,max[,p]>', 'motion blur length range and probability, or off (scale 1 default: 3,9,0.3)', degradation('--motion-blur'))
     .option('--noise <min,max[,p]>', 'Gaussian noise sigma range (8-bit levels) and probability, or off (scale 1 default: 0,3,1)', degradation('--noise'))

@@ -13,9 +13,11 @@ import { ssimLoss } from './ssim-loss';
 import { rgbToY } from '../metrics/y-channel';
 
 /**
- * Where the pixel loss against HR is measured: on RGB, or on BT.601 luma (Y), the channel the SR literature scores.
- * A `detail: 'luma'` student can only move Y, so an RGB loss would pull it toward the mean of the three channels'
- * errors instead of the luma error; train it with `'y'`.
+ * Where the pixel losses are measured, against HR and against the teacher's output (output distillation): on RGB,
+ * or on BT.601 luma (Y), the channel the SR literature scores. A `detail: 'luma'` student can only move Y, so an RGB
+ * loss would pull it toward the median (L1) or mean (MSE) of the three channels' errors instead of the luma error,
+ * and against a teacher that also sharpens colour the chroma part of the gap is one the student cannot close; train
+ * it with `'y'`.
  *
  * @example
  * ```ts
@@ -43,7 +45,7 @@ export interface LossWeights {
   ssim?: number;
   /** Pixel loss against HR (default `'l1'`). */
   pixelKind?: PixelLossKind;
-  /** Colour space of the pixel loss against HR (default `'rgb'`). */
+  /** Colour space of the pixel loss against HR and of output distillation (default `'rgb'`). */
   pixelSpace?: PixelSpace;
   /** Pixel loss against the teacher output (default `'l1'`). */
   outputKind?: PixelLossKind;
@@ -127,7 +129,7 @@ export function combinedLoss(x: LossInputs, w: ResolvedLossWeights): { total: tf
     add('pixel', w.pixel, () => (w.pixelSpace === 'y' ? pixelLoss(w.pixelKind, rgbToY(x.student), rgbToY(x.hr)) : pixelLoss(w.pixelKind, x.student, x.hr)));
     add('output', w.output, () => {
       if (!x.teacher) throw new ConfigError('the output distillation term (weight "output" > 0) needs teacher predictions');
-      return outputKdLoss(x.student, x.teacher, w.outputKind);
+      return w.pixelSpace === 'y' ? outputKdLoss(rgbToY(x.student), rgbToY(x.teacher), w.outputKind) : outputKdLoss(x.student, x.teacher, w.outputKind);
     });
     add('feature', w.feature, () => {
       if (!x.studentFeatures || !x.teacherFeatures || !x.adapters) throw new ConfigError('the feature distillation term (weight "feature" > 0) needs student and teacher features');
