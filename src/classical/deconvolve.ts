@@ -41,7 +41,7 @@ export interface BlurKernel {
 
 /**
  * The regularisation of the Wiener filter: `λ = lambda0 + noiseGain·σ̂²`, σ̂ the estimated noise in 8-bit levels.
- * Values chosen by `npx tsx scripts/tune-x1-baselines.ts` (grid search on degraded training crops, see that script).
+ * Values chosen by `npx tsx lab/scripts/tune-x1-baselines.ts` (grid search on degraded training crops, see that script).
  *
  * @example
  * ```ts

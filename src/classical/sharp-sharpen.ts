@@ -26,7 +26,7 @@ export interface SharpSharpenParams {
 }
 
 /**
- * sharp `sharpen()` parameters for the blind ×1 benchmark, chosen by `npx tsx scripts/tune-x1-baselines.ts` (a grid
+ * sharp `sharpen()` parameters for the blind ×1 benchmark, chosen by `npx tsx lab/scripts/tune-x1-baselines.ts` (a grid
  * search of sigma, m1, m2 and the y2 / y3 caps for the best mean Y-PSNR on 128-pixel crops of T91, BSDS200, Kodak24
  * and McMaster degraded with the blind distribution; see the script for the grid and the crops).
  *

@@ -104,7 +104,7 @@ export function renderX1Markdown(r: ReportInput): string {
     '  real photos. Its row is kept for comparison and labelled.',
     '- **Baselines** (library code, src/classical/; `sharpen-kd eval --scale 1 --baseline <name>` gives the same numbers):',
     '  - `sharp sharpen()` with its defaults: the call without arguments (a fast, mild 3×3 sharpen).',
-    `  - \`sharp sharpen()\` tuned: ${sharpParams}, chosen by \`npx tsx scripts/tune-x1-baselines.ts\`, a grid search on 64 crops of`,
+    `  - \`sharp sharpen()\` tuned: ${sharpParams}, chosen by \`npx tsx lab/scripts/tune-x1-baselines.ts\`, a grid search on 64 crops of`,
     '    128×128 pixels of the training sets (T91, BSDS200, Kodak24, McMaster) degraded with the same distribution (never Set5 / Set14).',
     '  - Blind deconvolution: a Gaussian σ is estimated from the image by the re-blur gradient ratio (Zhuo & Sim 2011: at the strongest',
     '    10% of the edge pixels the luma gradient is compared with that of the image re-blurred by σ₀ = 1; σ = σ₀ / sqrt(R² − 1), median),',
