@@ -15,7 +15,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { BackendError, ConfigError, ShapeError } from '../errors';
 import type { OnnxExportOptions } from '../models/onnx/export';
-import { importOptional, isNode, loadPackage } from './env';
+import { currentPlatform } from '../platform/current';
 import { tfCore } from './tf-lazy';
 
 /** Name of the graph input of sharpen-kd exports (`ONNX_INPUT` of the exporter, which this module does not import). */
@@ -112,10 +112,11 @@ function isLayersModel(x: unknown): x is tfl.LayersModel {
 }
 
 async function loadOrt(opts: OnnxRunnerOptions): Promise<{ ort: OrtModule; runtime: OnnxRunner['runtime'] }> {
-  const runtime = isNode() ? 'onnxruntime-node' : 'onnxruntime-web';
+  const platform = currentPlatform();
+  const runtime = platform.onnxRuntime;
   if (opts.ort) return { ort: normalise(opts.ort), runtime };
   try {
-    return { ort: normalise(runtime === 'onnxruntime-node' ? await loadPackage(runtime) : await importOptional(runtime)), runtime };
+    return { ort: normalise(await platform.loadPackage(runtime)), runtime };
   } catch (e) {
     throw new BackendError(
       `ONNX Runtime is not available: install it with \`npm install ${runtime}\` (an optional peer dependency of sharpen-kd), or use the TF.js backends instead`,
@@ -143,7 +144,7 @@ const SPINNING_ENV: Record<string, boolean> = { on: true, off: false, '1': true,
  *
  * @throws ConfigError for a value of the variable that is not on / off (1 / 0, true / false).
  */
-export function resolveSpinning(spinning: boolean | undefined, env: string | undefined = typeof process !== 'undefined' ? process.env?.SHARPEN_KD_ORT_SPINNING : undefined): boolean {
+export function resolveSpinning(spinning: boolean | undefined, env: string | undefined = currentPlatform().env('SHARPEN_KD_ORT_SPINNING')): boolean {
   if (spinning !== undefined) {
     if (typeof spinning !== 'boolean') throw new ConfigError(`spinning must be true or false, got ${JSON.stringify(spinning)}`);
     return spinning;

@@ -4,9 +4,9 @@
  * tfjs-wasm on these small convolutional nets) and falls back to wasm otherwise.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { isNode } from '../backends/env';
 import { BACKEND_NAMES, ensureTfBackend, useBackend, type BackendName } from '../backends/use-backend';
 import { BackendError, ConfigError, ShapeError } from '../errors';
+import { currentPlatform } from '../platform/current';
 import { tfjsRunner } from './runners';
 import type { TileRunner } from './tile-engine';
 
@@ -103,7 +103,7 @@ export async function selectEngine(
     const name = backend === 'auto' ? await ensureTfBackend(opts.threads) : await useBackend(backend, { threads: opts.threads, trainingKernels: false });
     return { name, runner: none };
   }
-  if (backend === 'onnx' || (backend === 'auto' && isNode())) {
+  if (backend === 'onnx' || (backend === 'auto' && currentPlatform().autoEngine === 'onnx')) {
     try {
       const runner = await onnxTileRunner(model, scale, opts);
       await ensureTfBackend(opts.threads);

@@ -4,13 +4,13 @@
  * or to encoded bytes when a format is asked for.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { isNode } from '../backends/env';
 import { isTfTensor, tfCore } from '../backends/tf-lazy';
 import { InputError, ShapeError, type SharpenWarning } from '../errors';
-import { decodeImageBrowser, encodeImageBrowser, imageDataToRaw, isImageDataLike, rawToImageData, type ImageDataLike } from '../io/browser-image';
+import { imageDataToRaw, isImageDataLike, rawToImageData, type ImageDataLike } from '../io/browser-image';
 import type { AnimationInfo, ImageFormat, ImageHeader } from '../io/node-image';
-import { checkInputPixels, checkOutputPixels } from '../io/pixel-limits';
+import { checkOutputPixels } from '../io/pixel-limits';
 import type { RawImage } from '../io/raw-image';
+import { currentPlatform } from '../platform/current';
 import type { PixelBuffer } from './pixels';
 
 /**
@@ -66,49 +66,20 @@ function checkSize(width: number, height: number, name: string): void {
   if (!(width > 0 && height > 0)) throw new InputError(`image is empty (${width}x${height})`, { file: name });
 }
 
-async function readBytes(input: string | URL, name: string): Promise<Uint8Array> {
-  const href = input instanceof URL ? input.href : input;
-  if (/^(https?|blob|data):/i.test(href) || (!isNode() && !(input instanceof URL && input.protocol === 'file:'))) {
-    let res: Response;
-    try {
-      res = await fetch(href);
-    } catch (e) {
-      throw new InputError(`cannot fetch (${(e as Error).message})`, { file: name, cause: e });
-    }
-    if (!res.ok) throw new InputError(`cannot fetch (HTTP ${res.status})`, { file: name });
-    return new Uint8Array(await res.arrayBuffer());
-  }
-  const fs = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
-  const file = input instanceof URL ? fileURLToPath(input) : input;
-  try {
-    return new Uint8Array(await fs.readFile(file));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot read file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (code ?? (e as Error).message)})`, { file, cause: e });
-  }
-}
-
 /** Decodes encoded bytes: sharp in Node (keeps ICC, gray, 16-bit, animations), the browser's decoders elsewhere. */
 export async function decodeBytes(bytes: Uint8Array, name: string, opts: LoadOptions = {}): Promise<LoadedInput> {
-  if (isNode()) {
-    const { decodeImageWithProfile } = await import('../io/node-image');
-    const oneFrame = opts.format === 'png' || opts.format === 'jpeg';
-    let warning: SharpenWarning | undefined;
-    const d = await decodeImageWithProfile(bytes, name, {
-      maxPixels: opts.maxPixels,
-      frames: oneFrame ? 'first' : 'all',
-      onHeader: (h) => {
-        if (opts.scale !== undefined) checkOutputPixels(name, h.width, h.height, h.frames, opts.scale, opts.maxOutputPixels);
-        if (h.pages > h.frames) warning = firstFrameWarning(name, h, opts.format);
-      },
-    });
-    if (warning) opts.onWarning?.(warning);
-    return { kind: 'encoded', pixels: rawToPixels(d.image), name, icc: d.icc, format: d.format, bits: d.image.bits, animation: d.animation };
-  }
-  const raw = await decodeImageBrowser(bytes, name);
-  checkInputPixels(name, raw.width, raw.height, 1, opts.maxPixels);
-  return { kind: 'encoded', pixels: rawToPixels(raw), name, bits: 8 };
+  const oneFrame = opts.format === 'png' || opts.format === 'jpeg';
+  let warning: SharpenWarning | undefined;
+  const d = await currentPlatform().decodeImage(bytes, name, {
+    maxPixels: opts.maxPixels,
+    frames: oneFrame ? 'first' : 'all',
+    onHeader: (h) => {
+      if (opts.scale !== undefined) checkOutputPixels(name, h.width, h.height, h.frames, opts.scale, opts.maxOutputPixels);
+      if (h.pages > h.frames) warning = firstFrameWarning(name, h, opts.format);
+    },
+  });
+  if (warning) opts.onWarning?.(warning);
+  return { kind: 'encoded', pixels: rawToPixels(d.image), name, icc: d.icc, format: d.format, bits: d.image.bits, animation: d.animation };
 }
 
 function firstFrameWarning(name: string, h: ImageHeader, format: ImageFormat | undefined): SharpenWarning {
@@ -140,7 +111,7 @@ export async function loadInput(input: SharpenInput, name?: string, opts: LoadOp
 async function loadAny(input: SharpenInput, name: string | undefined, opts: LoadOptions): Promise<LoadedInput> {
   if (typeof input === 'string' || input instanceof URL) {
     const n = name ?? (input instanceof URL ? input.href : input);
-    return decodeBytes(await readBytes(input, n), n, opts);
+    return decodeBytes(await currentPlatform().readBytes(input, n), n, opts);
   }
   if (isTfTensor(input)) {
     const n = name ?? '<tensor>';
@@ -193,12 +164,7 @@ export async function encodePixels(
   format: ImageFormat,
   opts: { quality?: number; icc?: Uint8Array; animation?: AnimationInfo } = {},
 ): Promise<Uint8Array> {
-  const raw = pixelsToRaw(p);
-  if (isNode()) {
-    const { encodeImage } = await import('../io/node-image');
-    return encodeImage(raw, format, opts);
-  }
-  return encodeImageBrowser(raw, format, opts);
+  return currentPlatform().encodeImage(pixelsToRaw(p), format, opts);
 }
 
 /** Converts output pixels back to the input's kind (`encoded` is handled by {@link encodePixels}). */

@@ -7,7 +7,6 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { isNode } from '../backends/env';
 import { isTfTensor, tfCore } from '../backends/tf-lazy';
 import { throwIfAborted } from '../core/task';
 import { ConfigError, SharpenError } from '../errors';
@@ -16,6 +15,7 @@ import type { ImageFormat } from '../io/node-image';
 import type { RawImage } from '../io/raw-image';
 import { findModelInfo } from '../models/metadata';
 import { isPretrainedTeacher } from '../models/pretrained-names';
+import { currentPlatform } from '../platform/current';
 import { checkEngineOptions, onnxTileRunner, prepareTfBackend, selectEngine, type EngineName } from './engine';
 import { findStudentOnnx } from './student-onnx';
 import type { SharpenOptions, StudentInfo, StudentLoadOptions } from './student-options';
@@ -30,7 +30,6 @@ import {
   builtinModelLocation,
   isBuiltinModel,
   looksLikeName,
-  pathExists,
   unknownModelError,
 } from './registry';
 import { BICUBIC_RADIUS, bicubicRunner } from './runners';
@@ -127,12 +126,12 @@ export class Student {
     if (isBuiltinModel(src)) {
       location = await builtinModelLocation(src as keyof typeof BUILTIN_SCALES, opts);
     } else if (looksLikeName(src)) {
-      const exists = await pathExists(src);
+      const exists = await currentPlatform().pathExists(src);
       if (!exists) throw unknownModelError(src);
     }
     // A `model.onnx` beside the model runs on ONNX Runtime as is: neither TF.js nor a conversion.
     const backend = opts.backend ?? 'auto';
-    if (backend === 'onnx' || (backend === 'auto' && isNode())) {
+    if (backend === 'onnx' || (backend === 'auto' && currentPlatform().autoEngine === 'onnx')) {
       const ready = await Student.fromOnnxFile(location, src, opts);
       if (ready) return ready;
     }

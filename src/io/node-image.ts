@@ -1,4 +1,4 @@
-import { loadPackage } from '../backends/env';
+import { loadNodePackage } from '../platform/node-package';
 import { ConfigError, InputError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
 import { checkInputPixels, DEFAULT_MAX_PIXELS, resolveLimit } from './pixel-limits';
@@ -11,8 +11,8 @@ type SharpModule = typeof import('sharp').default;
 let sharpPromise: Promise<SharpModule> | undefined;
 /** @internal Loads sharp lazily (Node only). */
 export async function loadSharp(): Promise<SharpModule> {
-  // Through require: sharp's CommonJS entry loads ~3x faster than its ES one (see loadPackage).
-  sharpPromise ??= loadPackage<typeof import('sharp')>('sharp').then((m) => (m.default ?? m) as SharpModule);
+  // Through require: sharp's CommonJS entry loads ~3x faster than its ES one (see loadNodePackage).
+  sharpPromise ??= loadNodePackage<typeof import('sharp')>('sharp').then((m) => (m.default ?? m) as SharpModule);
   return sharpPromise;
 }
 
