@@ -102,8 +102,13 @@ export interface OnnxRunner {
   run(x: Float32Array, shape: readonly number[]): Promise<OnnxRunResult>;
   /** Runs and returns every output by name (for tapped models). */
   runAll(x: Float32Array, shape: readonly number[]): Promise<Record<string, OnnxRunResult>>;
-  /** Tensor convenience: `[N, H, W, 3]` in, `[N, H*s, W*s, 3]` out (caller disposes both). */
+  /** Tensor convenience: `[N, H, W, 3]` in, `[N, H*s, W*s, 3]` out, the first output (caller disposes both). */
   runTensor(x: tf.Tensor4D): Promise<tf.Tensor4D>;
+  /**
+   * Tensor convenience for a model with several outputs (a tapped model: the prediction, then the tap features):
+   * every output as an NHWC tensor, in {@link OnnxRunner.outputNames} order (the caller disposes them).
+   */
+  runTensors(x: tf.Tensor4D): Promise<tf.Tensor4D[]>;
   dispose(): Promise<void>;
 }
 
@@ -229,6 +234,15 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
     async runTensor(x) {
       const { data, shape } = (await runAll(await x.data() as Float32Array, x.shape))[session.outputNames[0]];
       return (await tfCore()).tensor4d(data, shape as [number, number, number, number]);
+    },
+    async runTensors(x) {
+      const all = await runAll(await x.data() as Float32Array, x.shape);
+      const tfc = await tfCore();
+      for (const name of session.outputNames) {
+        const { shape } = all[name];
+        if (shape.length !== 4) throw new ShapeError(`ONNX output "${name}" has shape [${shape.join(', ')}]; expected NHWC [N, H, W, C]`);
+      }
+      return session.outputNames.map((name) => tfc.tensor4d(all[name].data, all[name].shape as [number, number, number, number]));
     },
     async dispose() {
       if (disposed) return;

@@ -54,8 +54,8 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP);
   addTrainingOptions(cmd, ['teacher'])
     .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', numberOption('--loss-output', 0), 1)
-    .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); runs the teacher every step', numberOption('--loss-feature', 0), 0)
-    .option('--cache-dir <dir>', 'cache the teacher predictions for a fixed patch set here (each step then costs only the student)')
+    .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); with --cache-dir the teacher\'s tap features are cached with its predictions (large: C·h·w·2 bytes per patch and tap; cached batches are then not flipped/rotated), else the teacher runs every step', numberOption('--loss-feature', 0), 0)
+    .option('--cache-dir <dir>', 'cache the teacher predictions (and, with --loss-feature, its tap features) for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
     .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', 'auto')
     .option('--unlabeled', "the --data images have no HR (your own photos, screenshots, frames): LR patches are cut from them as they are and the teacher's predictions are the targets (needs --cache-dir; --val should hold HR images of the same kind)")

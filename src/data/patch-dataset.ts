@@ -193,5 +193,6 @@ export function arraysToBatch(a: PatchArrays): PatchBatch {
     hr: tf.tensor4d(a.hr, [a.count, a.hrSize, a.hrSize, 3]),
   };
   if (a.teacher) out.teacher = tf.tensor4d(a.teacher, [a.count, a.hrSize, a.hrSize, 3]);
+  if (a.teacherFeatures) out.teacherFeatures = a.teacherFeatures.map((f) => tf.tensor4d(f.data, [a.count, ...f.shape]));
   return out;
 }
