@@ -46,7 +46,10 @@ const STUDIES: Study[] = [
     recipe:
       'compact 16×8, luma detail + bilinear residual, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 32² LR patches in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 8000 steps, seed 1 (`lab/runs/student-x4-luma16x8-scratch8k.json`)',
     base: { run: 'student-x4-luma16x8-scratch8k', label: 'from scratch (HR only)' },
-    arms: [{ run: 'student-x4-luma16x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' }],
+    arms: [
+      { run: 'student-x4-luma16x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' },
+      { run: 'student-x4-luma16x8-emt8k-feature', label: 'the same + feature KD from EMT\'s blocks 2 / 4 / 6 (1×1 adapters; cached features, so no flips)' },
+    ],
   },
   {
     id: 'emt-x2-luma16x8',
