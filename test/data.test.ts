@@ -134,7 +134,7 @@ describe('imageFolderDataset', () => {
 
   it('throws InputError for a missing folder, an empty folder and an unreadable image', async () => {
     await expect(imageFolderDataset(path.join(dir, 'nope'), { scale: 2 })).rejects.toBeInstanceOf(InputError);
-    await expect(imageFolderDataset(path.join(dir, 'empty'), { scale: 2 })).rejects.toThrow(/no images in this folder/);
+    await expect(imageFolderDataset(path.join(dir, 'empty'), { scale: 2 })).rejects.toThrow(/folder has no images/);
     const err = await imageFolderDataset(path.join(dir, 'bad'), { scale: 2 }).catch((e) => e);
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toMatch(/broken\.png/);

@@ -11,7 +11,7 @@ import { checkEnsembleSize } from '../train/self-ensemble';
 import type { TeacherRuntime } from '../train/teacher';
 import type { RegisterCommand } from './run-command';
 import { runCommand, signalFromProcess } from './run-command';
-import { intOption, numberOption } from './options';
+import { choiceOption, intOption, numberOption } from './options';
 import { TEACHER_WEIGHTS_HELP } from './sharpen';
 import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary, pixelSpaceOf, progressReporter, trainOptionsFromCli, type TrainCliOptions } from './train';
 
@@ -57,13 +57,13 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); with --cache-dir the teacher\'s tap features are cached with its predictions (large: C·h·w·2 bytes per patch and tap; cached batches are then not flipped/rotated), else the teacher runs every step', numberOption('--loss-feature', 0), 0)
     .option('--cache-dir <dir>', 'cache the teacher predictions (and, with --loss-feature, its tap features) for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
-    .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', 'auto')
+    .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', choiceOption<TeacherRuntime>('--teacher-runtime', ['auto', 'onnx', 'tfjs']), 'auto')
     .option('--unlabeled', "the --data images have no HR (your own photos, screenshots, frames): LR patches are cut from them as they are and the teacher's predictions are the targets (needs --cache-dir; --val should hold HR images of the same kind)")
     .option('--teacher-ensemble <n>', 'average the teacher over n flips/transposes (1, 2, 4 or 8): better targets at n times the teacher cost', intOption('--teacher-ensemble', 1), 1)
     .action(
       runCommand(async (o: DistillCliOptions) => {
         const signal = signalFromProcess();
-        if (!['auto', 'onnx', 'tfjs'].includes(o.teacherRuntime)) throw new ConfigError(`--teacher-runtime must be auto, onnx or tfjs, got ${o.teacherRuntime}`);
+
         if (o.arch === 'resnet') throw new ConfigError('--arch resnet is the teacher; distil into a student arch: compact, espcn or fsrcnn');
         await useBackend(o.backend, { threads: o.threads });
         const teacher = await teacherFromOption(o);

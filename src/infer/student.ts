@@ -16,7 +16,7 @@ import type { RawImage } from '../io/raw-image';
 import { findModelInfo } from '../models/metadata';
 import { isPretrainedTeacher } from '../models/pretrained-names';
 import { currentPlatform } from '../platform/current';
-import { checkEngineOptions, onnxTileRunner, prepareTfBackend, selectEngine, type EngineName } from './engine';
+import { checkEngineOptions, onnxPolicy, onnxTileRunner, prepareTfBackend, selectEngine, type EngineName } from './engine';
 import { findStudentOnnx } from './student-onnx';
 import type { SharpenOptions, StudentInfo, StudentLoadOptions } from './student-options';
 import { checkFormatSize, checkOutputPixels } from '../io/pixel-limits';
@@ -131,7 +131,7 @@ export class Student {
     }
     // A `model.onnx` beside the model runs on ONNX Runtime as is: neither TF.js nor a conversion.
     const backend = opts.backend ?? 'auto';
-    if (backend === 'onnx' || (backend === 'auto' && currentPlatform().autoEngine === 'onnx')) {
+    if (onnxPolicy(backend) !== 'never') {
       const ready = await Student.fromOnnxFile(location, src, opts);
       if (ready) return ready;
     }

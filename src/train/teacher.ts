@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, ShapeError } from '../errors';
+import { onnxPolicy, type InferenceBackend } from '../infer/engine';
 import { tapModel } from '../models/taps';
 
 /**
@@ -84,14 +85,16 @@ export async function teacherIdentity(t: Teacher, id?: string): Promise<string> 
 }
 
 /**
- * Which engine runs a layers-model teacher: ONNX Runtime when installed (`'auto'`), or always/never.
+ * Which engine runs a layers-model teacher: the engine vocabulary of inference ({@link InferenceBackend}) without the
+ * named TF.js backends (a teacher runs on the training backend): `'auto'` (ONNX Runtime when installed, see
+ * `onnxPolicy`), `'onnx'` or `'tfjs'`.
  *
  * @example
  * ```ts
  * const rt: TeacherRuntime = 'tfjs';
  * ```
  */
-export type TeacherRuntime = 'auto' | 'onnx' | 'tfjs';
+export type TeacherRuntime = Extract<InferenceBackend, 'auto' | 'onnx' | 'tfjs'>;
 
 /**
  * A teacher's prediction and, for a prepared teacher with feature taps, its tap features (in tap order), all for the
@@ -226,7 +229,8 @@ export async function prepareTeacher(t: Teacher, runtime: TeacherRuntime = 'auto
     runWithFeatures: viaTfjs,
     dispose: async () => undefined,
   });
-  if (runtime === 'tfjs') return tfjsTeacher();
+  const policy = onnxPolicy(runtime);
+  if (policy === 'never') return tfjsTeacher();
   try {
     const { createOnnxRunner } = await import('../backends/onnx-runner');
     const runner = await createOnnxRunner(model, { threads: opts.threads });
@@ -246,7 +250,7 @@ export async function prepareTeacher(t: Teacher, runtime: TeacherRuntime = 'auto
       dispose: () => runner.dispose(),
     };
   } catch (e) {
-    if (runtime === 'onnx') throw e;
+    if (policy === 'required') throw e;
     return tfjsTeacher((e as Error).message.split('\n')[0]);
   }
 }
