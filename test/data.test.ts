@@ -240,7 +240,7 @@ describe('scale-1 degradations', () => {
 
   it('blur removes high frequencies, noise is seeded, JPEG changes pixels a little', async () => {
     const r = new Rng(3);
-    const img = { data: Uint8Array.from({ length: 64 * 64 * 3 }, () => r.int(256)), width: 64, height: 64 };
+    const img = { data: Uint8Array.from({ length: 64 * 64 * 3 }, () => r.int(256)), width: 64, height: 64, channels: 3 as const };
     const none = { sigma: 0, motion: null, noise: 0, noiseSeed: 1, jpegQuality: 0 };
     const cfg = resolveDegradation(1, { quantize: false });
     const base = await degradePatch(img, 10, 10, 32, cfg, none, new Map());

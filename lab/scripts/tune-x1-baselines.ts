@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Rng } from '../../src/core/rng';
 import { BLIND_X1_DEGRADATION, degradeImage, resolveDegradation, sampleDegradation, type DegradationParams } from '../../src/data/degrade';
-import { reflectIndex, rgbFromRaw, type RgbImage } from '../../src/data/pixels';
+import { reflectIndex, rgbFromRaw } from '../../src/data/pixels';
 import { listImageFiles } from '../../src/io/image-files';
 import { readImage } from '../../src/io/node-image';
 import { fromFloatRgb, type RawImage } from '../../src/io/raw-image';
@@ -52,7 +52,7 @@ async function makeCrops(): Promise<Crop[]> {
   const files = (await Promise.all(SETS.map((s) => listImageFiles(path.join(dataDir, s, 'HR'))))).flat();
   const cfg = resolveDegradation(1, BLIND_X1_DEGRADATION);
   const rng = new Rng(SEED);
-  const cache = new Map<string, RgbImage>();
+  const cache = new Map<string, RawImage<Uint8Array | Float32Array>>();
   const crops: Crop[] = [];
   while (crops.length < N) {
     const file = files[rng.int(files.length)];
@@ -71,7 +71,7 @@ async function makeCrops(): Promise<Crop[]> {
       }
     }
     const hr: RawImage = { data, width: SIZE, height: SIZE, channels: 3, bits: 8 };
-    const out = await degradeImage({ data, width: SIZE, height: SIZE }, cfg, params);
+    const out = await degradeImage(hr, cfg, params);
     const lr = fromFloatRgb(out.data, SIZE, SIZE, 8);
     const y = lumaPlane(lr);
     crops.push({ hr, lr, params, y, noise: estimateNoise(y, SIZE, SIZE), spec: paddedSpectrum(y, SIZE, SIZE, 64), sigmaHat: estimateBlurSigma(lr) });

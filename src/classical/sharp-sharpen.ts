@@ -49,7 +49,7 @@ export const SHARP_SHARPEN_X1: Readonly<SharpSharpenParams> = Object.freeze({ si
  * ```
  */
 export async function sharpSharpen(img: RawImage, params: SharpSharpenParams | 'default' = 'default'): Promise<RawImage> {
-  if (img.bits !== 8) throw new ConfigError('sharpSharpen takes 8-bit images');
+  if (!(img.data instanceof Uint8Array)) throw new ConfigError('sharpSharpen takes 8-bit images');
   if (params !== 'default') {
     const bad = Object.entries(params).find(([k, v]) => v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0 && (k !== 'sigma' || (v >= 0.000001 && v <= 10))));
     if (bad) throw new ConfigError(`sharpen parameter ${bad[0]} must be a finite number ≥ 0 (sigma in [0.000001, 10]), got ${bad[1]}`);

@@ -5,7 +5,8 @@
 import { InputError } from '../errors';
 import { listImageFiles } from '../io/image-files';
 import { loadSharp, readImage } from '../io/node-image';
-import { rgbFromRaw, type RgbImage } from './pixels';
+import type { RawImage } from '../io/raw-image';
+import { rgbFromRaw } from './pixels';
 
 /**
  * One decodable image of a source.
@@ -21,7 +22,8 @@ export interface ImageRef {
   key: string;
   width: number;
   height: number;
-  load(): Promise<RgbImage>;
+  /** Decodes the image as RGB (`channels: 3`): 8-bit samples, or float32 in [0, 1] for deeper images. */
+  load(): Promise<RawImage<Uint8Array | Float32Array>>;
 }
 
 /**

@@ -12,7 +12,7 @@ import { BLIND_X1_SEED, degradeX1, gaussianX1Input, X1_PROTOCOLS, type X1Protoco
 import { listImageFiles } from '../io/image-files';
 import type { RawImage } from '../io/raw-image';
 import { bicubicInput, meanScores, protocolReference, scoreImage } from '../metrics/protocol';
-import { pixelsToRaw } from './inputs';
+import { integerImage } from './inputs';
 import type { Student } from './student';
 
 /**
@@ -155,6 +155,6 @@ export async function evaluateStudent(student: Student, hrDir: string, opts: Eva
   if (student.scale !== scale) throw new ConfigError(`model ${student.info.name} upscales by ${student.scale}, but --scale is ${scale}`);
   const upscale = async (lr: RawImage, signal?: AbortSignal) =>
     // The output is the HR image's size, already bounded by maxPixels.
-    pixelsToRaw(await student.sharpenPixels({ data: lr.data, width: lr.width, height: lr.height, channels: lr.channels, max: 255 }, { tile: opts.tile, signal, maxOutputPixels: Infinity }));
+    integerImage(await student.sharpenPixels(lr, { tile: opts.tile, signal, maxOutputPixels: Infinity }));
   return evaluateUpscaler(upscale, hrDir, { ...opts, model: student.info.name, backend: student.info.backend });
 }

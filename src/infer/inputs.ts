@@ -1,6 +1,7 @@
 /**
  * What {@link Student.sharpen} accepts and returns: file paths and URLs, encoded bytes, `ImageData`,
- * {@link RawImage}s and tensors. Each becomes a {@link PixelBuffer}; the result goes back to the same kind,
+ * {@link RawImage}s and tensors. Each becomes a {@link RawImage} of its own sample type (a tensor: float32); the result
+ * goes back to the same kind,
  * or to encoded bytes when a format is asked for.
  */
 import type * as tf from '@tensorflow/tfjs-core';
@@ -9,20 +10,20 @@ import { InputError, ShapeError, type SharpenWarning } from '../errors';
 import { imageDataToRaw, isImageDataLike, rawToImageData, type ImageDataLike } from '../io/browser-image';
 import type { AnimationInfo, ImageFormat, ImageHeader } from '../io/node-image';
 import { checkOutputPixels } from '../io/pixel-limits';
-import type { RawImage } from '../io/raw-image';
+import { imageFrom, isFloatSamples, isRawImage, sampleBits, type ImageSamples, type RawImage } from '../io/raw-image';
 import { currentPlatform } from '../platform/current';
-import type { PixelBuffer } from './pixels';
 
 /**
  * An image {@link Student.sharpen} accepts: a file path (Node) or URL, encoded bytes (PNG, JPEG, WebP, ...),
- * an `ImageData`, a {@link RawImage}, or a `[H, W, C]` float tensor in [0, 1] (C = 3; 1, 2 and 4 work too).
+ * an `ImageData`, a {@link RawImage} (integer or float samples), or a `[H, W, C]` float tensor in [0, 1] (C = 3; 1, 2
+ * and 4 work too).
  *
  * @example
  * ```ts
  * const inputs: SharpenInput[] = ['photo.jpg', await fs.readFile('photo.jpg'), tf.zeros([64, 64, 3])];
  * ```
  */
-export type SharpenInput = string | URL | Uint8Array | ArrayBuffer | ImageDataLike | RawImage | tf.Tensor3D;
+export type SharpenInput = string | URL | Uint8Array | ArrayBuffer | ImageDataLike | RawImage<ImageSamples> | tf.Tensor3D;
 
 /** The kind of an input, which is also the kind of the output. */
 export type InputKind = 'encoded' | 'imagedata' | 'raw' | 'tensor';
@@ -30,7 +31,7 @@ export type InputKind = 'encoded' | 'imagedata' | 'raw' | 'tensor';
 /** A decoded input. */
 export interface LoadedInput {
   kind: InputKind;
-  pixels: PixelBuffer;
+  pixels: RawImage<ImageSamples>;
   /** Name for messages (file path, URL or a placeholder). */
   name: string;
   /** ICC profile of an encoded input, kept on output. */
@@ -58,10 +59,6 @@ export interface LoadOptions {
   onWarning?: (w: SharpenWarning) => void;
 }
 
-function isRawImage(x: unknown): x is RawImage {
-  return typeof x === 'object' && x !== null && 'bits' in x && 'channels' in x && 'data' in x && !isTfTensor(x);
-}
-
 function checkSize(width: number, height: number, name: string): void {
   if (!(width > 0 && height > 0)) throw new InputError(`image is empty (${width}x${height})`, { file: name });
 }
@@ -79,7 +76,7 @@ export async function decodeBytes(bytes: Uint8Array, name: string, opts: LoadOpt
     },
   });
   if (warning) opts.onWarning?.(warning);
-  return { kind: 'encoded', pixels: rawToPixels(d.image), name, icc: d.icc, format: d.format, bits: d.image.bits, animation: d.animation };
+  return { kind: 'encoded', pixels: d.image, name, icc: d.icc, format: d.format, bits: sampleBits(d.image.data) ?? 8, animation: d.animation };
 }
 
 function firstFrameWarning(name: string, h: ImageHeader, format: ImageFormat | undefined): SharpenWarning {
@@ -87,10 +84,6 @@ function firstFrameWarning(name: string, h: ImageHeader, format: ImageFormat | u
     ? `${name}: animated ${h.format.toUpperCase()} with ${h.pages} frames: only the first is sharpened, as ${(format ?? 'png').toUpperCase()} holds one frame (--format webp / format: 'webp' keeps every frame)`
     : `${name}: ${h.format.toUpperCase()} with ${h.pages} pages: only the first page is sharpened`;
   return { code: 'W_FIRST_FRAME', message, file: name };
-}
-
-function rawToPixels(img: RawImage): PixelBuffer {
-  return { data: img.data, width: img.width, height: img.height, channels: img.channels, max: img.bits === 16 ? 65535 : 255 };
 }
 
 /**
@@ -121,17 +114,17 @@ async function loadAny(input: SharpenInput, name: string | undefined, opts: Load
     if (c < 1 || c > 4) throw new ShapeError(`expected 1 to 4 channels, got shape [${input.shape.join(', ')}]`);
     const tf = input.dtype === 'float32' ? undefined : await tfCore();
     const data = (await (tf ? tf.tidy(() => tf.cast(input, 'float32')).data() : input.data())) as Float32Array;
-    return { kind: 'tensor', pixels: { data, width: w, height: h, channels: c as 1 | 2 | 3 | 4, max: 1 }, name: n, bits: 8 };
+    return { kind: 'tensor', pixels: { data, width: w, height: h, channels: c as 1 | 2 | 3 | 4 }, name: n, bits: 8 };
   }
   if (isImageDataLike(input)) {
     const n = name ?? '<ImageData>';
     checkSize(input.width, input.height, n);
-    return { kind: 'imagedata', pixels: rawToPixels(imageDataToRaw(input)), name: n, bits: 8 };
+    return { kind: 'imagedata', pixels: imageDataToRaw(input), name: n, bits: 8 };
   }
   if (isRawImage(input)) {
     const n = name ?? '<RawImage>';
     checkSize(input.width, input.height, n);
-    return { kind: 'raw', pixels: rawToPixels(input), name: n, bits: input.bits };
+    return { kind: 'raw', pixels: input, name: n, bits: sampleBits(input.data) ?? 8 };
   }
   if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
     const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
@@ -140,11 +133,11 @@ async function loadAny(input: SharpenInput, name: string | undefined, opts: Load
   throw new InputError('unsupported input: pass a file path, URL, encoded bytes, ImageData, RawImage or [H, W, C] tensor');
 }
 
-/** The pixels of an output buffer as a {@link RawImage} (integer buffers only). */
-export function pixelsToRaw(p: PixelBuffer): RawImage {
-  if (p.data instanceof Float32Array) throw new Error('internal: float pixels are not a RawImage');
+/** An integer image as a `Uint8Array` / `Uint16Array` {@link RawImage} with `bits` set, sharing its samples. */
+export function integerImage(p: RawImage<ImageSamples>): RawImage {
+  if (isFloatSamples(p.data)) throw new Error('internal: float samples where integer ones were expected');
   const data = p.data instanceof Uint8ClampedArray ? new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength) : p.data;
-  return { data, width: p.width, height: p.height, channels: p.channels, bits: p.max === 65535 ? 16 : 8 };
+  return imageFrom(data, p.width, p.height, p.channels);
 }
 
 /**
@@ -160,16 +153,16 @@ export function outputFormat(asked: ImageFormat | undefined, inputFormat: string
 
 /** Encodes pixels to bytes (Node: sharp with the ICC profile kept; browsers: OffscreenCanvas). */
 export async function encodePixels(
-  p: PixelBuffer,
+  p: RawImage<ImageSamples>,
   format: ImageFormat,
   opts: { quality?: number; icc?: Uint8Array; animation?: AnimationInfo } = {},
 ): Promise<Uint8Array> {
-  return currentPlatform().encodeImage(pixelsToRaw(p), format, opts);
+  return currentPlatform().encodeImage(integerImage(p), format, opts);
 }
 
 /** Converts output pixels back to the input's kind (`encoded` is handled by {@link encodePixels}). */
-export async function toKind(kind: Exclude<InputKind, 'encoded'>, p: PixelBuffer): Promise<tf.Tensor3D | ImageDataLike | RawImage> {
+export async function toKind(kind: Exclude<InputKind, 'encoded'>, p: RawImage<ImageSamples>): Promise<tf.Tensor3D | ImageDataLike | RawImage<ImageSamples>> {
   if (kind === 'tensor') return (await tfCore()).tensor3d(p.data as Float32Array, [p.height, p.width, p.channels]);
-  if (kind === 'imagedata') return rawToImageData(pixelsToRaw(p));
-  return pixelsToRaw(p);
+  if (kind === 'imagedata') return rawToImageData(integerImage(p));
+  return isFloatSamples(p.data) ? p : integerImage(p);
 }

@@ -187,7 +187,7 @@ export interface EncodeOptions {
  */
 export async function encodeImage(img: RawImage, format: ImageFormat = 'png', opts: EncodeOptions = {}): Promise<Uint8Array> {
   assertRawImage(img);
-  if (img.bits === 16 && format !== 'png') img = to8Bit(img);
+  if (img.data instanceof Uint16Array && format !== 'png') img = to8Bit(img);
   const anim = opts.animation && opts.animation.frames > 1 ? opts.animation : undefined;
   if (anim && format !== 'webp') throw new ConfigError(`an animation can be written as WebP only, not ${format}`);
   if (anim && img.height % anim.frames !== 0) throw new ConfigError(`an image ${img.height} rows high does not split into ${anim.frames} equal frames`);
@@ -196,7 +196,7 @@ export async function encodeImage(img: RawImage, format: ImageFormat = 'png', op
   // are already in memory: sharp's input pixel limit (a guard against decoding bombs) does not apply.
   const raw = { width: img.width, height: img.height, channels: img.channels as 1 | 2 | 3 | 4, premultiplied: false, pageHeight: anim ? img.height / anim.frames : undefined };
   const s = sharp(img.data, { raw, limitInputPixels: false });
-  const typed = img.bits === 16 ? s.toColourspace(img.channels <= 2 ? 'grey16' : 'rgb16') : img.channels <= 2 ? s.toColourspace('b-w') : s;
+  const typed = img.data instanceof Uint16Array ? s.toColourspace(img.channels <= 2 ? 'grey16' : 'rgb16') : img.channels <= 2 ? s.toColourspace('b-w') : s;
   const timing = anim ? { loop: anim.loop ?? 0, ...(anim.delay?.length === anim.frames ? { delay: anim.delay } : {}) } : {};
   const out =
     format === 'png' ? typed.png() : format === 'jpeg' ? typed.jpeg({ quality: opts.quality ?? 92 }) : typed.webp({ quality: opts.quality ?? 92, ...timing });

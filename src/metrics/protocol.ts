@@ -44,7 +44,7 @@ export interface ProtocolReference {
  * ```
  */
 export function protocolReference(hr: RawImage, scale: number): ProtocolReference {
-  const rgb8 = hr.bits === 8 && hr.channels === 3 ? hr : fromFloatRgb(toFloatRgb(hr), hr.width, hr.height, 8);
+  const rgb8 = hr.data instanceof Uint8Array && hr.channels === 3 ? hr : fromFloatRgb(toFloatRgb(hr), hr.width, hr.height, 8);
   const rgb = modCrop(rgb8, scale);
   return { rgb, target: hr.channels < 3 ? firstChannel(rgb) : rgb };
 }
