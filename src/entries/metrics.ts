@@ -27,6 +27,8 @@ export { resizeBicubicTensor, upscaleBicubic } from '../metrics/resize-tensor';
 export type { ResizeTensorOptions } from '../metrics/resize-tensor';
 export { imresizeFloat } from '../metrics/imresize';
 export type { ImresizeOptions } from '../metrics/imresize';
+export { protocolReference, bicubicInput, scoreImage, meanScores } from '../metrics/protocol';
+export type { ProtocolReference, ImageScores } from '../metrics/protocol';
 /**
  * @deprecated Use {@link RawImage}`<ImageSamples>`, the one image type; the value range follows from the sample type
  * (`maxVal` overrides it in the metrics).
