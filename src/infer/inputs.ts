@@ -113,7 +113,9 @@ async function loadAny(input: SharpenInput, name: string | undefined, opts: Load
     checkSize(w, h, n);
     if (c < 1 || c > 4) throw new ShapeError(`expected 1 to 4 channels, got shape [${input.shape.join(', ')}]`);
     const tf = input.dtype === 'float32' ? undefined : await tfCore();
-    const data = (await (tf ? tf.tidy(() => tf.cast(input, 'float32')).data() : input.data())) as Float32Array;
+    const cast = tf?.cast(input, 'float32');
+    const data = (await (cast ?? input).data()) as Float32Array;
+    cast?.dispose();
     return { kind: 'tensor', pixels: { data, width: w, height: h, channels: c as 1 | 2 | 3 | 4 }, name: n, bits: 8 };
   }
   if (isImageDataLike(input)) {
@@ -162,7 +164,7 @@ export async function encodePixels(
 
 /** Converts output pixels back to the input's kind (`encoded` is handled by {@link encodePixels}). */
 export async function toKind(kind: Exclude<InputKind, 'encoded'>, p: RawImage<ImageSamples>): Promise<tf.Tensor3D | ImageDataLike | RawImage<ImageSamples>> {
-  if (kind === 'tensor') return (await tfCore()).tensor3d(p.data as Float32Array, [p.height, p.width, p.channels]);
+  if (kind === 'tensor') return (await tfCore()).tensor3d(p.data instanceof Float32Array ? p.data : Float32Array.from(p.data), [p.height, p.width, p.channels]);
   if (kind === 'imagedata') return rawToImageData(integerImage(p));
   return isFloatSamples(p.data) ? p : integerImage(p);
 }
