@@ -38,8 +38,7 @@ async function packageDir(name: string): Promise<string> {
 
 /** Scores an upscaler on a synthetic 256×256 test card: Y-PSNR / SSIM against the original, 4-pixel border ignored. */
 async function score(label: string, upscale: (lr: RawImage) => Promise<RawImage>): Promise<void> {
-  const img = proceduralImage(7, 256, 256);
-  const hr: RawImage = { data: img.data as Uint8Array, width: 256, height: 256, channels: 3, bits: 8 };
+  const hr = proceduralImage(7, 256, 256); // an 8-bit RGB RawImage
   const lr = resizeBicubic(hr, 1 / SCALE);
   const t0 = performance.now();
   const sr = await upscale(lr);

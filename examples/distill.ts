@@ -34,8 +34,7 @@ const out = outIdx >= 0 ? process.argv[outIdx + 1] : path.join(import.meta.dirna
 
 /** A synthetic 8-bit RGB image (edges, gratings, strokes, gradients), the same for the same seed. */
 function syntheticImage(seed: number, size: number): RawImage {
-  const img = proceduralImage(seed, size, size);
-  return { data: img.data as Uint8Array, width: size, height: size, channels: 3, bits: 8 };
+  return proceduralImage(seed, size, size);
 }
 
 /** Held-out validation images (seeds the training stream does not use), downscaled with MATLAB bicubic. */

@@ -63,8 +63,8 @@ run sed -i -e 's#which the configs default to the top-level checkpoints folder (
 # .gitignore: the run-folder rules.
 echo ".gitignore: checkpoints/... -> lab/checkpoints/..."
 run sed -i -E 's#^checkpoints/#lab/checkpoints/#' .gitignore
-# The results pipeline reads the runs (scripts/results/catalog.ts, or lab/scripts/results/ once it has moved there).
-catalog=$(ls scripts/results/catalog.ts lab/scripts/results/catalog.ts 2>/dev/null | head -1 || true)
+# The results pipeline reads the runs (lab/scripts/results/catalog.ts).
+catalog=$(ls lab/scripts/results/catalog.ts 2>/dev/null | head -1 || true)
 if [ -n "$catalog" ] && grep -q "path.join(root, 'checkpoints', run)" "$catalog"; then
   echo "$catalog: runs are read from lab/checkpoints/"
   run sed -i "s#path.join(root, 'checkpoints', run)#path.join(root, 'lab', 'checkpoints', run)#" "$catalog"

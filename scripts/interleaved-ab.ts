@@ -1,5 +1,5 @@
 /**
- * Interleaved A/B timing for the benchmark scripts (bench-ort.ts, bench-ort-archs.ts): every round runs `per` calls
+ * Interleaved A/B timing for the benchmark scripts (bench-ort.ts; lab/scripts/bench-ort-archs.ts, bench-x1-archs.ts): every round runs `per` calls
  * of each variant in turn, so drift in machine load hits all variants alike; then a markdown table of median / p10 /
  * p95 ms and fps per variant.
  */

@@ -63,8 +63,7 @@ async function panel(img: RawImage, label: string): Promise<Buffer> {
 }
 
 async function main(): Promise<void> {
-  const gen = proceduralImage(Number(args.seed), SIZE, SIZE);
-  const hr: RawImage = { data: gen.data as Uint8Array, width: SIZE, height: SIZE, channels: 3, bits: 8 };
+  const hr = proceduralImage(Number(args.seed), SIZE, SIZE);
   // The blind protocol's draw for this name: what a test image of the benchmark gets.
   const { lr, params } = await degradeX1(hr, `strength-figure-${args.seed}`);
   using student = await Student.load(args.model!, { scale: 1 });

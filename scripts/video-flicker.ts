@@ -30,7 +30,7 @@ import path from 'node:path';
 import { Rng } from '../src/core/rng';
 import { proceduralImage } from '../src/data/procedural';
 import type { InferenceBackend } from '../src/infer/engine';
-import type { PixelBuffer } from '../src/infer/pixels';
+import type { RawImage } from '../src/io/raw-image';
 import { Student } from '../src/infer/student';
 import { readImage } from '../src/io/node-image';
 import { imresizeFloat } from '../src/metrics/imresize';
@@ -54,20 +54,14 @@ if (!scales.every((s) => [1, 2, 4].includes(s)) || !noiseLevels.every((n) => n >
   process.exit(2);
 }
 
-interface Rgb {
-  data: Uint8Array;
-  width: number;
-  height: number;
-}
-
 /** The high-resolution stills: Set14, or one generated image. */
-async function stills(): Promise<{ name: string; img: Rgb }[]> {
+async function stills(): Promise<{ name: string; img: RawImage<Uint8Array> }[]> {
   const dir = path.resolve(root, process.env.SHARPEN_KD_DATA ?? '../shared/data', 'Set14/HR');
   if (!existsSync(dir)) {
     const p = proceduralImage(14, 700, 500);
-    return [{ name: 'generated', img: { data: Uint8Array.from(p.data as Uint8Array), width: 700, height: 500 } }];
+    return [{ name: 'generated', img: p }];
   }
-  const out: { name: string; img: Rgb }[] = [];
+  const out: { name: string; img: RawImage<Uint8Array> }[] = [];
   for (const f of readdirSync(dir).filter((f) => /\.png$/i.test(f)).sort().slice(0, maxImages)) {
     const raw = await readImage(path.join(dir, f));
     const n = raw.width * raw.height;
@@ -76,7 +70,7 @@ async function stills(): Promise<{ name: string; img: Rgb }[]> {
     for (let i = 0; i < n; i++) {
       for (let c = 0; c < 3; c++) rgb[3 * i + c] = raw.channels >= 3 ? src[i * raw.channels + c] : src[i * raw.channels];
     }
-    out.push({ name: f, img: { data: rgb, width: raw.width, height: raw.height } });
+    out.push({ name: f, img: { data: rgb, width: raw.width, height: raw.height, channels: 3, bits: 8 } });
   }
   return out;
 }
@@ -85,7 +79,7 @@ async function stills(): Promise<{ name: string; img: Rgb }[]> {
  * The clean low-resolution frames of one still: pan by 1 HR px per frame for the first half, then hold. The window
  * shrinks (keeping the aspect) when the image is too small for it.
  */
-function cleanFrames(img: Rgb, s: number): Rgb[] {
+function cleanFrames(img: RawImage<Uint8Array>, s: number): RawImage<Uint8Array>[] {
   const pan = Math.ceil(T / 2);
   let w = LR_W;
   let h = LR_H;
@@ -95,7 +89,7 @@ function cleanFrames(img: Rgb, s: number): Rgb[] {
   }
   const x0 = Math.floor((img.width - w * s - pan) / 2);
   const y0 = Math.floor((img.height - h * s) / 2);
-  const frames: Rgb[] = [];
+  const frames: RawImage<Uint8Array>[] = [];
   const crop = new Float64Array(w * s * h * s * 3);
   for (let t = 0; t < T; t++) {
     const dx = Math.min(t, pan);
@@ -109,13 +103,13 @@ function cleanFrames(img: Rgb, s: number): Rgb[] {
       }
     }
     const lr = s === 1 ? { data: crop } : imresizeFloat({ data: crop, width: w * s, height: h * s, channels: 3 }, 1 / s, { roundTo: 255 });
-    frames.push({ data: Uint8Array.from(lr.data, (v) => Math.max(0, Math.min(255, Math.round(v)))), width: w, height: h });
+    frames.push({ data: Uint8Array.from(lr.data, (v) => Math.max(0, Math.min(255, Math.round(v)))), width: w, height: h, channels: 3, bits: 8 });
   }
   return frames;
 }
 
 /** Static-pixel masks of frames 1..T-1 (see the header): 1 where the clean frames agree within r pixels. */
-function staticMasks(clean: Rgb[], r: number): Uint8Array[] {
+function staticMasks(clean: RawImage<Uint8Array>[], r: number): Uint8Array[] {
   const { width: w, height: h } = clean[0];
   const masks: Uint8Array[] = [new Uint8Array(0)];
   for (let t = 1; t < clean.length; t++) {
@@ -145,7 +139,7 @@ function staticMasks(clean: Rgb[], r: number): Uint8Array[] {
   return masks;
 }
 
-function addNoise(frame: Rgb, sigma: number, rng: Rng): Rgb {
+function addNoise(frame: RawImage<Uint8Array>, sigma: number, rng: Rng): RawImage<Uint8Array> {
   const data = new Uint8Array(frame.data.length);
   for (let i = 0; i < data.length; i++) data[i] = Math.max(0, Math.min(255, Math.round(frame.data[i] + sigma * rng.normal())));
   return { ...frame, data };
@@ -168,9 +162,8 @@ function staticDiff(a: Uint8Array, b: Uint8Array, width: number, height: number,
   return [sum, n];
 }
 
-async function upscale(student: Student, f: Rgb): Promise<Uint8Array> {
-  const src: PixelBuffer = { data: f.data, width: f.width, height: f.height, channels: 3, max: 255 };
-  return (await student.sharpenPixels(src)).data as Uint8Array;
+async function upscale(student: Student, f: RawImage<Uint8Array>): Promise<Uint8Array> {
+  return (await student.sharpenPixels(f)).data as Uint8Array;
 }
 
 interface Row {
@@ -201,7 +194,7 @@ for (const s of scales) {
         const clean = cleanFrames(img, s);
         const masks = staticMasks(clean, r);
         const rng = new Rng(1000 * s + 17 * k + Math.round(10 * sigma));
-        let prev: { noisy: Rgb; base: Uint8Array; student: Uint8Array } | undefined;
+        let prev: { noisy: RawImage<Uint8Array>; base: Uint8Array; student: Uint8Array } | undefined;
         for (let t = 0; t < T; t++) {
           const noisy = addNoise(clean[t], sigma, rng);
           const cur = { noisy, base: await upscale(baseline, noisy), student: await upscale(student, noisy) };

@@ -134,7 +134,7 @@ describe('imageFolderDataset', () => {
 
   it('throws InputError for a missing folder, an empty folder and an unreadable image', async () => {
     await expect(imageFolderDataset(path.join(dir, 'nope'), { scale: 2 })).rejects.toBeInstanceOf(InputError);
-    await expect(imageFolderDataset(path.join(dir, 'empty'), { scale: 2 })).rejects.toThrow(/no images in this folder/);
+    await expect(imageFolderDataset(path.join(dir, 'empty'), { scale: 2 })).rejects.toThrow(/folder has no images/);
     const err = await imageFolderDataset(path.join(dir, 'bad'), { scale: 2 }).catch((e) => e);
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toMatch(/broken\.png/);
@@ -240,7 +240,7 @@ describe('scale-1 degradations', () => {
 
   it('blur removes high frequencies, noise is seeded, JPEG changes pixels a little', async () => {
     const r = new Rng(3);
-    const img = { data: Uint8Array.from({ length: 64 * 64 * 3 }, () => r.int(256)), width: 64, height: 64 };
+    const img = { data: Uint8Array.from({ length: 64 * 64 * 3 }, () => r.int(256)), width: 64, height: 64, channels: 3 as const };
     const none = { sigma: 0, motion: null, noise: 0, noiseSeed: 1, jpegQuality: 0 };
     const cfg = resolveDegradation(1, { quantize: false });
     const base = await degradePatch(img, 10, 10, 32, cfg, none, new Map());

@@ -2,11 +2,12 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { useBackend } from '../src/backends/use-backend';
 import { AbortError, ConfigError } from '../src/errors';
 import { buildStudent } from '../src/models/student';
 import { buildTeacher } from '../src/models/teacher';
+import { featureTaps } from '../src/models/taps';
 import { imageFolderDataset, syntheticDataset } from '../src/data/datasets';
 import { loadTeacherCache } from '../src/train/teacher-cache';
 import sharp from 'sharp';
@@ -79,6 +80,37 @@ describe('distill', () => {
     expect(ckpt.tensors.some((t) => t.name.startsWith('adapter/'))).toBe(true);
     const resumed = await distill({ ...opts, student: student(9), data: data(6), out, resume: true });
     expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(3).map((h) => h.loss));
+  });
+
+  it('feature KD from a teacher cache: one teacher pass stores the features, steps read them (teacher idle), no leaks, exact resume', async () => {
+    const cacheDir = path.join(dir, 'cache-features');
+    const out = path.join(dir, 'feat-cached');
+    const opts = { teacher, steps: 6, lr: 3e-3, warmup: 1, schedule: 'constant' as const, loss: { pixel: 1, output: 1, feature: 1 }, cacheDir, cacheSize: 16, exportModels: false, logEvery: 1 };
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    const s = student(7);
+    const full = await distill({ ...opts, student: s, data: data(8), onProgress: (p) => p.stage === 'train' && counts.push(tf.memory().numTensors) });
+    s.dispose();
+    expect(new Set(counts.slice(1)).size).toBe(1);
+    expect(tf.memory().numTensors).toBe(before);
+    const index = JSON.parse(await fs.readFile(path.join(cacheDir, 'index.json'), 'utf8'));
+    expect(index.features.map((f: { tap: string }) => f.tap)).toEqual(featureTaps(teacher));
+
+    // From here on the teacher must not run: the cache is reused and every batch carries its features.
+    const layer = teacher.layers.find((l) => l.getClassName() === 'Conv2D')!;
+    const calls = vi.spyOn(layer, 'apply');
+    const stopped = await distill({ ...opts, student: student(7), data: data(8), out, onProgress: (p) => {
+      if (p.stage === 'teacher-cache') throw new Error('the cache should have been reused');
+      if (p.stage === 'train' && p.done === 3) throw new AbortError('stop');
+    } }).catch((e) => e);
+    expect(stopped).toBeInstanceOf(AbortError);
+    const resumed = await distill({ ...opts, student: student(51), data: data(8), out, resume: true });
+    expect(calls).not.toHaveBeenCalled();
+    calls.mockRestore();
+    expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(3).map((h) => h.loss));
+    const log = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.loss !== undefined);
+    expect(log.length).toBe(6);
+    expect(log.every((r) => r.feature > 0 && r.output > 0)).toBe(true);
   });
 
   it('learns from unlabeled images (no HR): patches at their own resolution, the teacher predictions as targets', async () => {

@@ -89,6 +89,23 @@ describe('Student', () => {
     }
   });
 
+  it('RawImages of any sample type: float32 in [0, 1] comes back float32, Uint8ClampedArray without bits as 8-bit', async () => {
+    const model = tinyEspcn(2);
+    const [h, w] = [26, 30];
+    const img = testImage(h, w, 3);
+    const ref = await predictWhole(model, img, h, w);
+    using s = await Student.fromModel(model, { backend: 'cpu' });
+    const out = await s.sharpen({ data: img, width: w, height: h, channels: 3 }, { tile: 20 });
+    expect(out.data).toBeInstanceOf(Float32Array);
+    expect([out.width, out.height, out.channels, out.bits]).toEqual([60, 52, 3, undefined]);
+    expect(maxAbsDiff(out.data, ref)).toBeLessThan(1e-5);
+    const bytes = rawFrom(img, w, h);
+    const clamped = await s.sharpen({ data: Uint8ClampedArray.from(bytes.data), width: w, height: h, channels: 3 }, { tile: 20 });
+    expect(clamped.data).toBeInstanceOf(Uint8Array);
+    expect(clamped.bits).toBe(8);
+    expect(Array.from(clamped.data)).toEqual(Array.from((await s.sharpen(bytes, { tile: 20 })).data));
+  });
+
   it('encoded bytes: 16-bit PNG stays 16-bit, gray stays gray, EXIF orientation applied, ICC kept', async () => {
     using s = await Student.fromModel(tinyEspcn(2, { width: 4 }), { backend: 'cpu' });
     const px = new Uint16Array(10 * 8 * 3).map((_, i) => (i * 997) % 65536);

@@ -7,7 +7,7 @@ import { buildStudent } from '../src/models/student';
 import { tfjsRunner, bicubicRunner } from '../src/infer/runners';
 import { runTiled } from '../src/infer/tile-engine';
 import { planSpans, spanWeights } from '../src/infer/tile-plan';
-import type { PixelBuffer } from '../src/infer/pixels';
+import type { RawImage } from '../src/io/raw-image';
 import { upscaleBicubic } from '../src/metrics/resize-tensor';
 import { maxAbsDiff, predictWhole, testImage, tinyEspcn } from './infer-fixtures';
 
@@ -63,8 +63,8 @@ describe('tiled == whole image', () => {
       const img = testImage(h, w, scale);
       const whole = await predictWhole(model, img, h, w);
       const margin = Math.ceil(receptiveField(model).radius) + 1;
-      const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
-      const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w * scale, height: h * scale, channels: 3, max: 1 };
+      const src: RawImage<Float32Array> = { data: img, width: w, height: h, channels: 3 };
+      const dst: RawImage<Float32Array> = { data: new Float32Array(whole.length), width: w * scale, height: h * scale, channels: 3 };
       let tiles = 0;
       await runTiled(tfjsRunner(model, scale), src, dst, 'color', { tile: 20, margin, feather: 3, align: 1 }, { onProgress: (p) => (tiles = p.total ?? 0) });
       expect(tiles).toBeGreaterThan(4);
@@ -87,8 +87,8 @@ describe('tiled == whole image', () => {
     const [h, w] = [71, 58];
     const img = testImage(h, w, 4);
     const whole = await predictWhole(model, img, h, w);
-    const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
-    const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w, height: h, channels: 3, max: 1 };
+    const src: RawImage<Float32Array> = { data: img, width: w, height: h, channels: 3 };
+    const dst: RawImage<Float32Array> = { data: new Float32Array(whole.length), width: w, height: h, channels: 3 };
     let tiles = 0;
     const margin = Math.ceil(rf.radius) + 1;
     await runTiled(tfjsRunner(model, 1), src, dst, 'color', { tile: 52, margin, feather: 2, align: rf.align }, { onProgress: (p) => (tiles = p.total ?? 0) });
@@ -103,8 +103,8 @@ describe('tiled == whole image', () => {
     const [h, w] = [45, 31];
     const img = testImage(h, w, 9);
     const whole = await predictWhole(model, img, h, w);
-    const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
-    const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w * 2, height: h * 2, channels: 3, max: 1 };
+    const src: RawImage<Float32Array> = { data: img, width: w, height: h, channels: 3 };
+    const dst: RawImage<Float32Array> = { data: new Float32Array(whole.length), width: w * 2, height: h * 2, channels: 3 };
     let n = 0;
     await runTiled(tfjsRunner(model, 2), src, dst, 'color', { tile: 26, tileHeight: 17, margin: 5, feather: 2, align: 1 }, { onProgress: (p) => (n = p.total ?? 0) });
     expect(n).toBe(2 * 7); // 2 columns of 26 x 7 rows of 17 (stride 17 - 2·5 - 2 = 5)
@@ -117,8 +117,8 @@ describe('tiled == whole image', () => {
     const [h, w] = [30, 30];
     const img = testImage(h, w, 7);
     const whole = await predictWhole(model, img, h, w);
-    const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
-    const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w * 2, height: h * 2, channels: 3, max: 1 };
+    const src: RawImage<Float32Array> = { data: img, width: w, height: h, channels: 3 };
+    const dst: RawImage<Float32Array> = { data: new Float32Array(whole.length), width: w * 2, height: h * 2, channels: 3 };
     await runTiled(tfjsRunner(model, 2), src, dst, 'color', { tile: 12, margin: 0, feather: 1, align: 1 });
     expect(maxAbsDiff(dst.data, whole)).toBeGreaterThan(1e-3);
     model.dispose();
@@ -130,8 +130,8 @@ describe('tiled == whole image', () => {
     const wholeT = upscaleBicubic(tf.tensor3d(img, [h, w, 3]), 2);
     const whole = await wholeT.data();
     wholeT.dispose();
-    const src: PixelBuffer = { data: img, width: w, height: h, channels: 3, max: 1 };
-    const dst: PixelBuffer = { data: new Float32Array(whole.length), width: w * 2, height: h * 2, channels: 3, max: 1 };
+    const src: RawImage<Float32Array> = { data: img, width: w, height: h, channels: 3 };
+    const dst: RawImage<Float32Array> = { data: new Float32Array(whole.length), width: w * 2, height: h * 2, channels: 3 };
     await runTiled(bicubicRunner(2), src, dst, 'color', { tile: 12, margin: 3, feather: 2, align: 1 });
     expect(maxAbsDiff(dst.data, whole)).toBeLessThan(1e-5);
   });

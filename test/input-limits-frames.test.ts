@@ -85,7 +85,7 @@ describe('pixel limits', () => {
     const png = await encodeImage({ data: new Uint8Array(24 * 18 * 3), width: 24, height: 18, channels: 3, bits: 8 }, 'png');
     await expect(s.sharpen(png, { maxOutputPixels: 1727 })).rejects.toThrow('the x2 output would be 1728 pixels (48×36), over the limit of 1727');
     expect((await sharp(await s.sharpen(png, { maxOutputPixels: 1728 })).metadata()).width).toBe(48);
-    const raw = { data: new Uint8Array(24 * 18 * 3), width: 24, height: 18, channels: 3 as const, max: 255 };
+    const raw = { data: new Uint8Array(24 * 18 * 3), width: 24, height: 18, channels: 3 as const };
     await expect(s.sharpenPixels(raw, { maxOutputPixels: 1000 })).rejects.toBeInstanceOf(InputError);
     await expect(s.sharpen(png, { maxOutputPixels: 0 })).rejects.toBeInstanceOf(ConfigError);
     // WebP holds at most 16383 pixels a side: a 8200×2 WebP at x2 fails before the work, as PNG it is written.
@@ -118,7 +118,7 @@ describe('multi-frame inputs', () => {
     const stacked = new Float32Array(a.length * 2);
     stacked.set(a);
     stacked.set(b, a.length);
-    const buf = (data: Float32Array, frames: number) => ({ data, width: w, height: h * frames, channels: 3 as const, max: 1 });
+    const buf = (data: Float32Array, frames: number) => ({ data, width: w, height: h * frames, channels: 3 as const });
     const numTensors = tf.memory().numTensors;
     const both = await sharpenFrames(s, buf(stacked, 2), 2, { tile: 20 });
     const one = [await s.sharpenPixels(buf(a, 1), { tile: 20 }), await s.sharpenPixels(buf(b, 1), { tile: 20 })];

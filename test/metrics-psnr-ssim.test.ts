@@ -31,21 +31,21 @@ describe('psnr / ssim vs the numpy + scikit-image reference', () => {
     });
   }
 
-  it('plain typed arrays: Float64Array in [0,1] and Uint8ClampedArray', async () => {
+  it('RawImages of other sample types: Float64Array in [0,1] and Uint8ClampedArray', async () => {
     const p = pairs.find((q) => q.name === 'u8 rgb y=True crop=4')!;
     const [a, b] = [images[p.a], images[p.b]];
-    const fa = { data: Float64Array.from(a.data, (v) => v / 255), width: a.width, height: a.height, channels: 3 };
-    const fb = { data: Float64Array.from(b.data, (v) => v / 255), width: b.width, height: b.height, channels: 3 };
+    const fa = { data: Float64Array.from(a.data, (v) => v / 255), width: a.width, height: a.height, channels: 3 as const };
+    const fb = { data: Float64Array.from(b.data, (v) => v / 255), width: b.width, height: b.height, channels: 3 as const };
     expect(await psnr(fa, fb, { yChannel: true, crop: 4 })).toBeCloseTo(p.psnr, 6);
-    const ca = { data: Uint8ClampedArray.from(a.data), width: a.width, height: a.height, channels: 3 };
-    const cb = { data: Uint8ClampedArray.from(b.data), width: b.width, height: b.height, channels: 3 };
+    const ca = { data: Uint8ClampedArray.from(a.data), width: a.width, height: a.height, channels: 3 as const };
+    const cb = { data: Uint8ClampedArray.from(b.data), width: b.width, height: b.height, channels: 3 as const };
     expect(await ssim(ca, cb, { yChannel: true, crop: 4 })).toBeCloseTo(p.ssim, 8);
   });
 
   it('maxVal rescales the input: data in [0, 2] with maxVal 2 scores like data in [0, 1]', async () => {
     const p = pairs.find((q) => q.name === 'float rgb y=True crop=3')!;
     const [a, b] = [images[p.a], images[p.b]];
-    const twice = (f: FixtureImage) => ({ data: Float64Array.from(f.data, (v) => 2 * v), width: f.width, height: f.height, channels: 3 });
+    const twice = (f: FixtureImage) => ({ data: Float64Array.from(f.data, (v) => 2 * v), width: f.width, height: f.height, channels: 3 as const });
     expect(await psnr(twice(a), twice(b), { maxVal: 2, yChannel: true, crop: 3 })).toBeCloseTo(p.psnr, 8);
     expect(await ssim(twice(a), twice(b), { maxVal: 2, yChannel: true, crop: 3 })).toBeCloseTo(p.ssim, 8);
     // Without maxVal the doubled data is read as [0, 1] and the score changes.

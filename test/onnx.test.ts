@@ -11,6 +11,7 @@ import { exportOnnx, modelToOnnx } from '../src/models/onnx/export';
 import { buildStudent, type StudentOptions } from '../src/models/student';
 import { tapModel } from '../src/models/taps';
 import { buildTeacher } from '../src/models/teacher';
+import { buildEmt } from '../src/models/emt';
 
 let hasOrt = true;
 try {
@@ -144,6 +145,41 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
     expect(relErr(out.output.data as Float32Array, (await ref.data()) as Float32Array)).toBeLessThan(1e-5);
     await s.release();
     tf.dispose([x, y, nchw, ref, f1]);
+    m.dispose();
+  });
+
+  it('a tapped tiny EMT exports its prediction and every tap; runTensors matches TF.js on each output', async () => {
+    const m = buildEmt({ scale: 2, dim: 10, blocks: 3, layers: 1, attentionLayers: 1, heads: 1, windows: [[4, 2], [2, 4]], shifts: [[2, 1], [1, 2]], seed: 2 });
+    const t = tapModel(m);
+    const runner = await createOnnxRunner(t, { threads: 1 });
+    expect(runner.outputNames).toEqual(['output', 'body.0', 'body.1', 'body.2']);
+    // A smooth batch of two (attention amplifies float rounding on noise).
+    const x = tf.tidy(() => tf.concat([tf.reshape(tf.mul(tf.add(tf.sin(tf.mul(tf.range(0, 9 * 11 * 3), 0.05)), 1), 0.5), [1, 9, 11, 3]), tf.fill([1, 9, 11, 3], 0.3)]) as tf.Tensor4D);
+    const n = tf.memory().numTensors;
+    const got = await runner.runTensors(x);
+    const ref = t.predict(x) as tf.Tensor[];
+    expect(got.map((g) => g.shape)).toEqual([[2, 18, 22, 3], [2, 9, 11, 10], [2, 9, 11, 10], [2, 9, 11, 10]]);
+    expect(ref.map((r) => r.shape)).toEqual(got.map((g) => g.shape));
+    for (let i = 0; i < ref.length; i++) expect(relErr((await got[i].data()) as Float32Array, (await ref[i].data()) as Float32Array), runner.outputNames[i]).toBeLessThan(1e-4);
+    tf.dispose([...got, ...ref]);
+    expect(tf.memory().numTensors).toBe(n);
+    await runner.dispose();
+    x.dispose();
+    m.dispose();
+  });
+
+  it('a tap on a student pixel shuffle is exported as the shuffle (not fused into the residual add)', async () => {
+    const m = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, seed: 3 });
+    const t = tapModel(m, ['pixel_shuffle']);
+    const runner = await createOnnxRunner(t, { threads: 1 });
+    const x = tf.randomUniform([1, 5, 6, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+    const [gotOut, gotTap] = await runner.runTensors(x);
+    const [refOut, refTap] = t.predict(x) as tf.Tensor[];
+    expect(gotTap.shape).toEqual([1, 10, 12, 3]);
+    expect(relErr((await gotTap.data()) as Float32Array, (await refTap.data()) as Float32Array)).toBeLessThan(1e-5);
+    expect(relErr((await gotOut.data()) as Float32Array, (await refOut.data()) as Float32Array)).toBeLessThan(1e-5);
+    tf.dispose([x, gotOut, gotTap, refOut, refTap]);
+    await runner.dispose();
     m.dispose();
   });
 

@@ -3,9 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readRun, type Entry } from '../scripts/results/catalog';
-import type { Measured } from '../scripts/results/measure';
-import { checkTargets, headlineStudent, type Row } from '../scripts/results/targets';
+import { readRun, type Entry } from '../lab/scripts/results/catalog';
+import type { Measured } from '../lab/scripts/results/measure';
+import { checkTargets, headlineStudent, type Row } from '../lab/scripts/results/targets';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sharpen-kd-results-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

@@ -8,7 +8,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxRunner, resolveSpinning } from '../src/backends/onnx-runner';
 import { benchmarkFps } from '../src/bench/fps';
-import { spinningOption } from '../src/cli/sharpen';
+import { onOffOption } from '../src/cli/options';
 import { ConfigError } from '../src/errors';
 import { Student, studentInternals } from '../src/infer/student';
 import { buildStudentOnnx } from '../src/infer/student-onnx-build';
@@ -211,7 +211,8 @@ describe('ONNX Runtime threads and spinning', () => {
     await expect(Student.load('x4', { spinning: 'yes' as never })).rejects.toThrow(ConfigError);
     expect(() => resolveSpinning('no' as never)).toThrow(ConfigError);
     expect([resolveSpinning(undefined, 'ON'), resolveSpinning(undefined, '0'), resolveSpinning(undefined, ''), resolveSpinning(false, 'on')]).toEqual([true, false, true, false]);
+    const spinningOption = onOffOption('--spinning');
     expect([spinningOption('on'), spinningOption('OFF')]).toEqual([true, false]);
-    expect(() => spinningOption('maybe')).toThrow(/use on or off/);
+    expect(() => spinningOption('maybe')).toThrow(/--spinning takes on or off, got "maybe"/);
   });
 });

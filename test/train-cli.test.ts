@@ -213,7 +213,11 @@ describe('sharpen-kd train / distill', () => {
     const code = await cli(args);
     expect(stderr).toMatch(/synthetic/);
     expect(code).toBe(0);
-    expect(JSON.parse(await fs.readFile(path.join(out, 'cache', 'index.json'), 'utf8')).count).toBe(4);
+    const index = JSON.parse(await fs.readFile(path.join(out, 'cache', 'index.json'), 'utf8'));
+    expect(index.count).toBe(4);
+    // --loss-feature with --cache-dir: the teacher's tap features are cached with its predictions.
+    expect(index.features.length).toBeGreaterThan(0);
+    expect(index.features[0].shape[0]).toBe(4);
     expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).tensors.some((t) => t.name.startsWith('adapter/'))).toBe(true);
     stdout = '';
     expect(await cli([...args, '--resume'])).toBe(0);

@@ -312,4 +312,46 @@ describe('validation protocol', () => {
     expect(r.psnr).toBeCloseTo(await psnr(want1, raw, { yChannel: true, crop: 1 }), 6);
     expect(r.ssim).toBeGreaterThan(0.3);
   });
+
+  it('scores a gray HR image on its gray values, exactly as `sharpen-kd eval` and `sharpen-kd score` do', async () => {
+    const { writeImage } = await import('../src/io/node-image');
+    const { proceduralImage } = await import('../src/data/procedural');
+    const { evaluateUpscaler } = await import('../src/infer/evaluate');
+    const { scoreFolders } = await import('../src/cli/score');
+    const { loadValidationSet, evaluateModel } = await import('../src/train/validate');
+    const gdir = path.join(dir, 'val-gray');
+    const sdir = path.join(dir, 'val-gray-sr');
+    await fs.mkdir(gdir, { recursive: true });
+    await fs.mkdir(sdir, { recursive: true });
+    const rgb = proceduralImage(5, 48, 40);
+    const gray = new Uint8Array(48 * 40);
+    for (let i = 0; i < gray.length; i++) gray[i] = rgb.data[i * 3];
+    await writeImage(path.join(gdir, 'g.png'), { data: gray, width: 48, height: 40, channels: 1, bits: 8 });
+
+    const set = await loadValidationSet(gdir, 2);
+    expect(set.images[0].hr.channels).toBe(1);
+    // A nearest-neighbour "model" (no rounding ties): the same output in all three scorers.
+    const up = (x: tf.Tensor4D) => tf.image.resizeNearestNeighbor(x, [x.shape[1] * 2, x.shape[2] * 2]);
+    const validated = await evaluateModel(up, set);
+    const evaluated = await evaluateUpscaler(
+      async (lr) => {
+        const t = tf.tidy(() => tf.mul(up(tf.div(tf.tensor4d(Float32Array.from(lr.data), [1, lr.height, lr.width, 3]), 255) as tf.Tensor4D), 255));
+        const data = Uint8Array.from(await t.data(), (v) => Math.max(0, Math.min(255, Math.round(v))));
+        t.dispose();
+        await writeImage(path.join(sdir, 'g.png'), { data, width: lr.width * 2, height: lr.height * 2, channels: 3, bits: 8 });
+        return { data, width: lr.width * 2, height: lr.height * 2, channels: 3, bits: 8 };
+      },
+      gdir,
+      { scale: 2, model: 'nearest', backend: 'tfjs' },
+    );
+    const scored = await scoreFolders(sdir, gdir, { scale: 2 });
+    expect(validated.psnr).toBeCloseTo(evaluated.psnr, 6);
+    expect(scored.psnr).toBeCloseTo(evaluated.psnr, 6);
+    // Scoring the replicated RGB instead (studio-range Y) would give another figure: the gray path is taken.
+    const { psnr } = await import('../src/metrics/psnr');
+    const { readImage } = await import('../src/io/node-image');
+    const sr = await readImage(path.join(sdir, 'g.png'));
+    const asRgb = { data: Uint8Array.from({ length: 48 * 40 * 3 }, (_, i) => gray[Math.floor(i / 3)]), width: 48, height: 40, channels: 3 as const, bits: 8 as const };
+    expect(Math.abs((await psnr(sr, asRgb, { yChannel: true, crop: 2 })) - evaluated.psnr)).toBeGreaterThan(0.01);
+  });
 });

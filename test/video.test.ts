@@ -134,7 +134,7 @@ describe('writeRows fast path (RGB into 8 / 16-bit)', () => {
     const rows = new Float32Array(n);
     for (let i = 0; i < n; i++) rows[i] = i < 12 ? [0, 1, -0.2, 1.3, NaN, 0.5 / 255, 1.5 / 255, 254.5 / 255, -0, 1e-9, 0.9999999, 65534.5 / 65535][i] : Math.random() * 1.2 - 0.1;
     for (const max of [255, 65535]) {
-      const dst = { data: max === 255 ? new Uint8Array(n) : new Uint16Array(n), width: 4096, height: 1, channels: 3 as const, max };
+      const dst = { data: max === 255 ? new Uint8Array(n) : new Uint16Array(n), width: 4096, height: 1, channels: 3 as const };
       writeRows(dst, 'color', rows, 0, 1);
       for (let i = 0; i < n; i++) {
         const q = Math.round(rows[i] * max);

@@ -15,7 +15,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { BackendError, ConfigError, ShapeError } from '../errors';
 import type { OnnxExportOptions } from '../models/onnx/export';
-import { importOptional, isNode, loadPackage } from './env';
+import { currentPlatform } from '../platform/current';
 import { tfCore } from './tf-lazy';
 
 /** Name of the graph input of sharpen-kd exports (`ONNX_INPUT` of the exporter, which this module does not import). */
@@ -102,8 +102,13 @@ export interface OnnxRunner {
   run(x: Float32Array, shape: readonly number[]): Promise<OnnxRunResult>;
   /** Runs and returns every output by name (for tapped models). */
   runAll(x: Float32Array, shape: readonly number[]): Promise<Record<string, OnnxRunResult>>;
-  /** Tensor convenience: `[N, H, W, 3]` in, `[N, H*s, W*s, 3]` out (caller disposes both). */
+  /** Tensor convenience: `[N, H, W, 3]` in, `[N, H*s, W*s, 3]` out, the first output (caller disposes both). */
   runTensor(x: tf.Tensor4D): Promise<tf.Tensor4D>;
+  /**
+   * Tensor convenience for a model with several outputs (a tapped model: the prediction, then the tap features):
+   * every output as an NHWC tensor, in {@link OnnxRunner.outputNames} order (the caller disposes them).
+   */
+  runTensors(x: tf.Tensor4D): Promise<tf.Tensor4D[]>;
   dispose(): Promise<void>;
 }
 
@@ -112,10 +117,11 @@ function isLayersModel(x: unknown): x is tfl.LayersModel {
 }
 
 async function loadOrt(opts: OnnxRunnerOptions): Promise<{ ort: OrtModule; runtime: OnnxRunner['runtime'] }> {
-  const runtime = isNode() ? 'onnxruntime-node' : 'onnxruntime-web';
+  const platform = currentPlatform();
+  const runtime = platform.onnxRuntime;
   if (opts.ort) return { ort: normalise(opts.ort), runtime };
   try {
-    return { ort: normalise(runtime === 'onnxruntime-node' ? await loadPackage(runtime) : await importOptional(runtime)), runtime };
+    return { ort: normalise(await platform.loadPackage(runtime)), runtime };
   } catch (e) {
     throw new BackendError(
       `ONNX Runtime is not available: install it with \`npm install ${runtime}\` (an optional peer dependency of sharpen-kd), or use the TF.js backends instead`,
@@ -143,7 +149,7 @@ const SPINNING_ENV: Record<string, boolean> = { on: true, off: false, '1': true,
  *
  * @throws ConfigError for a value of the variable that is not on / off (1 / 0, true / false).
  */
-export function resolveSpinning(spinning: boolean | undefined, env: string | undefined = typeof process !== 'undefined' ? process.env?.SHARPEN_KD_ORT_SPINNING : undefined): boolean {
+export function resolveSpinning(spinning: boolean | undefined, env: string | undefined = currentPlatform().env('SHARPEN_KD_ORT_SPINNING')): boolean {
   if (spinning !== undefined) {
     if (typeof spinning !== 'boolean') throw new ConfigError(`spinning must be true or false, got ${JSON.stringify(spinning)}`);
     return spinning;
@@ -228,6 +234,15 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
     async runTensor(x) {
       const { data, shape } = (await runAll(await x.data() as Float32Array, x.shape))[session.outputNames[0]];
       return (await tfCore()).tensor4d(data, shape as [number, number, number, number]);
+    },
+    async runTensors(x) {
+      const all = await runAll(await x.data() as Float32Array, x.shape);
+      const tfc = await tfCore();
+      for (const name of session.outputNames) {
+        const { shape } = all[name];
+        if (shape.length !== 4) throw new ShapeError(`ONNX output "${name}" has shape [${shape.join(', ')}]; expected NHWC [N, H, W, C]`);
+      }
+      return session.outputNames.map((name) => tfc.tensor4d(all[name].data, all[name].shape as [number, number, number, number]));
     },
     async dispose() {
       if (disposed) return;

@@ -1,5 +1,6 @@
 import { BackendError } from '../errors';
-import { importOptional, isNode } from './env';
+import { currentPlatform } from '../platform/current';
+import { importOptional } from '../platform/import-optional';
 import { tfCore } from './tf-lazy';
 
 /**
@@ -53,17 +54,6 @@ const PACKAGES: Record<BackendName, string[]> = {
  */
 export const BACKEND_NAMES: readonly BackendName[] = ['cpu', 'wasm', 'webgl', 'webgpu', 'tensorflow'];
 
-async function nodeWasmDir(): Promise<string> {
-  const { createRequire } = await import('node:module');
-  const path = await import('node:path');
-  const { pathToFileURL } = await import('node:url');
-  const req = createRequire(typeof __filename !== 'undefined' ? __filename : import.meta.url);
-  const pkg = req.resolve('@tensorflow/tfjs-backend-wasm/package.json');
-  // tfjs-backend-wasm fetches by path in Node (fs), so a plain directory with a trailing slash works.
-  void pathToFileURL;
-  return path.join(path.dirname(pkg), 'dist') + path.sep;
-}
-
 function installHint(name: BackendName): string {
   const pkgs = PACKAGES[name];
   if (name === 'tensorflow') {
@@ -115,7 +105,8 @@ export async function useBackend(name: BackendName, opts: UseBackendOptions = {}
 
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const paths = opts.wasmPaths ?? (isNode() ? await nodeWasmDir() : undefined);
+    const platform = currentPlatform();
+    const paths = opts.wasmPaths ?? (await platform.wasmPaths());
     if (paths && tf.getBackend() !== 'wasm' && !tf.engine().registry['wasm']) wasm.setWasmPaths(paths);
     if (opts.trainingKernels !== false) {
       // Loaded on demand: inference-only programs never load the training kernels.
@@ -123,7 +114,7 @@ export async function useBackend(name: BackendName, opts: UseBackendOptions = {}
       registerWasmTrainingKernels();
     }
     const initialised = tf.engine().registry['wasm'] != null;
-    if (opts.threads !== undefined && opts.threads > 1 && isNode() && !initialised) {
+    if (opts.threads !== undefined && opts.threads > 1 && platform.wasmThreadsPatch && !initialised) {
       // tfjs-backend-wasm disables threads in Node; see ./wasm-threads.ts and docs/training-on-wasm.md.
       const { prepareNodeWasmThreads, unrefWasmWorkers } = await import('./wasm-threads');
       const restore = await prepareNodeWasmThreads(opts.threads);
@@ -164,7 +155,8 @@ export async function useBackend(name: BackendName, opts: UseBackendOptions = {}
 export async function ensureTfBackend(threads?: number): Promise<string> {
   const tf = await tfCore();
   if (tf.engine().backendName) return tf.getBackend();
-  if (isNode()) return useBackend('wasm', { threads, trainingKernels: false });
+  const fallback = currentPlatform().defaultTfBackend;
+  if (fallback) return useBackend(fallback, { threads, trainingKernels: false });
   await tf.ready();
   return tf.getBackend();
 }

@@ -5,12 +5,12 @@
  * reference for what a classical resampler costs on this machine (libvips, all cores).
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { isNode } from '../backends/env';
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { ConfigError } from '../errors';
 import type { InferenceBackend } from '../infer/engine';
 import { Student, studentInternals } from '../infer/student';
 import { describeModel } from '../models/describe';
+import { currentPlatform } from '../platform/current';
 
 /**
  * Options of {@link benchmarkFps}.
@@ -144,7 +144,7 @@ export async function benchmarkFps(opts: FpsOptions): Promise<FpsResult> {
     const d = model ? describeModel(model, { inputSize: [inH, inW] }) : undefined;
     // A Student on a shipped .onnx has no layers model: its file records the FLOPs per input pixel.
     const gflops = d ? d.flops / 1e9 : flopsPerInputPixel !== undefined ? (flopsPerInputPixel * inW * inH) / 1e9 : ((width * inH + width * height) * 3 * 8) / 1e9;
-    const reference = opts.reference !== false && isNode() ? await referenceFps(inW, inH, width, height, { warmup, runs, signal: opts.signal }) : null;
+    const reference = opts.reference !== false && currentPlatform().sharp ? await referenceFps(inW, inH, width, height, { warmup, runs, signal: opts.signal }) : null;
     const msMedian = percentile(ms, 50);
     return {
       fps: 1000 / msMedian,

@@ -5,6 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../backends/use-backend';
 import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../backends/wasm-kernels/register';
+import { currentPlatform } from '../platform/current';
 
 /**
  * Where to run: a TF.js backend name, or `'wasm-stock'` (wasm without sharpen-kd's training kernels, i.e.
@@ -26,25 +27,20 @@ export interface Sample {
 /** @internal Median of `v`. */
 export const median = (v: number[]): number => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
-function cpuNow(): number {
-  if (typeof process === 'undefined' || !process.cpuUsage) return performance.now();
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
-}
-
 /**
  * @internal Times `fn` once. One element of its result is read back, so that the work has finished on any backend,
  * without timing a copy of the whole output to JS.
  */
 export async function timeOnce(fn: () => tf.Tensor): Promise<Sample> {
-  const c0 = cpuNow();
+  const platform = currentPlatform();
+  const c0 = platform.cpuTimeMs();
   const t0 = performance.now();
   const y = fn();
   const probe = tf.tidy(() => tf.slice(tf.reshape(y, [-1]), 0, 1));
   await probe.data();
   probe.dispose();
   const ms = performance.now() - t0;
-  const cpuMs = cpuNow() - c0;
+  const cpuMs = platform.cpuTimeMs() - c0;
   y.dispose();
   return { ms, cpuMs };
 }

@@ -27,7 +27,7 @@ export interface BlurEstimateOptions extends DeconvolveOptions {
 
 /**
  * The factor {@link blindDeconvolve} multiplies its σ estimate by: under-deconvolving costs less than ringing.
- * Chosen by `npx tsx scripts/tune-x1-baselines.ts`, with `WIENER_X1`.
+ * Chosen by `npx tsx lab/scripts/tune-x1-baselines.ts`, with `WIENER_X1`.
  *
  * @example
  * ```ts

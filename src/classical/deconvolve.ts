@@ -22,7 +22,7 @@
 import { ConfigError } from '../errors';
 import { gaussianTaps, motionKernel } from '../data/blur';
 import { reflectIndex } from '../data/pixels';
-import type { RawImage } from '../io/raw-image';
+import { sampleMax, type RawImage } from '../io/raw-image';
 import { fft2d } from './fft';
 
 /**
@@ -41,7 +41,7 @@ export interface BlurKernel {
 
 /**
  * The regularisation of the Wiener filter: `λ = lambda0 + noiseGain·σ̂²`, σ̂ the estimated noise in 8-bit levels.
- * Values chosen by `npx tsx scripts/tune-x1-baselines.ts` (grid search on degraded training crops, see that script).
+ * Values chosen by `npx tsx lab/scripts/tune-x1-baselines.ts` (grid search on degraded training crops, see that script).
  *
  * @example
  * ```ts
@@ -80,7 +80,7 @@ export function lumaPlane(img: RawImage): Float64Array {
   const n = img.width * img.height;
   const c = img.channels;
   const d = img.data;
-  const k = img.bits === 16 ? 255 / 65535 : 1;
+  const k = 255 / sampleMax(img.data);
   const out = new Float64Array(n);
   if (c < 3) {
     for (let i = 0; i < n; i++) out[i] = d[i * c] * k;
@@ -100,7 +100,7 @@ export function lumaPlane(img: RawImage): Float64Array {
  * ```
  */
 export function addToColour(img: RawImage, delta: Float64Array): RawImage {
-  if (img.bits !== 8) throw new ConfigError('deconvolution works on 8-bit images');
+  if (!(img.data instanceof Uint8Array)) throw new ConfigError('deconvolution works on 8-bit images');
   const c = img.channels;
   const cc = c >= 3 ? 3 : 1;
   const out = new Uint8Array(img.data.length);
@@ -323,7 +323,7 @@ function padFor(kernel: BlurKernel): number {
  * ```
  */
 export function checkImage(img: RawImage): void {
-  if (img.bits !== 8) throw new ConfigError('deconvolution works on 8-bit images');
+  if (!(img.data instanceof Uint8Array)) throw new ConfigError('deconvolution works on 8-bit images');
   if (img.width < 2 || img.height < 2) throw new ConfigError(`image ${img.width}x${img.height} is too small to deconvolve`);
 }
 

@@ -26,7 +26,7 @@ export interface SharpSharpenParams {
 }
 
 /**
- * sharp `sharpen()` parameters for the blind ×1 benchmark, chosen by `npx tsx scripts/tune-x1-baselines.ts` (a grid
+ * sharp `sharpen()` parameters for the blind ×1 benchmark, chosen by `npx tsx lab/scripts/tune-x1-baselines.ts` (a grid
  * search of sigma, m1, m2 and the y2 / y3 caps for the best mean Y-PSNR on 128-pixel crops of T91, BSDS200, Kodak24
  * and McMaster degraded with the blind distribution; see the script for the grid and the crops).
  *
@@ -49,7 +49,7 @@ export const SHARP_SHARPEN_X1: Readonly<SharpSharpenParams> = Object.freeze({ si
  * ```
  */
 export async function sharpSharpen(img: RawImage, params: SharpSharpenParams | 'default' = 'default'): Promise<RawImage> {
-  if (img.bits !== 8) throw new ConfigError('sharpSharpen takes 8-bit images');
+  if (!(img.data instanceof Uint8Array)) throw new ConfigError('sharpSharpen takes 8-bit images');
   if (params !== 'default') {
     const bad = Object.entries(params).find(([k, v]) => v !== undefined && !(typeof v === 'number' && Number.isFinite(v) && v >= 0 && (k !== 'sigma' || (v >= 0.000001 && v <= 10))));
     if (bad) throw new ConfigError(`sharpen parameter ${bad[0]} must be a finite number ≥ 0 (sigma in [0.000001, 10]), got ${bad[1]}`);

@@ -1,17 +1,11 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { benchmarkFps } from '../bench/fps';
 import type { InferenceBackend } from '../infer/engine';
 import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
-import { backendOption, intOption, MODEL_HELP, SPINNING_HELP, spinningOption, TEACHER_WEIGHTS_HELP } from './sharpen';
-
-/** Parses `WIDTHxHEIGHT`. */
-export function parseSize(v: string): [number, number] {
-  const m = /^(\d+)x(\d+)$/i.exec(v.trim());
-  if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new InvalidArgumentError(`expected WIDTHxHEIGHT, e.g. 1280x720, got "${v}"`);
-  return [Number(m[1]), Number(m[2])];
-}
+import { backendOption, intOption, onOffOption, sizeOption } from './options';
+import { MODEL_HELP, SPINNING_HELP, TEACHER_WEIGHTS_HELP } from './sharpen';
 
 interface BenchCliOptions {
   model: string;
@@ -33,13 +27,13 @@ export const registerBench: RegisterCommand = (program: Command) => {
     .description('frames per second of a model at an OUTPUT size (median / p95 ms per frame, params, GFLOPs), with sharp resize as a reference')
     .option('-m, --model <name|path>', MODEL_HELP, 'x4')
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP)
-    .option('--size <WxH>', 'OUTPUT frame size; the input is this divided by the scale', parseSize, [1280, 720] as [number, number])
+    .option('--size <WxH>', 'OUTPUT frame size; the input is this divided by the scale', sizeOption, [1280, 720] as [number, number])
     .option('-b, --backend <name>', 'inference engine (default auto: onnx if installed, else wasm)', backendOption)
     .option('-s, --scale <n>', 'bicubic only: its scale (default 4)', intOption('--scale', 1, 8))
     .option('--warmup <n>', 'untimed frames first', intOption('--warmup', 0), 3)
     .option('--runs <n>', 'timed frames', intOption('--runs', 1), 20)
     .option('--threads <n>', 'threads for ONNX Runtime / wasm (default: every core on ONNX Runtime)', intOption('--threads', 1))
-    .option('--spinning <on|off>', SPINNING_HELP, spinningOption)
+    .option('--spinning <on|off>', SPINNING_HELP, onOffOption('--spinning'))
     .option('--json', 'print the result as JSON on stdout')
     .action(
       runCommand(async (o: BenchCliOptions) => {

@@ -1,5 +1,5 @@
 /** `sharpen-kd distill`: distils a teacher into a student, with the same flags as `train` plus the teacher's. */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { useBackend } from '../backends/use-backend';
 import { ConfigError } from '../errors';
@@ -11,7 +11,8 @@ import { checkEnsembleSize } from '../train/self-ensemble';
 import type { TeacherRuntime } from '../train/teacher';
 import type { RegisterCommand } from './run-command';
 import { runCommand, signalFromProcess } from './run-command';
-import { intOption, TEACHER_WEIGHTS_HELP } from './sharpen';
+import { choiceOption, intOption, numberOption } from './options';
+import { TEACHER_WEIGHTS_HELP } from './sharpen';
 import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary, pixelSpaceOf, progressReporter, trainOptionsFromCli, type TrainCliOptions } from './train';
 
 interface DistillCliOptions extends TrainCliOptions {
@@ -27,11 +28,6 @@ interface DistillCliOptions extends TrainCliOptions {
 }
 
 const PRETRAINED = PRETRAINED_TEACHERS;
-const weight = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n >= 0)) throw new InvalidArgumentError(`${name} must be a number >= 0, got "${v}"`);
-  return n;
-};
 
 /** Loads the teacher named by `--teacher`. */
 async function teacherFromOption(o: DistillCliOptions): Promise<tfl.LayersModel> {
@@ -57,17 +53,17 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('-t, --teacher <model>', `teacher (required: here or in --config): emt-x2, emt-x3, emt-x4 (EMT, the strong teacher; weights from --teacher-weights), an EMT .pth checkpoint, esrgan-slim, esrgan-medium, esrgan-thick (npm packages, offline), a saved model folder / model.json, or resnet (untrained)`)
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP);
   addTrainingOptions(cmd, ['teacher'])
-    .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', weight('--loss-output'), 1)
-    .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); runs the teacher every step', weight('--loss-feature'), 0)
-    .option('--cache-dir <dir>', 'cache the teacher predictions for a fixed patch set here (each step then costs only the student)')
+    .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', numberOption('--loss-output', 0), 1)
+    .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); with --cache-dir the teacher\'s tap features are cached with its predictions (large: C·h·w·2 bytes per patch and tap; cached batches are then not flipped/rotated), else the teacher runs every step', numberOption('--loss-feature', 0), 0)
+    .option('--cache-dir <dir>', 'cache the teacher predictions (and, with --loss-feature, its tap features) for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
-    .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', 'auto')
+    .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', choiceOption<TeacherRuntime>('--teacher-runtime', ['auto', 'onnx', 'tfjs']), 'auto')
     .option('--unlabeled', "the --data images have no HR (your own photos, screenshots, frames): LR patches are cut from them as they are and the teacher's predictions are the targets (needs --cache-dir; --val should hold HR images of the same kind)")
     .option('--teacher-ensemble <n>', 'average the teacher over n flips/transposes (1, 2, 4 or 8): better targets at n times the teacher cost', intOption('--teacher-ensemble', 1), 1)
     .action(
       runCommand(async (o: DistillCliOptions) => {
         const signal = signalFromProcess();
-        if (!['auto', 'onnx', 'tfjs'].includes(o.teacherRuntime)) throw new ConfigError(`--teacher-runtime must be auto, onnx or tfjs, got ${o.teacherRuntime}`);
+
         if (o.arch === 'resnet') throw new ConfigError('--arch resnet is the teacher; distil into a student arch: compact, espcn or fsrcnn');
         await useBackend(o.backend, { threads: o.threads });
         const teacher = await teacherFromOption(o);

@@ -1,51 +1,16 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { throwIfAborted, type TaskOptions } from '../core/task';
-import { InputError } from '../errors';
-import { decodeImageWithProfile, readFileBytes, writeImage } from '../io/node-image';
+import { listImageFiles } from '../io/image-files';
+import { readImageAsStored, writeImage } from '../io/node-image';
 import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import type { RawImage } from '../io/raw-image';
 import { modCrop } from '../metrics/mod-crop';
 import { resizeBicubic } from '../metrics/resize-bicubic';
 import type { RegisterCommand } from './run-command';
+import { intOption } from './options';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 
-/** Extensions the CLI treats as images when given a folder. */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.bmp', '.tif', '.tiff', '.gif', '.avif'];
-
-/** Image files of a folder (sorted, not recursive), or the file itself. */
-export async function listImageFiles(input: string): Promise<string[]> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  let stat;
-  try {
-    stat = await fs.stat(input);
-  } catch (e) {
-    throw new InputError(`no such file or folder (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, { file: input, cause: e });
-  }
-  if (!stat.isDirectory()) return [input];
-  const names = (await fs.readdir(input)).filter((n) => !n.startsWith('.') && IMAGE_EXTENSIONS.includes(path.extname(n).toLowerCase()));
-  if (names.length === 0) throw new InputError(`folder has no images (${IMAGE_EXTENSIONS.join(', ')})`, { file: input });
-  return names.sort().map((n) => path.join(input, n));
-}
-
-/**
- * Reads an image the way MATLAB's `imread` does for the literature's protocol: the stored samples (no colour
- * conversion), gray kept gray. Channel count matters: a gray image (Set14's bridge.png) is scored on its gray
- * values, not on the Y of an RGB copy. Images over `maxPixels` (default 268,402,689) are refused from their header.
- */
-export async function readImageAsStored(file: string, opts: { maxPixels?: number } = {}): Promise<RawImage> {
-  return (await decodeImageWithProfile(await readFileBytes(file), file, { maxPixels: opts.maxPixels })).image;
-}
-
-/** Parses a positive integer option (scale, crop). */
-export function parsePositiveInt(name: string, min = 1): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer >= ${min}, got "${v}"`);
-    return n;
-  };
-}
 
 /**
  * Makes LR images like the super-resolution literature: HR mod-cropped to a multiple of `scale`, then
@@ -77,10 +42,10 @@ export const registerDownscale: RegisterCommand = (program: Command) => {
     .command('downscale')
     .description('make LR images as in the SR literature: mod-crop to a multiple of the scale, then MATLAB bicubic downscale; writes PNGs')
     .argument('<input>', 'HR image file or folder of images')
-    .requiredOption('-s, --scale <n>', 'downscale factor, e.g. 2, 3 or 4', parsePositiveInt('--scale', 2))
+    .requiredOption('-s, --scale <n>', 'downscale factor, e.g. 2, 3 or 4', intOption('--scale', 2))
     .requiredOption('-o, --out <dir>', 'output folder (created if missing)')
     .option('--no-antialias', 'do not widen the kernel (MATLAB imresize(..., "Antialiasing", false))')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this, from the header, before decoding', parsePositiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this, from the header, before decoding', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)
     .action(
       runCommand(async (input: string, opts: { scale: number; out: string; antialias: boolean; maxPixels: number }) => {
         const files = await listImageFiles(input);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import type { InferenceBackend } from '../infer/engine';
 import { evaluateX1Baseline, X1_BASELINES, type X1BaselineName } from '../classical/x1-baselines';
 import { describeDegradationParams, X1_PROTOCOLS, type X1Protocol } from '../data/x1-protocol';
@@ -9,7 +8,8 @@ import type { RegisterCommand } from './run-command';
 import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
-import { backendOption, intOption, MODEL_HELP, studentFromOptions, TEACHER_WEIGHTS_HELP } from './sharpen';
+import { backendOption, choiceOption, intOption, numberOption } from './options';
+import { MODEL_HELP, studentFromOptions, TEACHER_WEIGHTS_HELP } from './sharpen';
 
 interface EvalCliOptions {
   data: string;
@@ -49,20 +49,10 @@ export const registerEval: RegisterCommand = (program: Command) => {
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP)
     .option('-b, --backend <name>', 'inference engine (default auto)', backendOption)
     .option('-t, --tile <n>', 'tile size in input pixels', intOption('--tile', 16))
-    .option('--protocol <name>', 'scale 1 only: blind (default: a random blur / noise / JPEG per image, seeded) or gaussian (the HR blurred with --blur, default 1)', (v: string) => {
-      if (!(X1_PROTOCOLS as readonly string[]).includes(v)) throw new InvalidArgumentError(`--protocol takes ${X1_PROTOCOLS.join(' or ')}, got "${v}"`);
-      return v as X1Protocol;
-    })
-    .option('--blur <sigma>', 'scale 1, gaussian protocol: Gaussian blur sigma of the input (default 1; implies --protocol gaussian)', (v: string) => {
-      const n = Number(v);
-      if (!(n > 0 && n <= 10)) throw new InvalidArgumentError('--blur must be a number in (0, 10]');
-      return n;
-    })
+    .option('--protocol <name>', 'scale 1 only: blind (default: a random blur / noise / JPEG per image, seeded) or gaussian (the HR blurred with --blur, default 1)', choiceOption('--protocol', X1_PROTOCOLS))
+    .option('--blur <sigma>', 'scale 1, gaussian protocol: Gaussian blur sigma of the input (default 1; implies --protocol gaussian)', numberOption('--blur', 0, 10, true))
     .option('--seed <n>', 'scale 1, blind protocol: seed of the per-image degradations (default 1, the published one)', intOption('--seed', 0, 0xffffffff))
-    .option('--baseline <name>', `scale 1 only: score a classical baseline instead of a model: ${Object.keys(X1_BASELINES).join(', ')}`, (v: string) => {
-      if (!Object.hasOwn(X1_BASELINES, v)) throw new InvalidArgumentError(`--baseline takes ${Object.keys(X1_BASELINES).join(', ')}, got "${v}"`);
-      return v as X1BaselineName;
-    })
+    .option('--baseline <name>', `scale 1 only: score a classical baseline instead of a model: ${Object.keys(X1_BASELINES).join(', ')}`, choiceOption('--baseline', Object.keys(X1_BASELINES) as X1BaselineName[]))
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
     .option('--json', 'print the report as JSON on stdout')
     .option('--max-pixels <n>', 'refuse HR images with more pixels than this, from the header, before decoding', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)

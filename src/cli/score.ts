@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { InputError, ShapeError } from '../errors';
 import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
-import { modCrop } from '../metrics/mod-crop';
-import { psnr } from '../metrics/psnr';
-import { ssim } from '../metrics/ssim';
+import { meanScores, protocolReference, scoreImage } from '../metrics/protocol';
 import type { RegisterCommand } from './run-command';
-import { listImageFiles, parsePositiveInt, readImageAsStored } from './downscale';
+import { listImageFiles } from '../io/image-files';
+import { readImageAsStored } from '../io/node-image';
+import { intOption } from './options';
 import { runCommand, signalFromProcess } from './run-command';
 
 /** Result of {@link scoreFolders}: the literature's mean Y-PSNR / Y-SSIM over a test set. */
@@ -21,9 +21,10 @@ export interface ScoreReport {
 }
 
 /**
- * Scores SR images against HR ones the way SR papers do: each HR image is mod-cropped to a multiple of
- * `scale`, matched to the SR file with the same basename (any image extension), `crop` border pixels
- * (default `scale`) are removed, and PSNR/SSIM are taken on the BT.601 Y channel of the 8-bit images.
+ * Scores SR images against HR ones the way SR papers do (`metrics/protocol.ts`): each HR image is reduced to 8 bits
+ * and mod-cropped to a multiple of `scale`, matched to the SR file with the same basename (any image extension),
+ * `crop` border pixels (default `scale`) are removed, and PSNR/SSIM are taken on the BT.601 Y channel (a gray HR
+ * image on its gray values) of the 8-bit images.
  */
 export async function scoreFolders(
   srDir: string,
@@ -55,7 +56,7 @@ export async function scoreFolders(
     throwIfAborted(opts.signal);
     const name = path.basename(hrFile, path.extname(hrFile));
     const srFile = srByName.get(name) as string;
-    const hr = modCrop(await readImageAsStored(hrFile, opts), opts.scale);
+    const hr = protocolReference(await readImageAsStored(hrFile, opts), opts.scale).target;
     const sr = await readImageAsStored(srFile, opts);
     if (sr.width !== hr.width || sr.height !== hr.height) {
       throw new ShapeError(
@@ -63,12 +64,10 @@ export async function scoreFolders(
           'check --scale and that the SR image was made from the LR image of this HR image',
       );
     }
-    const mopts = { yChannel, crop };
-    images.push({ name, psnr: await psnr(sr, hr, mopts), ssim: await ssim(sr, hr, mopts) });
+    images.push({ name, ...(await scoreImage(sr, hr, opts.scale, { crop, yChannel })) });
     opts.onProgress?.({ stage: 'score', done: i + 1, total: hrFiles.length });
   }
-  const mean = (k: 'psnr' | 'ssim') => images.reduce((s, r) => s + r[k], 0) / images.length;
-  return { n: images.length, scale: opts.scale, crop, yChannel, psnr: mean('psnr'), ssim: mean('ssim'), images };
+  return { n: images.length, scale: opts.scale, crop, yChannel, ...meanScores(images), images };
 }
 
 /** `sharpen-kd score <srDir> <hrDir> --scale N [--json]` */
@@ -78,11 +77,11 @@ export const registerScore: RegisterCommand = (program: Command) => {
     .description('mean Y-PSNR / Y-SSIM of SR images against HR images, as in SR papers (HR mod-cropped, border of `scale` pixels ignored)')
     .argument('<srDir>', 'folder (or file) of SR images, named like the HR files')
     .argument('<hrDir>', 'folder (or file) of HR images')
-    .requiredOption('-s, --scale <n>', 'super-resolution factor, e.g. 2, 3 or 4', parsePositiveInt('--scale'))
-    .option('--crop <n>', 'border pixels ignored on each side (default: the scale)', parsePositiveInt('--crop', 0))
+    .requiredOption('-s, --scale <n>', 'super-resolution factor, e.g. 2, 3 or 4', intOption('--scale', 1))
+    .option('--crop <n>', 'border pixels ignored on each side (default: the scale)', intOption('--crop', 0))
     .option('--rgb', 'score all RGB channels instead of the Y channel')
     .option('--json', 'print {"n","psnr","ssim","images":[...]} as JSON')
-    .option('--max-pixels <n>', 'refuse images with more pixels than this, from the header, before decoding', parsePositiveInt('--max-pixels'), DEFAULT_MAX_PIXELS)
+    .option('--max-pixels <n>', 'refuse images with more pixels than this, from the header, before decoding', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)
     .action(
       runCommand(async (srDir: string, hrDir: string, opts: { scale: number; crop?: number; rgb?: boolean; json?: boolean; maxPixels: number }) => {
         const report = await scoreFolders(srDir, hrDir, { scale: opts.scale, crop: opts.crop, yChannel: !opts.rgb, maxPixels: opts.maxPixels, signal: signalFromProcess() });

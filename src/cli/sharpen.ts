@@ -1,7 +1,8 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { ConfigError } from '../errors';
 import { sharpenFiles } from '../infer/batch';
 import { INFERENCE_BACKENDS, type InferenceBackend } from '../infer/engine';
+import { backendOption, choiceOption, intOption, numberOption, onOffOption } from './options';
 import { builtinForScale } from '../infer/registry';
 import { Student } from '../infer/student';
 import type { ImageFormat } from '../io/node-image';
@@ -9,21 +10,6 @@ import { DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_PIXELS } from '../io/pixel-limit
 import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
-
-/** Parses an integer option with a minimum. */
-export function intOption(name: string, min: number, max = Infinity): (v: string) => number {
-  return (v: string) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min}${max < Infinity ? ` to ${max}` : ''}, got "${v}"`);
-    return n;
-  };
-}
-
-/** Parses `--backend`. */
-export function backendOption(v: string): InferenceBackend {
-  if (!(INFERENCE_BACKENDS as readonly string[]).includes(v)) throw new InvalidArgumentError(`use one of ${INFERENCE_BACKENDS.join(', ')}`);
-  return v as InferenceBackend;
-}
 
 /**
  * Loads the model a command asks for: `--model` (name or path), else the shipped student for `--scale`.
@@ -46,21 +32,6 @@ export async function studentFromOptions(
 /** Help of `--spinning`. */
 export const SPINNING_HELP =
   'ONNX Runtime worker threads spin between ops: on (default, fastest on an idle machine) or off (for a machine busy with other work, e.g. training); default from SHARPEN_KD_ORT_SPINNING';
-
-/** Parses `--spinning on|off`. */
-export function spinningOption(v: string): boolean {
-  const s = v.trim().toLowerCase();
-  if (s === 'on' || s === 'true' || s === '1') return true;
-  if (s === 'off' || s === 'false' || s === '0') return false;
-  throw new InvalidArgumentError('use on or off');
-}
-
-/** Parses `--strength`: a number from 0 to 1. */
-export function strengthOption(v: string): number {
-  const n = Number(v);
-  if (v.trim() === '' || !Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`--strength must be a number from 0 to 1, got "${v}"`);
-  return n;
-}
 
 /** Help of `--model` in every command that runs a model. */
 export const MODEL_HELP = 'x1, x2, x4 (shipped students), emt-x2, emt-x3, emt-x4 (the EMT teacher: best quality, slow), bicubic, a saved model folder / model.json, or an EMT .pth checkpoint';
@@ -97,18 +68,15 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP)
     .option('-b, --backend <name>', `inference engine: ${INFERENCE_BACKENDS.join(', ')} (default auto: onnx if installed, else wasm)`, backendOption)
     .option('-t, --tile <n>', 'tile size in input pixels (default: chosen from the model)', intOption('--tile', 16))
-    .option('-f, --format <fmt>', 'output format png, jpeg or webp (default: the input format; webp for an animated GIF, png for other formats)', (v: string) => {
-      if (!['png', 'jpeg', 'webp'].includes(v)) throw new InvalidArgumentError('use png, jpeg or webp');
-      return v as ImageFormat;
-    })
+    .option('-f, --format <fmt>', 'output format png, jpeg or webp (default: the input format; webp for an animated GIF, png for other formats)', choiceOption<ImageFormat>('--format', ['png', 'jpeg', 'webp']))
     .option('-q, --quality <n>', 'JPEG / WebP quality 1-100 (default 92)', intOption('--quality', 1, 100))
     .option('-r, --recursive', 'descend into sub-folders (the structure is kept under --out)')
     .option('--overwrite', 'replace existing outputs, even inputs')
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
-    .option('--spinning <on|off>', SPINNING_HELP, spinningOption)
+    .option('--spinning <on|off>', SPINNING_HELP, onOffOption('--spinning'))
     .option('--max-pixels <n>', 'refuse inputs with more decoded pixels than this, from the header, before decoding (all frames of an animation)', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)
     .option('--max-output-pixels <n>', 'refuse inputs whose output (input pixels x scale², all frames) would be larger, before any work', intOption('--max-output-pixels', 1), DEFAULT_MAX_OUTPUT_PIXELS)
-    .option('--strength <x>', 'how much of the model to apply, 0 to 1: output = input + x·(model − input) (x2/x4: the bicubic upscale instead of the input); 1 = the model alone', strengthOption, 1)
+    .option('--strength <x>', 'how much of the model to apply, 0 to 1: output = input + x·(model − input) (x2/x4: the bicubic upscale instead of the input); 1 = the model alone', numberOption('--strength', 0, 1), 1)
     .addHelpText(
       'after',
       [

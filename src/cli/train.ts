@@ -25,7 +25,7 @@ import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { initialStudent } from './init-student';
 import { addRunConfigOption } from './run-config';
-import { intOption } from './sharpen';
+import { choiceOption, intOption, numberOption } from './options';
 
 /** Flags shared by `train` and `distill`, as commander parses them. */
 export interface TrainCliOptions {
@@ -77,27 +77,10 @@ export interface TrainCliOptions {
   config?: string;
 }
 
-const num = (name: string, min: number, max = Infinity) => (v: string) => {
-  const n = Number(v);
-  if (!(Number.isFinite(n) && n >= min && n <= max)) throw new InvalidArgumentError(`${name} must be a number from ${min}${max < Infinity ? ` to ${max}` : ''}, got "${v}"`);
-  return n;
-};
 const collect = (v: string, prev: string[]) => [...prev, v];
-const choice = <T extends string>(flag: string, values: readonly T[]) => (v: string): T => {
-  if (!values.includes(v as T)) throw new InvalidArgumentError(`${flag} takes ${values.join(' or ')}, got "${v}"`);
-  return v as T;
-};
-
-const precisionOption = choice<CheckpointPrecision>('--checkpoint-precision', ['full', 'compact']);
-
-const unshuffleOption = (v: string): 1 | 2 | 4 => {
-  if (v !== '1' && v !== '2' && v !== '4') throw new InvalidArgumentError(`--unshuffle takes 1, 2 or 4, got "${v}"`);
-  return Number(v) as 1 | 2 | 4;
-};
-const teacherActivationOption = (v: string): 'relu' | 'prelu' => {
-  if (v !== 'relu' && v !== 'prelu') throw new InvalidArgumentError(`--teacher-activation takes relu or prelu, got "${v}"`);
-  return v;
-};
+const precisionOption = choiceOption<CheckpointPrecision>('--checkpoint-precision', ['full', 'compact']);
+const unshuffleOption = (v: string): 1 | 2 | 4 => Number(choiceOption('--unshuffle', ['1', '2', '4'])(v)) as 1 | 2 | 4;
+const teacherActivationOption = choiceOption('--teacher-activation', ['relu', 'prelu']);
 /** `off`, or `min,max[,prob]`. */
 const degradation = (name: string) => (v: string): RandomDegradation | false => {
   if (v === 'off' || v === 'none') return false;
@@ -119,23 +102,23 @@ export function addTrainingOptions(cmd: Command, required: readonly string[] = [
     .option('--width <n>', 'student width (compact: channels; espcn: n1; fsrcnn: d)', intOption('--width', 1))
     .option('--depth <n>', 'student depth (compact: body convs; fsrcnn: mapping layers)', intOption('--depth', 0))
     .option('--unshuffle <n>', 'compact: pixel-unshuffle the input by 2 or 4 so the body runs at 1/n resolution (for real-time x2 / x1)', unshuffleOption)
-    .option('--detail <kind>', "compact: what the last conv predicts, rgb (a correction per channel) or luma (one Y correction on all three; pair with --residual-interpolation bilinear)", choice('--detail', ['rgb', 'luma'] as const))
-    .option('--residual-interpolation <kind>', 'interpolation of the input the net adds its output to: nearest (default) or bilinear', choice('--residual-interpolation', ['nearest', 'bilinear'] as const))
+    .option('--detail <kind>', "compact: what the last conv predicts, rgb (a correction per channel) or luma (one Y correction on all three; pair with --residual-interpolation bilinear)", choiceOption('--detail', ['rgb', 'luma'] as const))
+    .option('--residual-interpolation <kind>', 'interpolation of the input the net adds its output to: nearest (default) or bilinear', choiceOption('--residual-interpolation', ['nearest', 'bilinear'] as const))
     .option('--reparam', 'compact: train each 3x3 conv as a re-parameterizable ECB block (saved models are the plain net)')
     .option('--patch <n>', 'LR patch side (default 96/scale, i.e. 96-pixel HR patches)', intOption('--patch', 4, 1024))
     .option('--batch <n>', 'patches per batch', intOption('--batch', 1, 4096), 16)
     .option('--steps <n>', 'total optimizer steps', intOption('--steps', 1), 20000)
-    .option('--lr <x>', 'peak learning rate (Adam)', num('--lr', 1e-8, 1), 1e-3)
+    .option('--lr <x>', 'peak learning rate (Adam)', numberOption('--lr', 1e-8, 1), 1e-3)
     .option('--schedule <kind>', 'learning-rate schedule after warmup: cosine, step or constant', 'cosine')
     .option('--warmup <n>', 'linear warmup steps (default min(500, 2% of steps))', intOption('--warmup', 0))
-    .option('--min-lr <x>', 'cosine: final learning rate (default lr/100)', num('--min-lr', 0, 1))
+    .option('--min-lr <x>', 'cosine: final learning rate (default lr/100)', numberOption('--min-lr', 0, 1))
     .option('--schedule-start <n>', 'step the schedule starts after (a fresh warmup + decay cycle for a resumed run; default 0)', intOption('--schedule-start', 0))
-    .option('--clip <x>', 'clip gradients to this global L2 norm (0 = off)', num('--clip', 0), 0)
-    .option('--ema <decay>', 'EMA of the weights, e.g. 0.999 (0 = off); validation and exported models use it', num('--ema', 0, 0.999999), 0)
-    .option('--loss-pixel <w>', 'weight α of the pixel loss against HR', num('--loss-pixel', 0), 1)
-    .option('--loss-ssim <w>', 'weight δ of 1 - SSIM(student, HR)', num('--loss-ssim', 0), 0)
+    .option('--clip <x>', 'clip gradients to this global L2 norm (0 = off)', numberOption('--clip', 0), 0)
+    .option('--ema <decay>', 'EMA of the weights, e.g. 0.999 (0 = off); validation and exported models use it', numberOption('--ema', 0, 0.999999), 0)
+    .option('--loss-pixel <w>', 'weight α of the pixel loss against HR', numberOption('--loss-pixel', 0), 1)
+    .option('--loss-ssim <w>', 'weight δ of 1 - SSIM(student, HR)', numberOption('--loss-ssim', 0), 0)
     .option('--pixel-loss <kind>', `pixel loss: ${PIXEL_LOSS_KINDS.join(', ')}`, 'l1')
-    .option('--pixel-space <space>', 'colour space of the pixel loss: rgb, or y (BT.601 luma; default y with --detail luma, else rgb)', choice('--pixel-space', ['rgb', 'y'] as const))
+    .option('--pixel-space <space>', 'colour space of the pixel loss and of output distillation: rgb, or y (BT.601 luma; default y with --detail luma, else rgb)', choiceOption('--pixel-space', ['rgb', 'y'] as const))
     .option('--blur <min,max[,p]>', 'Gaussian blur sigma range and probability, or off (default: on for scale 1: 0.5,2,1; the scale-1 defaults are the blind x1 benchmark\'s distribution)', degradation('--blur'))
     .option('--motion-blur <min,max[,p]>', 'motion blur length range and probability, or off (scale 1 default: 3,9,0.3)', degradation('--motion-blur'))
     .option('--noise <min,max[,p]>', 'Gaussian noise sigma range (8-bit levels) and probability, or off (scale 1 default: 0,3,1)', degradation('--noise'))
@@ -275,7 +258,7 @@ export const registerTrain: RegisterCommand = (program: Command) => {
     .description('train a student (or, with --arch resnet, the teacher) on HR images: random patches, MATLAB-bicubic LR (scale 1: blur/noise/JPEG), Adam, checkpoints, resume');
   addTrainingOptions(cmd)
     .option('--teacher-depths <list>', '--arch resnet: bottleneck blocks per stage, e.g. 3,4,6,3', (v: string) => v.split(',').map((x) => intOption('--teacher-depths', 1)(x)))
-    .option('--width-mult <x>', '--arch resnet: channel multiplier of ResNet-50 widths', num('--width-mult', 0.01, 4))
+    .option('--width-mult <x>', '--arch resnet: channel multiplier of ResNet-50 widths', numberOption('--width-mult', 0.01, 4))
     .option('--teacher-activation <a>', '--arch resnet: activation of the stem and decoder convs, relu (default) or prelu (cannot die; recommended for new teachers)', teacherActivationOption)
     .action(
       runCommand(async (o: TrainCliOptions) => {

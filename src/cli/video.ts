@@ -1,10 +1,10 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { INFERENCE_BACKENDS, type InferenceBackend } from '../infer/engine';
 import { sharpenVideo } from '../video/sharpen-video';
 import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
-import { backendOption, intOption } from './sharpen';
+import { backendOption, intOption, numberOption } from './options';
 
 interface VideoCliOptions {
   out: string;
@@ -35,11 +35,7 @@ export const registerVideo: RegisterCommand = (program: Command) => {
     .option('-t, --tile <n>', 'tile size in input pixels for large frames (default: chosen from the model)', intOption('--tile', 16))
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
     .option('-c, --codec <name>', 'video encoder (default libx264; libvpx-vp9 for .webm)')
-    .option('--crf <n>', 'constant quality, lower is better (default 18 for libx264/libx265, 31 for libvpx-vp9)', (v: string) => {
-      const n = Number(v);
-      if (v.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`--crf must be a number from 0 (e.g. 18), got "${v}"`);
-      return n;
-    })
+    .option('--crf <n>', 'constant quality, lower is better (default 18 for libx264/libx265, 31 for libvpx-vp9)', numberOption('--crf', 0))
     .option('--preset <name>', 'encoder speed preset, e.g. ultrafast ... veryslow for libx264 (default veryfast)')
     .option('--pix-fmt <name>', 'pixel format of the encoded video (default yuv420p)')
     .option('--no-audio', 'drop the audio instead of copying it')

@@ -9,11 +9,12 @@
  */
 import { ConfigError } from '../errors';
 import { Rng } from '../core/rng';
+import type { ImageSamples, RawImage } from '../io/raw-image';
 import { imresizeFloat } from '../metrics/imresize';
 import { convolveSeparable, convolveSparse, gaussianTaps, motionKernel } from './blur';
 import { downscaleCrop, downscalePlan, BICUBIC_MARGIN_LR, type DownscalePlan } from './downscale';
 import { jpegRoundTrip } from './jpeg';
-import { cropReflect, quantize8, type RgbImage } from './pixels';
+import { cropReflect, quantize8 } from './pixels';
 import type { Scale } from './types';
 
 /**
@@ -214,7 +215,7 @@ async function applyNoiseJpeg(lr: Float32Array, w: number, h: number, cfg: Resol
 export type PlanCache = Map<number, DownscalePlan>;
 
 /**
- * Makes one `(lr, hr)` training pair from an image: the HR patch at LR position `(lrX, lrY)` (HR `(lrX·s, lrY·s)`),
+ * Makes one `(lr, hr)` training pair from an RGB image (`channels: 3`): the HR patch at LR position `(lrX, lrY)` (HR `(lrX·s, lrY·s)`),
  * side `lrSize·s`, and its degraded LR patch. The crop takes a mirrored margin so that the LR patch equals the
  * corresponding crop of the degraded whole image (mod-cropped to `limitW×limitH`).
  *
@@ -225,7 +226,7 @@ export type PlanCache = Map<number, DownscalePlan>;
  * ```
  */
 export async function degradePatch(
-  img: RgbImage,
+  img: RawImage<ImageSamples>,
   lrX: number,
   lrY: number,
   lrSize: number,
@@ -266,18 +267,19 @@ function centre(src: Float32Array, q: number, m: number, p: number): Float32Arra
 }
 
 /**
- * Degrades a whole (mod-cropped) image, e.g. to make validation inputs: the same pipeline as {@link degradePatch}.
+ * Degrades a whole (mod-cropped) RGB image (`channels: 3`), e.g. to make validation inputs: the same pipeline as
+ * {@link degradePatch}. Returns float32 RGB in [0, 1].
  *
  * @example
  * ```ts
- * const lr = await degradeImage(hrImg, cfg, sampleDegradation(new Rng(7), cfg)); // { data, width, height }
+ * const lr = await degradeImage(hrImg, cfg, sampleDegradation(new Rng(7), cfg)); // float32 RGB in [0, 1]
  * ```
  */
 export async function degradeImage(
-  img: RgbImage,
+  img: RawImage<ImageSamples>,
   cfg: ResolvedDegradation,
   params: DegradationParams,
-): Promise<{ data: Float32Array; width: number; height: number }> {
+): Promise<RawImage<Float32Array>> {
   const s = cfg.scale;
   const W = img.width - (img.width % s);
   const H = img.height - (img.height % s);
@@ -296,5 +298,5 @@ export async function degradeImage(
     if (cfg.quantize) quantize8(lr);
   }
   lr = await applyNoiseJpeg(lr, W / s, H / s, cfg, params);
-  return { data: lr, width: W / s, height: H / s };
+  return { data: lr, width: W / s, height: H / s, channels: 3 };
 }

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * const cache = new LruCache<RgbImage>(512 << 20, (img) => img.data.byteLength);
+ * const cache = new LruCache<RawImage<Uint8Array | Float32Array>>(512 << 20, (img) => img.data.byteLength);
  * const img = await cache.get('t1.png', () => loadImage('t1.png'));
  * cache.dispose();
  * ```

@@ -8,10 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, InputError } from '../errors';
+import type { RawImage } from '../io/raw-image';
 import { Rng } from '../core/rng';
 import { degradePatch, describeDegradation, resolveDegradation, sampleDegradation, type DegradationOptions, type PlanCache } from './degrade';
 import { LruCache } from './lru-cache';
-import { cropReflect, dihedral, rgbBytes, type RgbImage } from './pixels';
+import { cropReflect, dihedral, imageBytes } from './pixels';
 import type { ImageEntry } from './sources';
 import type { DatasetState, PatchArrays, PatchBatch, PatchDataset, Scale } from './types';
 
@@ -94,7 +95,7 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
   if (usable.length === 0) {
     throw new InputError(`all ${entries.length} images of "${name}" are smaller than the HR patch (${P}x${P} px); use a smaller --patch`);
   }
-  const cache = new LruCache<RgbImage>(opts.cacheBytes ?? 1 << 30, rgbBytes);
+  const cache = new LruCache<RawImage<Uint8Array | Float32Array>>(opts.cacheBytes ?? 1 << 30, imageBytes);
   const plans: PlanCache = new Map();
   const description = `${name} n=${usable.length} p=${p} ${unlabeled ? 'unlabeled' : describeDegradation(cfg)} aug=${augment}`;
   let batch = 0;
@@ -193,5 +194,6 @@ export function arraysToBatch(a: PatchArrays): PatchBatch {
     hr: tf.tensor4d(a.hr, [a.count, a.hrSize, a.hrSize, 3]),
   };
   if (a.teacher) out.teacher = tf.tensor4d(a.teacher, [a.count, a.hrSize, a.hrSize, 3]);
+  if (a.teacherFeatures) out.teacherFeatures = a.teacherFeatures.map((f) => tf.tensor4d(f.data, [a.count, ...f.shape]));
   return out;
 }

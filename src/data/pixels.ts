@@ -1,9 +1,9 @@
 import { ShapeError } from '../errors';
-import { toFloatRgb, type RawImage } from '../io/raw-image';
+import { sampleMax, toFloatRgb, type ImageSamples, type RawImage } from '../io/raw-image';
 
 /**
- * A decoded RGB image kept compactly in memory: 8-bit images stay `Uint8Array` (levels 0–255), deeper ones
- * become `Float32Array` in [0, 1]. Interleaved HWC, 3 channels.
+ * Converts an image to the compact RGB the data pipeline keeps in memory, `channels: 3` (gray replicated, alpha
+ * dropped): 8-bit images stay `Uint8Array` (levels 0–255), others become `Float32Array` in [0, 1].
  *
  * @example
  * ```ts
@@ -11,25 +11,11 @@ import { toFloatRgb, type RawImage } from '../io/raw-image';
  * const patch = cropReflect(img, 10, 20, 48, 48); // Float32Array, 48·48·3, in [0, 1]
  * ```
  */
-export interface RgbImage {
-  data: Uint8Array | Float32Array;
-  width: number;
-  height: number;
-}
-
-/**
- * Converts a decoded image to a compact {@link RgbImage} (gray replicated, alpha dropped).
- *
- * @example
- * ```ts
- * const img = rgbFromRaw(raw);
- * ```
- */
-export function rgbFromRaw(raw: RawImage): RgbImage {
-  const { width, height, channels, bits } = raw;
-  if (bits === 16) return { data: toFloatRgb(raw), width, height };
-  const src = raw.data as Uint8Array;
-  if (channels === 3) return { data: src, width, height };
+export function rgbFromRaw(raw: RawImage<ImageSamples>): RawImage<Uint8Array | Float32Array> {
+  const { width, height, channels } = raw;
+  if (!(raw.data instanceof Uint8Array)) return { data: toFloatRgb(raw), width, height, channels: 3 };
+  const src = raw.data;
+  if (channels === 3) return { data: src, width, height, channels: 3, bits: 8 };
   const n = width * height;
   const out = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
@@ -42,11 +28,11 @@ export function rgbFromRaw(raw: RawImage): RgbImage {
       out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = src[o];
     }
   }
-  return { data: out, width, height };
+  return { data: out, width, height, channels: 3, bits: 8 };
 }
 
-/** Bytes an {@link RgbImage} holds (for cache budgets). */
-export function rgbBytes(img: RgbImage): number {
+/** Bytes an image's samples hold (for cache budgets). */
+export function imageBytes(img: RawImage<ImageSamples>): number {
   return img.data.byteLength;
 }
 
@@ -59,8 +45,9 @@ export function reflectIndex(i: number, n: number): number {
 }
 
 /**
- * Crops a `w×h` window whose top-left corner is `(x0, y0)`, reflecting (half-sample symmetric) outside the image,
- * restricted to the top-left `limitW×limitH` region (used for mod-crop). Returns float32 RGB in [0, 1].
+ * Crops a `w×h` window of an RGB image (`channels: 3`, any sample type) whose top-left corner is `(x0, y0)`,
+ * reflecting (half-sample symmetric) outside the image, restricted to the top-left `limitW×limitH` region (used for
+ * mod-crop). Returns float32 RGB in [0, 1].
  *
  * @example
  * ```ts
@@ -68,7 +55,7 @@ export function reflectIndex(i: number, n: number): number {
  * ```
  */
 export function cropReflect(
-  img: RgbImage,
+  img: RawImage<ImageSamples>,
   x0: number,
   y0: number,
   w: number,
@@ -77,11 +64,12 @@ export function cropReflect(
   limitH = img.height,
   out = new Float32Array(w * h * 3),
 ): Float32Array {
+  if (img.channels !== 3) throw new ShapeError(`cropReflect takes RGB images (3 channels), got ${img.channels}`);
   if (out.length !== w * h * 3) throw new ShapeError(`crop buffer has ${out.length} floats, expected ${w * h * 3}`);
   const { data, width } = img;
   const xs = new Int32Array(w);
   for (let x = 0; x < w; x++) xs[x] = 3 * reflectIndex(x0 + x, limitW);
-  const scale = data instanceof Uint8Array ? 1 / 255 : 1;
+  const scale = 1 / sampleMax(data);
   let o = 0;
   for (let y = 0; y < h; y++) {
     const row = reflectIndex(y0 + y, limitH) * width * 3;

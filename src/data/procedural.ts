@@ -4,7 +4,7 @@
  * They exercise what a sharpening / SR model must reproduce: edges at all angles, fine periodic detail and glyphs.
  */
 import { Rng } from '../core/rng';
-import type { RgbImage } from './pixels';
+import type { RawImage } from '../io/raw-image';
 
 type Color = [number, number, number];
 
@@ -104,7 +104,7 @@ function texture(r: Rng): (x: number, y: number) => Color {
  * const img = proceduralImage(7, 256, 256); // same seed, same pixels
  * ```
  */
-export function proceduralImage(seed: number, width: number, height: number): RgbImage {
+export function proceduralImage(seed: number, width: number, height: number): RawImage<Uint8Array> {
   const r = new Rng(seed);
   const cv = new Canvas(width, height);
   // Background gradient.
@@ -181,5 +181,5 @@ export function proceduralImage(seed: number, width: number, height: number): Rg
   }
   const out = new Uint8Array(width * height * 3);
   for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(cv.data[i] * 255)));
-  return { data: out, width, height };
+  return { data: out, width, height, channels: 3, bits: 8 };
 }

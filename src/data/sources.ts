@@ -3,8 +3,10 @@
  * the file header, without decoding) and how to decode itself; paired entries also carry their LR file.
  */
 import { InputError } from '../errors';
+import { listImageFiles } from '../io/image-files';
 import { loadSharp, readImage } from '../io/node-image';
-import { rgbFromRaw, type RgbImage } from './pixels';
+import type { RawImage } from '../io/raw-image';
+import { rgbFromRaw } from './pixels';
 
 /**
  * One decodable image of a source.
@@ -20,7 +22,8 @@ export interface ImageRef {
   key: string;
   width: number;
   height: number;
-  load(): Promise<RgbImage>;
+  /** Decodes the image as RGB (`channels: 3`): 8-bit samples, or float32 in [0, 1] for deeper images. */
+  load(): Promise<RawImage<Uint8Array | Float32Array>>;
 }
 
 /**
@@ -35,38 +38,6 @@ export interface ImageRef {
 export interface ImageEntry {
   hr: ImageRef;
   lr?: ImageRef;
-}
-
-/** File extensions treated as images. */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.bmp', '.tif', '.tiff', '.webp'];
-
-/**
- * Lists the image files of a folder (not recursive), sorted by name.
- * Throws {@link InputError} when the folder cannot be read or holds no image.
- *
- * @example
- * ```ts
- * const files = await listImageFiles('../shared/data/Set5/HR'); // 5 absolute paths
- * ```
- */
-export async function listImageFiles(dir: string): Promise<string[]> {
-  const fs = await import('node:fs/promises');
-  const path = await import('node:path');
-  let names: string[];
-  try {
-    names = await fs.readdir(dir);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot read image folder (${code ?? (e as Error).message}); check the path given to --data/--val`, { file: dir, cause: e });
-  }
-  const files = names
-    .filter((n) => !n.startsWith('.') && IMAGE_EXTENSIONS.includes(path.extname(n).toLowerCase()))
-    .sort()
-    .map((n) => path.resolve(dir, n));
-  if (files.length === 0) {
-    throw new InputError(`no images in this folder (looked for ${IMAGE_EXTENSIONS.join(' ')}); point --data at a folder of images`, { file: dir });
-  }
-  return files;
 }
 
 /** Reads an image's size from its header (EXIF rotation applied), without decoding its pixels. */

@@ -7,7 +7,8 @@ export type { Scale };
 /**
  * One training batch: low-resolution inputs and high-resolution targets, NHWC float32 RGB in [0, 1].
  * `lr` is `[N, p, p, 3]`, `hr` is `[N, p·s, p·s, 3]`. Datasets that come from a teacher cache also carry the
- * teacher's prediction for `lr` in `teacher` (same shape as `hr`). The consumer disposes every tensor.
+ * teacher's prediction for `lr` in `teacher` (same shape as `hr`) and, when the cache holds them, the teacher's tap
+ * features for `lr` in `teacherFeatures` (`[N, h, w, C]` each, in tap order). The consumer disposes every tensor.
  *
  * @example
  * ```ts
@@ -18,6 +19,7 @@ export interface PatchBatch {
   lr: tf.Tensor4D;
   hr: tf.Tensor4D;
   teacher?: tf.Tensor4D;
+  teacherFeatures?: tf.Tensor4D[];
 }
 
 /**
@@ -41,6 +43,8 @@ export interface PatchArrays {
   hr: Float32Array;
   /** Teacher predictions, when the dataset carries them. */
   teacher?: Float32Array;
+  /** Teacher tap features, when the dataset carries them: per tap, `count × h × w × C` values of `shape` `[h, w, C]`. */
+  teacherFeatures?: { shape: [number, number, number]; data: Float32Array }[];
   /** The patches have no HR (see `PatchOptions.unlabeled`): a teacher must label them. */
   unlabeled?: true;
 }

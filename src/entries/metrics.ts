@@ -13,9 +13,10 @@
  *
  * @module sharpen-kd/metrics
  */
+import type { FloatSamples, ImageSamples, RawImage } from '../io/raw-image';
 export { psnr } from '../metrics/psnr';
 export { ssim } from '../metrics/ssim';
-export type { MetricImage, MetricOptions, PixelArray } from '../metrics/metric-input';
+export type { MetricImage, MetricOptions } from '../metrics/metric-input';
 export { ssimTensor } from '../metrics/ssim-tensor';
 export type { SsimTensorOptions } from '../metrics/ssim-tensor';
 export { rgbToY } from '../metrics/y-channel';
@@ -25,7 +26,28 @@ export type { ResizeBicubicOptions } from '../metrics/resize-bicubic';
 export { resizeBicubicTensor, upscaleBicubic } from '../metrics/resize-tensor';
 export type { ResizeTensorOptions } from '../metrics/resize-tensor';
 export { imresizeFloat } from '../metrics/imresize';
-export type { ImresizeOptions, FloatImage } from '../metrics/imresize';
+export type { ImresizeOptions } from '../metrics/imresize';
+export { protocolReference, bicubicInput, scoreImage, meanScores } from '../metrics/protocol';
+export type { ProtocolReference, ImageScores } from '../metrics/protocol';
+/**
+ * @deprecated Use {@link RawImage}`<ImageSamples>`, the one image type; the value range follows from the sample type
+ * (`maxVal` overrides it in the metrics).
+ *
+ * @example
+ * ```ts
+ * const img: RawImage<Float64Array> = { data: new Float64Array(16 * 16 * 3), width: 16, height: 16, channels: 3 }; // was: PixelArray
+ * ```
+ */
+export type PixelArray = RawImage<ImageSamples>;
+/**
+ * @deprecated Use {@link RawImage}`<Float64Array>` (or `<Float32Array>`), the one image type.
+ *
+ * @example
+ * ```ts
+ * const img: RawImage<Float64Array> = { data: new Float64Array(8 * 8 * 3), width: 8, height: 8, channels: 3 }; // was: FloatImage
+ * ```
+ */
+export type FloatImage = RawImage<FloatSamples>;
 export { evaluateStudent } from '../infer/evaluate';
 export type { EvaluateOptions, EvaluationReport, EvalImageInfo } from '../infer/evaluate';
 export { X1_BASELINES, x1Baseline, evaluateX1Baseline } from '../classical/x1-baselines';

@@ -6,22 +6,13 @@
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { ConfigError, InputError, SharpenError, type SharpenWarning } from '../errors';
 import { writeFileAtomic } from '../io/atomic-write';
+import { IMAGE_EXTENSIONS, isImageFileName } from '../io/image-files';
 import type { ImageFormat } from '../io/node-image';
 import { checkFormatSize, DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_PIXELS, resolveLimit } from '../io/pixel-limits';
 import { sharpenFrames } from './frames';
 import { encodePixels, loadInput, outputFormat } from './inputs';
 import { checkStrength } from './strength';
 import type { Student } from './student';
-
-/**
- * File extensions treated as images when scanning folders.
- *
- * @example
- * ```ts
- * IMAGE_EXTENSIONS.includes('.webp'); // true
- * ```
- */
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.jpe', '.webp', '.tif', '.tiff', '.gif', '.avif'];
 
 const EXT: Record<ImageFormat, string> = { png: '.png', jpeg: '.jpg', webp: '.webp' };
 
@@ -123,7 +114,7 @@ async function expand(inputs: string[], recursive: boolean, skipped: BatchSummar
         if (e.isDirectory()) {
           if (recursive) await walk(full);
           else skipped.push({ file: full, reason: 'folder (use --recursive)' });
-        } else if (IMAGE_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) {
+        } else if (isImageFileName(e.name)) {
           const rel = path.relative(input, full);
           jobs.push({ file: full, rel: rel.slice(0, rel.length - path.extname(rel).length), ext: path.extname(rel) });
         } else {

@@ -4,21 +4,23 @@
  * tfjs-wasm on these small convolutional nets) and falls back to wasm otherwise.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { isNode } from '../backends/env';
 import { BACKEND_NAMES, ensureTfBackend, useBackend, type BackendName } from '../backends/use-backend';
 import { BackendError, ConfigError, ShapeError } from '../errors';
+import { currentPlatform } from '../platform/current';
 import { tfjsRunner } from './runners';
 import type { TileRunner } from './tile-engine';
 
 /**
- * Inference engines {@link Student.load} accepts: `'auto'`, `'onnx'` (ONNX Runtime) or a TF.js backend.
+ * The engines a model can run on, one vocabulary for `Student.load`, the CLI's `--backend` and the teachers of
+ * `distill`: `'auto'`, `'onnx'` (ONNX Runtime), `'tfjs'` (TF.js on the backend already active, else the default one)
+ * or a named TF.js backend. {@link onnxPolicy} says what each means for ONNX Runtime.
  *
  * @example
  * ```ts
  * const backend: InferenceBackend = process.env.CI ? 'wasm' : 'auto';
  * ```
  */
-export type InferenceBackend = 'auto' | 'onnx' | BackendName;
+export type InferenceBackend = 'auto' | 'onnx' | 'tfjs' | BackendName;
 
 /** Engine actually in use: `'onnx'` or the name of the TF.js backend. */
 export type EngineName = string;
@@ -31,12 +33,28 @@ export type EngineName = string;
  * INFERENCE_BACKENDS.includes('onnx'); // true
  * ```
  */
-export const INFERENCE_BACKENDS: readonly InferenceBackend[] = ['auto', 'onnx', ...BACKEND_NAMES];
+export const INFERENCE_BACKENDS: readonly InferenceBackend[] = ['auto', 'onnx', 'tfjs', ...BACKEND_NAMES];
 
-/** Initialises the TF.js backend `opts.backend` names, or a default one for `auto` / `onnx`. */
+/**
+ * How an engine choice treats ONNX Runtime, the one rule every model runner follows (`Student`, `selectEngine`, the
+ * teachers of `distill`): `'onnx'` requires it; `'auto'` tries it where the platform prefers it (Node) and falls back
+ * to TF.js when it is missing or the model does not export; a TF.js backend name never uses it.
+ *
+ * @example
+ * ```ts
+ * onnxPolicy('auto'); // 'try' in Node, 'never' in browsers
+ * ```
+ */
+export function onnxPolicy(backend: InferenceBackend): 'required' | 'try' | 'never' {
+  if (backend === 'onnx') return 'required';
+  if (backend === 'auto') return currentPlatform().autoEngine === 'onnx' ? 'try' : 'never';
+  return 'never';
+}
+
+/** Initialises the TF.js backend `opts.backend` names, or the active / default one for `auto`, `onnx` and `tfjs`. */
 export async function prepareTfBackend(opts: { backend?: InferenceBackend; threads?: number }): Promise<string> {
   const b = opts.backend ?? 'auto';
-  if (b === 'auto' || b === 'onnx' || !INFERENCE_BACKENDS.includes(b)) return ensureTfBackend(opts.threads);
+  if (b === 'auto' || b === 'onnx' || b === 'tfjs' || !INFERENCE_BACKENDS.includes(b)) return ensureTfBackend(opts.threads);
   return useBackend(b, { threads: opts.threads, trainingKernels: false });
 }
 
@@ -100,10 +118,9 @@ export async function selectEngine(
   const none: TileRunner = { scale, channels: [], run: () => Promise.reject(new Error('no model')), dispose() {} };
   if (!model) {
     if (backend === 'onnx') throw new ConfigError('the bicubic model runs on TF.js: use --backend wasm or cpu (or leave it on auto)');
-    const name = backend === 'auto' ? await ensureTfBackend(opts.threads) : await useBackend(backend, { threads: opts.threads, trainingKernels: false });
-    return { name, runner: none };
+    return { name: await prepareTfBackend(opts), runner: none };
   }
-  if (backend === 'onnx' || (backend === 'auto' && isNode())) {
+  if (onnxPolicy(backend) !== 'never') {
     try {
       const runner = await onnxTileRunner(model, scale, opts);
       await ensureTfBackend(opts.threads);
@@ -115,7 +132,5 @@ export async function selectEngine(
       // auto: ONNX Runtime missing or the model does not export; TF.js below.
     }
   }
-  const name =
-    backend === 'auto' ? await ensureTfBackend(opts.threads) : await useBackend(backend as BackendName, { threads: opts.threads, trainingKernels: false });
-  return { name, runner: tfjsRunner(model, scale) };
+  return { name: await prepareTfBackend(opts), runner: tfjsRunner(model, scale) };
 }

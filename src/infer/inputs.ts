@@ -1,28 +1,29 @@
 /**
  * What {@link Student.sharpen} accepts and returns: file paths and URLs, encoded bytes, `ImageData`,
- * {@link RawImage}s and tensors. Each becomes a {@link PixelBuffer}; the result goes back to the same kind,
+ * {@link RawImage}s and tensors. Each becomes a {@link RawImage} of its own sample type (a tensor: float32); the result
+ * goes back to the same kind,
  * or to encoded bytes when a format is asked for.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { isNode } from '../backends/env';
 import { isTfTensor, tfCore } from '../backends/tf-lazy';
 import { InputError, ShapeError, type SharpenWarning } from '../errors';
-import { decodeImageBrowser, encodeImageBrowser, imageDataToRaw, isImageDataLike, rawToImageData, type ImageDataLike } from '../io/browser-image';
+import { imageDataToRaw, isImageDataLike, rawToImageData, type ImageDataLike } from '../io/browser-image';
 import type { AnimationInfo, ImageFormat, ImageHeader } from '../io/node-image';
-import { checkInputPixels, checkOutputPixels } from '../io/pixel-limits';
-import type { RawImage } from '../io/raw-image';
-import type { PixelBuffer } from './pixels';
+import { checkOutputPixels } from '../io/pixel-limits';
+import { imageFrom, isFloatSamples, isRawImage, sampleBits, type ImageSamples, type RawImage } from '../io/raw-image';
+import { currentPlatform } from '../platform/current';
 
 /**
  * An image {@link Student.sharpen} accepts: a file path (Node) or URL, encoded bytes (PNG, JPEG, WebP, ...),
- * an `ImageData`, a {@link RawImage}, or a `[H, W, C]` float tensor in [0, 1] (C = 3; 1, 2 and 4 work too).
+ * an `ImageData`, a {@link RawImage} (integer or float samples), or a `[H, W, C]` float tensor in [0, 1] (C = 3; 1, 2
+ * and 4 work too).
  *
  * @example
  * ```ts
  * const inputs: SharpenInput[] = ['photo.jpg', await fs.readFile('photo.jpg'), tf.zeros([64, 64, 3])];
  * ```
  */
-export type SharpenInput = string | URL | Uint8Array | ArrayBuffer | ImageDataLike | RawImage | tf.Tensor3D;
+export type SharpenInput = string | URL | Uint8Array | ArrayBuffer | ImageDataLike | RawImage<ImageSamples> | tf.Tensor3D;
 
 /** The kind of an input, which is also the kind of the output. */
 export type InputKind = 'encoded' | 'imagedata' | 'raw' | 'tensor';
@@ -30,7 +31,7 @@ export type InputKind = 'encoded' | 'imagedata' | 'raw' | 'tensor';
 /** A decoded input. */
 export interface LoadedInput {
   kind: InputKind;
-  pixels: PixelBuffer;
+  pixels: RawImage<ImageSamples>;
   /** Name for messages (file path, URL or a placeholder). */
   name: string;
   /** ICC profile of an encoded input, kept on output. */
@@ -58,57 +59,24 @@ export interface LoadOptions {
   onWarning?: (w: SharpenWarning) => void;
 }
 
-function isRawImage(x: unknown): x is RawImage {
-  return typeof x === 'object' && x !== null && 'bits' in x && 'channels' in x && 'data' in x && !isTfTensor(x);
-}
-
 function checkSize(width: number, height: number, name: string): void {
   if (!(width > 0 && height > 0)) throw new InputError(`image is empty (${width}x${height})`, { file: name });
 }
 
-async function readBytes(input: string | URL, name: string): Promise<Uint8Array> {
-  const href = input instanceof URL ? input.href : input;
-  if (/^(https?|blob|data):/i.test(href) || (!isNode() && !(input instanceof URL && input.protocol === 'file:'))) {
-    let res: Response;
-    try {
-      res = await fetch(href);
-    } catch (e) {
-      throw new InputError(`cannot fetch (${(e as Error).message})`, { file: name, cause: e });
-    }
-    if (!res.ok) throw new InputError(`cannot fetch (HTTP ${res.status})`, { file: name });
-    return new Uint8Array(await res.arrayBuffer());
-  }
-  const fs = await import('node:fs/promises');
-  const { fileURLToPath } = await import('node:url');
-  const file = input instanceof URL ? fileURLToPath(input) : input;
-  try {
-    return new Uint8Array(await fs.readFile(file));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new InputError(`cannot read file (${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder' : (code ?? (e as Error).message)})`, { file, cause: e });
-  }
-}
-
 /** Decodes encoded bytes: sharp in Node (keeps ICC, gray, 16-bit, animations), the browser's decoders elsewhere. */
 export async function decodeBytes(bytes: Uint8Array, name: string, opts: LoadOptions = {}): Promise<LoadedInput> {
-  if (isNode()) {
-    const { decodeImageWithProfile } = await import('../io/node-image');
-    const oneFrame = opts.format === 'png' || opts.format === 'jpeg';
-    let warning: SharpenWarning | undefined;
-    const d = await decodeImageWithProfile(bytes, name, {
-      maxPixels: opts.maxPixels,
-      frames: oneFrame ? 'first' : 'all',
-      onHeader: (h) => {
-        if (opts.scale !== undefined) checkOutputPixels(name, h.width, h.height, h.frames, opts.scale, opts.maxOutputPixels);
-        if (h.pages > h.frames) warning = firstFrameWarning(name, h, opts.format);
-      },
-    });
-    if (warning) opts.onWarning?.(warning);
-    return { kind: 'encoded', pixels: rawToPixels(d.image), name, icc: d.icc, format: d.format, bits: d.image.bits, animation: d.animation };
-  }
-  const raw = await decodeImageBrowser(bytes, name);
-  checkInputPixels(name, raw.width, raw.height, 1, opts.maxPixels);
-  return { kind: 'encoded', pixels: rawToPixels(raw), name, bits: 8 };
+  const oneFrame = opts.format === 'png' || opts.format === 'jpeg';
+  let warning: SharpenWarning | undefined;
+  const d = await currentPlatform().decodeImage(bytes, name, {
+    maxPixels: opts.maxPixels,
+    frames: oneFrame ? 'first' : 'all',
+    onHeader: (h) => {
+      if (opts.scale !== undefined) checkOutputPixels(name, h.width, h.height, h.frames, opts.scale, opts.maxOutputPixels);
+      if (h.pages > h.frames) warning = firstFrameWarning(name, h, opts.format);
+    },
+  });
+  if (warning) opts.onWarning?.(warning);
+  return { kind: 'encoded', pixels: d.image, name, icc: d.icc, format: d.format, bits: sampleBits(d.image.data) ?? 8, animation: d.animation };
 }
 
 function firstFrameWarning(name: string, h: ImageHeader, format: ImageFormat | undefined): SharpenWarning {
@@ -116,10 +84,6 @@ function firstFrameWarning(name: string, h: ImageHeader, format: ImageFormat | u
     ? `${name}: animated ${h.format.toUpperCase()} with ${h.pages} frames: only the first is sharpened, as ${(format ?? 'png').toUpperCase()} holds one frame (--format webp / format: 'webp' keeps every frame)`
     : `${name}: ${h.format.toUpperCase()} with ${h.pages} pages: only the first page is sharpened`;
   return { code: 'W_FIRST_FRAME', message, file: name };
-}
-
-function rawToPixels(img: RawImage): PixelBuffer {
-  return { data: img.data, width: img.width, height: img.height, channels: img.channels, max: img.bits === 16 ? 65535 : 255 };
 }
 
 /**
@@ -140,7 +104,7 @@ export async function loadInput(input: SharpenInput, name?: string, opts: LoadOp
 async function loadAny(input: SharpenInput, name: string | undefined, opts: LoadOptions): Promise<LoadedInput> {
   if (typeof input === 'string' || input instanceof URL) {
     const n = name ?? (input instanceof URL ? input.href : input);
-    return decodeBytes(await readBytes(input, n), n, opts);
+    return decodeBytes(await currentPlatform().readBytes(input, n), n, opts);
   }
   if (isTfTensor(input)) {
     const n = name ?? '<tensor>';
@@ -149,18 +113,20 @@ async function loadAny(input: SharpenInput, name: string | undefined, opts: Load
     checkSize(w, h, n);
     if (c < 1 || c > 4) throw new ShapeError(`expected 1 to 4 channels, got shape [${input.shape.join(', ')}]`);
     const tf = input.dtype === 'float32' ? undefined : await tfCore();
-    const data = (await (tf ? tf.tidy(() => tf.cast(input, 'float32')).data() : input.data())) as Float32Array;
-    return { kind: 'tensor', pixels: { data, width: w, height: h, channels: c as 1 | 2 | 3 | 4, max: 1 }, name: n, bits: 8 };
+    const cast = tf?.cast(input, 'float32');
+    const data = (await (cast ?? input).data()) as Float32Array;
+    cast?.dispose();
+    return { kind: 'tensor', pixels: { data, width: w, height: h, channels: c as 1 | 2 | 3 | 4 }, name: n, bits: 8 };
   }
   if (isImageDataLike(input)) {
     const n = name ?? '<ImageData>';
     checkSize(input.width, input.height, n);
-    return { kind: 'imagedata', pixels: rawToPixels(imageDataToRaw(input)), name: n, bits: 8 };
+    return { kind: 'imagedata', pixels: imageDataToRaw(input), name: n, bits: 8 };
   }
   if (isRawImage(input)) {
     const n = name ?? '<RawImage>';
     checkSize(input.width, input.height, n);
-    return { kind: 'raw', pixels: rawToPixels(input), name: n, bits: input.bits };
+    return { kind: 'raw', pixels: input, name: n, bits: sampleBits(input.data) ?? 8 };
   }
   if (input instanceof Uint8Array || input instanceof ArrayBuffer) {
     const bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
@@ -169,11 +135,11 @@ async function loadAny(input: SharpenInput, name: string | undefined, opts: Load
   throw new InputError('unsupported input: pass a file path, URL, encoded bytes, ImageData, RawImage or [H, W, C] tensor');
 }
 
-/** The pixels of an output buffer as a {@link RawImage} (integer buffers only). */
-export function pixelsToRaw(p: PixelBuffer): RawImage {
-  if (p.data instanceof Float32Array) throw new Error('internal: float pixels are not a RawImage');
+/** An integer image as a `Uint8Array` / `Uint16Array` {@link RawImage} with `bits` set, sharing its samples. */
+export function integerImage(p: RawImage<ImageSamples>): RawImage {
+  if (isFloatSamples(p.data)) throw new Error('internal: float samples where integer ones were expected');
   const data = p.data instanceof Uint8ClampedArray ? new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.byteLength) : p.data;
-  return { data, width: p.width, height: p.height, channels: p.channels, bits: p.max === 65535 ? 16 : 8 };
+  return imageFrom(data, p.width, p.height, p.channels);
 }
 
 /**
@@ -189,21 +155,16 @@ export function outputFormat(asked: ImageFormat | undefined, inputFormat: string
 
 /** Encodes pixels to bytes (Node: sharp with the ICC profile kept; browsers: OffscreenCanvas). */
 export async function encodePixels(
-  p: PixelBuffer,
+  p: RawImage<ImageSamples>,
   format: ImageFormat,
   opts: { quality?: number; icc?: Uint8Array; animation?: AnimationInfo } = {},
 ): Promise<Uint8Array> {
-  const raw = pixelsToRaw(p);
-  if (isNode()) {
-    const { encodeImage } = await import('../io/node-image');
-    return encodeImage(raw, format, opts);
-  }
-  return encodeImageBrowser(raw, format, opts);
+  return currentPlatform().encodeImage(integerImage(p), format, opts);
 }
 
 /** Converts output pixels back to the input's kind (`encoded` is handled by {@link encodePixels}). */
-export async function toKind(kind: Exclude<InputKind, 'encoded'>, p: PixelBuffer): Promise<tf.Tensor3D | ImageDataLike | RawImage> {
-  if (kind === 'tensor') return (await tfCore()).tensor3d(p.data as Float32Array, [p.height, p.width, p.channels]);
-  if (kind === 'imagedata') return rawToImageData(pixelsToRaw(p));
-  return pixelsToRaw(p);
+export async function toKind(kind: Exclude<InputKind, 'encoded'>, p: RawImage<ImageSamples>): Promise<tf.Tensor3D | ImageDataLike | RawImage<ImageSamples>> {
+  if (kind === 'tensor') return (await tfCore()).tensor3d(p.data instanceof Float32Array ? p.data : Float32Array.from(p.data), [p.height, p.width, p.channels]);
+  if (kind === 'imagedata') return rawToImageData(integerImage(p));
+  return isFloatSamples(p.data) ? p : integerImage(p);
 }

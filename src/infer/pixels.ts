@@ -1,34 +1,16 @@
 /**
- * The pixel buffers inference reads from and writes to: 8-bit, 16-bit or float, 1 to 4 interleaved channels.
- * The colour part (RGB, or gray replicated to RGB) goes through the model; the alpha channel, when present,
- * is upscaled on its own and written back next to it.
+ * Inference reads from and writes to images of any sample type ({@link RawImage}: 8-bit, 16-bit or float, 1 to 4
+ * interleaved channels). The colour part (RGB, or gray replicated to RGB) goes through the model; the alpha channel,
+ * when present, is upscaled on its own and written back next to it.
  */
 import { ShapeError } from '../errors';
-
-/**
- * An interleaved image buffer with its white level (`255`, `65535`, or `1` for float data).
- *
- * @example
- * ```ts
- * const src: PixelBuffer = { data: new Uint8Array(64 * 48 * 3), width: 64, height: 48, channels: 3, max: 255 };
- * const out = await student.sharpenPixels(src); // 4x larger for x4, same type
- * ```
- */
-export interface PixelBuffer {
-  data: Uint8Array | Uint8ClampedArray | Uint16Array | Float32Array;
-  width: number;
-  height: number;
-  /** 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA). */
-  channels: 1 | 2 | 3 | 4;
-  /** Value of full white. Integer buffers are rounded and clamped on write; float buffers are written as is. */
-  max: number;
-}
+import { imageFrom, isFloatSamples, sampleMax, samplesLike, type ImageSamples, type IntegerSamples, type RawImage } from '../io/raw-image';
 
 /** Which part of an image a pass processes: the colour (3 channels to the model) or the alpha channel. */
 export type Plane = 'color' | 'alpha';
 
-/** True when the buffer has an alpha channel. */
-export function hasAlpha(p: PixelBuffer): boolean {
+/** True when the image has an alpha channel. */
+export function hasAlpha(p: RawImage<ImageSamples>): boolean {
   return p.channels === 2 || p.channels === 4;
 }
 
@@ -38,35 +20,27 @@ export function planeChannels(plane: Plane): 1 | 3 {
 }
 
 /**
- * Allocates an output buffer like `src` but `scale` times larger: same sample type, or float (`'float'`, white = 1),
- * or 8-bit (`'byte'`, white = 255).
+ * Allocates an output image like `src` but `scale` times larger: same sample type, or float32 (`'float'`), or
+ * 8-bit (`'byte'`).
  */
-export function allocLike(src: PixelBuffer, scale: number, kind: 'same' | 'float' | 'byte' = 'same'): PixelBuffer {
+export function allocLike(src: RawImage<ImageSamples>, scale: number, kind: 'same' | 'float' | 'byte' = 'same'): RawImage<ImageSamples> {
   const width = src.width * scale;
   const height = src.height * scale;
   const n = width * height * src.channels;
   if (!Number.isSafeInteger(n) || n > 2 ** 32) {
     throw new ShapeError(`output ${width}x${height}x${src.channels} is too large to hold in memory; use a smaller scale`);
   }
-  if (kind === 'byte') return { data: new Uint8Array(n), width, height, channels: src.channels, max: 255 };
-  const data =
-    kind === 'float' || src.data instanceof Float32Array
-      ? new Float32Array(n)
-      : src.data instanceof Uint16Array
-        ? new Uint16Array(n)
-        : src.data instanceof Uint8ClampedArray
-          ? new Uint8ClampedArray(n)
-          : new Uint8Array(n);
-  return { data, width, height, channels: src.channels, max: kind === 'float' || src.data instanceof Float32Array ? 1 : src.max };
+  const data = kind === 'float' ? new Float32Array(n) : kind === 'byte' ? new Uint8Array(n) : samplesLike(src.data, n);
+  return imageFrom(data, width, height, src.channels);
 }
 
 /**
  * Reads the rectangle `[x0, x0 + w) × [y0, y0 + h)` of one plane as float HWC in [0, 1]
  * (3 channels for colour, 1 for alpha).
  */
-export function readTile(src: PixelBuffer, plane: Plane, x0: number, y0: number, w: number, h: number): Float32Array {
+export function readTile(src: RawImage<ImageSamples>, plane: Plane, x0: number, y0: number, w: number, h: number): Float32Array {
   const c = src.channels;
-  const inv = 1 / src.max;
+  const inv = 1 / sampleMax(src.data);
   const d = src.data;
   if (plane === 'alpha') {
     const out = new Float32Array(w * h);
@@ -100,15 +74,16 @@ export function readTile(src: PixelBuffer, plane: Plane, x0: number, y0: number,
 
 /**
  * Writes `rows` (float HWC, full output width, 3 channels for colour or 1 for alpha) into `dst` from row `y0`.
- * Colour into a gray buffer takes the mean of R, G and B. Integer buffers are rounded and clamped.
+ * Colour into a gray image takes the mean of R, G and B. Integer samples are rounded and clamped; float samples
+ * are written as they are.
  */
-export function writeRows(dst: PixelBuffer, plane: Plane, rows: Float32Array, y0: number, nRows: number): void {
+export function writeRows(dst: RawImage<ImageSamples>, plane: Plane, rows: Float32Array, y0: number, nRows: number): void {
   const c = dst.channels;
   const pc = planeChannels(plane);
   const W = dst.width;
   const d = dst.data;
-  const isFloat = d instanceof Float32Array;
-  const max = dst.max;
+  const isFloat = isFloatSamples(d);
+  const max = sampleMax(d);
   if (plane === 'color' && c === 3 && !isFloat) {
     // The common case (RGB into 8 / 16-bit) in one flat loop: several times faster than the general one below, same values.
     writeIntRgb(d, rows, y0 * W * 3, nRows * W * 3, max);
@@ -138,11 +113,11 @@ export function writeRows(dst: PixelBuffer, plane: Plane, rows: Float32Array, y0
 }
 
 /**
- * `d[offset + i] = clamp(round(rows[i] · max), 0, max)` for `i < n`: {@link writeRows} for RGB integer buffers.
+ * `d[offset + i] = clamp(round(rows[i] · max), 0, max)` for `i < n`: {@link writeRows} for RGB integer samples.
  * `(v + 0.5) | 0` is `Math.round(v)` here (0 < v < max ≤ 65535, and a float32 times max has too few bits for
  * `v + 0.5` to round up), and several times faster; NaN gives 0 either way.
  */
-function writeIntRgb(d: Uint8Array | Uint8ClampedArray | Uint16Array, rows: Float32Array, offset: number, n: number, max: number): void {
+function writeIntRgb(d: IntegerSamples, rows: Float32Array, offset: number, n: number, max: number): void {
   for (let i = 0; i < n; i++) {
     const v = rows[i] * max;
     d[offset + i] = v <= 0 ? 0 : v >= max ? max : (v + 0.5) | 0;

@@ -4,8 +4,8 @@
  * no weights). In Node the folder is found from the installed package (works from `dist/index.js`,
  * `dist/index.cjs` and from `src/` in development); in browsers pass the URL the folder is served from.
  */
-import { isNode } from '../backends/env';
 import { ModelError } from '../errors';
+import { currentPlatform } from '../platform/current';
 
 /**
  * Names {@link sharpen-kd!Student.load | Student.load} accepts besides paths and URLs.
@@ -46,16 +46,6 @@ export function builtinForScale(scale: number): BuiltinModelName | undefined {
  */
 export function looksLikeName(s: string): boolean {
   return /^[A-Za-z0-9_-]+$/.test(s);
-}
-
-/** True when a file or folder exists at `p` (always false outside Node). */
-export async function pathExists(p: string): Promise<boolean> {
-  if (!isNode()) return false;
-  const fs = await import('node:fs/promises');
-  return fs.access(p).then(
-    () => true,
-    () => false,
-  );
 }
 
 /** The error for a name that is neither built in nor a path. */
@@ -102,7 +92,7 @@ export async function packageRoot(): Promise<string> {
  */
 export async function builtinModelLocation(name: Exclude<BuiltinModelName, 'bicubic'>, opts: { modelDir?: string; modelBaseUrl?: string } = {}): Promise<string> {
   if (opts.modelBaseUrl) return new URL(`${name}/model.json`, opts.modelBaseUrl.endsWith('/') ? opts.modelBaseUrl : `${opts.modelBaseUrl}/`).href;
-  if (!isNode()) {
+  if (!currentPlatform().fileSystem) {
     throw new ModelError(`built-in model "${name}" needs the URL its files are served from in browsers: Student.load('${name}', { modelBaseUrl: 'https://.../sharpen-kd/models/' })`);
   }
   const path = await import('node:path');

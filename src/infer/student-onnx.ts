@@ -11,6 +11,7 @@
  * This module imports neither TF.js nor the exporter (`student-onnx-build.ts` writes the files).
  */
 import { readOnnxMetadata } from '../models/onnx/proto';
+import { currentPlatform } from '../platform/current';
 
 /** File name of the ONNX graph beside a model's `model.json`. */
 export const STUDENT_ONNX_FILE = 'model.onnx';
@@ -105,7 +106,7 @@ function parseInfo(bytes: Uint8Array): StudentOnnxInfo | undefined {
  * {@link StudentOnnxInfo}, and its source hash matches the model files; otherwise undefined (Node only).
  */
 export async function findStudentOnnx(location: string): Promise<StudentOnnxFile | undefined> {
-  if (typeof process === 'undefined' || !process.versions?.node) return undefined;
+  if (!currentPlatform().fileSystem) return undefined;
   const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
   const dir = localModelDir(location, path);
   if (dir === undefined) return undefined;

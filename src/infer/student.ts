@@ -7,22 +7,22 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { isNode } from '../backends/env';
 import { isTfTensor, tfCore } from '../backends/tf-lazy';
 import { throwIfAborted } from '../core/task';
 import { ConfigError, SharpenError } from '../errors';
 import type { ImageDataLike } from '../io/browser-image';
 import type { ImageFormat } from '../io/node-image';
-import type { RawImage } from '../io/raw-image';
+import { isFloatSamples, type FloatSamples, type ImageSamples, type IntegerSamples, type RawImage } from '../io/raw-image';
 import { findModelInfo } from '../models/metadata';
 import { isPretrainedTeacher } from '../models/pretrained-names';
-import { checkEngineOptions, onnxTileRunner, prepareTfBackend, selectEngine, type EngineName } from './engine';
+import { currentPlatform } from '../platform/current';
+import { checkEngineOptions, onnxPolicy, onnxTileRunner, prepareTfBackend, selectEngine, type EngineName } from './engine';
 import { findStudentOnnx } from './student-onnx';
 import type { SharpenOptions, StudentInfo, StudentLoadOptions } from './student-options';
 import { checkFormatSize, checkOutputPixels } from '../io/pixel-limits';
 import { sharpenFrames } from './frames';
 import { encodePixels, loadInput, outputFormat, toKind, type SharpenInput } from './inputs';
-import { allocLike, hasAlpha, type PixelBuffer } from './pixels';
+import { allocLike, hasAlpha } from './pixels';
 import { receptiveField } from './receptive-field';
 import { checkStrength, strengthRunner } from './strength';
 import {
@@ -30,7 +30,6 @@ import {
   builtinModelLocation,
   isBuiltinModel,
   looksLikeName,
-  pathExists,
   unknownModelError,
 } from './registry';
 import { BICUBIC_RADIUS, bicubicRunner } from './runners';
@@ -127,12 +126,12 @@ export class Student {
     if (isBuiltinModel(src)) {
       location = await builtinModelLocation(src as keyof typeof BUILTIN_SCALES, opts);
     } else if (looksLikeName(src)) {
-      const exists = await pathExists(src);
+      const exists = await currentPlatform().pathExists(src);
       if (!exists) throw unknownModelError(src);
     }
     // A `model.onnx` beside the model runs on ONNX Runtime as is: neither TF.js nor a conversion.
     const backend = opts.backend ?? 'auto';
-    if (backend === 'onnx' || (backend === 'auto' && isNode())) {
+    if (onnxPolicy(backend) !== 'never') {
       const ready = await Student.fromOnnxFile(location, src, opts);
       if (ready) return ready;
     }
@@ -258,12 +257,13 @@ export class Student {
    */
   sharpen(input: SharpenInput, opts: SharpenOptions & { format: ImageFormat }): Promise<Uint8Array>;
   sharpen(input: tf.Tensor3D, opts?: SharpenOptions): Promise<tf.Tensor3D>;
-  sharpen(input: RawImage, opts?: SharpenOptions): Promise<RawImage>;
+  sharpen(input: RawImage<IntegerSamples>, opts?: SharpenOptions): Promise<RawImage>;
+  sharpen(input: RawImage<FloatSamples>, opts?: SharpenOptions): Promise<RawImage<Float32Array>>;
   sharpen(input: ImageData, opts?: SharpenOptions): Promise<ImageData>;
   sharpen(input: ImageDataLike, opts?: SharpenOptions): Promise<ImageDataLike>;
   sharpen(input: string | URL | Uint8Array | ArrayBuffer, opts?: SharpenOptions): Promise<Uint8Array>;
-  sharpen(input: SharpenInput, opts?: SharpenOptions): Promise<Uint8Array | tf.Tensor3D | RawImage | ImageDataLike>;
-  async sharpen(input: SharpenInput, opts: SharpenOptions = {}): Promise<Uint8Array | tf.Tensor3D | RawImage | ImageDataLike> {
+  sharpen(input: SharpenInput, opts?: SharpenOptions): Promise<Uint8Array | tf.Tensor3D | RawImage<ImageSamples> | ImageDataLike>;
+  async sharpen(input: SharpenInput, opts: SharpenOptions = {}): Promise<Uint8Array | tf.Tensor3D | RawImage<ImageSamples> | ImageDataLike> {
     this.checkAlive();
     throwIfAborted(opts.signal);
     checkStrength(opts.strength);
@@ -272,7 +272,7 @@ export class Student {
       if (fast) return fast;
     }
     const loaded = await loadInput(input, undefined, { ...opts, scale: this.scale });
-    const float = loaded.pixels.data instanceof Float32Array;
+    const float = isFloatSamples(loaded.pixels.data);
     const frames = loaded.animation?.frames ?? 1;
     const format = loaded.kind === 'encoded' || opts.format ? outputFormat(opts.format, loaded.format, frames > 1) : undefined;
     if (format) checkFormatSize(loaded.name, format, loaded.pixels.width * this.scale, (loaded.pixels.height / frames) * this.scale);
@@ -284,13 +284,19 @@ export class Student {
   }
 
   /**
-   * Runs the model over a pixel buffer (any size, 1–4 channels, 8/16-bit or float) and returns a new buffer
-   * `scale` times larger of the same type (or float with `float: true`).
+   * Runs the model over an image (any size, 1–4 channels, 8/16-bit or float in [0, 1]) and returns a new image
+   * `scale` times larger: of the same sample type for integer samples, 8-bit for float ones, float32 with
+   * `float: true`. The value range follows from the sample type (see {@link RawImage}).
    *
    * @throws InputError when the output would have more than `maxOutputPixels` pixels (before any work); ConfigError
    *   for a bad tile, feather or strength.
+   * @example
+   * ```ts
+   * const src: RawImage<Uint8Array> = { data: new Uint8Array(64 * 48 * 3), width: 64, height: 48, channels: 3 };
+   * const out = await student.sharpenPixels(src); // 4x larger for x4, Uint8Array samples
+   * ```
    */
-  async sharpenPixels(src: PixelBuffer, opts: SharpenOptions & { float?: boolean } = {}): Promise<PixelBuffer> {
+  async sharpenPixels(src: RawImage<ImageSamples>, opts: SharpenOptions & { float?: boolean } = {}): Promise<RawImage<ImageSamples>> {
     this.checkAlive();
     const tile = opts.tile ?? this.info.tile;
     const feather = opts.feather ?? DEFAULT_FEATHER;
@@ -304,7 +310,7 @@ export class Student {
     const shape = tileShape(tile, src.width, this.scale, { margin, feather, align: this.align });
     const colour: TileParams = { ...shape, margin, feather, align: this.align };
     const alpha: TileParams = { ...shape, margin: BICUBIC_RADIUS + 1, feather, align: 1 };
-    const dst = allocLike(src, this.scale, opts.float ? 'float' : src.data instanceof Float32Array ? 'byte' : 'same');
+    const dst = allocLike(src, this.scale, opts.float ? 'float' : isFloatSamples(src.data) ? 'byte' : 'same');
     const counter: TileCounter = {
       done: 0,
       total: countTiles(src.width, src.height, colour) + (hasAlpha(src) ? countTiles(src.width, src.height, alpha) : 0),

@@ -6,7 +6,8 @@
  * shorter on very wide images (`tileHeight`) so that the strip stays within a budget too.
  */
 import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task';
-import { planeChannels, readTile, writeRows, type PixelBuffer, type Plane } from './pixels';
+import type { ImageSamples, RawImage } from '../io/raw-image';
+import { planeChannels, readTile, writeRows, type Plane } from './pixels';
 import { planSpans, spanWeights, verticalParams, type TileParams } from './tile-plan';
 
 /**
@@ -49,8 +50,8 @@ export function countTiles(width: number, height: number, p: TileParams): number
  */
 export async function runTiled(
   runner: TileRunner,
-  src: PixelBuffer,
-  dst: PixelBuffer,
+  src: RawImage<ImageSamples>,
+  dst: RawImage<ImageSamples>,
   plane: Plane,
   p: TileParams,
   opts: TaskOptions & { counter?: TileCounter } = {},

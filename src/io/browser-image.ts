@@ -3,7 +3,7 @@
  * `createImageBitmap` and encoding with `OffscreenCanvas`. No Node APIs; 8-bit RGBA only (what canvases hold).
  */
 import { BackendError, InputError } from '../errors';
-import type { ImageFormat, RawImage } from './raw-image';
+import { sampleMax, type ImageFormat, type RawImage } from './raw-image';
 
 /**
  * The shape of a DOM `ImageData`: RGBA, 8 bits per sample. Anything with these fields is accepted, so
@@ -30,8 +30,8 @@ export interface ImageDataLike {
  */
 export function isImageDataLike(x: unknown): x is ImageDataLike {
   if (typeof x !== 'object' || x === null) return false;
-  const o = x as Partial<ImageDataLike> & { bits?: unknown };
-  return o.data instanceof Uint8ClampedArray && typeof o.width === 'number' && typeof o.height === 'number' && o.bits === undefined
+  const o = x as Partial<ImageDataLike>;
+  return o.data instanceof Uint8ClampedArray && typeof o.width === 'number' && typeof o.height === 'number' && !('channels' in o)
     && o.data.length === o.width * o.height * 4;
 }
 
@@ -60,7 +60,7 @@ export function rawToImageData(raw: RawImage): ImageDataLike {
   const { width, height, channels: c, data } = raw;
   const n = width * height;
   const out = new Uint8ClampedArray(n * 4);
-  const k = raw.bits === 16 ? 1 / 257 : 1;
+  const k = 255 / sampleMax(raw.data);
   for (let i = 0; i < n; i++) {
     const s = i * c;
     const o = i * 4;

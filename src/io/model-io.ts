@@ -4,10 +4,10 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { isNode } from '../backends/env';
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { ConfigError, IoError, ModelError, SharpenError } from '../errors';
 import '../models/layers/index';
+import { currentPlatform } from '../platform/current';
 import { quantizeWeights, type WeightQuantization } from './model-io-quantize';
 
 export type { WeightQuantization } from './model-io-quantize';
@@ -100,7 +100,7 @@ export async function modelToArtifacts(model: tfl.LayersModel, opts: SaveModelOp
  * ```
  */
 export async function saveModel(model: tfl.LayersModel, dir: string, opts: SaveModelOptions = {}): Promise<SaveModelResult> {
-  if (!isNode()) {
+  if (!currentPlatform().fileSystem) {
     throw new IoError('saveModel writes files and runs in Node only; in browsers use modelToArtifacts() or model.save("indexeddb://name")');
   }
   if (typeof dir !== 'string' || dir.length === 0) throw new ConfigError('saveModel needs a folder path');
@@ -162,10 +162,11 @@ async function toHandler(source: ModelSource): Promise<tf.io.IOHandler> {
   }
   const str = source instanceof URL ? source.href : source;
   if (typeof str !== 'string' || str.length === 0) throw new ConfigError('loadModel needs a path, URL, artifacts or IOHandler');
-  if (/^https?:\/\//i.test(str) || (!isNode() && !str.startsWith('file:'))) {
+  const { fileSystem } = currentPlatform();
+  if (/^https?:\/\//i.test(str) || (!fileSystem && !str.startsWith('file:'))) {
     return tf.io.http(str);
   }
-  if (!isNode()) throw new IoError(`cannot read ${str} in a browser: serve it over http(s) or pass artifacts`);
+  if (!fileSystem) throw new IoError(`cannot read ${str} in a browser: serve it over http(s) or pass artifacts`);
   let p = str;
   if (str.startsWith('file:')) {
     const { fileURLToPath } = await import('node:url');

@@ -1,4 +1,4 @@
-import { loadPackage } from '../backends/env';
+import { loadNodePackage } from '../platform/node-package';
 import { ConfigError, InputError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
 import { checkInputPixels, DEFAULT_MAX_PIXELS, resolveLimit } from './pixel-limits';
@@ -11,8 +11,8 @@ type SharpModule = typeof import('sharp').default;
 let sharpPromise: Promise<SharpModule> | undefined;
 /** @internal Loads sharp lazily (Node only). */
 export async function loadSharp(): Promise<SharpModule> {
-  // Through require: sharp's CommonJS entry loads ~3x faster than its ES one (see loadPackage).
-  sharpPromise ??= loadPackage<typeof import('sharp')>('sharp').then((m) => (m.default ?? m) as SharpModule);
+  // Through require: sharp's CommonJS entry loads ~3x faster than its ES one (see loadNodePackage).
+  sharpPromise ??= loadNodePackage<typeof import('sharp')>('sharp').then((m) => (m.default ?? m) as SharpModule);
   return sharpPromise;
 }
 
@@ -136,6 +136,15 @@ export async function readImage(file: string, opts: Omit<DecodeOptions, 'frames'
   return decodeImage(await readFileBytes(file), file, opts);
 }
 
+/**
+ * Reads an image the way MATLAB's `imread` does for the literature's protocol: the stored samples (no colour
+ * conversion), gray kept gray. Channel count matters: a gray image (Set14's bridge.png) is scored on its gray
+ * values, not on the Y of an RGB copy. Images over `maxPixels` (default 268,402,689) are refused from their header.
+ */
+export async function readImageAsStored(file: string, opts: { maxPixels?: number } = {}): Promise<RawImage> {
+  return (await decodeImageWithProfile(await readFileBytes(file), file, { maxPixels: opts.maxPixels })).image;
+}
+
 /** @internal Reads a file's bytes, turning a failure into an {@link InputError} that names the file. Node only. */
 export async function readFileBytes(file: string): Promise<Uint8Array> {
   const fs = await import('node:fs/promises');
@@ -178,7 +187,7 @@ export interface EncodeOptions {
  */
 export async function encodeImage(img: RawImage, format: ImageFormat = 'png', opts: EncodeOptions = {}): Promise<Uint8Array> {
   assertRawImage(img);
-  if (img.bits === 16 && format !== 'png') img = to8Bit(img);
+  if (img.data instanceof Uint16Array && format !== 'png') img = to8Bit(img);
   const anim = opts.animation && opts.animation.frames > 1 ? opts.animation : undefined;
   if (anim && format !== 'webp') throw new ConfigError(`an animation can be written as WebP only, not ${format}`);
   if (anim && img.height % anim.frames !== 0) throw new ConfigError(`an image ${img.height} rows high does not split into ${anim.frames} equal frames`);
@@ -187,7 +196,7 @@ export async function encodeImage(img: RawImage, format: ImageFormat = 'png', op
   // are already in memory: sharp's input pixel limit (a guard against decoding bombs) does not apply.
   const raw = { width: img.width, height: img.height, channels: img.channels as 1 | 2 | 3 | 4, premultiplied: false, pageHeight: anim ? img.height / anim.frames : undefined };
   const s = sharp(img.data, { raw, limitInputPixels: false });
-  const typed = img.bits === 16 ? s.toColourspace(img.channels <= 2 ? 'grey16' : 'rgb16') : img.channels <= 2 ? s.toColourspace('b-w') : s;
+  const typed = img.data instanceof Uint16Array ? s.toColourspace(img.channels <= 2 ? 'grey16' : 'rgb16') : img.channels <= 2 ? s.toColourspace('b-w') : s;
   const timing = anim ? { loop: anim.loop ?? 0, ...(anim.delay?.length === anim.frames ? { delay: anim.delay } : {}) } : {};
   const out =
     format === 'png' ? typed.png() : format === 'jpeg' ? typed.jpeg({ quality: opts.quality ?? 92 }) : typed.webp({ quality: opts.quality ?? 92, ...timing });

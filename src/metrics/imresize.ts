@@ -9,8 +9,13 @@
  *    `-1 0 | 0 1 2 ... n-1 | n-1 n-2`); taps whose weight is zero for every output are dropped.
  * 4. The two dimensions are resized one after the other, the one that shrinks most first (rows on ties).
  *    For integer images MATLAB rounds and saturates after each pass; `roundTo` reproduces that.
+ *
+ * The resize is linear, so it works on any value scale: samples are read as plain numbers and the output is on the
+ * input's scale. This is where images may hold float samples outside [0, 1] (e.g. levels 0–255 in float64, to
+ * round like MATLAB's uint8 path with `roundTo: 255`).
  */
 import { ConfigError, ShapeError } from '../errors';
+import type { ImageSamples, RawImage } from '../io/raw-image';
 
 /**
  * Precomputed taps of a 1-D resize: output `o` = Σ_k `weights[o·taps+k]` · input[`indices[o·taps+k]`].
@@ -129,23 +134,10 @@ export interface ImresizeOptions {
 }
 
 /**
- * A float image in interleaved HWC layout.
- *
- * @example
- * ```ts
- * const img: FloatImage = { data: new Float64Array(8 * 8 * 3), width: 8, height: 8, channels: 3 };
- * ```
- */
-export interface FloatImage {
-  data: Float64Array | Float32Array;
-  width: number;
-  height: number;
-  channels: number;
-}
-
-/**
- * Low-level MATLAB-style bicubic resize of an interleaved HWC float image (any value range, any channel count).
- * `scaleOrSize` is a factor (`4`, `1/4`, `1.5`) or `[outHeight, outWidth]`. Returns float64 samples.
+ * Low-level MATLAB-style bicubic resize of an image of any sample type, in float64. It is linear and keeps the
+ * input's value scale: the output's float64 samples are on the scale of the input's (an 8-bit input gives levels
+ * 0–255, not [0, 1]; divide by `sampleMax(src.data)` for the [0, 1] of float images). `scaleOrSize` is a factor
+ * (`4`, `1/4`, `1.5`) or `[outHeight, outWidth]`.
  *
  * @example
  * ```ts
@@ -153,12 +145,21 @@ export interface FloatImage {
  * // lr.width === 128, lr.data is a Float64Array
  * ```
  */
-export function imresizeFloat(
-  src: { data: ArrayLike<number>; width: number; height: number; channels: number },
+export function imresizeFloat(src: RawImage<ImageSamples>, scaleOrSize: number | readonly [number, number], opts: ImresizeOptions = {}): RawImage<Float64Array> {
+  const out = resizeInterleaved(src, src.channels, scaleOrSize, opts);
+  return { ...out, channels: src.channels };
+}
+
+/**
+ * {@link imresizeFloat} on `channels` interleaved planes of any count (tensors' channels are not limited to 4).
+ */
+export function resizeInterleaved(
+  src: { data: ArrayLike<number>; width: number; height: number },
+  channels: number,
   scaleOrSize: number | readonly [number, number],
   opts: ImresizeOptions = {},
-): FloatImage & { data: Float64Array } {
-  const { width, height, channels } = src;
+): { data: Float64Array; width: number; height: number } {
+  const { width, height } = src;
   if (src.data.length !== width * height * channels) {
     throw new ShapeError(`image data has ${src.data.length} samples, expected ${width}x${height}x${channels}`);
   }
@@ -172,7 +173,7 @@ export function imresizeFloat(
   for (const dim of rowsFirst ? ['h', 'w'] : ['w', 'h']) {
     cur = dim === 'h' ? resizeRows(cur, channels, tapsH, opts.roundTo) : resizeCols(cur, channels, tapsW, opts.roundTo);
   }
-  return { data: cur.data as Float64Array, width: g.outWidth, height: g.outHeight, channels };
+  return { data: cur.data as Float64Array, width: g.outWidth, height: g.outHeight };
 }
 
 function quantize(out: Float64Array, max: number): void {

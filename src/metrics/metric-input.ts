@@ -1,40 +1,23 @@
 /**
- * Turns the images given to {@link psnr} / {@link ssim} (tensors, {@link RawImage}s, plain typed arrays) into
+ * Turns the images given to {@link psnr} / {@link ssim} (tensors, {@link RawImage}s of any sample type) into
  * float64 planes on the 255 scale, paired, Y-converted and border-cropped, ready for the float64 reductions.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
-import type { RawImage } from '../io/raw-image';
+import { assertBits, isRawImage, sampleMax, type ImageSamples, type RawImage } from '../io/raw-image';
 import { yPlane } from './y-channel';
 
 /**
- * A plain interleaved (HWC) image: any typed array. Float data is taken to be in [0, 1] unless `maxVal` says
- * otherwise; `Uint8Array`/`Uint8ClampedArray` in [0, 255]; `Uint16Array` in [0, 65535]. A {@link RawImage} is one.
+ * What the metrics accept: a `[H, W, C]` / `[N, H, W, C]` tensor in [0, 1], or a {@link RawImage} of any sample
+ * type, on the range its samples imply (0–255, 0–65535 or [0, 1]) unless `maxVal` says otherwise. Alpha is ignored.
  *
  * @example
  * ```ts
- * const img: PixelArray = { data: new Float32Array(16 * 16 * 3), width: 16, height: 16, channels: 3 };
+ * const float: RawImage<Float32Array> = { data: new Float32Array(8 * 8 * 3), width: 8, height: 8, channels: 3 };
+ * const inputs: MetricImage[] = [tf.zeros([8, 8, 3]), await readImage('a.png'), float];
  * ```
  */
-export interface PixelArray {
-  data: Float32Array | Float64Array | Uint8Array | Uint8ClampedArray | Uint16Array;
-  width: number;
-  height: number;
-  /** 1 (gray), 2 (gray + alpha), 3 (RGB) or 4 (RGBA); alpha is ignored. */
-  channels: number;
-  /** 8 or 16 for integer data (as in {@link RawImage}). */
-  bits?: 8 | 16;
-}
-
-/**
- * What the metrics accept: a `[H, W, C]` / `[N, H, W, C]` tensor in [0, 1], a {@link RawImage} or a {@link PixelArray}.
- *
- * @example
- * ```ts
- * const inputs: MetricImage[] = [tf.zeros([8, 8, 3]), await readImage('a.png')];
- * ```
- */
-export type MetricImage = tf.Tensor | RawImage | PixelArray;
+export type MetricImage = tf.Tensor | RawImage<ImageSamples>;
 
 /**
  * Options shared by {@link psnr} and {@link ssim}.
@@ -46,7 +29,7 @@ export type MetricImage = tf.Tensor | RawImage | PixelArray;
  */
 export interface MetricOptions {
   /**
-   * Value of full white in the input: default 1 for tensors and float arrays, 255 for 8-bit, 65535 for 16-bit.
+   * Value of full white in the input: default 1 for tensors and float samples, 255 for 8-bit, 65535 for 16-bit.
    * Inputs are rescaled to the 255 scale, so PSNR = 10·log10(maxVal² / MSE) in the input's own units.
    */
   maxVal?: number;
@@ -76,16 +59,16 @@ async function decode(img: MetricImage, opts: MetricOptions, which: string): Pro
     [n, height, width, chIn] = img.rank === 4 ? img.shape : [1, ...img.shape];
     data = await img.data();
     defaultMax = 1;
-  } else if (img && typeof img === 'object' && 'data' in img && ArrayBuffer.isView(img.data)) {
+  } else if (isRawImage(img)) {
     ({ height, width, channels: chIn, data } = img);
     n = 1;
     if (img.data.length !== width * height * chIn) {
       throw new ShapeError(`${which}: data has ${img.data.length} samples, expected ${width}x${height}x${chIn}`);
     }
-    defaultMax =
-      img.data instanceof Uint16Array || img.bits === 16 ? 65535 : img.data instanceof Uint8Array || img.data instanceof Uint8ClampedArray ? 255 : 1;
+    assertBits(img);
+    defaultMax = sampleMax(img.data);
   } else {
-    throw new ShapeError(`${which}: expected a tf.Tensor, a RawImage or { data, width, height, channels }`);
+    throw new ShapeError(`${which}: expected a tf.Tensor or a RawImage ({ data, width, height, channels })`);
   }
   if (![1, 2, 3, 4].includes(chIn)) throw new ShapeError(`${which}: channels must be 1, 2, 3 or 4, got ${chIn}`);
   const maxVal = opts.maxVal ?? defaultMax;

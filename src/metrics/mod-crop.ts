@@ -1,10 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, ShapeError } from '../errors';
-import { assertRawImage, type RawImage } from '../io/raw-image';
-
-function isRawImage(x: unknown): x is RawImage {
-  return typeof x === 'object' && x !== null && 'data' in x && 'bits' in x && !(x instanceof tf.Tensor);
-}
+import { assertRawImage, isRawImage, samplesLike, type ImageSamples, type RawImage } from '../io/raw-image';
 
 /**
  * Crops an image to height and width multiples of `scale`, keeping the top-left corner (MATLAB's `modcrop`), as
@@ -16,7 +12,7 @@ function isRawImage(x: unknown): x is RawImage {
  * const hr = modCrop(await readImage('Set14/HR/comic.png'), 3); // 250x361 -> 249x360
  * ```
  */
-export function modCrop<T extends RawImage | tf.Tensor3D | tf.Tensor4D>(image: T, scale: number): T {
+export function modCrop<T extends RawImage<ImageSamples> | tf.Tensor3D | tf.Tensor4D>(image: T, scale: number): T {
   if (!(Number.isInteger(scale) && scale >= 1)) throw new ConfigError(`modCrop scale must be a positive integer, got ${scale}`);
   if (isRawImage(image)) {
     assertRawImage(image);
@@ -24,7 +20,7 @@ export function modCrop<T extends RawImage | tf.Tensor3D | tf.Tensor4D>(image: T
     const w = image.width - (image.width % scale);
     if (h === 0 || w === 0) throw new ShapeError(`image ${image.width}x${image.height} is smaller than the scale ${scale}`);
     const c = image.channels;
-    const data = image.bits === 16 ? new Uint16Array(h * w * c) : new Uint8Array(h * w * c);
+    const data = samplesLike(image.data, h * w * c);
     for (let y = 0; y < h; y++) data.set(image.data.subarray(y * image.width * c, (y * image.width + w) * c), y * w * c);
     return { ...image, data, width: w, height: h } as T;
   }

@@ -23,7 +23,7 @@ export function psnrOfPair(p: PlanePair): number {
  * samples accumulated in float64 (never in float32 tensors). Returns `Infinity` for identical images.
  * A batch (`[N, H, W, C]`) returns the mean of the per-image PSNRs, as the literature averages over a test set.
  *
- * Inputs: tensors in [0, 1] (`[H, W, C]` or `[N, H, W, C]`), {@link RawImage}s (8/16-bit) or plain typed arrays;
+ * Inputs: tensors in [0, 1] (`[H, W, C]` or `[N, H, W, C]`) or {@link RawImage}s of any sample type (8/16-bit, float);
  * 1-channel (gray) and 3-channel images, alpha ignored. Pass `quantize: true` to score float outputs after
  * rounding to 8 bits, as they would be once saved as PNG.
  *

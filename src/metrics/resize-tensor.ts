@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ShapeError } from '../errors';
-import { bicubicTaps, imresizeFloat, resizeGeometry, type ResizeTaps } from './imresize';
+import { bicubicTaps, resizeGeometry, resizeInterleaved, type ResizeTaps } from './imresize';
 
 /**
  * Options of {@link resizeBicubicTensor}.
@@ -90,7 +90,7 @@ function resizeAxis(x: tf.Tensor4D, axis: 1 | 2, t: ResizeTaps, round: boolean, 
   });
 }
 
-/** The 'js' method: read the tensor, resize each image with {@link imresizeFloat} (float64), make a new tensor. */
+/** The 'js' method: read the tensor, resize each image with {@link resizeInterleaved} (float64), make a new tensor. */
 function resizeInJs<T extends tf.Tensor3D | tf.Tensor4D>(
   x: T,
   scaleOrSize: number | readonly [number, number],
@@ -108,7 +108,7 @@ function resizeInJs<T extends tf.Tensor3D | tf.Tensor4D>(
   for (let b = 0; b < n; b++) {
     let src: ArrayLike<number> = data.subarray(b * inSize, (b + 1) * inSize);
     if (round) src = Float64Array.from(src as Float32Array, (v) => v * 255);
-    const r = imresizeFloat({ data: src, width, height, channels: c }, scaleOrSize, { antialias, roundTo: round ? 255 : undefined });
+    const r = resizeInterleaved({ data: src, width, height }, c, scaleOrSize, { antialias, roundTo: round ? 255 : undefined });
     const k = round ? 1 / 255 : 1;
     for (let i = 0; i < outSize; i++) out[b * outSize + i] = r.data[i] * k;
   }

@@ -8,12 +8,12 @@
  *   (browsers). They expect and produce RGB in [0, 255].
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { isNode } from '../backends/env';
 import type { TaskOptions } from '../core/task';
 import { ConfigError, ModelError } from '../errors';
 import { throwIfAborted } from '../core/task';
 import type { TorchWeights } from '../io/torch-weights';
 import { loadModel } from '../io/model-io';
+import { currentPlatform } from '../platform/current';
 import { getModelInfo } from './metadata';
 import { teacherFromModel } from './teacher-from-model';
 import { PRETRAINED_TEACHERS, type PretrainedTeacherName } from './pretrained-names';
@@ -92,14 +92,15 @@ export async function loadPretrainedTeacher(name: PretrainedTeacherName, opts: P
   const entry = PACKAGES[name];
   if (!entry) throw new ConfigError(`unknown pretrained teacher "${String(name)}": use ${PRETRAINED_TEACHERS.join(', ')}`);
   if (opts.scale === undefined || !entry.scales.includes(opts.scale)) throw new ConfigError(`${name} has scales ${entry.scales.join(', ')}, not ${String(opts.scale)}`);
+  const platform = currentPlatform();
   let base = opts.baseUrl;
   if (base === undefined) {
-    if (!isNode()) throw new ConfigError(`in browsers pass baseUrl: where the files of ${entry.pkg} are served`);
+    if (!platform.fileSystem) throw new ConfigError(`in browsers pass baseUrl: where the files of ${entry.pkg} are served`);
     base = await findPackageDir(entry.pkg);
     if (!base) throw new ModelError(`${entry.pkg} is not installed: npm install ${entry.pkg} (its weights ship inside the package)`);
   }
   const rel = `models/x${opts.scale}/model.json`;
-  const src = /^[a-z]+:\/\//i.test(base) || !isNode() ? `${base.replace(/\/$/, '')}/${rel}` : (await import('node:path')).join(base, rel);
+  const src = await platform.joinPath(base, rel);
   const model = await loadModel(src, opts);
   return teacherFromModel(model, { scale: opts.scale, inputRange: entry.range, name: `${name}_x${opts.scale}` });
 }
@@ -108,7 +109,7 @@ export async function loadPretrainedTeacher(name: PretrainedTeacherName, opts: P
 async function findEmtCheckpoint(name: string, scale: number, where: string | undefined): Promise<string> {
   const file = `EMT_LSR_x${scale}.pth`;
   const hint = `get ${file} from GitHub Fried-Rice-Lab/EMT (modelzoo/EMT/, MIT licence) and pass its folder with --teacher-weights / weights, or set SHARPEN_KD_TEACHERS`;
-  if (!isNode()) throw new ConfigError(`in browsers pass weights: the URL or bytes of ${file}`);
+  if (!currentPlatform().fileSystem) throw new ConfigError(`in browsers pass weights: the URL or bytes of ${file}`);
   const dir = where ?? process.env.SHARPEN_KD_TEACHERS;
   if (!dir) throw new ModelError(`${name} needs its weights: ${hint}`);
   const fs = await import('node:fs/promises');

@@ -2,16 +2,17 @@
  * `distill`: trains a student on `α·pixel + β·output-KD + γ·feature-KD + δ·(1 − SSIM)`.
  *
  * With `cacheDir`, the teacher runs once over `cacheSize` patches and each step reads its stored predictions, so a
- * step costs only the student. Feature KD needs teacher features, which are not cached (they are large): the teacher
- * then runs on every batch (inference only).
+ * step costs only the student. With feature KD too, the same pass stores the teacher's tap features (float16, large:
+ * see `teacher-cache.ts`), and the cached batches are then not flipped/rotated (features are not equivariant: see
+ * `cached-dataset.ts`). Feature KD without `cacheDir` runs the tapped teacher on every batch (inference only, TF.js).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { ConfigError } from '../errors';
+import { ConfigError, ShapeError } from '../errors';
 import type { PatchBatch, PatchDataset } from '../data/types';
 import { resolveLossWeights } from '../losses/combined';
 import { createFeatureAdapters, type FeatureAdapters } from '../losses/feature-kd';
-import { tapModel } from '../models/taps';
+import { featureTaps, tapModel } from '../models/taps';
 import { openTeacherCache } from './cached-dataset';
 import { runTraining, type TrainResult } from './loop';
 import { resolveTrainOptions } from './options';
@@ -32,7 +33,10 @@ import { runScale, type TrainStudentOptions } from './train';
 export interface DistillOptions extends TrainStudentOptions {
   /** The teacher: a layers model (e.g. `buildTeacher`, `loadPretrainedTeacher`) or a function `lr => sr`. */
   teacher: Teacher;
-  /** Cache the teacher's predictions for a fixed patch set in this folder (needs a PatchDataset). */
+  /**
+   * Cache the teacher's predictions for a fixed patch set in this folder (needs a PatchDataset); with a feature weight
+   * > 0, its tap features too (then the cached batches are not flipped/rotated).
+   */
   cacheDir?: string;
   /** Patches in the cache (default 2048). */
   cacheSize?: number;
@@ -80,54 +84,65 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
 
   let forward = student;
   let teacherTapped: tfl.LayersModel | undefined;
+  let teacherTaps: string[] | undefined;
   let adapters: FeatureAdapters | undefined;
   if (weights.feature > 0) {
     if (!isLayersModel(teacher)) throw new ConfigError('feature distillation needs a layers-model teacher (its intermediate features); set the feature weight to 0 for a function teacher');
     forward = tapModel(student, opts.studentTaps);
-    teacherTapped = tapModel(teacher, opts.teacherTaps);
+    teacherTaps = opts.teacherTaps ?? featureTaps(teacher);
+    teacherTapped = tapModel(teacher, teacherTaps);
     const channels = (m: tfl.LayersModel) => m.outputs.slice(1).map((t) => t.shape[3] as number);
     adapters = createFeatureAdapters(channels(forward), channels(teacherTapped), { seed: o.seed });
   }
 
-  if (isPatchDataset(data) && data.unlabeled && !(opts.cacheDir && weights.output > 0)) {
-    throw new ConfigError('unlabeled data (images with no HR) need a teacher cache: pass cacheDir (--cache-dir) and an output weight > 0; the teacher\'s predictions are the targets');
-  }
-  let trainData = data;
   let ownData: PatchDataset | undefined;
-  if (opts.cacheDir && weights.output > 0 && !o.dryRun) {
-    if (!isPatchDataset(data)) throw new ConfigError('cacheDir needs a PatchDataset (openDataset, imageFolderDataset, ...), not a plain iterable');
-    await ensureTeacherCache(teacher, data, {
-      dir: opts.cacheDir,
-      count: opts.cacheSize ?? 2048,
-      teacherId: opts.teacherId,
-      runtime: opts.teacherRuntime,
-      ensemble: opts.teacherEnsemble,
-      signal: o.signal,
-      onProgress: o.onProgress,
-    });
-    ownData = await openTeacherCache(opts.cacheDir, { batchSize: data.batchSize, seed: data.state().seed });
-    trainData = ownData;
-  }
-
-  // Live teacher outputs (no cache, no feature KD): prepared once, through ONNX Runtime when possible.
   let live: PreparedTeacher | undefined;
-  if (!teacherTapped && weights.output > 0 && trainData === data && !o.dryRun) live = await prepareTeacher(teacher, opts.teacherRuntime ?? 'auto');
-
-  const teacherTargets = async (batch: PatchBatch): Promise<{ output?: tf.Tensor4D; features?: tf.Tensor4D[] }> => {
-    if (teacherTapped) {
-      const outs = tf.tidy(() => teacherTapped!.predict(batch.lr) as tf.Tensor4D[]);
-      const [out, ...features] = outs;
-      if (batch.teacher || weights.output === 0) {
-        out.dispose();
-        return { features };
-      }
-      return { output: out, features };
-    }
-    if (batch.teacher || weights.output === 0) return {};
-    return { output: await selfEnsemble((x) => live!.run(x), batch.lr, ensemble) };
-  };
-
   try {
+    if (isPatchDataset(data) && data.unlabeled && !(opts.cacheDir && weights.output > 0)) {
+      throw new ConfigError('unlabeled data (images with no HR) need a teacher cache: pass cacheDir (--cache-dir) and an output weight > 0; the teacher\'s predictions are the targets');
+    }
+    let trainData = data;
+    if (opts.cacheDir && (weights.output > 0 || weights.feature > 0) && !o.dryRun) {
+      if (!isPatchDataset(data)) throw new ConfigError('cacheDir needs a PatchDataset (openDataset, imageFolderDataset, ...), not a plain iterable');
+      const index = await ensureTeacherCache(teacher, data, {
+        dir: opts.cacheDir,
+        count: opts.cacheSize ?? 2048,
+        teacherId: opts.teacherId,
+        runtime: opts.teacherRuntime,
+        ensemble: opts.teacherEnsemble,
+        taps: teacherTaps,
+        signal: o.signal,
+        onProgress: o.onProgress,
+      });
+      if (adapters) {
+        const cached = (index.features ?? []).map((f) => f.shape[3]);
+        if (cached.join() !== adapters.teacherChannels.join()) {
+          throw new ShapeError(`the teacher cache in ${opts.cacheDir} has features of [${cached.join(', ')}] channels, the teacher's taps have [${adapters.teacherChannels.join(', ')}]; delete the folder to rebuild it`);
+        }
+      }
+      ownData = await openTeacherCache(opts.cacheDir, { batchSize: data.batchSize, seed: data.state().seed, features: adapters !== undefined });
+      trainData = ownData;
+    }
+
+    // Live teacher outputs (no cache, no feature KD): prepared once, through ONNX Runtime when possible.
+    if (!teacherTapped && weights.output > 0 && trainData === data && !o.dryRun) live = await prepareTeacher(teacher, opts.teacherRuntime ?? 'auto');
+
+    const teacherTargets = async (batch: PatchBatch): Promise<{ output?: tf.Tensor4D; features?: tf.Tensor4D[] }> => {
+      // Cached batches carry the teacher's targets (the loop takes them from the batch).
+      if (batch.teacherFeatures) return {};
+      if (teacherTapped) {
+        const outs = tf.tidy(() => teacherTapped!.predict(batch.lr) as tf.Tensor4D[]);
+        const [out, ...features] = outs;
+        if (batch.teacher || weights.output === 0) {
+          out.dispose();
+          return { features };
+        }
+        return { output: out, features };
+      }
+      if (batch.teacher || weights.output === 0) return {};
+      return { output: await selfEnsemble((x) => live!.run(x), batch.lr, ensemble) };
+    };
+
     return await runTraining({ student, forward, data: trainData, scale, weights, adapters, teacher: teacherTargets, kind: 'distill' }, o);
   } finally {
     adapters?.dispose();

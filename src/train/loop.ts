@@ -65,7 +65,10 @@ export interface LoopSpec {
   scale: number;
   weights: ResolvedLossWeights;
   adapters?: FeatureAdapters;
-  /** Teacher targets for a batch, computed outside the gradient tape; the loop disposes them. */
+  /**
+   * Teacher targets for a batch, computed outside the gradient tape; the loop disposes them. A batch's own `teacher` /
+   * `teacherFeatures` (from a teacher cache) take precedence.
+   */
   teacher?: (batch: PatchBatch) => Promise<{ output?: tf.Tensor4D; features?: tf.Tensor4D[] }>;
   kind: 'train' | 'distill';
 }
@@ -189,7 +192,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
           const out = spec.forward.apply(batch.lr, { training: true }) as tf.Tensor4D | tf.Tensor4D[];
           const [sr, ...feats] = Array.isArray(out) ? out : [out];
           const r = combinedLoss(
-            { student: sr, hr: batch.hr, teacher: batch.teacher ?? targets.output, studentFeatures: feats, teacherFeatures: targets.features, adapters: spec.adapters },
+            { student: sr, hr: batch.hr, teacher: batch.teacher ?? targets.output, studentFeatures: feats, teacherFeatures: batch.teacherFeatures ?? targets.features, adapters: spec.adapters },
             spec.weights,
           );
           lossParts = r.parts;
@@ -200,7 +203,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       });
       const names = Object.keys(lossParts);
       const nums = tf.tidy(() => tf.stack([value, norm, ...names.map((k) => lossParts[k])]).dataSync());
-      tf.dispose([batch.lr, batch.hr, batch.teacher, targets.output, ...(targets.features ?? []), value, norm, ...Object.values(lossParts)]);
+      tf.dispose([batch.lr, batch.hr, batch.teacher, ...(batch.teacherFeatures ?? []), targets.output, ...(targets.features ?? []), value, norm, ...Object.values(lossParts)]);
       const [loss, gnorm] = [nums[0], nums[1]];
       if (!Number.isFinite(loss) || !Number.isFinite(gnorm)) {
         tf.dispose(grads);

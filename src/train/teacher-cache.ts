@@ -5,12 +5,18 @@
  *
  * For unlabeled data (`PatchOptions.unlabeled`) the teacher's predictions are stored as the HR targets too.
  *
- * Files in `dir`: `lr.bin`, `hr.bin`, `teacher.bin`, and `index.json` (written last: an interrupted build leaves no
- * index and is rebuilt). The index's `key` identifies the teacher, the data stream and N; a mismatch rebuilds.
+ * With `taps`, the teacher's features at those layers (feature distillation) are stored too, float16, one file per tap
+ * (`features-<i>.bin`, N × h × w × C, NHWC): one pass of the teacher per patch gives both its prediction and its
+ * features. At ×4 with EMT's three 60-channel taps and 32² LR patches that is 60·32²·2 bytes = 120 KiB per patch and
+ * tap, about 1 GiB per tap for 8192 patches, which `loadTeacherCache` holds in memory as float16 bits.
+ *
+ * Files in `dir`: `lr.bin`, `hr.bin`, `teacher.bin`, the feature files, and `index.json` (removed before a rebuild
+ * replaces the files and written last: an interrupted build leaves no index and is rebuilt). The index's `key`
+ * identifies the teacher, the data stream, N and the taps; a mismatch rebuilds.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task';
-import { ConfigError, InputError } from '../errors';
+import { ConfigError, InputError, ShapeError } from '../errors';
 import { writeFileAtomic } from '../io/atomic-write';
 import { encodeFloat16 } from './float16';
 import { checkEnsembleSize, selfEnsemble, type EnsembleSize } from './self-ensemble';
@@ -44,8 +50,28 @@ export interface TeacherCacheIndex {
   lrSize: number;
   hrSize: number;
   dtypes: { lr: CacheDtype; hr: CacheDtype; teacher: 'f16' };
+  /** The teacher's tap features, when the cache was built with `taps` (in tap order). */
+  features?: TeacherCacheFeature[];
   description: string;
   created: string;
+}
+
+/**
+ * One stored feature tap of a teacher cache (an entry of {@link TeacherCacheIndex.features}).
+ *
+ * @example
+ * ```ts
+ * const f: TeacherCacheFeature = { tap: 'body.1', file: 'features-0.bin', shape: [8192, 32, 32, 60], dtype: 'f16' };
+ * ```
+ */
+export interface TeacherCacheFeature {
+  /** Layer name of the tap. */
+  tap: string;
+  /** File in the cache folder. */
+  file: string;
+  /** NHWC shape `[N, h, w, C]` of the stored features. */
+  shape: [number, number, number, number];
+  dtype: 'f16';
 }
 
 /**
@@ -67,6 +93,11 @@ export interface TeacherCacheOptions extends TaskOptions {
   runtime?: TeacherRuntime;
   /** Geometric self-ensemble of the teacher's predictions (default 1 = off; 8 = all flips/transposes, 8x the cost). */
   ensemble?: EnsembleSize;
+  /**
+   * Also store the teacher's features at these layers (feature taps, e.g. `featureTaps(teacher)`; a layers-model
+   * teacher only). Default: none.
+   */
+  taps?: string[];
 }
 
 function isExact8(a: Float32Array): boolean {
@@ -113,39 +144,63 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
   const batches = Math.ceil(opts.count / data.batchSize);
   const count = batches * data.batchSize;
   const ensemble = checkEnsembleSize(opts.ensemble ?? 1);
+  const taps = opts.taps;
+  if (taps !== undefined && ensemble > 1) throw new ConfigError('a teacher cache with features cannot use a self-ensemble: the ensemble averages predictions, features have no such average');
   const id = (await teacherIdentity(teacher, opts.teacherId)) + (ensemble > 1 ? ` ensemble=${ensemble}` : '');
   const { createHash } = await import('node:crypto');
-  const key = createHash('sha256').update(JSON.stringify([id, data.description, data.state().seed, count])).digest('hex').slice(0, 32);
+  // The taps join the key only when features are stored, so that the key of an output-only cache stays as it was.
+  const keyParts: unknown[] = [id, data.description, data.state().seed, count];
+  if (taps !== undefined) keyParts.push({ taps });
+  const key = createHash('sha256').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
   const existing = await readIndex(opts.dir);
   if (existing && existing.key === key) return existing;
 
+  const fs = await import('node:fs/promises');
   const path = await import('node:path');
+  const runner = await prepareTeacher(teacher, opts.runtime ?? 'auto', taps !== undefined ? { taps } : {});
   const saved = data.state();
   data.restore({ seed: saved.seed, batch: 0 });
   const p = data.patchSize;
   const P = p * data.scale;
   const lr = new Float32Array(count * p * p * 3);
   const hr = new Float32Array(count * P * P * 3);
-  const te = new Float32Array(count * P * P * 3);
-  const runner = await prepareTeacher(teacher, opts.runtime ?? 'auto');
+  const te = new Uint16Array(count * P * P * 3);
+  // Features are encoded batch by batch (float32 copies of them all would be twice the size); sized on the first batch.
+  let feats: { shape: [number, number, number]; bits: Uint16Array }[] | undefined;
   try {
     for (let b = 0; b < batches; b++) {
       throwIfAborted(opts.signal);
       const a = await data.nextArrays();
       lr.set(a.lr, b * a.lr.length);
       const x = tf.tensor4d(a.lr, [a.count, p, p, 3]);
-      const y = await selfEnsemble((t) => runner.run(t), x, ensemble);
-      x.dispose();
-      if (y.shape[1] !== P || y.shape[2] !== P) {
-        y.dispose();
-        throw new ConfigError(`teacher output is ${y.shape[1]}x${y.shape[2]} for ${p}x${p} patches; expected ${P}x${P} (is the teacher's scale ${data.scale}?)`);
+      let y: tf.Tensor4D;
+      let features: tf.Tensor4D[] = [];
+      try {
+        if (taps !== undefined) ({ output: y, features } = await runner.runWithFeatures(x));
+        else y = await selfEnsemble((t) => runner.run(t), x, ensemble);
+      } finally {
+        x.dispose();
       }
-      const clipped = tf.tidy(() => tf.clipByValue(y, 0, 1));
-      const predicted = (await clipped.data()) as Float32Array;
-      te.set(predicted, b * a.hr.length);
-      // Unlabeled inputs have no HR: the teacher's prediction is their target.
-      hr.set(a.unlabeled ? predicted : a.hr, b * a.hr.length);
-      tf.dispose([y, clipped]);
+      try {
+        if (y.shape[1] !== P || y.shape[2] !== P) {
+          throw new ConfigError(`teacher output is ${y.shape[1]}x${y.shape[2]} for ${p}x${p} patches; expected ${P}x${P} (is the teacher's scale ${data.scale}?)`);
+        }
+        const predicted = tf.tidy(() => tf.clipByValue(y, 0, 1).dataSync()) as Float32Array;
+        te.set(encodeFloat16(predicted), b * a.hr.length);
+        // Unlabeled inputs have no HR: the teacher's prediction is their target.
+        hr.set(a.unlabeled ? predicted : a.hr, b * a.hr.length);
+        feats ??= features.map((f) => ({ shape: [f.shape[1], f.shape[2], f.shape[3]], bits: new Uint16Array(count * f.shape[1] * f.shape[2] * f.shape[3]) }));
+        for (let i = 0; i < features.length; i++) {
+          const f = features[i];
+          const want = feats[i].shape;
+          if (f.shape[1] !== want[0] || f.shape[2] !== want[1] || f.shape[3] !== want[2]) {
+            throw new ShapeError(`teacher feature "${taps?.[i]}" is [${f.shape.slice(1).join(', ')}] in batch ${b} but [${want.join(', ')}] in the first; the patches must all be ${p}x${p}`);
+          }
+          feats[i].bits.set(encodeFloat16((await f.data()) as Float32Array), b * a.count * want[0] * want[1] * want[2]);
+        }
+      } finally {
+        tf.dispose([y, ...features]);
+      }
       const info: Record<string, string> = { runtime: runner.runtime };
       if (b === 0 && runner.fallbackReason) info.onnx = `not used: ${runner.fallbackReason}`;
       opts.onProgress?.({ stage: 'teacher-cache', done: (b + 1) * data.batchSize, total: count, info });
@@ -155,10 +210,19 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
     data.restore(saved);
     await runner.dispose();
   }
+  // A stale index must not describe the files while they are replaced.
+  await fs.rm(path.join(opts.dir, 'index.json'), { force: true });
   const dtypes = { lr: isExact8(lr) ? 'u8' : 'f16', hr: isExact8(hr) ? 'u8' : 'f16', teacher: 'f16' } as const;
   await writeFileAtomic(path.join(opts.dir, 'lr.bin'), pack(lr, dtypes.lr));
   await writeFileAtomic(path.join(opts.dir, 'hr.bin'), pack(hr, dtypes.hr));
-  await writeFileAtomic(path.join(opts.dir, 'teacher.bin'), pack(te, 'f16'));
+  await writeFileAtomic(path.join(opts.dir, 'teacher.bin'), bytesOf(te));
+  const features: TeacherCacheFeature[] = [];
+  for (const [i, f] of (feats ?? []).entries()) {
+    const file = `features-${i}.bin`;
+    await writeFileAtomic(path.join(opts.dir, file), bytesOf(f.bits));
+    features.push({ tap: taps![i], file, shape: [count, ...f.shape], dtype: 'f16' });
+  }
+  await removeStaleFeatureFiles(opts.dir, features.length);
   const index: TeacherCacheIndex = {
     version: 1,
     key,
@@ -167,11 +231,27 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
     lrSize: p,
     hrSize: P,
     dtypes,
-    description: `${data.description} teacher=${id}`,
+    ...(taps !== undefined ? { features } : {}),
+    description: `${data.description} teacher=${id}${taps !== undefined ? ` taps=${taps.join(',')}` : ''}`,
     created: new Date().toISOString(),
   };
   await writeFileAtomic(path.join(opts.dir, 'index.json'), JSON.stringify(index, null, 2));
   return index;
+}
+
+/** The bytes of a Uint16Array (no copy). */
+function bytesOf(a: Uint16Array): Uint8Array {
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+}
+
+/** Deletes `features-<i>.bin` files with `i >= kept`, left by an earlier build with more taps. */
+async function removeStaleFeatureFiles(dir: string, kept: number): Promise<void> {
+  const fs = await import('node:fs/promises');
+  const path = await import('node:path');
+  for (const name of await fs.readdir(dir)) {
+    const m = /^features-(\d+)\.bin$/.exec(name);
+    if (m && Number(m[1]) >= kept) await fs.rm(path.join(dir, name), { force: true });
+  }
 }
 
 /**
@@ -187,6 +267,21 @@ export interface LoadedTeacherCache {
   lr: Uint8Array | Uint16Array;
   hr: Uint8Array | Uint16Array;
   teacher: Uint16Array;
+  /** float16 bits of each tap's features (`index.features` order), when the cache has them and they were loaded. */
+  features?: Uint16Array[];
+}
+
+/**
+ * Options of {@link loadTeacherCache}.
+ *
+ * @example
+ * ```ts
+ * const opts: LoadTeacherCacheOptions = { features: false }; // skip the (large) feature files
+ * ```
+ */
+export interface LoadTeacherCacheOptions {
+  /** Load the teacher's features when the cache has them (default true). */
+  features?: boolean;
 }
 
 /**
@@ -197,27 +292,54 @@ export interface LoadedTeacherCache {
  * const cache = await loadTeacherCache('runs/x2/cache');
  * ```
  */
-export async function loadTeacherCache(dir: string): Promise<LoadedTeacherCache> {
-  const fs = await import('node:fs/promises');
+export async function loadTeacherCache(dir: string, opts: LoadTeacherCacheOptions = {}): Promise<LoadedTeacherCache> {
   const path = await import('node:path');
   const index = await readIndex(dir);
   if (!index || index.version !== 1) throw new InputError('no teacher cache here (index.json missing or unreadable); build it with distill --cache-dir', { file: dir });
   const read = async (name: string, dtype: CacheDtype, n: number) => {
-    const buf = await fs.readFile(path.join(dir, name)).catch((e) => {
-      throw new InputError(`teacher cache file missing (${(e as Error).message}); delete the folder to rebuild it`, { file: path.join(dir, name), cause: e });
-    });
-    const bytes = dtype === 'u8' ? n : 2 * n;
-    if (buf.length !== bytes) throw new InputError(`teacher cache file has ${buf.length} bytes, expected ${bytes}; delete the folder to rebuild it`, { file: path.join(dir, name) });
-    const copy = new Uint8Array(bytes);
-    copy.set(buf);
-    return dtype === 'u8' ? copy : new Uint16Array(copy.buffer);
+    const bytes = await readExactly(path.join(dir, name), dtype === 'u8' ? n : 2 * n);
+    return dtype === 'u8' ? bytes : new Uint16Array(bytes.buffer);
   };
   const nl = index.count * index.lrSize ** 2 * 3;
   const nh = index.count * index.hrSize ** 2 * 3;
-  return {
+  const cache: LoadedTeacherCache = {
     index,
     lr: await read('lr.bin', index.dtypes.lr, nl),
     hr: await read('hr.bin', index.dtypes.hr, nh),
     teacher: (await read('teacher.bin', 'f16', nh)) as Uint16Array,
   };
+  if (index.features && opts.features !== false) {
+    cache.features = [];
+    for (const f of index.features) {
+      if (f.dtype !== 'f16' || f.shape.length !== 4 || f.shape[0] !== index.count || !/^features-\d+\.bin$/.test(f.file)) {
+        throw new InputError(`teacher cache index lists a feature file it cannot describe (${JSON.stringify(f)}); delete the folder to rebuild it`, { file: path.join(dir, 'index.json') });
+      }
+      cache.features.push((await read(f.file, 'f16', f.shape.reduce((a, b) => a * b, 1))) as Uint16Array);
+    }
+  }
+  return cache;
+}
+
+/**
+ * The bytes of `file`, which must be exactly `bytes` long, in a fresh buffer of their own (read in chunks: feature
+ * files can pass the 2 GiB limit of a single read).
+ */
+async function readExactly(file: string, bytes: number): Promise<Uint8Array> {
+  const fs = await import('node:fs/promises');
+  const fh = await fs.open(file, 'r').catch((e) => {
+    throw new InputError(`teacher cache file missing (${(e as Error).message}); delete the folder to rebuild it`, { file, cause: e });
+  });
+  try {
+    const { size } = await fh.stat();
+    if (size !== bytes) throw new InputError(`teacher cache file has ${size} bytes, expected ${bytes}; delete the folder to rebuild it`, { file });
+    const out = new Uint8Array(bytes);
+    for (let off = 0; off < bytes; ) {
+      const { bytesRead } = await fh.read(out, off, Math.min(1 << 26, bytes - off), off);
+      if (bytesRead === 0) throw new InputError(`teacher cache file ended after ${off} of ${bytes} bytes; delete the folder to rebuild it`, { file });
+      off += bytesRead;
+    }
+    return out;
+  } finally {
+    await fh.close();
+  }
 }

@@ -10,20 +10,18 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { Rng } from '../core/rng';
 import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task';
 import { InputError } from '../errors';
-import { readImage } from '../io/node-image';
+import { listImageFiles } from '../io/image-files';
+import { readImageAsStored } from '../io/node-image';
 import { toFloatRgb, type RawImage } from '../io/raw-image';
-import { modCrop } from '../metrics/mod-crop';
-import { psnr } from '../metrics/psnr';
-import { resizeBicubic } from '../metrics/resize-bicubic';
-import { ssim } from '../metrics/ssim';
+import { bicubicInput, meanScores, protocolReference, scoreImage } from '../metrics/protocol';
 import { degradeImage, resolveDegradation, sampleDegradation, type DegradationOptions } from '../data/degrade';
 import { rgbFromRaw } from '../data/pixels';
 import { degradeX1 } from '../data/x1-protocol';
-import { listImageFiles } from '../data/sources';
 import type { Scale } from '../data/types';
 
 /**
- * One validation image: LR input (float RGB) and the mod-cropped 8-bit RGB HR reference.
+ * One validation image: LR input (float RGB) and the reference it is scored against (the protocol's target, see
+ * `metrics/protocol.ts`: 8-bit, mod-cropped; a gray HR image stays gray).
  *
  * @example
  * ```ts
@@ -79,14 +77,6 @@ export interface ValidationOptions {
  */
 export const EVAL_X1_DEGRADATION: DegradationOptions = { blur: { prob: 1, range: [1, 1] }, motionBlur: false, noise: false, jpeg: false };
 
-function toRgb8(raw: RawImage): RawImage {
-  const img = rgbFromRaw(raw);
-  if (img.data instanceof Uint8Array) return { data: img.data, width: img.width, height: img.height, channels: 3, bits: 8 };
-  const out = new Uint8Array(img.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(img.data[i] * 255)));
-  return { data: out, width: img.width, height: img.height, channels: 3, bits: 8 };
-}
-
 /**
  * Loads a folder of HR images (or a set folder with `HR/`) as a validation set for `scale`.
  *
@@ -104,13 +94,13 @@ export async function loadValidationSet(dir: string, scale: Scale, opts: Validat
   const cfg = resolveDegradation(scale, opts.degradation);
   const images: ValidationImage[] = [];
   for (const [i, file] of files.entries()) {
-    const hr = modCrop(toRgb8(await readImage(file)), scale);
+    const { rgb: hr, target } = protocolReference(await readImageAsStored(file), scale);
     if (hr.width < 12 * scale || hr.height < 12 * scale) throw new InputError(`validation image is too small (${hr.width}x${hr.height}) for scale ${scale}`, { file });
     let lr: Float32Array;
     let lrWidth = hr.width / scale;
     let lrHeight = hr.height / scale;
     if (scale > 1) {
-      const small = resizeBicubic(hr, 1 / scale);
+      const small = bicubicInput(hr, scale);
       lr = toFloatRgb(small);
       lrWidth = small.width;
       lrHeight = small.height;
@@ -120,7 +110,7 @@ export async function loadValidationSet(dir: string, scale: Scale, opts: Validat
       const params = sampleDegradation(new Rng(((opts.seed ?? 0) + 7919 * (i + 1)) >>> 0), cfg);
       lr = (await degradeImage(rgbFromRaw(hr), cfg, params)).data;
     }
-    images.push({ name: path.basename(file), lr, lrWidth, lrHeight, hr });
+    images.push({ name: path.basename(file), lr, lrWidth, lrHeight, hr: target });
   }
   return { scale, images };
 }
@@ -140,7 +130,8 @@ export interface ValidationResult {
 }
 
 /**
- * Runs a model (or any `lr -> sr` function) on every image of a set and scores it (literature protocol).
+ * Runs a model (or any `lr -> sr` function) on every image of a set and scores it (literature protocol,
+ * `metrics/protocol.ts`).
  *
  * @example
  * ```ts
@@ -168,14 +159,12 @@ export async function evaluateModel(
       if (sr.shape[0] !== img.hr.height || sr.shape[1] !== img.hr.width) {
         throw new InputError(`model output is ${sr.shape[1]}x${sr.shape[0]} but the reference is ${img.hr.width}x${img.hr.height}: is the model's scale ${set.scale}?`, { file: img.name });
       }
-      const o = { yChannel: true, crop: set.scale, quantize: true };
-      images.push({ name: img.name, psnr: await psnr(sr, img.hr, o), ssim: await ssim(sr, img.hr, o) });
+      images.push({ name: img.name, ...(await scoreImage(sr, img.hr, set.scale)) });
     } finally {
       sr.dispose();
     }
     opts.onProgress?.({ stage: 'validate', done: i + 1, total: set.images.length });
     await yieldToEventLoop();
   }
-  const mean = (k: 'psnr' | 'ssim') => images.reduce((s, r) => s + r[k], 0) / images.length;
-  return { psnr: mean('psnr'), ssim: mean('ssim'), images };
+  return { ...meanScores(images), images };
 }

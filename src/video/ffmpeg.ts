@@ -5,7 +5,7 @@
  * so that the library still bundles for browsers.
  */
 import type { ChildProcess } from 'node:child_process';
-import { importOptional } from '../backends/env';
+import { importOptional } from '../platform/import-optional';
 import { BackendError, ConfigError, InputError } from '../errors';
 
 /** Environment variable naming the ffmpeg binary to use (below the `ffmpegPath` option, above `ffmpeg` on PATH). */

@@ -10,9 +10,9 @@ import type { ChildProcess } from 'node:child_process';
 import { throwIfAborted, type TaskOptions } from '../core/task';
 import { ConfigError, InputError, IoError, SharpenError } from '../errors';
 import type { InferenceBackend } from '../infer/engine';
-import type { PixelBuffer } from '../infer/pixels';
 import { builtinForScale } from '../infer/registry';
 import { Student } from '../infer/student';
+import type { RawImage } from '../io/raw-image';
 import { encoderInfo, ffmpegReason, findFfmpeg, killAndWait, probeVideo, type EncoderInfo, type Ffmpeg, type VideoInfo } from './ffmpeg';
 
 export type { VideoInfo } from './ffmpeg';
@@ -427,7 +427,7 @@ async function runPipeline(a: PipelineArgs): Promise<SharpenVideoResult> {
 
     const inferStage = async (): Promise<void> => {
       for (let f = await decoded.take(); f !== undefined; f = await decoded.take()) {
-        const src: PixelBuffer = { data: f, width: info.width, height: info.height, channels: 3, max: 255 };
+        const src: RawImage<Uint8Array> = { data: f, width: info.width, height: info.height, channels: 3, bits: 8 };
         const out = await student.sharpenPixels(src, { tile: opts.tile, signal: opts.signal, maxOutputPixels: Infinity });
         if (!(await sharpened.put(out.data as Uint8Array))) return;
       }

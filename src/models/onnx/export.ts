@@ -66,7 +66,8 @@ export const ONNX_OUTPUT = 'output';
 
 /**
  * Converts `model` to ONNX bytes and, when `file` is given (Node), also writes them there atomically.
- * Outputs are named `output` (the image) and, for a {@link sharpen-kd/models!tapModel | tapModel}, then the tap layer names.
+ * Outputs are named `output` (the image) and, for a {@link sharpen-kd/models!tapModel | tapModel}, then the tap layer names
+ * (every output of a multi-output model, in order, NHWC or NCHW like the image).
  *
  * @throws ModelError for a layer that has no ONNX mapping; ConfigError for bad options.
  * @example
@@ -115,7 +116,9 @@ export function modelToOnnx(model: tfl.LayersModel, opts: OnnxExportOptions = {}
   else g.inputs.push({ name: ONNX_INPUT, dims: ['N', dim(c, 'C'), dim(h, 'H'), dim(w, 'W')] });
 
   const nodes = modelGraph(model);
-  const fusable = opts.fuseResidual === false ? new Map() : findFusableShuffles(nodes);
+  // A shuffle whose output is also a model output (a tap) must be emitted on its own: the fused form never has it.
+  const modelOutputs = new Set(model.outputs.map((t) => t.id));
+  const fusable = opts.fuseResidual === false ? new Map() : new Map([...findFusableShuffles(nodes)].filter(([, f]) => !f.shuffle.outputs.some((t) => modelOutputs.has(t.id))));
   const fusedResidual = new Map([...fusable.values()].map((f) => [f.residual.layer.name, f]));
   for (const node of nodes) {
     if (node.inputs.length === 0) {

@@ -5,7 +5,7 @@
  * tensor blocked only through the ops it knows: Conv (also depthwise, with a fused Relu/Tanh/Sigmoid and a fused
  * Add), Relu, Add, Concat, pooling and nearest Resize. PRelu is not one of them, so the layer-by-layer graph of a
  * student pays, after every conv, ReorderOutput (blocked → NCHW) + PRelu (a broadcasting kernel) + ReorderInput
- * (NCHW → blocked): in `scripts/profile-ort.ts` those three took a quarter of the frame, as much as half the convs.
+ * (NCHW → blocked): in `lab/scripts/profile-ort.ts` those three took a quarter of the frame, as much as half the convs.
  *
  * With a per-channel slope `a` ≤ 1, PReLU is `z + relu((a − 1)·z)` (for z ≥ 0 the Relu is 0; for z < 0 it adds
  * (a − 1)·z). That is a depthwise 1×1 conv with the fused Relu, plus an Add, all of which stay blocked. A channel with

@@ -5,9 +5,9 @@
  */
 import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { findPackageDir } from '../../src/models/pretrained-teachers';
-import { X1_BASELINES, type X1BaselineName } from '../../src/classical/x1-baselines';
-import type { X1Protocol } from '../../src/data/x1-protocol';
+import { findPackageDir } from '../../../src/models/pretrained-teachers';
+import { X1_BASELINES, type X1BaselineName } from '../../../src/classical/x1-baselines';
+import type { X1Protocol } from '../../../src/data/x1-protocol';
 
 /** How an entry produces its output. */
 export type Source =

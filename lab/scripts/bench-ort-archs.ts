@@ -6,14 +6,14 @@
  * turn, so drift in machine load hits all alike. Prints median / p10 / p95 ms and fps per variant. Run it on a quiet
  * machine (pause training runs: `kill -STOP <pid>`, then `kill -CONT`).
  *
- * Usage: npx tsx scripts/bench-ort-archs.ts [rounds=10]
+ * Usage: npx tsx lab/scripts/bench-ort-archs.ts [rounds=10]
  */
 import * as os from 'node:os';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
-import { createOnnxRunner, type OnnxRunner } from '../src/backends/onnx-runner';
-import { buildStudent, type StudentOptions } from '../src/models/student';
-import { interleavedTimes, timesTable } from './interleaved-ab';
+import { createOnnxRunner, type OnnxRunner } from '../../src/backends/onnx-runner';
+import { buildStudent, type StudentOptions } from '../../src/models/student';
+import { interleavedTimes, timesTable } from '../../scripts/interleaved-ab';
 
 await tf.setBackend('cpu');
 const ROUNDS = Number(process.argv[2] ?? 10);

@@ -5,7 +5,7 @@
  * each operator type's share of the node time, averaged over the frames. Profiling adds overhead, so the shares matter
  * more than the absolute times.
  *
- * Usage: npx tsx scripts/profile-ort.ts [frames=30] [model=models/x4] [--spinning off]
+ * Usage: npx tsx lab/scripts/profile-ort.ts [frames=30] [model=models/x4] [--spinning off]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';

@@ -5,14 +5,14 @@
  * tile runner); each round runs `PER` frames of every variant in turn, so drift in machine load hits all alike. On a
  * busy machine read the ratios to `x4`, not the absolute numbers.
  *
- * Usage: npx tsx scripts/bench-x1-archs.ts [rounds=6]
+ * Usage: npx tsx lab/scripts/bench-x1-archs.ts [rounds=6]
  */
 import * as os from 'node:os';
-import { useBackend } from '../src/backends/use-backend';
-import { describeModel } from '../src/models/describe';
-import { buildStudent, type StudentOptions } from '../src/models/student';
-import { Student, studentInternals } from '../src/infer/student';
-import { interleavedTimes, timesTable } from './interleaved-ab';
+import { useBackend } from '../../src/backends/use-backend';
+import { describeModel } from '../../src/models/describe';
+import { buildStudent, type StudentOptions } from '../../src/models/student';
+import { Student, studentInternals } from '../../src/infer/student';
+import { interleavedTimes, timesTable } from '../../scripts/interleaved-ab';
 
 const ROUNDS = Number(process.argv[2] ?? 6);
 const PER = 5;

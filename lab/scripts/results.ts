@@ -15,8 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { useBackend } from '../src/backends/use-backend';
-import { writeFileAtomic } from '../src/io/atomic-write';
+import { useBackend } from '../../src/backends/use-backend';
+import { writeFileAtomic } from '../../src/io/atomic-write';
 import { entriesFor, ENTRY_IDS, type Entry } from './results/catalog';
 import { load1, loadWarning, machineInfo } from './results/machine';
 import { measure, type MeasureOptions } from './results/measure';
@@ -24,7 +24,7 @@ import { renderMarkdown } from './results/report';
 import { checkTargets, type Row } from './results/targets';
 import { checkX1Targets, renderX1Markdown } from './results/x1-page';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const HELP = `npm run results -- [--x1] [--quick] [--only ids] [--scales 4,2,1] [--no-fps] [--out dir]
   --x1           the blind x1 page only (scale 1: baselines, oracle, x1 students, the fixed-sigma row): x1.md and x1.json
   --quick        Set5 only and fewer fps frames (development; output goes to ${path.join(os.tmpdir(), 'sharpen-kd-results')})

@@ -8,12 +8,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 // Direct module imports (not src/index): only the inference path is loaded, no training code.
-import { benchmarkFps, type FpsResult } from '../../src/bench/fps';
-import { evaluateStudent, evaluateUpscaler, type EvaluationReport } from '../../src/infer/evaluate';
-import { evaluateX1Baseline, x1Baseline } from '../../src/classical/x1-baselines';
-import { Student } from '../../src/infer/student';
-import type { RawImage } from '../../src/io/raw-image';
-import { loadPretrainedTeacher } from '../../src/models/pretrained-teachers';
+import { benchmarkFps, type FpsResult } from '../../../src/bench/fps';
+import { evaluateStudent, evaluateUpscaler, type EvaluationReport } from '../../../src/infer/evaluate';
+import { evaluateX1Baseline, x1Baseline } from '../../../src/classical/x1-baselines';
+import { Student } from '../../../src/infer/student';
+import type { RawImage } from '../../../src/io/raw-image';
+import { loadPretrainedTeacher } from '../../../src/models/pretrained-teachers';
 import type { Entry } from './catalog';
 import { load1 } from './machine';
 
@@ -112,7 +112,7 @@ async function openStudent(e: Entry): Promise<Student> {
   if (src.kind === 'bicubic') return Student.load('bicubic', { scale: e.scale });
   if (src.kind === 'saved') return Student.load(src.dir, { scale: e.scale });
   if (src.kind === 'pretrained') {
-    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+    const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
     const teachers = process.env.SHARPEN_KD_TEACHERS ?? path.resolve(root, '../shared/teachers');
     return Student.fromModel(await loadPretrainedTeacher(src.name, { scale: e.scale, weights: teachers }), { name: src.name });
   }

@@ -12,24 +12,24 @@
  * draw of the blind ×1 distribution (`BLIND_X1_DEGRADATION`; the crop is degraded on its own, mirrored borders).
  * Scored like the benchmark: Y-PSNR with a 1-pixel border ignored, mean over the crops.
  *
- *   npx tsx scripts/tune-x1-baselines.ts                 # about 3 minutes of CPU
- *   npx tsx scripts/tune-x1-baselines.ts --crops 16      # quick look
+ *   npx tsx lab/scripts/tune-x1-baselines.ts                 # about 3 minutes of CPU
+ *   npx tsx lab/scripts/tune-x1-baselines.ts --crops 16      # quick look
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Rng } from '../src/core/rng';
-import { BLIND_X1_DEGRADATION, degradeImage, resolveDegradation, sampleDegradation, type DegradationParams } from '../src/data/degrade';
-import { reflectIndex, rgbFromRaw, type RgbImage } from '../src/data/pixels';
-import { listImageFiles } from '../src/data/sources';
-import { readImage } from '../src/io/node-image';
-import { fromFloatRgb, type RawImage } from '../src/io/raw-image';
-import { psnr } from '../src/metrics/psnr';
-import { estimateBlurSigma } from '../src/classical/blind';
-import { addToColour, blurTransfer, estimateNoise, lumaPlane, paddedSpectrum, wienerFromSpectrum, type BlurKernel, type Spectrum } from '../src/classical/deconvolve';
-import { sharpSharpen, type SharpSharpenParams } from '../src/classical/sharp-sharpen';
+import { Rng } from '../../src/core/rng';
+import { BLIND_X1_DEGRADATION, degradeImage, resolveDegradation, sampleDegradation, type DegradationParams } from '../../src/data/degrade';
+import { reflectIndex, rgbFromRaw } from '../../src/data/pixels';
+import { listImageFiles } from '../../src/io/image-files';
+import { readImage } from '../../src/io/node-image';
+import { fromFloatRgb, type RawImage } from '../../src/io/raw-image';
+import { psnr } from '../../src/metrics/psnr';
+import { estimateBlurSigma } from '../../src/classical/blind';
+import { addToColour, blurTransfer, estimateNoise, lumaPlane, paddedSpectrum, wienerFromSpectrum, type BlurKernel, type Spectrum } from '../../src/classical/deconvolve';
+import { sharpSharpen, type SharpSharpenParams } from '../../src/classical/sharp-sharpen';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const { values: args } = parseArgs({ options: { crops: { type: 'string', default: '64' }, size: { type: 'string', default: '128' }, seed: { type: 'string', default: '2024' } } });
 const N = Number(args.crops);
 const SIZE = Number(args.size);
@@ -52,7 +52,7 @@ async function makeCrops(): Promise<Crop[]> {
   const files = (await Promise.all(SETS.map((s) => listImageFiles(path.join(dataDir, s, 'HR'))))).flat();
   const cfg = resolveDegradation(1, BLIND_X1_DEGRADATION);
   const rng = new Rng(SEED);
-  const cache = new Map<string, RgbImage>();
+  const cache = new Map<string, RawImage<Uint8Array | Float32Array>>();
   const crops: Crop[] = [];
   while (crops.length < N) {
     const file = files[rng.int(files.length)];
@@ -71,7 +71,7 @@ async function makeCrops(): Promise<Crop[]> {
       }
     }
     const hr: RawImage = { data, width: SIZE, height: SIZE, channels: 3, bits: 8 };
-    const out = await degradeImage({ data, width: SIZE, height: SIZE }, cfg, params);
+    const out = await degradeImage(hr, cfg, params);
     const lr = fromFloatRgb(out.data, SIZE, SIZE, 8);
     const y = lumaPlane(lr);
     crops.push({ hr, lr, params, y, noise: estimateNoise(y, SIZE, SIZE), spec: paddedSpectrum(y, SIZE, SIZE, 64), sigmaHat: estimateBlurSigma(lr) });

@@ -1,0 +1,214 @@
+/**
+ * The distillation page: what each distillation recipe is worth against the same student trained without a teacher,
+ * at equal steps, data and seed. For every study it reads the runs' logs (Set5 validation every 500 steps), draws
+ * the curves (SVG) and scores each run's exported model with the literature's protocol on Set5 and Set14 (the
+ * `sharpen-kd eval` code path).
+ *
+ *   npm run results:kd                    # writes docs/results/distillation.md, distillation.json and the curves
+ *   npm run results:kd -- --no-eval       # logs only (no model scoring), e.g. while runs are still training
+ *
+ * Runs are read from $SHARPEN_KD_RUNS (default checkpoints/), data from $SHARPEN_KD_DATA (default ../shared/data).
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { useBackend } from '../../src/backends/use-backend';
+import { evaluateStudent } from '../../src/infer/evaluate';
+import { Student } from '../../src/infer/student';
+import { writeFileAtomic } from '../../src/io/atomic-write';
+import { readRun, type RunInfo } from './results/catalog';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+interface Arm {
+  run: string;
+  label: string;
+}
+
+interface Study {
+  id: string;
+  title: string;
+  scale: number;
+  /** What the student is and what all arms share. */
+  recipe: string;
+  /** The run without a teacher. */
+  base: Arm;
+  arms: Arm[];
+}
+
+/** The studies, newest first. Every arm shares its base's data, patches, schedule, seed and step count. */
+const STUDIES: Study[] = [
+  {
+    id: 'emt-x4-luma16x8',
+    title: 'EMT ×4 → luma-detail student 16×8 (21.5K parameters), from scratch',
+    scale: 4,
+    recipe:
+      'compact 16×8, luma detail + bilinear residual, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 32² LR patches in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 8000 steps, seed 1 (`lab/runs/student-x4-luma16x8-scratch8k.json`)',
+    base: { run: 'student-x4-luma16x8-scratch8k', label: 'from scratch (HR only)' },
+    arms: [
+      { run: 'student-x4-luma16x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' },
+      { run: 'student-x4-luma16x8-emt8k-feature', label: 'the same + feature KD from EMT\'s blocks 2 / 4 / 6 (1×1 adapters; cached features, so no flips)' },
+    ],
+  },
+  {
+    id: 'emt-x2-luma16x8',
+    title: 'EMT ×2 → luma-detail student 16×8, from scratch',
+    scale: 2,
+    recipe:
+      'compact 16×8, luma detail + bilinear residual, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 48² LR patches in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 6000 steps, seed 1 (`lab/runs/student-x2-luma16x8-scratch6k.json`)',
+    base: { run: 'student-x2-luma16x8-scratch6k', label: 'from scratch (HR only)' },
+    arms: [{ run: 'student-x2-luma16x8-emt6k', label: 'output KD from EMT ×2 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' }],
+  },
+  {
+    id: 'emt-x4-finetune',
+    title: 'EMT ×4 → the shipped ×4 student, fine-tuned from its step 24000',
+    scale: 4,
+    recipe: 'the shipped ×4 (luma 16×8) continued 3000 steps: MSE, 48² LR patches in batches of 8, cosine 1e-4 → 1e-6 (`lab/runs/student-x4-luma16x8-ft-control.json`)',
+    base: { run: 'student-x4-luma16x8-ft-control', label: 'fine-tune, HR only' },
+    arms: [{ run: 'student-x4-luma16x8-ft-emt', label: 'fine-tune + output KD from EMT ×4 on RGB (weight 1, L1; 2048 cached patches; stopped at 26540)' }],
+  },
+  {
+    id: 'resnet-x4-compact16x6',
+    title: 'Earlier teachers ×4 → compact 16×6 student (21.4K parameters), from scratch',
+    scale: 4,
+    recipe: 'compact 16×6, RGB detail; T91 + BSDS200, 32² LR patches in batches of 16, cosine from 1e-3, EMA 0.999, 8000 steps (`lab/runs/student-x4-scratch.json`)',
+    base: { run: 'student-x4-scratch', label: 'from scratch (HR only)' },
+    arms: [
+      { run: 'student-x4-distill', label: 'output KD from the ResNet-50 U-Net teacher (30.44 dB; ×8 self-ensemble targets)' },
+      { run: 'student-x4-distill-teacher-only', label: 'the same, teacher targets only (no HR term)' },
+      { run: 'student-x4-cache-control', label: 'control: HR loss only, on the distilled run\'s 8192 cached patches' },
+      { run: 'student-x4-distill-feature', label: 'feature KD from the shipped student (three taps, no adapters)' },
+    ],
+  },
+  {
+    id: 'resnet-x2-compact16x6',
+    title: 'Earlier teachers ×2 → compact 16×6 student (16.2K parameters), from scratch',
+    scale: 2,
+    recipe: 'compact 16×6, RGB detail; T91 + BSDS200, 48² LR patches, cosine from 1e-3, EMA 0.999, 6000 steps (`lab/runs/student-x2-scratch.json`)',
+    base: { run: 'student-x2-scratch', label: 'from scratch (HR only)' },
+    arms: [
+      { run: 'student-x2-distill', label: 'output KD from the ResNet-50 U-Net teacher (36.79 dB; ×8 self-ensemble targets)' },
+      { run: 'student-x2-distill-feature', label: 'feature KD from the shipped student (three taps, no adapters)' },
+    ],
+  },
+];
+
+interface ArmResult extends Arm {
+  info?: RunInfo;
+  /** Set5 / Set14 of the exported model, literature protocol. */
+  quality?: Record<string, number>;
+}
+
+const COLORS = ['#444', '#d62728', '#1f77b4', '#2ca02c', '#9467bd', '#ff7f0e'];
+
+/** A line chart of Set5 validation PSNR against steps, one line per run. */
+function curvesSvg(study: Study, arms: ArmResult[]): string {
+  const series = arms.filter((a) => a.info && Object.keys(a.info.val).length > 0).map((a) => ({ label: a.label, pts: Object.entries(a.info!.val).map(([k, v]) => [Number(k), v] as const).sort((x, y) => x[0] - y[0]) }));
+  const all = series.flatMap((s) => s.pts);
+  const [W, H, L, R, T, B] = [720, 400, 60, 20, 20, 40 + 18 * series.length];
+  const x0 = Math.min(...all.map((p) => p[0]));
+  const x1 = Math.max(...all.map((p) => p[0]));
+  const y0 = Math.floor(Math.min(...all.map((p) => p[1])) * 10) / 10;
+  const y1 = Math.ceil(Math.max(...all.map((p) => p[1])) * 10) / 10;
+  const sx = (v: number) => L + ((v - x0) / Math.max(1, x1 - x0)) * (W - L - R);
+  const sy = (v: number) => T + (1 - (v - y0) / Math.max(1e-9, y1 - y0)) * (H - T - B);
+  const out = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`, `<rect width="${W}" height="${H}" fill="white"/>`];
+  for (let i = 0; i <= 4; i++) {
+    const v = y0 + ((y1 - y0) * i) / 4;
+    out.push(`<line x1="${L}" x2="${W - R}" y1="${sy(v)}" y2="${sy(v)}" stroke="#ddd"/>`, `<text x="${L - 6}" y="${sy(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`);
+  }
+  const tick = [500, 1000, 2000, 2500, 5000, 10000].find((t) => (x1 - x0) / t <= 8) ?? 20000;
+  for (let v = Math.ceil(x0 / tick) * tick; v <= x1; v += tick) out.push(`<text x="${sx(v)}" y="${H - B + 16}" text-anchor="middle">${v}</text>`);
+  out.push(`<text x="${(L + W - R) / 2}" y="${H - B + 32}" text-anchor="middle">step</text>`, `<text x="14" y="${T + (H - T - B) / 2}" transform="rotate(-90 14 ${T + (H - T - B) / 2})" text-anchor="middle">Set5 Y-PSNR (dB, validation)</text>`);
+  series.forEach((s, i) => {
+    const c = COLORS[i % COLORS.length];
+    out.push(`<polyline fill="none" stroke="${c}" stroke-width="2" points="${s.pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(' ')}"/>`);
+    const ly = H - B + 40 + 18 * i;
+    out.push(`<line x1="${L}" x2="${L + 24}" y1="${ly - 4}" y2="${ly - 4}" stroke="${c}" stroke-width="2"/>`, `<text x="${L + 30}" y="${ly}">${s.label.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`);
+  });
+  out.push('</svg>');
+  return `${out.join('\n')}\n`;
+}
+
+const f2 = (v: number | undefined) => (v === undefined ? '–' : v.toFixed(2));
+const signed = (v: number | undefined) => (v === undefined ? '–' : `${v >= 0 ? '+' : ''}${v.toFixed(2)}`);
+
+function studyMarkdown(study: Study, rows: ArmResult[], svg: string | undefined): string[] {
+  const base = rows[0];
+  const steps = [...new Set(rows.flatMap((r) => Object.keys(r.info?.val ?? {}).map(Number)))].sort((a, b) => a - b);
+  const first = steps[0];
+  // A few columns: the first validation, a couple in between, the last common one.
+  const picks = [...new Set([first, ...[0.25, 0.5].map((q) => steps[Math.floor(q * (steps.length - 1))]), steps[steps.length - 1]])].filter((s) => s !== undefined);
+  const out = [`### ${study.title}`, '', study.recipe, ''];
+  out.push(`| run | recipe | steps | ${picks.map((s) => `val @${s}`).join(' | ')} | Δ vs ${base.label} at the last common step | model Set5 | model Set14 |`);
+  out.push(`|---|---|---|${picks.map(() => '---|').join('')}---|---|---|`);
+  for (const r of rows) {
+    if (!r.info) {
+      out.push(`| ${r.run} | ${r.label} | not run yet | ${picks.map(() => '–').join(' | ')} | | – | – |`);
+      continue;
+    }
+    const common = Object.keys(r.info.val).map(Number).filter((k) => base.info?.val[k] !== undefined);
+    const at = common.length ? Math.max(...common) : undefined;
+    const delta = r === base || at === undefined ? undefined : r.info.val[at] - base.info!.val[at];
+    const deltaText = r === base ? '' : at === undefined ? 'no common step' : `${signed(delta)} dB (step ${at})`;
+    out.push(
+      `| ${r.run} | ${r.label} | ${r.info.trainedSteps}${r.info.active ? ' (training)' : ''} | ${picks.map((s) => f2(r.info!.val[s])).join(' | ')} | ${deltaText} | ${r.quality ? `${f2(r.quality.Set5)} (${r.info.model})` : '–'} | ${f2(r.quality?.Set14)} |`,
+    );
+  }
+  if (svg) out.push('', `![Set5 validation PSNR against steps: ${study.title}](${svg})`);
+  out.push('');
+  return out;
+}
+
+async function main(): Promise<void> {
+  const { values: args } = parseArgs({ options: { 'no-eval': { type: 'boolean' }, out: { type: 'string' } }, strict: true });
+  const runsDir = path.resolve(root, process.env.SHARPEN_KD_RUNS ?? 'checkpoints');
+  const dataDir = path.resolve(root, process.env.SHARPEN_KD_DATA ?? '../shared/data');
+  const outDir = path.resolve(root, args.out ?? 'docs/results');
+  mkdirSync(outDir, { recursive: true });
+  const doEval = !args['no-eval'];
+  if (doEval) await useBackend('wasm', { trainingKernels: false });
+  const t0 = performance.now();
+  const md = [
+    '# Distillation',
+    '',
+    `Generated by \`npm run results:kd${doEval ? '' : ' -- --no-eval'}\` (lab/scripts/results-kd.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+    'What each distillation recipe is worth against the same student trained without a teacher, at equal steps, data and',
+    'seed. "val @N" is the Set5 validation logged at step N (the EMA weights, the literature protocol); "model" is the',
+    'exported model (model-best, else model-last) scored with `sharpen-kd eval`. Runs are `lab/runs/<run>.json` configs;',
+    'their logs are `checkpoints/<run>/log.jsonl`. The curves plot every validation.',
+    '',
+  ];
+  const json: Record<string, unknown>[] = [];
+  for (const study of STUDIES) {
+    const rows: ArmResult[] = [];
+    for (const arm of [study.base, ...study.arms]) {
+      const dir = path.join(runsDir, arm.run);
+      const info = existsSync(dir) ? readRun(dir) : undefined;
+      const row: ArmResult = { ...arm, info };
+      if (info && doEval) {
+        row.quality = {};
+        using student = await Student.load(path.join(dir, info.model), { backend: 'auto' });
+        for (const set of ['Set5', 'Set14']) {
+          row.quality[set] = (await evaluateStudent(student, path.join(dataDir, set, 'HR'), { scale: study.scale })).psnr;
+        }
+        process.stderr.write(`${arm.run}: Set5 ${row.quality.Set5.toFixed(3)} / Set14 ${row.quality.Set14.toFixed(3)} (${info.model})\n`);
+      }
+      rows.push(row);
+    }
+    const withCurves = rows.some((r) => r.info && Object.keys(r.info.val).length > 1);
+    const svgName = withCurves ? `distillation-${study.id}.svg` : undefined;
+    if (svgName) await writeFileAtomic(path.join(outDir, svgName), curvesSvg(study, rows));
+    md.push(...studyMarkdown(study, rows, svgName));
+    json.push({ ...study, runs: rows.map((r) => ({ run: r.run, label: r.label, trainedSteps: r.info?.trainedSteps, model: r.info?.model, val: r.info?.val, quality: r.quality })) });
+  }
+  await writeFileAtomic(path.join(outDir, 'distillation.md'), `${md.join('\n')}\n`);
+  await writeFileAtomic(path.join(outDir, 'distillation.json'), `${JSON.stringify({ generated: new Date().toISOString(), studies: json }, null, 1)}\n`);
+  process.stderr.write(`wrote ${path.relative(root, path.join(outDir, 'distillation.md'))} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`results:kd: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
