@@ -12,6 +12,7 @@ import { buildStudent, type StudentOptions } from '../src/models/student';
 import { tapModel } from '../src/models/taps';
 import { buildTeacher } from '../src/models/teacher';
 import { buildEmt } from '../src/models/emt';
+import { relErr } from './numeric';
 
 let hasOrt = true;
 try {
@@ -20,16 +21,6 @@ try {
   hasOrt = false;
 }
 
-/** max |a - b| / max |b| */
-function relErr(a: Float32Array, b: Float32Array): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 async function parity(model: tfl.LayersModel, shape: [number, number, number, number]): Promise<number> {
   const x = tf.randomUniform(shape, 0, 1, 'float32', 42) as tf.Tensor4D;

@@ -18,22 +18,13 @@ import { prepareTeacher } from '../src/train/teacher';
 import { ensureTeacherCache, loadTeacherCache } from '../src/train/teacher-cache';
 import type { Progress } from '../src/core/task';
 import type { PatchBatch } from '../src/data/types';
+import { relErr } from './numeric';
 
 const hasOrt = await import('onnxruntime-node').then(() => true, () => false);
 /** A tiny EMT with three blocks: three taps (body.0, body.1, body.2) of 10 channels. */
 const tinyEmt = () => buildEmt({ scale: 2, dim: 10, blocks: 3, layers: 1, attentionLayers: 1, heads: 1, windows: [[4, 2], [2, 4]], shifts: [[2, 1], [1, 2]], seed: 4 });
 const data = () => syntheticDataset({ scale: 2, patchSize: 8, batchSize: 4, seed: 3, images: 4, imageSize: 32 });
 
-/** max |a − b| / max |b|. */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < b.length; i++) {
-    num = Math.max(num, Math.abs(a[i] - b[i]));
-    den = Math.max(den, Math.abs(b[i]));
-  }
-  return num / den;
-}
 
 let dir: string;
 let emt: ReturnType<typeof buildEmt>;
