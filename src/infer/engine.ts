@@ -13,7 +13,7 @@ import type { TileRunner } from './tile-engine';
 /**
  * The engines a model can run on, one vocabulary for `Student.load`, the CLI's `--backend` and the teachers of
  * `distill`: `'auto'`, `'onnx'` (ONNX Runtime), `'tfjs'` (TF.js on the backend already active, else the default one)
- * or a named TF.js backend. {@link onnxPolicy} says what each means for ONNX Runtime.
+ * or a named TF.js backend. `onnxPolicy` (in this module) says what each means for ONNX Runtime.
  *
  * @example
  * ```ts
