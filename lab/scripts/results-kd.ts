@@ -153,7 +153,7 @@ function studyMarkdown(study: Study, rows: ArmResult[], svg: string | undefined)
     const delta = r === base || at === undefined ? undefined : r.info.val[at] - base.info!.val[at];
     const deltaText = r === base ? '' : at === undefined ? 'no common step' : `${signed(delta)} dB (step ${at})`;
     out.push(
-      `| ${r.run} | ${r.label} | ${r.info.trainedSteps}${r.info.active ? ' (training)' : ''} | ${picks.map((s) => f2(r.info!.val[s])).join(' | ')} | ${deltaText} | ${r.quality ? `${f2(r.quality.Set5)} (${r.info.model})` : '–'} | ${f2(r.quality?.Set14)} |`,
+      `| ${r.run} | ${r.label} | ${r.info.trainedSteps}${typeof r.info.config?.targetSteps === 'number' && r.info.trainedSteps < r.info.config.targetSteps ? ` of ${r.info.config.targetSteps}` : ''} | ${picks.map((s) => f2(r.info!.val[s])).join(' | ')} | ${deltaText} | ${r.quality ? `${f2(r.quality.Set5)} (${r.info.model})` : '–'} | ${f2(r.quality?.Set14)} |`,
     );
   }
   if (svg) out.push('', `![Set5 validation PSNR against steps: ${study.title}](${svg})`);
