@@ -7,7 +7,7 @@
  *   npm run results:kd                    # writes docs/results/distillation.md, distillation.json and the curves
  *   npm run results:kd -- --no-eval       # logs only (no model scoring), e.g. while runs are still training
  *
- * Runs are read from $SHARPEN_KD_RUNS (default checkpoints/), data from $SHARPEN_KD_DATA (default ../shared/data).
+ * Runs are read from $SHARPEN_KD_RUNS (default lab/checkpoints/), data from $SHARPEN_KD_DATA (default ../shared/data).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -177,7 +177,7 @@ async function main(): Promise<void> {
     'What each distillation recipe is worth against the same student trained without a teacher, at equal steps, data and',
     'seed. "val @N" is the Set5 validation logged at step N (the EMA weights, the literature protocol); "model" is the',
     'exported model (model-best, else model-last) scored with `sharpen-kd eval`. Runs are `lab/runs/<run>.json` configs;',
-    'their logs are `checkpoints/<run>/log.jsonl`. The curves plot every validation.',
+    'their logs are `lab/checkpoints/<run>/log.jsonl`. The curves plot every validation.',
     '',
   ];
   const json: Record<string, unknown>[] = [];

@@ -1,6 +1,6 @@
 /**
  * What the results page measures: for each scale, the baselines, the teachers and peers, and the students, found
- * on disk (`checkpoints/<run>/model-best`, `models/x<s>`) or in node_modules (UpscalerJS packages). Anything
+ * on disk (`lab/checkpoints/<run>/model-best`, `models/x<s>`) or in node_modules (UpscalerJS packages). Anything
  * missing becomes an entry with a `missing` reason instead of an error.
  */
 import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
@@ -108,9 +108,9 @@ export function readRun(dir: string): RunInfo | undefined {
 }
 
 function runEntry(root: string, id: string, scale: number, role: Role, label: string, run: string): Entry {
-  const dir = path.join(root, 'checkpoints', run);
+  const dir = path.join(root, 'lab', 'checkpoints', run);
   const info = readRun(dir);
-  if (!info) return { id, scale, role, label, missing: `not trained yet (checkpoints/${run}/model-best missing)` };
+  if (!info) return { id, scale, role, label, missing: `not trained yet (lab/checkpoints/${run}/model-best missing)` };
   return { id, scale, role, label, run: info, source: { kind: 'saved', dir: path.join(dir, info.model) } };
 }
 
