@@ -52,7 +52,7 @@ export { train } from './train/train';
 export type { TrainStudentOptions } from './train/train';
 export { distill } from './train/distill';
 export type { DistillOptions } from './train/distill';
-export type { TrainOptions } from './train/options';
+export type { TrainOptions, TrainScheduleOptions, TrainValidationOptions, TrainCheckpointOptions } from './train/options';
 export type { TrainResult } from './train/loop';
 export type { Teacher } from './train/teacher';
 export type { LossWeights } from './losses/combined';

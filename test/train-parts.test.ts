@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, InputError } from '../src/errors';
 import { learningRateAt, checkSchedule } from '../src/train/schedule';
 import { Adam, globalNorm } from '../src/train/adam';
-import { resolveTrainOptions } from '../src/train/options';
+import { normalizeTrainOptions, resolveTrainOptions, type TrainOptions } from '../src/train/options';
 import { WeightEma } from '../src/train/ema';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint';
 import { decodeFloat16, encodeFloat16 } from '../src/train/float16';
@@ -50,7 +50,73 @@ describe('schedules', () => {
     expect(() => checkSchedule({ lr: 1, steps: 100, start: 100 })).toThrow(/schedule start/);
     expect(() => checkSchedule({ lr: 1, steps: 100, start: -1 })).toThrow(ConfigError);
     // A start past the end is named as such, not as the (negative) default warmup it implies.
-    expect(() => resolveTrainOptions({ steps: 100, scheduleStart: 150 })).toThrow(/schedule start/);
+    expect(() => resolveTrainOptions({ schedule: { steps: 100, start: 150 } })).toThrow(/schedule start/);
+  });
+});
+
+describe('training options', () => {
+  const valSet = { scale: 2 as const, images: [] };
+  const onProgress = () => {};
+  const flat: TrainOptions = {
+    steps: 300, lr: 2e-3, schedule: 'step', warmup: 7, minLr: 1e-5, scheduleStart: 10, stepSize: 40, gamma: 0.7, clip: 0.5, ema: 0.99,
+    loss: { pixel: 1, ssim: 0.1 }, val: 'Set5', valEvery: 25, valImages: 3, valDegradation: { noise: false },
+    checkpointEvery: 50, checkpointPrecision: 'compact', logEvery: 5,
+    out: 'runs/a', resume: true, seed: 4, exportModels: false, dryRun: true, meta: { arch: 'espcn' }, onProgress,
+  };
+  const grouped: TrainOptions = {
+    schedule: { steps: 300, lr: 2e-3, kind: 'step', warmup: 7, minLr: 1e-5, start: 10, stepSize: 40, gamma: 0.7, clip: 0.5, ema: 0.99 },
+    loss: { pixel: 1, ssim: 0.1 },
+    validation: { folder: 'Set5', every: 25, images: 3, degradation: { noise: false } },
+    checkpoint: { every: 50, precision: 'compact', logEvery: 5 },
+    out: 'runs/a', resume: true, seed: 4, exportModels: false, dryRun: true, meta: { arch: 'espcn' }, onProgress,
+  };
+
+  it('a flat call (the deprecated keys) and a grouped call normalise and resolve to the same options', () => {
+    const n = normalizeTrainOptions(flat);
+    expect(n).toEqual(normalizeTrainOptions(grouped));
+    expect(n).toEqual(grouped);
+    // Only the grouped shape comes out: no deprecated key is left.
+    expect(Object.keys(n).filter((k) => k in { steps: 1, lr: 1, val: 1, valEvery: 1, checkpointEvery: 1, logEvery: 1 })).toEqual([]);
+    expect(resolveTrainOptions(flat)).toEqual(resolveTrainOptions(grouped));
+    // A loaded validation set: `val` maps to validation.set.
+    expect(normalizeTrainOptions({ steps: 5, val: valSet }).validation).toEqual({ set: valSet });
+    // Keys that are not training options (the student, the data, a teacher) are left out.
+    expect(normalizeTrainOptions({ schedule: { steps: 5 }, student: {}, data: {} } as TrainOptions)).toEqual({ schedule: { steps: 5 } });
+  });
+
+  it('applies the defaults in the groups', () => {
+    const r = resolveTrainOptions({ schedule: { steps: 1000 } });
+    expect(r.schedule).toEqual({ steps: 1000, lr: 1e-3, kind: 'cosine', warmup: 20, clip: 0, ema: 0 });
+    expect(r.validation).toEqual({ every: 500 });
+    expect(r.checkpoint).toEqual({ every: 500, precision: 'full', logEvery: 10 });
+    expect(r).toMatchObject({ seed: 0, exportModels: true });
+    expect(resolveTrainOptions({ schedule: { steps: 1000 }, validation: { every: 40 } }).checkpoint.every).toBe(40);
+    expect(resolveTrainOptions({ schedule: { steps: 1000, start: 500 } }).schedule.warmup).toBe(10);
+  });
+
+  it('a setting given both ways, a typo in a group and a bad value are ConfigErrors that name the key', () => {
+    const bad: [TrainOptions, RegExp][] = [
+      [{ steps: 10, schedule: { steps: 10 } }, /steps and schedule\.steps are the same setting, given both ways/],
+      [{ schedule: { steps: 10, lr: 1e-3 }, lr: 1e-3 }, /lr and schedule\.lr/],
+      [{ schedule: { steps: 10 }, val: 'Set5', validation: { folder: 'Set5' } }, /val and validation\.folder/],
+      [{ schedule: { steps: 10 }, valEvery: 5, validation: { every: 5 } }, /valEvery and validation\.every/],
+      [{ schedule: { steps: 10 }, logEvery: 5, checkpoint: { logEvery: 5 } }, /logEvery and checkpoint\.logEvery/],
+      [{ schedule: { stpes: 10 } as never }, /schedule\.stpes is not a training option \(did you mean "schedule\.steps"\?\)/],
+      [{ schedule: { steps: 10 }, checkpoint: 100 as never }, /checkpoint must be an object/],
+      [{ schedule: { lr: 1e-3 } as never }, /schedule\.steps is required/],
+      [{}, /schedule\.steps is required/],
+      [{ schedule: { steps: 0 } }, /schedule\.steps must be an integer >= 1/],
+      [{ schedule: { steps: 10, ema: 2 } }, /schedule\.ema/],
+      [{ schedule: { steps: 10 }, validation: { every: 0 } }, /validation\.every/],
+      [{ schedule: { steps: 10 }, validation: { folder: 'Set5', set: valSet } }, /folder \(a path\) or set \(a loaded set\), not both/],
+      [{ schedule: { steps: 10 }, checkpoint: { precision: 'half' as never } }, /checkpoint\.precision must be 'full' or 'compact'/],
+      [{ schedule: { steps: 10 }, resume: true }, /resume: true needs out/],
+    ];
+    for (const [o, message] of bad) {
+      expect(() => resolveTrainOptions(o), JSON.stringify(o)).toThrow(ConfigError);
+      expect(() => resolveTrainOptions(o), JSON.stringify(o)).toThrow(message);
+    }
+    expect(() => resolveTrainOptions(undefined as never)).toThrow(ConfigError);
   });
 });
 

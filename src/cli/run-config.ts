@@ -2,7 +2,9 @@
  * Run configs: `sharpen-kd train --config run.json` / `sharpen-kd distill --config run.json`. A run config is a JSON
  * file that holds a training run's flags, grouped (model, data, schedule, loss, teacher, checkpoint, validation), so a
  * run is one file to read, diff and rerun instead of a shell line. It maps onto the same options the flags produce
- * (every value goes through the flag's own parser), so a config and the equivalent flags run the same plan.
+ * (every value goes through the flag's own parser), so a config and the equivalent flags run the same plan. Its
+ * `schedule`, `loss`, `checkpoint` and `validation` sections are the groups of the same name of the options `train`
+ * and `distill` take, key for key (`trainOptionsFromCli` in train.ts).
  *
  * - Flags given on the command line override the config (e.g. `--config run.json --steps 30000 --threads 2`; a `-d`
  *   on the command line replaces the config's `data.folders`).
@@ -17,9 +19,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command, Option } from 'commander';
+import { didYouMean } from '../core/did-you-mean';
 import { ConfigError } from '../errors';
 import { PRETRAINED_TEACHERS } from '../models/pretrained-teachers';
 import type { RandomDegradation } from '../data/degrade';
+import type { LossWeights } from '../losses/combined';
+import type { TrainCheckpointOptions, TrainScheduleOptions, TrainValidationOptions } from '../train/options';
 
 /** A random degradation in a config: `"off"` / `false`, `[min, max]`, `[min, max, prob]` or `{ range, prob }`. */
 export type RunConfigDegradation = false | 'off' | [number, number] | [number, number, number] | RandomDegradation;
@@ -74,28 +79,16 @@ export interface RunConfig {
     unlabeled?: boolean;
     degradation?: { blur?: RunConfigDegradation; motionBlur?: RunConfigDegradation; noise?: RunConfigDegradation; jpeg?: RunConfigDegradation };
   };
-  schedule?: {
-    steps?: number;
-    lr?: number;
-    /** `--schedule`: cosine, step or constant. */
-    kind?: string;
-    warmup?: number;
-    minLr?: number;
-    /** `--schedule-start`. */
-    start?: number;
-    clip?: number;
-    ema?: number;
-  };
-  loss?: {
-    /** `--loss-pixel`, `--loss-ssim`, `--pixel-loss` (l1, mse, charbonnier), `--pixel-space` (rgb, y). */
-    pixel?: number;
-    ssim?: number;
-    pixelKind?: string;
-    pixelSpace?: string;
-    /** `distill`: `--loss-output`, `--loss-feature`. */
-    output?: number;
-    feature?: number;
-  };
+  /**
+   * `--steps`, `--lr`, `--schedule` (`kind`), `--warmup`, `--min-lr`, `--schedule-start` (`start`), `--clip`, `--ema`:
+   * the `schedule` options of `train` / `distill`, key for key.
+   */
+  schedule?: Partial<Pick<TrainScheduleOptions, 'steps' | 'lr' | 'kind' | 'warmup' | 'minLr' | 'start' | 'clip' | 'ema'>>;
+  /**
+   * `--loss-pixel`, `--loss-ssim`, `--pixel-loss` (`pixelKind`), `--pixel-space`; `distill`: `--loss-output`,
+   * `--loss-feature`. The `loss` option, key for key.
+   */
+  loss?: Pick<LossWeights, 'pixel' | 'ssim' | 'pixelKind' | 'pixelSpace' | 'output' | 'feature'>;
   /** `distill` only. */
   teacher?: {
     /** `--teacher`: a pretrained name (emt-x4, esrgan-slim, ...), resnet, or a path (model folder, model.json, .pth). */
@@ -109,18 +102,10 @@ export interface RunConfig {
     cacheDir?: string;
     cacheSize?: number;
   };
-  checkpoint?: {
-    /** `--checkpoint-every`, `--checkpoint-precision` (full or compact), `--log-every`. */
-    every?: number;
-    precision?: string;
-    logEvery?: number;
-  };
-  validation?: {
-    /** `--val`, `--val-every`, `--val-images`. */
-    folder?: string;
-    every?: number;
-    images?: number;
-  };
+  /** `--checkpoint-every`, `--checkpoint-precision`, `--log-every`: the `checkpoint` option, key for key. */
+  checkpoint?: TrainCheckpointOptions;
+  /** `--val`, `--val-every`, `--val-images`: the `validation` option, key for key (`folder` relative to the config). */
+  validation?: Pick<TrainValidationOptions, 'folder' | 'every' | 'images'>;
 }
 
 type Kind = 'number' | 'string' | 'boolean' | 'numbers' | 'path' | 'paths' | 'degradation' | 'teacher';
@@ -202,21 +187,8 @@ export interface RunConfigContext {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** Edit distance, for "did you mean" on a mistyped key. */
-function distance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0][j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-  }
-  return d[a.length][b.length];
-}
-
 function unknownKey(file: string, key: string): ConfigError {
-  const known = [...Object.keys(FIELDS), ...META_KEYS];
-  const near = known.map((k) => [k, distance(key.toLowerCase(), k.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
-  const hint = near && near[1] <= Math.max(2, Math.floor(key.length / 4)) ? ` (did you mean "${near[0]}"?)` : '';
-  return new ConfigError(`${file}: unknown key "${key}"${hint}`);
+  return new ConfigError(`${file}: unknown key "${key}"${didYouMean(key, [...Object.keys(FIELDS), ...META_KEYS])}`);
 }
 
 /** Flattens the config to `group.key` → value, rejecting unknown keys and non-object groups. */

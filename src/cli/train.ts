@@ -18,7 +18,7 @@ import type { ResidualInterpolation } from '../models/layers/add-upsampled-input
 import { buildStudent, type StudentArch } from '../models/student';
 import { buildTeacher } from '../models/teacher';
 import type { TrainResult } from '../train/loop';
-import type { CheckpointPrecision, TrainOptions } from '../train/options';
+import type { CheckpointPrecision, NormalizedTrainOptions } from '../train/options';
 import { train } from '../train/train';
 import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
@@ -166,27 +166,19 @@ export function pixelSpaceOf(o: TrainCliOptions): PixelSpace {
   return o.pixelSpace ?? (o.detail === 'luma' ? 'y' : 'rgb');
 }
 
-/** The library options the flags describe. */
-export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signal: AbortSignal, onProgress: (p: Progress) => void): TrainOptions {
+/**
+ * The library options the flags describe, in the grouped shape `train` and `distill` take. A run config's sections
+ * (`schedule`, `loss`, `validation`, `checkpoint`) land in the groups of the same name, key for key.
+ */
+export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signal: AbortSignal, onProgress: (p: Progress) => void): NormalizedTrainOptions {
   return {
-    steps: o.steps,
-    lr: o.lr,
-    schedule: o.schedule,
-    warmup: o.warmup,
-    minLr: o.minLr,
-    scheduleStart: o.scheduleStart,
-    clip: o.clip,
-    ema: o.ema,
+    schedule: { steps: o.steps, lr: o.lr, kind: o.schedule, warmup: o.warmup, minLr: o.minLr, start: o.scheduleStart, clip: o.clip, ema: o.ema },
     loss,
-    val: o.val,
-    valEvery: o.valEvery,
-    valImages: o.valImages,
+    validation: { folder: o.val, every: o.valEvery, images: o.valImages },
+    checkpoint: { every: o.checkpointEvery, precision: o.checkpointPrecision, logEvery: o.logEvery },
     out: o.out,
     resume: o.resume,
     seed: o.seed,
-    logEvery: o.logEvery,
-    checkpointEvery: o.checkpointEvery,
-    checkpointPrecision: o.checkpointPrecision,
     dryRun: o.dryRun,
     signal,
     onProgress,

@@ -6,8 +6,8 @@
  * @example
  * ```ts
  * import { distill, train } from 'sharpen-kd/train';
- * await train({ student, data, steps: 5000, out: 'runs/x4' });
- * await distill({ student, teacher, data, steps: 20_000, cacheDir: 'runs/x4/cache', out: 'runs/x4-kd' });
+ * await train({ student, data, schedule: { steps: 5000 }, out: 'runs/x4' });
+ * await distill({ student, teacher, data, schedule: { steps: 20_000 }, cacheDir: 'runs/x4/cache', out: 'runs/x4-kd' });
  * ```
  *
  * @module sharpen-kd/train
@@ -16,8 +16,16 @@ export { train } from '../train/train';
 export type { TrainStudentOptions } from '../train/train';
 export { distill } from '../train/distill';
 export type { DistillOptions } from '../train/distill';
-export { resolveTrainOptions } from '../train/options';
-export type { TrainOptions, CheckpointPrecision, ResolvedTrainOptions } from '../train/options';
+export { normalizeTrainOptions, resolveTrainOptions } from '../train/options';
+export type {
+  TrainOptions,
+  TrainScheduleOptions,
+  TrainValidationOptions,
+  TrainCheckpointOptions,
+  NormalizedTrainOptions,
+  ResolvedTrainOptions,
+  CheckpointPrecision,
+} from '../train/options';
 export type { TrainResult } from '../train/loop';
 export { prepareTeacher, runTeacher, teacherIdentity } from '../train/teacher';
 export type { Teacher, TeacherFn, TeacherRuntime, PreparedTeacher, PrepareTeacherOptions, TeacherOutputs } from '../train/teacher';

@@ -27,7 +27,7 @@ import { runScale, type TrainStudentOptions } from './train';
  *
  * @example
  * ```ts
- * const opts: DistillOptions = { teacher, student, data, steps: 20_000, loss: { pixel: 1, output: 1 }, cacheDir: 'runs/x2/cache' };
+ * const opts: DistillOptions = { teacher, student, data, schedule: { steps: 20_000 }, loss: { pixel: 1, output: 1 }, cacheDir: 'runs/x2/cache' };
  * ```
  */
 export interface DistillOptions extends TrainStudentOptions {
@@ -68,7 +68,16 @@ function isPatchDataset(d: unknown): d is PatchDataset {
  * const teacher = buildTeacher({ scale: 2 });
  * const student = buildStudent({ arch: 'compact', scale: 2, seed: 1 });
  * const data = await openDataset(['../shared/data/T91', '../shared/data/BSDS200'], { scale: 2, seed: 1 });
- * await distill({ teacher, student, data, steps: 20_000, cacheDir: 'runs/x2/cache', out: 'runs/x2', val: '../shared/data/Set5' });
+ * await distill({
+ *   teacher,
+ *   student,
+ *   data,
+ *   schedule: { steps: 20_000, ema: 0.999 },
+ *   loss: { pixel: 1, output: 1 },
+ *   validation: { folder: '../shared/data/Set5' },
+ *   cacheDir: 'runs/x2/cache',
+ *   out: 'runs/x2',
+ * });
  * ```
  */
 export async function distill(opts: DistillOptions): Promise<TrainResult> {

@@ -27,7 +27,7 @@ import { evaluateModel, loadValidationSet, type ValidationResult, type Validatio
  *
  * @example
  * ```ts
- * const { step, loss, best, history } = await train({ student, data, steps: 100 });
+ * const { step, loss, best, history } = await train({ student, data, schedule: { steps: 100 } });
  * ```
  */
 export interface TrainResult {
@@ -51,7 +51,7 @@ export interface TrainResult {
   plan?: { startStep: number; steps: number; lrAtStart: number; validationImages: number };
   /**
    * Set when the resumed checkpoint was already at (or past) `steps`: no step was taken, nothing was written and
-   * `loss` is NaN. Raise `steps` to train further.
+   * `loss` is NaN. Raise `schedule.steps` to train further.
    */
   alreadyFinished?: { steps: number };
 }
@@ -89,18 +89,20 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
   const fs = usesFiles ? await import('node:fs/promises') : undefined;
   const vars = [...spec.student.trainableWeights.map((w) => w.read() as tf.Variable), ...(spec.adapters?.variables ?? [])];
   const adam = new Adam(vars);
-  const ema = o.ema > 0 ? new WeightEma(spec.student.trainableWeights.map((w) => w.read() as tf.Variable), o.ema) : undefined;
+  const { schedule: sc, validation: val, checkpoint: ck } = o;
+  const ema = sc.ema > 0 ? new WeightEma(spec.student.trainableWeights.map((w) => w.read() as tf.Variable), sc.ema) : undefined;
   const parts: TrainParts = { model: spec.student, adam, ema, adapters: spec.adapters };
   const files = o.out && path
     ? { last: path.join(o.out, 'last.ckpt'), best: path.join(o.out, 'best.ckpt'), log: path.join(o.out, 'log.jsonl'), modelBest: path.join(o.out, 'model-best'), modelLast: path.join(o.out, 'model-last') }
     : undefined;
   const result: TrainResult = { step: 0, loss: NaN, startStep: 0, history: [], files };
   const lrAt = (step: number) =>
-    learningRateAt(step, { kind: o.schedule, lr: o.lr, steps: o.steps, warmup: o.warmup, minLr: o.minLr, stepSize: o.stepSize, gamma: o.gamma, start: o.scheduleStart });
+    learningRateAt(step, { kind: sc.kind, lr: sc.lr, steps: sc.steps, warmup: sc.warmup, minLr: sc.minLr, stepSize: sc.stepSize, gamma: sc.gamma, start: sc.start });
   let lossEma: number | undefined;
+  // The checkpoint's meta keeps its layout (steps and seed at the top), so checkpoints of every version resume.
   const meta = (): Record<string, unknown> => ({
     kind: spec.kind,
-    steps: o.steps,
+    steps: sc.steps,
     seed: o.seed,
     data: isPatchDataset(spec.data) ? spec.data.state() : null,
     best: result.best ?? null,
@@ -130,19 +132,19 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       lossEma = m.lossEma ?? undefined;
       result.resumedFrom = resumeFile;
     }
-    if (o.scheduleStart !== undefined && result.step < o.scheduleStart) {
-      throw new ConfigError(`the schedule starts after step ${o.scheduleStart} but the run is at step ${result.step}: finish the run it continues first, or lower scheduleStart`);
+    if (sc.start !== undefined && result.step < sc.start) {
+      throw new ConfigError(`the schedule starts after step ${sc.start} but the run is at step ${result.step}: finish the run it continues first, or lower schedule.start`);
     }
-    if (resumeFile && result.step >= o.steps && !o.dryRun) {
-      result.alreadyFinished = { steps: o.steps };
+    if (resumeFile && result.step >= sc.steps && !o.dryRun) {
+      result.alreadyFinished = { steps: sc.steps };
       return result;
     }
     const valSet: ValidationSet | undefined =
-      typeof o.val === 'string' ? await loadValidationSet(o.val, spec.scale as 1, { maxImages: o.valImages, degradation: o.valDegradation }) : o.val;
+      val.folder !== undefined ? await loadValidationSet(val.folder, spec.scale as 1, { maxImages: val.images, degradation: val.degradation }) : val.set;
     if (o.dryRun) {
-      const next = Math.min(result.step + 1, o.steps);
+      const next = Math.min(result.step + 1, sc.steps);
       const lrAtStart = lrAt(next);
-      result.plan = { startStep: result.step, steps: o.steps, lrAtStart, validationImages: valSet?.images.length ?? 0 };
+      result.plan = { startStep: result.step, steps: sc.steps, lrAtStart, validationImages: valSet?.images.length ?? 0 };
       return result;
     }
     const log = files ? await RunLog.open(files.log, { keepUpTo: result.step }) : undefined;
@@ -170,7 +172,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     };
     const checkpoint = async (which: 'last' | 'best') => {
       if (!files) return;
-      await saveCheckpoint(which === 'last' ? files.last : files.best, snapshotTraining(result.step, parts, meta(), { compact: o.checkpointPrecision === 'compact' }));
+      await saveCheckpoint(which === 'last' ? files.last : files.best, snapshotTraining(result.step, parts, meta(), { compact: ck.precision === 'compact' }));
       await exportModel(which === 'last' ? files.modelLast : files.modelBest);
     };
 
@@ -178,7 +180,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     let windowStart = performance.now();
     let windowSteps = 0;
     let stepsPerSec = 0;
-    while (result.step < o.steps) {
+    while (result.step < sc.steps) {
       throwIfAborted(o.signal);
       const next = await it.next();
       if (next.done) break;
@@ -210,7 +212,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
         await log?.write({ step, event: 'nan', loss: String(loss), gradNorm: String(gnorm) });
         throw new NanLossError(step);
       }
-      const factor = o.clip > 0 && gnorm > o.clip ? o.clip / gnorm : 1;
+      const factor = sc.clip > 0 && gnorm > sc.clip ? sc.clip / gnorm : 1;
       adam.apply(grads, lr, factor);
       tf.dispose(grads);
       ema?.update();
@@ -220,22 +222,22 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       lossEma = lossEma === undefined ? loss : 0.98 * lossEma + 0.02 * loss;
       windowSteps++;
       const now = performance.now();
-      if (now - windowStart >= 2000 || windowSteps >= o.logEvery) {
+      if (now - windowStart >= 2000 || windowSteps >= ck.logEvery) {
         stepsPerSec = (windowSteps * 1000) / (now - windowStart);
         windowStart = now;
         windowSteps = 0;
       }
-      if (step % o.logEvery === 0 || step === o.steps) {
+      if (step % ck.logEvery === 0 || step === sc.steps) {
         const row: Record<string, unknown> = { step, loss, lr, gradNorm: gnorm, stepsPerSec };
         names.forEach((k, i) => (row[k] = nums[2 + i]));
         await log?.write(row);
       }
       const info: Record<string, number | string> = { loss: lossEma, lr, 'step/s': stepsPerSec };
       if (result.val) info.psnr = result.val.psnr;
-      o.onProgress?.({ stage: 'train', done: step, total: o.steps, info });
+      o.onProgress?.({ stage: 'train', done: step, total: sc.steps, info });
 
-      const isLast = step === o.steps;
-      if (valSet && (step % o.valEvery === 0 || isLast)) {
+      const isLast = step === sc.steps;
+      if (valSet && (step % val.every === 0 || isLast)) {
         const v = await withEma(() => evaluateModel(spec.student, valSet, { signal: o.signal }));
         result.val = { ...v, step };
         await log?.write({ step, valPsnr: v.psnr, valSsim: v.ssim });
@@ -244,7 +246,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
           await checkpoint('best');
         }
       }
-      if (step % o.checkpointEvery === 0 || isLast) {
+      if (step % ck.every === 0 || isLast) {
         if (!valSet && (!result.best || result.best.loss === undefined || lossEma < result.best.loss)) {
           result.best = { step, loss: lossEma };
           await checkpoint('best');
@@ -257,7 +259,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
   } catch (e) {
     if (e instanceof AbortError && files && result.step > result.startStep) {
       // Keep the work done: an aborted run resumes from here.
-      await saveCheckpoint(files.last, snapshotTraining(result.step, parts, meta(), { compact: o.checkpointPrecision === 'compact' }));
+      await saveCheckpoint(files.last, snapshotTraining(result.step, parts, meta(), { compact: ck.precision === 'compact' }));
     }
     throw e;
   } finally {

@@ -22,7 +22,7 @@ export function runScale(data: PatchDataset | AsyncIterable<PatchBatch>, model: 
  *
  * @example
  * ```ts
- * const opts: TrainStudentOptions = { student, data, steps: 5000, val: '../shared/data/Set5', out: 'runs/espcn-x2' };
+ * const opts: TrainStudentOptions = { student, data, schedule: { steps: 5000 }, validation: { folder: '../shared/data/Set5' }, out: 'runs/espcn-x2' };
  * await train(opts);
  * ```
  */
@@ -36,8 +36,9 @@ export interface TrainStudentOptions extends TrainOptions {
 /**
  * Trains a student on `(lr, hr)` batches with the pixel (and optionally SSIM) loss: Adam, warmup + cosine/step
  * schedule, gradient clipping, EMA, validation, atomic best/last checkpoints, exact resume, JSONL log, abort and a NaN
- * guard. See {@link TrainOptions}. For distillation from a teacher use {@link distill}, which takes the same options
- * plus `teacher`.
+ * guard. The options are grouped as in a run config: `schedule`, `loss`, `validation`, `checkpoint` (see
+ * {@link TrainOptions}; the earlier flat keys such as `steps` and `valEvery` still work and are deprecated). For
+ * distillation from a teacher use {@link distill}, which takes the same options plus `teacher`.
  *
  * @throws ConfigError on bad options; NanLossError if the loss diverges (the last good checkpoint is kept);
  *   AbortError when `signal` fires (after saving `last.ckpt`).
@@ -45,7 +46,16 @@ export interface TrainStudentOptions extends TrainOptions {
  * ```ts
  * const student = buildStudent({ arch: 'espcn', scale: 2, seed: 1 });
  * const data = await openDataset(['../shared/data/T91'], { scale: 2, batchSize: 16, seed: 1 });
- * const r = await train({ student, data, steps: 5000, val: '../shared/data/Set5', out: 'runs/espcn-x2', resume: true });
+ * const r = await train({
+ *   student,
+ *   data,
+ *   schedule: { steps: 5000, lr: 1e-3, warmup: 100, ema: 0.999 },
+ *   loss: { pixel: 1, ssim: 0.1 },
+ *   validation: { folder: '../shared/data/Set5', every: 500 },
+ *   checkpoint: { every: 500 },
+ *   out: 'runs/espcn-x2',
+ *   resume: true,
+ * });
  * console.log(r.best);
  * ```
  */
@@ -56,7 +66,7 @@ export async function train(opts: TrainStudentOptions): Promise<TrainResult>;
  * @deprecated Pass one object, `train({ student: model, data, ...opts })`, the shape {@link distill} takes too.
  * @example
  * ```ts
- * await train(student, data, { steps: 5000 }); // same as train({ student, data, steps: 5000 })
+ * await train(student, data, { schedule: { steps: 5000 } }); // same as train({ student, data, schedule: { steps: 5000 } })
  * ```
  */
 export async function train(model: tfl.LayersModel, data: PatchDataset | AsyncIterable<PatchBatch>, opts: TrainOptions): Promise<TrainResult>;
