@@ -38,7 +38,7 @@ describe('distill', () => {
     const ds = data();
     const before = tf.memory().numTensors;
     const counts: number[] = [];
-    const r = await distill({ teacher, student: s, data: ds, steps: 36, lr: 4e-3, warmup: 2, onProgress: () => counts.push(tf.memory().numTensors) });
+    const r = await distill({ teacher, student: s, data: ds, schedule: { steps: 36, lr: 4e-3, warmup: 2 }, onProgress: () => counts.push(tf.memory().numTensors) });
     expect(mean(r.history.slice(-8))).toBeLessThan(0.75 * mean(r.history.slice(0, 8)));
     expect(new Set(counts.slice(1)).size).toBe(1);
     expect(tf.memory().numTensors).toBe(before);
@@ -48,7 +48,7 @@ describe('distill', () => {
 
   it('caches teacher outputs once, reuses them, and resumes exactly from a cached run', async () => {
     const cacheDir = path.join(dir, 'cache');
-    const opts = { teacher, steps: 8, lr: 3e-3, warmup: 1, cacheDir, cacheSize: 24, ema: 0.9, exportModels: false };
+    const opts = { teacher, schedule: { steps: 8, lr: 3e-3, warmup: 1, ema: 0.9 }, cacheDir, cacheSize: 24, exportModels: false };
     const stages: Progress[] = [];
     const full = await distill({ ...opts, student: student(3), data: data(4), onProgress: (p) => stages.push(p) });
     const cacheReports = stages.filter((p) => p.stage === 'teacher-cache');
@@ -70,9 +70,10 @@ describe('distill', () => {
 
   it('feature KD trains through 1x1 adapters and resumes them', async () => {
     const out = path.join(dir, 'feat');
-    const opts = { teacher, steps: 6, lr: 3e-3, warmup: 1, schedule: 'constant' as const, loss: { pixel: 1, output: 0.5, feature: 0.5 }, exportModels: false, logEvery: 1 };
+    const schedule = { steps: 6, lr: 3e-3, warmup: 1, kind: 'constant' as const };
+    const opts = { teacher, schedule, loss: { pixel: 1, output: 0.5, feature: 0.5 }, exportModels: false, checkpoint: { logEvery: 1 } };
     const full = await distill({ ...opts, student: student(5), data: data(6) });
-    const part = await distill({ ...opts, steps: 3, student: student(5), data: data(6), out });
+    const part = await distill({ ...opts, schedule: { ...schedule, steps: 3 }, student: student(5), data: data(6), out });
     expect(part.history.map((h) => h.loss)).toEqual(full.history.slice(0, 3).map((h) => h.loss));
     const log = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(log[0].feature).toBeGreaterThan(0);
@@ -85,7 +86,7 @@ describe('distill', () => {
   it('feature KD from a teacher cache: one teacher pass stores the features, steps read them (teacher idle), no leaks, exact resume', async () => {
     const cacheDir = path.join(dir, 'cache-features');
     const out = path.join(dir, 'feat-cached');
-    const opts = { teacher, steps: 6, lr: 3e-3, warmup: 1, schedule: 'constant' as const, loss: { pixel: 1, output: 1, feature: 1 }, cacheDir, cacheSize: 16, exportModels: false, logEvery: 1 };
+    const opts = { teacher, schedule: { steps: 6, lr: 3e-3, warmup: 1, kind: 'constant' as const }, loss: { pixel: 1, output: 1, feature: 1 }, cacheDir, cacheSize: 16, exportModels: false, checkpoint: { logEvery: 1 } };
     const before = tf.memory().numTensors;
     const counts: number[] = [];
     const s = student(7);
@@ -129,9 +130,9 @@ describe('distill', () => {
     expect(a.hr.every((v) => v === 0)).toBe(true);
     await expect(imageFolderDataset(photos, { scale: 2, patchSize: 12, batchSize: 4 }).then((d) => d.nextArrays())).rejects.toThrow(/smaller than the HR patch/);
     // Without a cache there is no target: a clear error.
-    await expect(distill({ teacher, student: student(5), data: unlabeled, steps: 2 })).rejects.toThrow(ConfigError);
+    await expect(distill({ teacher, student: student(5), data: unlabeled, schedule: { steps: 2 } })).rejects.toThrow(ConfigError);
     const cacheDir = path.join(dir, 'cache-unlabeled');
-    const r = await distill({ teacher, student: student(5), data: unlabeled, steps: 4, lr: 3e-3, warmup: 1, cacheDir, cacheSize: 8, exportModels: false });
+    const r = await distill({ teacher, student: student(5), data: unlabeled, schedule: { steps: 4, lr: 3e-3, warmup: 1 }, cacheDir, cacheSize: 8, exportModels: false });
     expect(r.history.length).toBe(4);
     const cached = await loadTeacherCache(cacheDir);
     expect(Array.from(cached.hr)).toEqual(Array.from(cached.teacher));
@@ -139,10 +140,12 @@ describe('distill', () => {
   });
 
   it('validates its inputs', async () => {
-    await expect(distill({ teacher: undefined as never, student: student(), data: data(), steps: 2 })).rejects.toBeInstanceOf(ConfigError);
+    const schedule = { steps: 2 };
+    await expect(distill({ teacher: undefined as never, student: student(), data: data(), schedule })).rejects.toBeInstanceOf(ConfigError);
     const fnTeacher = (lr: tf.Tensor4D) => tf.image.resizeBilinear(lr, [lr.shape[1] * 2, lr.shape[2] * 2]) as tf.Tensor4D;
-    await expect(distill({ teacher: fnTeacher, student: student(), data: data(), steps: 2, loss: { feature: 1 } })).rejects.toThrow(/feature distillation needs a layers-model teacher/);
-    const r = await distill({ teacher: fnTeacher, student: student(), data: data(), steps: 2 });
+    await expect(distill({ teacher: fnTeacher, student: student(), data: data(), schedule, loss: { feature: 1 } })).rejects.toThrow(/feature distillation needs a layers-model teacher/);
+    await expect(distill({ teacher: fnTeacher, student: student(), data: data(), schedule, validation: { every: 1 }, valEvery: 1 })).rejects.toThrow(/valEvery and validation\.every/);
+    const r = await distill({ teacher: fnTeacher, student: student(), data: data(), schedule });
     expect(r.step).toBe(2);
   });
 

@@ -71,7 +71,7 @@ async function prepareModel(dir: string): Promise<void> {
   await useBackend('wasm');
   const model = buildStudent({ arch: 'compact', scale: SCALE, width: 8, depth: 2, seed: 3 });
   const data = syntheticDataset({ scale: SCALE, patchSize: 12, batchSize: 4, images: 4, imageSize: 96, seed: 3 });
-  await train({ student: model, data, steps: 15, lr: 3e-3, warmup: 2 });
+  await train({ student: model, data, schedule: { steps: 15, lr: 3e-3, warmup: 2 } });
   await saveModel(model, path.join(dir, 'x4'));
   model.dispose();
   data.dispose();
@@ -249,7 +249,7 @@ describe.skipIf(missing.length > 0)('browser demo (examples/browser) in headless
     const { BROWSER_TRAINING_RUN: run } = await import('../examples/browser/train-run');
     const student = buildStudent(run.student);
     const data = syntheticDataset(run.data);
-    const node = await train({ student, data, ...run.train, steps });
+    const node = await train({ student, data, schedule: { ...run.schedule, steps } });
     student.dispose();
     data.dispose();
     const worst = Math.max(...node.history.map((h, i) => Math.abs(h.loss - r.losses[i]) / h.loss));

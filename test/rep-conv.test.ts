@@ -123,7 +123,7 @@ describe('reparameterize', () => {
     const data = syntheticDataset({ scale: 2, patchSize: 12, batchSize: 2, seed: 1, images: 2, imageSize: 32 });
     const out = path.join(tmp, 'run');
     const before = tf.memory().numTensors;
-    await train({ student: m, data, steps: 4, out, checkpointEvery: 2, lr: 1e-3 }); // no EMA: the saved weights are m's
+    await train({ student: m, data, schedule: { steps: 4, lr: 1e-3 }, out, checkpoint: { every: 2 } }); // no EMA: the saved weights are m's
     expect(tf.memory().numTensors).toBe(before);
     const saved = await loadModel(path.join(out, 'model-last'));
     expect(saved.layers.some((l) => l.getClassName() === 'RepConv2D')).toBe(false);

@@ -1,49 +1,19 @@
 // Run configs (`sharpen-kd train|distill --config run.json`): the schema's checks, path resolution, and that a config
 // runs the same plan as the equivalent flags, with the command line taking precedence.
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Command, CommanderError } from 'commander';
+import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../src/backends/use-backend';
-import { registerDistill } from '../src/cli/distill';
 import { loadRunConfig } from '../src/cli/run-config';
-import { addTrainingOptions, registerTrain, trainOptionsFromCli, type TrainCliOptions } from '../src/cli/train';
-import { proceduralImage } from '../src/data/procedural';
+import { addTrainingOptions, trainOptionsFromCli, type TrainCliOptions } from '../src/cli/train';
 import { ConfigError } from '../src/errors';
-import { writeImage } from '../src/io/node-image';
+import { imageFolder, runCli, trainingProgram, type CapturedOutput } from './training-cli';
 
 let dir: string;
-let stdout = '';
-let stderr = '';
-
-function program(): Command {
-  const p = new Command().exitOverride();
-  registerTrain(p);
-  registerDistill(p);
-  return p;
-}
-
+const io: CapturedOutput = { stdout: '', stderr: '' };
 /** Runs the CLI in-process; returns the exit code (commander's own errors included). */
-async function cli(args: string[]): Promise<number> {
-  process.exitCode = 0;
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
-  try {
-    await program().parseAsync(['node', 'sharpen-kd', ...args]);
-  } catch (e) {
-    if (!(e instanceof CommanderError)) throw e;
-    process.exitCode = e.exitCode;
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return code;
-}
+const cli = (args: string[]) => runCli(args, io, { commanderExitCode: true });
 
 /** The library options `train` would run with (less the signal and progress callback), and the flags they came from, without running it. */
 async function resolved(args: string[]): Promise<{ cli: TrainCliOptions; options: Omit<ReturnType<typeof trainOptionsFromCli>, 'signal' | 'onProgress'> }> {
@@ -64,17 +34,12 @@ async function writeConfig(rel: string, config: object): Promise<string> {
   return file;
 }
 
-const trainCmd = () => program().commands.find((c) => c.name() === 'train')!;
-const distillCmd = () => program().commands.find((c) => c.name() === 'distill')!;
+const trainCmd = () => trainingProgram().commands.find((c) => c.name() === 'train')!;
+const distillCmd = () => trainingProgram().commands.find((c) => c.name() === 'distill')!;
 
 beforeAll(async () => {
   await useBackend('wasm');
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'skd-config-'));
-  await fs.mkdir(path.join(dir, 'imgs'));
-  for (let i = 0; i < 3; i++) {
-    const img = proceduralImage(i, 64, 56);
-    await writeImage(path.join(dir, 'imgs', `i${i}.png`), { data: img.data as Uint8Array, width: 64, height: 56, channels: 3, bits: 8 });
-  }
+  dir = await imageFolder('skd-config-');
 });
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
@@ -182,14 +147,21 @@ describe('sharpen-kd train|distill --config', () => {
     const a = await resolved([...flags(imgs, out), '--resume']);
     const b = await resolved(['--config', file]);
     expect(b.options).toEqual(a.options);
-    stdout = '';
+    // The config's sections are the option groups of train / distill, key for key (paths resolved).
+    const c = config(imgs, out);
+    expect(b.options.schedule).toMatchObject(c.schedule);
+    expect(b.options.loss).toMatchObject(c.loss);
+    expect(b.options.validation).toEqual(c.validation);
+    expect(b.options.checkpoint).toMatchObject(c.checkpoint);
+    expect(b.options).toMatchObject({ seed: c.seed, out: c.out });
+    io.stdout = '';
     expect(await cli(['train', ...flags(imgs, out), '--resume', '--dry-run'])).toBe(0);
-    const fromFlags = stdout;
-    stdout = '';
+    const fromFlags = io.stdout;
+    io.stdout = '';
     expect(await cli(['train', '--config', file, '--dry-run'])).toBe(0);
-    expect(stdout).toBe(fromFlags);
-    expect(stdout).toMatch(/^dry run: would train steps 1\.\.6/m);
-    expect(stdout).toMatch(/^validation: 2 images$/m);
+    expect(io.stdout).toBe(fromFlags);
+    expect(io.stdout).toMatch(/^dry run: would train steps 1\.\.6/m);
+    expect(io.stdout).toMatch(/^validation: 2 images$/m);
   });
 
   it('flags on the command line override the config; unset flags at their defaults take its values', async () => {
@@ -209,50 +181,50 @@ describe('sharpen-kd train|distill --config', () => {
     const base = path.join(dir, 'base-run');
     expect(await cli(['train', ...flags(imgs, base), '--steps', '2'])).toBe(0);
     const file = await writeConfig('next.json', { ...config('imgs', 'next-run'), resumeFrom: 'base-run' });
-    stdout = '';
+    io.stdout = '';
     expect(await cli(['train', '--config', file, '--dry-run'])).toBe(0);
-    expect(stdout).toContain(`resume: ${path.join(base, 'last.ckpt')}`);
-    expect(stdout).toMatch(/would train steps 3\.\.6/);
+    expect(io.stdout).toContain(`resume: ${path.join(base, 'last.ckpt')}`);
+    expect(io.stdout).toMatch(/would train steps 3\.\.6/);
     expect(await cli(['train', '--config', file, '--steps', '4'])).toBe(0);
-    stdout = '';
+    io.stdout = '';
     expect(await cli(['train', '--config', file, '--dry-run'])).toBe(0);
-    expect(stdout).toContain(`resume: ${path.join(dir, 'next-run', 'last.ckpt')}`);
-    expect(stdout).toMatch(/would train steps 5\.\.6/);
+    expect(io.stdout).toContain(`resume: ${path.join(dir, 'next-run', 'last.ckpt')}`);
+    expect(io.stdout).toMatch(/would train steps 5\.\.6/);
     // A missing start point is a configuration error that says what to do.
     const orphan = await writeConfig('orphan.json', { ...config('imgs', 'orphan-run'), resumeFrom: 'no-such-run' });
-    stderr = '';
+    io.stderr = '';
     expect(await cli(['train', '--config', orphan, '--dry-run'])).toBe(2);
-    expect(stderr).toMatch(/resumeFrom: .*no-such-run does not exist \(train the run it continues first\)/);
+    expect(io.stderr).toMatch(/resumeFrom: .*no-such-run does not exist \(train the run it continues first\)/);
   });
 
   it('reports config errors in one line with exit code 2, and still requires --scale and --out', async () => {
     const file = await writeConfig('cli-typo.json', { scale: 2, out: 'x', model: { widht: 8 } });
-    stderr = '';
+    io.stderr = '';
     expect(await cli(['train', '--config', file, '--dry-run'])).toBe(2);
-    expect(stderr).toMatch(/unknown key "model.widht" \(did you mean "model.width"\?\)/);
+    expect(io.stderr).toMatch(/unknown key "model.widht" \(did you mean "model.width"\?\)/);
     const noOut = await writeConfig('no-out.json', { scale: 2 });
-    stderr = '';
+    io.stderr = '';
     expect(await cli(['train', '--config', noOut, '--dry-run'])).toBe(1);
-    expect(stderr).toMatch(/required option '-o, --out <dir>' not specified \(on the command line or in /);
-    stderr = '';
+    expect(io.stderr).toMatch(/required option '-o, --out <dir>' not specified \(on the command line or in /);
+    io.stderr = '';
     expect(await cli(['train', '--config', noOut, '-o', path.join(dir, 'cli-out'), '--steps', '1', '--dry-run'])).toBe(0);
     expect(await cli(['train', '--out', 'x'])).toBe(1);
-    expect(stderr).toMatch(/required option '-s, --scale <n>' not specified$/m);
+    expect(io.stderr).toMatch(/required option '-s, --scale <n>' not specified$/m);
   });
 
   it('distill reads the teacher section; a train-only key is an error', async () => {
     const imgs = path.join(dir, 'imgs');
     const out = path.join(dir, 'kd-run');
     const file = await writeConfig('kd.json', { ...config(imgs, out), teacher: { model: 'resnet', runtime: 'tfjs', ensemble: 2 }, loss: { pixel: 1, output: 0.5 } });
-    stdout = '';
+    io.stdout = '';
     expect(await cli(['distill', ...flags(imgs, out), '--pixel-loss', 'l1', '--loss-ssim', '0', '--teacher', 'resnet', '--teacher-runtime', 'tfjs', '--teacher-ensemble', '2', '--loss-output', '0.5', '--resume', '--dry-run'])).toBe(0);
-    const fromFlags = stdout;
-    stdout = '';
+    const fromFlags = io.stdout;
+    io.stdout = '';
     expect(await cli(['distill', '--config', file, '--dry-run'])).toBe(0);
-    expect(stdout).toBe(fromFlags);
+    expect(io.stdout).toBe(fromFlags);
     const bad = await writeConfig('kd-bad.json', { model: { widthMult: 0.25 } });
-    stderr = '';
+    io.stderr = '';
     expect(await cli(['distill', '--config', bad, '--dry-run'])).toBe(2);
-    expect(stderr).toMatch(/"model.widthMult" is a sharpen-kd train setting/);
+    expect(io.stderr).toMatch(/"model.widthMult" is a sharpen-kd train setting/);
   });
 });

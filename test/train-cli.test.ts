@@ -1,50 +1,21 @@
 import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../src/backends/use-backend';
-import { pixelSpaceOf, registerTrain, type TrainCliOptions } from '../src/cli/train';
-import { registerDistill } from '../src/cli/distill';
+import { pixelSpaceOf, type TrainCliOptions } from '../src/cli/train';
 import { buildTeacher } from '../src/models/teacher';
 import { saveModel } from '../src/io/model-io';
 import { loadCheckpoint } from '../src/train/checkpoint';
 import { learningRateAt } from '../src/train/schedule';
-import { writeImage } from '../src/io/node-image';
-import { proceduralImage } from '../src/data/procedural';
+import { imageFolder, runCli, type CapturedOutput } from './training-cli';
 
 let dir: string;
-let stdout = '';
-let stderr = '';
-
-async function cli(args: string[]): Promise<number> {
-  const program = new Command().exitOverride();
-  registerTrain(program);
-  registerDistill(program);
-  process.exitCode = 0;
-  const w1 = process.stdout.write.bind(process.stdout);
-  const w2 = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string) => ((stdout += s), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string) => ((stderr += s), true)) as typeof process.stderr.write;
-  try {
-    await program.parseAsync(['node', 'sharpen-kd', ...args]);
-  } finally {
-    process.stdout.write = w1;
-    process.stderr.write = w2;
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return code;
-}
+const io: CapturedOutput = { stdout: '', stderr: '' };
+const cli = (args: string[]) => runCli(args, io);
 
 beforeAll(async () => {
   await useBackend('wasm');
-  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'skd-cli-'));
-  await fs.mkdir(path.join(dir, 'imgs'));
-  for (let i = 0; i < 3; i++) {
-    const img = proceduralImage(i, 64, 56);
-    await writeImage(path.join(dir, 'imgs', `i${i}.png`), { data: img.data as Uint8Array, width: 64, height: 56, channels: 3, bits: 8 });
-  }
+  dir = await imageFolder('skd-cli-');
 });
 afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
@@ -55,19 +26,19 @@ describe('sharpen-kd train / distill', () => {
     const out = path.join(dir, 'run');
     const common = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--arch', 'espcn', '--width', '8', '--patch', '12', '--batch', '2', '--val', path.join(dir, 'imgs'), '--val-every', '2', '--out', out, '--seed', '3'];
     expect(await cli([...common, '--steps', '3'])).toBe(0);
-    expect(stdout).toMatch(/done: step 3/);
-    expect(stdout).toMatch(/best validation \(step 2|3\)/);
+    expect(io.stdout).toMatch(/done: step 3/);
+    expect(io.stdout).toMatch(/best validation \(step 2|3\)/);
     expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).step).toBe(3);
     expect(await cli([...common, '--steps', '5', '--resume'])).toBe(0);
-    expect(stdout).toMatch(/done: step 5/);
+    expect(io.stdout).toMatch(/done: step 5/);
     const log = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
     expect(log.filter((r) => r.valPsnr !== undefined).map((r) => r.step)).toEqual([2, 3, 4, 5]);
     await fs.access(path.join(out, 'model-best', 'model.json'));
     // Continued into another folder (a new cycle or a fine-tune): that folder tracks its own best and gets a model-best.
     const next = path.join(dir, 'run-next');
-    stdout = '';
+    io.stdout = '';
     expect(await cli([...common.map((a) => (a === out ? next : a)), '--steps', '7', '--resume', out])).toBe(0);
-    expect(stdout).toMatch(/best validation \(step [67]\)/);
+    expect(io.stdout).toMatch(/best validation \(step [67]\)/);
     await fs.access(path.join(next, 'model-best', 'model.json'));
   });
 
@@ -78,15 +49,15 @@ describe('sharpen-kd train / distill', () => {
     expect(await cli([...common, '--steps', '2'])).toBe(0);
     const ckpt = await fs.readFile(path.join(out, 'last.ckpt'));
     const log = await fs.readFile(path.join(out, 'log.jsonl'), 'utf8');
-    stdout = '';
+    io.stdout = '';
     expect(await cli([...common, '--steps', '2', '--resume'])).toBe(0);
-    const lines = stdout.trimEnd().split('\n');
+    const lines = io.stdout.trimEnd().split('\n');
     expect(lines[0]).toBe('already finished at step 2 of 2; nothing to do (raise --steps to train further)');
     expect(lines.slice(1).join('\n')).toMatch(/^best validation \(step 2\): Y-PSNR \d+\.\d\d dB/);
-    expect(stdout).not.toMatch(/NaN|done:/);
-    stdout = '';
+    expect(io.stdout).not.toMatch(/NaN|done:/);
+    io.stdout = '';
     expect(await cli([...common, '--steps', '1', '--resume'])).toBe(0);
-    expect(stdout).toMatch(/^already at step 2, past --steps 1; nothing to do \(raise --steps to train further\)$/m);
+    expect(io.stdout).toMatch(/^already at step 2, past --steps 1; nothing to do \(raise --steps to train further\)$/m);
     expect(Buffer.compare(await fs.readFile(path.join(out, 'last.ckpt')), ckpt)).toBe(0);
     expect(await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).toBe(log);
   });
@@ -94,37 +65,37 @@ describe('sharpen-kd train / distill', () => {
   it('--dry-run checks a fresh run and a resume, prints the plan, writes nothing and takes no step', async () => {
     const out = path.join(dir, 'dry');
     const common = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--arch', 'espcn', '--width', '8', '--patch', '12', '--batch', '2', '--val', path.join(dir, 'imgs'), '--out', out, '--seed', '3', '--lr', '1e-3', '--warmup', '0'];
-    stdout = '';
+    io.stdout = '';
     expect(await cli([...common, '--steps', '4', '--dry-run'])).toBe(0);
-    expect(stdout).toMatch(/dry run: would train steps 1\.\.4 \(4 steps\)/);
-    expect(stdout).toMatch(/resume: none/);
-    expect(stdout).toMatch(/validation: 3 images/);
+    expect(io.stdout).toMatch(/dry run: would train steps 1\.\.4 \(4 steps\)/);
+    expect(io.stdout).toMatch(/resume: none/);
+    expect(io.stdout).toMatch(/validation: 3 images/);
     await expect(fs.access(out)).rejects.toThrow();
     // A real run to step 2, then dry runs of its continuation: the checkpoint is loaded (and checked) but left as it was.
     expect(await cli([...common, '--steps', '2'])).toBe(0);
     const before = await fs.readFile(path.join(out, 'last.ckpt'));
     const logBefore = await fs.readFile(path.join(out, 'log.jsonl'), 'utf8');
-    stdout = '';
+    io.stdout = '';
     expect(await cli([...common, '--steps', '4', '--resume', '--dry-run'])).toBe(0);
-    expect(stdout).toMatch(/would train steps 3\.\.4 \(2 steps\)/);
-    expect(stdout).toContain(`resume: ${path.join(out, 'last.ckpt')}`);
-    stdout = '';
+    expect(io.stdout).toMatch(/would train steps 3\.\.4 \(2 steps\)/);
+    expect(io.stdout).toContain(`resume: ${path.join(out, 'last.ckpt')}`);
+    io.stdout = '';
     expect(await cli([...common, '--steps', '6', '--resume', '--schedule-start', '2', '--dry-run'])).toBe(0);
     const lr = learningRateAt(3, { lr: 1e-3, steps: 6, start: 2 });
     expect(lr).toBeCloseTo(1e-5 + 0.5 * 0.99e-3 * (1 + Math.cos(Math.PI / 4)), 12);
-    expect(stdout).toContain(`would train steps 3..6 (4 steps), learning rate ${lr.toPrecision(3)} at the first`);
-    stderr = '';
+    expect(io.stdout).toContain(`would train steps 3..6 (4 steps), learning rate ${lr.toPrecision(3)} at the first`);
+    io.stderr = '';
     expect(await cli([...common, '--steps', '6', '--resume', '--schedule-start', '3', '--dry-run'])).toBe(2);
-    expect(stderr).toMatch(/schedule starts after step 3 but the run is at step 2/);
-    stdout = '';
+    expect(io.stderr).toMatch(/schedule starts after step 3 but the run is at step 2/);
+    io.stdout = '';
     expect(await cli([...common, '--steps', '2', '--resume', '--dry-run'])).toBe(0);
-    expect(stdout).toMatch(/nothing to do, already at step 2 of 2/);
+    expect(io.stdout).toMatch(/nothing to do, already at step 2 of 2/);
     expect(Buffer.compare(await fs.readFile(path.join(out, 'last.ckpt')), before)).toBe(0);
     expect(await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).toBe(logBefore);
     // A resume into another architecture fails the dry run as it would fail the real one (E_MODEL: exit code 1).
-    stderr = '';
+    io.stderr = '';
     expect(await cli([...common.map((a) => (a === '8' ? '6' : a)), '--steps', '4', '--resume', '--dry-run'])).toBe(1);
-    expect(stderr).toMatch(/same architecture/);
+    expect(io.stderr).toMatch(/same architecture/);
   });
 
   it('trains the ResNet teacher with --teacher-activation prelu, and rejects an unknown activation', async () => {
@@ -165,11 +136,11 @@ describe('sharpen-kd train / distill', () => {
     expect(await cli([...args, '--width', '4', '--depth', '1', '--steps', '2', '--out', src])).toBe(0);
     const srcPsnr = JSON.parse((await fs.readFile(path.join(src, 'log.jsonl'), 'utf8')).trim().split('\n').pop()!).valPsnr as number;
     const out = path.join(dir, 'init-run');
-    stderr = '';
-    stdout = '';
+    io.stderr = '';
+    io.stdout = '';
     // A negligible learning rate: the grown net keeps the source's function, so the first validation matches the source's.
     expect(await cli([...args, '--width', '6', '--depth', '2', '--steps', '1', '--lr', '1e-8', '--init', path.join(src, 'model-last'), '--out', out])).toBe(0);
-    expect(stderr).toMatch(/starting from .*init-src.model-last \(4×1, grown to 6×2\)/);
+    expect(io.stderr).toMatch(/starting from .*init-src.model-last \(4×1, grown to 6×2\)/);
     const first = JSON.parse((await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').pop()!);
     expect(first.valPsnr).toBeCloseTo(srcPsnr, 1);
     const json = JSON.parse(await fs.readFile(path.join(out, 'model-last', 'model.json'), 'utf8'));
@@ -177,17 +148,17 @@ describe('sharpen-kd train / distill', () => {
     expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).meta.user).toMatchObject({ init: path.join(src, 'model-last') });
     // Resumed: the checkpoint's weights win, the run continues.
     expect(await cli([...args, '--width', '6', '--depth', '2', '--steps', '2', '--init', path.join(src, 'model-last'), '--out', out, '--resume'])).toBe(0);
-    expect(stdout).toMatch(/done: step 2/);
+    expect(io.stdout).toMatch(/done: step 2/);
     // Bad combinations are ConfigErrors (exit code 2) before any training.
-    stderr = '';
+    io.stderr = '';
     expect(await cli([...args, '--width', '2', '--steps', '1', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
-    expect(stderr).toMatch(/cannot start a smaller 2×6 run/);
+    expect(io.stderr).toMatch(/cannot start a smaller 2×6 run/);
     expect(await cli([...args, '--width', '6', '--steps', '1', '--reparam', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
-    expect(stderr).toMatch(/drop --reparam/);
+    expect(io.stderr).toMatch(/drop --reparam/);
     expect(await cli([...args.map((a) => (a === '2' ? '4' : a)), '--width', '6', '--steps', '1', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
-    expect(stderr).toMatch(/a ×2 model, the run is ×4/);
+    expect(io.stderr).toMatch(/a ×2 model, the run is ×4/);
     expect(await cli([...args, '--width', '6', '--steps', '1', '--residual-interpolation', 'bilinear', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
-    expect(stderr).toMatch(/nearest residual interpolation, the run has bilinear/);
+    expect(io.stderr).toMatch(/nearest residual interpolation, the run has bilinear/);
     await expect(cli([...args, '--steps', '1', '--detail', 'chroma', '--out', path.join(dir, 'init-bad')])).rejects.toThrow(/--detail takes rgb or luma/);
   });
 
@@ -197,7 +168,7 @@ describe('sharpen-kd train / distill', () => {
     const args = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--patch', '12', '--batch', '2', '--val', path.join(dir, 'imgs'), '--val-every', '1'];
     // (Same Y before clipping to [0, 1]: test/grow.test.ts. This 2-step source overshoots, so validation PSNRs differ.)
     expect(await cli([...args, '--width', '4', '--depth', '2', '--detail', 'luma', '--steps', '1', '--lr', '1e-8', '--init', path.join(src, 'model-last'), '--out', out])).toBe(0);
-    expect(stderr).toMatch(/starting from .*init-src.model-last \(4×1, grown to 4×2\)/);
+    expect(io.stderr).toMatch(/starting from .*init-src.model-last \(4×1, grown to 4×2\)/);
     const json = JSON.parse(await fs.readFile(path.join(out, 'model-last', 'model.json'), 'utf8'));
     expect(json.userDefinedMetadata.sharpenKd.options).toMatchObject({ detail: 'luma', grownFrom: { detail: 'rgb' } });
     expect(pixelSpaceOf({ detail: 'luma' } as TrainCliOptions)).toBe('y');
@@ -211,7 +182,7 @@ describe('sharpen-kd train / distill', () => {
     const out = path.join(dir, 'kd');
     const args = ['distill', '--teacher', tdir, '--scale', '2', '--width', '8', '--depth', '1', '--patch', '12', '--batch', '2', '--steps', '3', '--out', out, '--cache-dir', path.join(out, 'cache'), '--cache-size', '4', '--loss-feature', '0.1'];
     const code = await cli(args);
-    expect(stderr).toMatch(/synthetic/);
+    expect(io.stderr).toMatch(/synthetic/);
     expect(code).toBe(0);
     const index = JSON.parse(await fs.readFile(path.join(out, 'cache', 'index.json'), 'utf8'));
     expect(index.count).toBe(4);
@@ -219,12 +190,12 @@ describe('sharpen-kd train / distill', () => {
     expect(index.features.length).toBeGreaterThan(0);
     expect(index.features[0].shape[0]).toBe(4);
     expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).tensors.some((t) => t.name.startsWith('adapter/'))).toBe(true);
-    stdout = '';
+    io.stdout = '';
     expect(await cli([...args, '--resume'])).toBe(0);
-    expect(stdout.trimEnd()).toBe('already finished at step 3 of 3; nothing to do (raise --steps to train further)');
-    stderr = '';
+    expect(io.stdout.trimEnd()).toBe('already finished at step 3 of 3; nothing to do (raise --steps to train further)');
+    io.stderr = '';
     expect(await cli(['distill', '--teacher', path.join(dir, 'nope'), '--scale', '2', '--out', out, '--steps', '1'])).toBe(2);
-    expect(stderr).toMatch(/not a model folder/);
+    expect(io.stderr).toMatch(/not a model folder/);
     expect(await cli(['train', '--scale', '2', '--out', out, '--steps', '2', '--schedule', 'linear'])).toBe(2);
     expect(await cli(['train', '--scale', '2', '--out', out, '--data', path.join(dir, 'missing')])).toBe(2);
   });

@@ -43,15 +43,10 @@ describe('train', () => {
     const r = await train({
       student: model,
       data: ds,
-      steps: 40,
-      lr: 3e-3,
-      warmup: 2,
-      clip: 1,
-      ema: 0.9,
-      val: path.join(dir, 'val'),
-      valEvery: 20,
+      schedule: { steps: 40, lr: 3e-3, warmup: 2, clip: 1, ema: 0.9 },
+      validation: { folder: path.join(dir, 'val'), every: 20 },
+      checkpoint: { logEvery: 5 },
       out,
-      logEvery: 5,
       onProgress: (p) => counts.push(tf.memory().numTensors),
     });
     expect(tf.memory().numTensors).toBe(before);
@@ -80,30 +75,32 @@ describe('train', () => {
     ds.dispose();
   });
 
+  const schedule = { steps: 10, lr: 2e-3, warmup: 2, clip: 0.5, ema: 0.9, kind: 'cosine' as const };
+
   it('resumes exactly: a stopped and resumed run gives the same next-step losses as an uninterrupted one', async () => {
-    const opts = { lr: 2e-3, warmup: 2, clip: 0.5, ema: 0.9, schedule: 'cosine' as const, logEvery: 1, exportModels: false };
-    const full = await train({ student: student(7), data: data(3), ...opts, steps: 10 });
+    const opts = { schedule, checkpoint: { logEvery: 1 }, exportModels: false };
+    const full = await train({ student: student(7), data: data(3), ...opts });
     const out = path.join(dir, 'resume');
-    const first = await train({ student: student(7), data: data(3), ...opts, steps: 10, out, checkpointEvery: 4, signal: undefined, onProgress: (p) => {
+    const first = await train({ student: student(7), data: data(3), ...opts, out, checkpoint: { every: 4, logEvery: 1 }, signal: undefined, onProgress: (p) => {
       if (p.done === 6) throw new AbortError('stop');
     } }).catch((e) => e);
     expect(first).toBeInstanceOf(AbortError);
     // The abort saved last.ckpt at step 6; resume into a *fresh* model and dataset.
-    const resumed = await train({ student: student(99), data: data(3), ...opts, steps: 10, out, resume: true });
+    const resumed = await train({ student: student(99), data: data(3), ...opts, out, resume: true });
     expect(resumed.startStep).toBe(6);
     expect(resumed.history.map((h) => h.step)).toEqual([7, 8, 9, 10]);
     expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(6).map((h) => h.loss));
   });
 
   it('compact checkpoints: smaller, weights exact, and a resumed run stays within bfloat16 rounding of an uninterrupted one', async () => {
-    const opts = { lr: 2e-3, warmup: 2, clip: 0.5, ema: 0.9, schedule: 'cosine' as const, logEvery: 1, exportModels: false };
-    const full = await train({ student: student(7), data: data(3), ...opts, steps: 10 });
+    const opts = { schedule, exportModels: false };
+    const full = await train({ student: student(7), data: data(3), ...opts });
     const outs = { full: path.join(dir, 'prec-full'), compact: path.join(dir, 'prec-compact') };
     for (const [p, out] of Object.entries(outs)) {
       const stop = (pr: { done: number }) => {
         if (pr.done === 6) throw new AbortError('stop');
       };
-      const r = await train({ student: student(7), data: data(3), ...opts, steps: 10, out, checkpointPrecision: p as 'full' | 'compact', onProgress: stop }).catch((e) => e);
+      const r = await train({ student: student(7), data: data(3), ...opts, out, checkpoint: { precision: p as 'full' | 'compact' }, onProgress: stop }).catch((e) => e);
       expect(r).toBeInstanceOf(AbortError);
     }
     const [a, b] = await Promise.all([fs.stat(path.join(outs.full, 'last.ckpt')), fs.stat(path.join(outs.compact, 'last.ckpt'))]);
@@ -118,10 +115,10 @@ describe('train', () => {
         for (let k = 0; k < x.data.length; k++) expect(Math.abs(y.data[k] - x.data[k])).toBeLessThanOrEqual(Math.abs(x.data[k]) * 2 ** -8);
       }
     }
-    const resumed = await train({ student: student(99), data: data(3), ...opts, steps: 10, out: outs.compact, resume: true, checkpointPrecision: 'compact' });
+    const resumed = await train({ student: student(99), data: data(3), ...opts, out: outs.compact, resume: true, checkpoint: { precision: 'compact' } });
     expect(resumed.startStep).toBe(6);
     resumed.history.forEach((h, i) => expect(Math.abs(h.loss - full.history[6 + i].loss)).toBeLessThan(1e-3 * full.history[6 + i].loss + 1e-6));
-    await expect(train({ student: student(7), data: data(3), ...opts, steps: 2, checkpointPrecision: 'half' as never })).rejects.toThrow(/checkpointPrecision/);
+    await expect(train({ student: student(7), data: data(3), ...opts, checkpoint: { precision: 'half' as never } })).rejects.toThrow(/checkpoint\.precision/);
   });
 
   it('stops with NanLossError on a non-finite loss and keeps the last good checkpoint', async () => {
@@ -141,7 +138,7 @@ describe('train', () => {
     const out = path.join(dir, 'nan');
     const model = student();
     const before = tf.memory().numTensors;
-    const err = await train({ student: model, data: poisoned, steps: 10, out, checkpointEvery: 2, exportModels: false }).catch((e) => e);
+    const err = await train({ student: model, data: poisoned, schedule: { steps: 10 }, out, checkpoint: { every: 2 }, exportModels: false }).catch((e) => e);
     expect(err).toBeInstanceOf(NanLossError);
     expect(err.step).toBe(5);
     expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).step).toBe(4);
@@ -152,18 +149,56 @@ describe('train', () => {
   it('honours an AbortSignal and validates options', async () => {
     const ac = new AbortController();
     ac.abort();
-    await expect(train({ student: student(), data: data(), steps: 5, signal: ac.signal })).rejects.toBeInstanceOf(AbortError);
-    await expect(train({ student: student(), data: data(), steps: 0 })).rejects.toBeInstanceOf(ConfigError);
-    await expect(train({ student: student(), data: data(), steps: 5, ema: 2 })).rejects.toThrow(/ema/);
-    await expect(train({ student: student(), data: data(), steps: 5, loss: { output: 1 } })).rejects.toThrow(/distill/);
+    const schedule = { steps: 5 };
+    await expect(train({ student: student(), data: data(), schedule, signal: ac.signal })).rejects.toBeInstanceOf(AbortError);
+    await expect(train({ student: student(), data: data(), schedule: { steps: 0 } })).rejects.toBeInstanceOf(ConfigError);
+    await expect(train({ student: student(), data: data(), schedule: { steps: 5, ema: 2 } })).rejects.toThrow(/ema/);
+    await expect(train({ student: student(), data: data(), schedule, steps: 5 })).rejects.toThrow(/given both ways/);
+    await expect(train({ student: student(), data: data(), schedule, loss: { output: 1 } })).rejects.toThrow(/distill/);
     const x4 = buildStudent({ arch: 'espcn', scale: 4, width: 4 });
-    await expect(train({ student: x4, data: data(), steps: 5 })).rejects.toThrow(/scale 2 but the model is x4/);
-    await expect(train({ data: data(), steps: 5 } as never)).rejects.toThrow(/train needs a student/);
-    await expect(train({ student: student(), steps: 5 } as never)).rejects.toThrow(/train needs data/);
+    await expect(train({ student: x4, data: data(), schedule })).rejects.toThrow(/scale 2 but the model is x4/);
+    await expect(train({ data: data(), schedule } as never)).rejects.toThrow(/train needs a student/);
+    await expect(train({ student: student(), schedule } as never)).rejects.toThrow(/train needs data/);
+  });
+
+  it('resumes a checkpoint written with the flat options, bit for bit the same from a flat and a grouped call', async () => {
+    // test/fixtures/checkpoints/flat-options-step3.ckpt: 3 steps of student(7) on data(3), written by the flat-options
+    // release with { steps: 3, lr: 3e-3, warmup: 2, clip: 0.5, ema: 0.9, schedule: 'cosine', logEvery: 1, seed: 0,
+    // meta: { arch: 'espcn', scale: 2, width: 8 } }.
+    const fixture = path.join(__dirname, 'fixtures', 'checkpoints', 'flat-options-step3.ckpt');
+    const stored = await loadCheckpoint(fixture);
+    expect(stored.step).toBe(3);
+    expect(stored.meta).toMatchObject({ kind: 'train', steps: 3, seed: 0, data: { seed: 3, batch: 3 }, user: { arch: 'espcn', scale: 2, width: 8 } });
+    const schedule = { steps: 6, lr: 3e-3, warmup: 2, clip: 0.5, ema: 0.9 };
+    const runs = [
+      { name: 'flat', opts: { steps: 6, lr: 3e-3, warmup: 2, clip: 0.5, ema: 0.9, schedule: 'cosine' as const, logEvery: 1 } },
+      { name: 'grouped', opts: { schedule: { ...schedule, kind: 'cosine' as const }, checkpoint: { logEvery: 1 } } },
+    ];
+    const results = [];
+    for (const { name, opts } of runs) {
+      const out = path.join(dir, `from-flat-${name}`);
+      await fs.mkdir(out, { recursive: true });
+      await fs.copyFile(fixture, path.join(out, 'last.ckpt'));
+      const r = await train({ student: student(99), data: data(3), ...opts, out, resume: true, meta: { arch: 'espcn', scale: 2, width: 8 }, exportModels: false });
+      expect(r.startStep).toBe(3);
+      expect(r.history.map((h) => h.step)).toEqual([4, 5, 6]);
+      results.push({ r, ckpt: await fs.readFile(path.join(out, 'last.ckpt')) });
+    }
+    expect(results[1].r.history).toEqual(results[0].r.history);
+    expect(Buffer.compare(results[1].ckpt, results[0].ckpt)).toBe(0);
+    // The checkpoint restored the run, not the fresh student(99): the same 3 steps made now and continued the same
+    // way give the same losses (to float rounding across builds of the kernels).
+    const ref = path.join(dir, 'from-flat-reference');
+    const common = { schedule: { ...schedule, steps: 3 }, checkpoint: { logEvery: 1 }, out: ref, exportModels: false };
+    await train({ student: student(7), data: data(3), ...common });
+    const again = await train({ student: student(99), data: data(3), ...common, schedule, resume: true });
+    expect(again.history.map((h) => h.step)).toEqual([4, 5, 6]);
+    results[1].r.history.forEach((h, i) => expect(h.loss).toBeCloseTo(again.history[i].loss, 5));
+    expect((await loadCheckpoint(path.join(dir, 'from-flat-grouped', 'last.ckpt'))).meta).toMatchObject({ kind: 'train', steps: 6, seed: 0, data: { seed: 3, batch: 6 } });
   });
 
   it('still takes the deprecated train(model, data, opts) form: the same run as train({ student, data, ...opts })', async () => {
-    const opts = { steps: 3, lr: 2e-3, warmup: 1, logEvery: 1, exportModels: false };
+    const opts = { schedule: { steps: 3, lr: 2e-3, warmup: 1 }, checkpoint: { logEvery: 1 }, exportModels: false };
     const a = await train({ student: student(5), data: data(2), ...opts });
     const b = await train(student(5), data(2), opts);
     expect(b.history.map((h) => h.loss)).toEqual(a.history.map((h) => h.loss));

@@ -63,7 +63,7 @@ async function run(steps: number): Promise<void> {
   startButton.disabled = true;
   stopButton.disabled = false;
   result.textContent = '';
-  const { student: studentOpts, data: dataOpts, train: trainOpts } = BROWSER_TRAINING_RUN;
+  const { student: studentOpts, data: dataOpts, schedule } = BROWSER_TRAINING_RUN;
   const tensorsBefore = tf.memory().numTensors;
   const student = buildStudent(studentOpts);
   const data = syntheticDataset(dataOpts);
@@ -74,8 +74,7 @@ async function run(steps: number): Promise<void> {
     const r = await train({
       student,
       data,
-      ...trainOpts,
-      steps,
+      schedule: { ...schedule, steps },
       signal: controller.signal,
       onProgress: (p) => {
         const loss = Number(p.info?.loss);

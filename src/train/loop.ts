@@ -133,7 +133,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       result.resumedFrom = resumeFile;
     }
     if (sc.start !== undefined && result.step < sc.start) {
-      throw new ConfigError(`the schedule starts after step ${sc.start} but the run is at step ${result.step}: finish the run it continues first, or lower schedule.start`);
+      throw new ConfigError(`the schedule starts after step ${sc.start} but the run is at step ${result.step}: finish the run it continues first, or lower schedule.start (--schedule-start)`);
     }
     if (resumeFile && result.step >= sc.steps && !o.dryRun) {
       result.alreadyFinished = { steps: sc.steps };

@@ -192,17 +192,14 @@ export interface TrainOptions extends TaskOptions {
  * // { schedule: { steps: 100 }, validation: { every: 10 } }
  * ```
  */
-export interface NormalizedTrainOptions extends TaskOptions {
+export interface NormalizedTrainOptions
+  extends Omit<
+    TrainOptions,
+    | 'schedule' | 'steps' | 'lr' | 'warmup' | 'minLr' | 'scheduleStart' | 'stepSize' | 'gamma' | 'clip' | 'ema'
+    | 'val' | 'valEvery' | 'valImages' | 'valDegradation' | 'checkpointEvery' | 'checkpointPrecision' | 'logEvery'
+  > {
+  /** Steps, learning rate and its schedule, clipping, EMA. */
   schedule: TrainScheduleOptions;
-  loss?: LossWeights;
-  validation?: TrainValidationOptions;
-  checkpoint?: TrainCheckpointOptions;
-  out?: string;
-  resume?: boolean | string;
-  seed?: number;
-  exportModels?: boolean;
-  dryRun?: boolean;
-  meta?: Record<string, unknown>;
 }
 
 /**
@@ -225,7 +222,7 @@ export interface ResolvedTrainOptions extends NormalizedTrainOptions {
 type Group = 'schedule' | 'validation' | 'checkpoint';
 
 /** Deprecated flat key → its place in the grouped shape (`schedule` and `val` are mapped by their value's type). */
-const FLAT_KEYS: Record<string, [Group, string]> = {
+const FLAT_KEYS: Record<Exclude<keyof TrainOptions, keyof NormalizedTrainOptions | 'val'>, [Group, string]> = {
   steps: ['schedule', 'steps'],
   lr: ['schedule', 'lr'],
   warmup: ['schedule', 'warmup'],
