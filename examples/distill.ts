@@ -78,21 +78,18 @@ async function main(): Promise<void> {
 
   console.log(`1. training the teacher for ${teacherSteps} steps`);
   // train() trains any model: here the teacher is the `student` of its own run.
-  await train({ student: teacher, data, steps: teacherSteps, lr: 2e-3, warmup: 20, onProgress: progress('teacher') });
+  await train({ student: teacher, data, schedule: { steps: teacherSteps, lr: 2e-3, warmup: 20 }, onProgress: progress('teacher') });
 
   console.log(`2. distilling the student for ${studentSteps} steps`);
   const result = await distill({
     teacher,
     student,
     data,
-    steps: studentSteps,
-    lr: 3e-3,
-    warmup: 20,
+    schedule: { steps: studentSteps, lr: 3e-3, warmup: 20 },
     loss: { pixel: 1, output: 1 },
+    validation: { set: val, every: studentSteps },
     cacheDir: path.join(out, 'teacher-cache'),
     cacheSize: 512,
-    val,
-    valEvery: studentSteps,
     out,
     onProgress: progress('student'),
   });

@@ -7,6 +7,6 @@ import { modelToOnnx } from 'sharpen-kd/onnx';
 import { train, type TrainOptions } from 'sharpen-kd/train';
 import { benchmarkConvKernels } from 'sharpen-kd/wasm';
 const opts: SharpenOptions = { tile: 128 };
-const t: TrainOptions = { steps: 1 };
+const t: TrainOptions = { schedule: { steps: 1 } };
 const x: Promise<number> = ssim({ data: new Float32Array(3), width: 1, height: 1, channels: 3 }, { data: new Float32Array(3), width: 1, height: 1, channels: 3 });
 void [Student, decodeImage, loadModel, modelToOnnx, train, benchmarkConvKernels, opts, t, x];

@@ -11,7 +11,7 @@ const p: Promise<string> = useBackend(name);
 const e: SharpenError = new SharpenError('E_INPUT', 'x');
 export async function check(data: PatchDataset, teacher: DistillOptions['teacher']): Promise<number> {
   const student = buildStudent({ scale: 2 });
-  const opts: TrainStudentOptions = { student, data, steps: 1 };
+  const opts: TrainStudentOptions = { student, data, schedule: { steps: 1 } };
   await train(opts);
   await distill({ ...opts, teacher });
   void [openDataset, resizeBicubic, describeModel, createOnnxRunner, exportOnnx, ssimLoss, registerWasmTrainingKernels, p, e];

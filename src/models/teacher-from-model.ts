@@ -80,7 +80,7 @@ function rewire(inner: tfl.LayersModel, x: Sym): Sym[] {
  * ```ts
  * const esrgan = await loadModel('node_modules/@upscalerjs/esrgan-slim/models/x4/model.json');
  * const teacher = teacherFromModel(esrgan, { scale: 4, inputRange: [0, 255] });
- * await distill({ teacher, student, data });
+ * await distill({ teacher, student, data, schedule: { steps: 8000 } });
  * ```
  */
 export function teacherFromModel(model: tfl.LayersModel | GraphModelLike, opts: TeacherFromModelOptions): tfl.LayersModel {
