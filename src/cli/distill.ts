@@ -6,6 +6,9 @@ import { ConfigError } from '../errors';
 import { loadModel } from '../io/model-io';
 import { isPretrainedTeacher, loadPretrainedTeacher, PRETRAINED_TEACHERS, type PretrainedTeacherName } from '../models/pretrained-teachers';
 import { buildTeacher } from '../models/teacher';
+import { openDataset } from '../data/datasets';
+import { mixDatasets } from '../data/mix';
+import type { PatchDataset } from '../data/types';
 import { distill } from '../train/distill';
 import { checkEnsembleSize } from '../train/self-ensemble';
 import type { TeacherRuntime } from '../train/teacher';
@@ -25,6 +28,8 @@ interface DistillCliOptions extends TrainCliOptions {
   teacherEnsemble: number;
   teacherWeights?: string;
   unlabeled?: boolean;
+  extra?: string[];
+  extraDownscale: number;
 }
 
 const PRETRAINED = PRETRAINED_TEACHERS;
@@ -45,6 +50,21 @@ async function teacherFromOption(o: DistillCliOptions): Promise<tfl.LayersModel>
   return loadModel(o.teacher);
 }
 
+/** The `--data` stream, mixed batch for batch with the `--extra` inputs when there are any. */
+async function distillDataset(o: DistillCliOptions): Promise<PatchDataset> {
+  if (o.extraDownscale !== 1 && !o.extra?.length) throw new ConfigError('--extra-downscale applies to the --extra folders; none given');
+  const data = await datasetFromOptions(o);
+  if (!o.extra?.length) return data;
+  try {
+    if (!o.cacheDir) throw new ConfigError("--extra inputs have no HR: the teacher's cached predictions are their targets, so they need --cache-dir");
+    const extra = await openDataset(o.extra, { scale: o.scale, patchSize: o.patch, batchSize: o.batch, seed: o.seed, cacheBytes: o.cacheMb * 2 ** 20, unlabeled: true, downscale: o.extraDownscale });
+    return mixDatasets([data, extra]);
+  } catch (e) {
+    data.dispose();
+    throw e;
+  }
+}
+
 /** `sharpen-kd distill --teacher T --scale N --out DIR [--data DIR ...] [options]` */
 export const registerDistill: RegisterCommand = (program: Command) => {
   const cmd = program
@@ -59,6 +79,8 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
     .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', choiceOption<TeacherRuntime>('--teacher-runtime', ['auto', 'onnx', 'tfjs']), 'auto')
     .option('--unlabeled', "the --data images have no HR (your own photos, screenshots, frames): LR patches are cut from them as they are and the teacher's predictions are the targets (needs --cache-dir; --val should hold HR images of the same kind)")
+    .option('--extra <dirs...>', "more inputs, without HR, mixed batch for batch with --data and labelled by the teacher (needs --cache-dir): your own photos, or the training images at another scale with --extra-downscale")
+    .option('--extra-downscale <f>', 'shrink the --extra images by this integer factor first (MATLAB bicubic, as the evaluation makes its inputs)', intOption('--extra-downscale', 1), 1)
     .option('--teacher-ensemble <n>', 'average the teacher over n flips/transposes (1, 2, 4 or 8): better targets at n times the teacher cost', intOption('--teacher-ensemble', 1), 1)
     .action(
       runCommand(async (o: DistillCliOptions) => {
@@ -67,7 +89,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         if (o.arch === 'resnet') throw new ConfigError('--arch resnet is the teacher; distil into a student arch: compact, espcn or fsrcnn');
         await useBackend(o.backend, { threads: o.threads });
         const teacher = await teacherFromOption(o);
-        const data = await datasetFromOptions(o);
+        const data = await distillDataset(o);
         const student = await modelFromOptions(o);
         const progress = progressReporter();
         try {

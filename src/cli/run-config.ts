@@ -77,6 +77,10 @@ export interface RunConfig {
     cacheMb?: number;
     /** `distill --unlabeled`. */
     unlabeled?: boolean;
+    /** `distill --extra`: folders of inputs without HR, mixed in and labelled by the teacher. */
+    extra?: string[];
+    /** `distill --extra-downscale`. */
+    extraDownscale?: number;
     degradation?: { blur?: RunConfigDegradation; motionBlur?: RunConfigDegradation; noise?: RunConfigDegradation; jpeg?: RunConfigDegradation };
   };
   /**
@@ -134,6 +138,8 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'data.batch': { flag: 'batch', kind: 'number' },
   'data.cacheMb': { flag: 'cacheMb', kind: 'number' },
   'data.unlabeled': { flag: 'unlabeled', kind: 'boolean' },
+  'data.extra': { flag: 'extra', kind: 'paths' },
+  'data.extraDownscale': { flag: 'extraDownscale', kind: 'number' },
   'data.degradation.blur': { flag: 'blur', kind: 'degradation' },
   'data.degradation.motionBlur': { flag: 'motionBlur', kind: 'degradation' },
   'data.degradation.noise': { flag: 'noise', kind: 'degradation' },

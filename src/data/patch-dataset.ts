@@ -8,12 +8,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, InputError } from '../errors';
-import type { RawImage } from '../io/raw-image';
+import { fromFloatRgb, type RawImage } from '../io/raw-image';
 import { Rng } from '../core/rng';
 import { degradePatch, describeDegradation, resolveDegradation, sampleDegradation, type DegradationOptions, type PlanCache } from './degrade';
 import { LruCache } from './lru-cache';
 import { cropReflect, dihedral, imageBytes } from './pixels';
-import type { ImageEntry } from './sources';
+import type { ImageEntry, ImageRef } from './sources';
+import { bicubicInput, protocolReference } from '../metrics/protocol';
 import type { DatasetState, PatchArrays, PatchBatch, PatchDataset, Scale } from './types';
 
 /**
@@ -47,6 +48,27 @@ export interface PatchOptions {
    * them: `distill` with a teacher cache stores the teacher's predictions as the targets.
    */
   unlabeled?: boolean;
+  /**
+   * Unlabeled inputs only: shrink every image by this factor first (the evaluation protocol's MATLAB-style bicubic with
+   * antialiasing, rounded to 8 bits), so that the teacher labels them at another scale. The training images shrunk by
+   * 2, for instance, are inputs that look like the usual low-resolution ones but hold other content per pixel. Default
+   * 1 (as they are).
+   */
+  downscale?: number;
+}
+
+/** An image shrunk by `factor` as the evaluation protocol makes its inputs (mod-crop, MATLAB bicubic, 8 bits). */
+function downscaledRef(ref: ImageRef, factor: number): ImageRef {
+  return {
+    key: `${ref.key}@1/${factor}`,
+    width: Math.floor(ref.width / factor),
+    height: Math.floor(ref.height / factor),
+    load: async () => {
+      const img = await ref.load();
+      const rgb8 = img.data instanceof Float32Array ? fromFloatRgb(img.data, img.width, img.height, 8) : (img as RawImage<Uint8Array>);
+      return bicubicInput(protocolReference(rgb8, factor).rgb, factor) as RawImage<Uint8Array>;
+    },
+  };
 }
 
 /** Default LR patch side for a scale: 96-pixel HR patches. */
@@ -83,6 +105,10 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
   const P = p * scale;
   const unlabeled = opts.unlabeled === true;
   if (unlabeled && entries.some((e) => e.lr)) throw new ConfigError('unlabeled data are single images (the inputs); paired LR/HR folders are labelled already');
+  const shrink = opts.downscale ?? 1;
+  if (!(Number.isInteger(shrink) && shrink >= 1 && shrink <= 8)) throw new ConfigError(`downscale must be an integer in [1, 8], got ${shrink}`);
+  if (shrink > 1 && !unlabeled) throw new ConfigError('downscale applies to unlabeled inputs (a labelled image is shrunk by the scale already)');
+  if (shrink > 1) entries = entries.map((e) => ({ hr: downscaledRef(e.hr, shrink) }));
   // The input resolution of an image: 1/scale of the HR one, or the image itself when it is an unlabeled input.
   const inputSide = (n: number) => (unlabeled ? n : Math.floor(n / scale));
   // An image is usable when it holds a whole LR patch (and, when labelled, the whole HR patch above it).
@@ -97,7 +123,8 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
   }
   const cache = new LruCache<RawImage<Uint8Array | Float32Array>>(opts.cacheBytes ?? 1 << 30, imageBytes);
   const plans: PlanCache = new Map();
-  const description = `${name} n=${usable.length} p=${p} ${unlabeled ? 'unlabeled' : describeDegradation(cfg)} aug=${augment}`;
+  const kind = unlabeled ? `unlabeled${shrink > 1 ? `/${shrink}` : ''}` : describeDegradation(cfg);
+  const description = `${name} n=${usable.length} p=${p} ${kind} aug=${augment}`;
   let batch = 0;
   let pending: { batch: number; promise: Promise<PatchArrays> } | undefined;
 
@@ -136,9 +163,9 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
         if (d.t !== 0) {
           lr.set(dihedral(pair.lr, p, d.t), i * p * p * 3);
           if (!unlabeled) hr.set(dihedral(pair.hr, P, d.t), i * P * P * 3);
-        } else if (!unlabeled) {
+        } else {
           lr.set(pair.lr, i * p * p * 3);
-          hr.set(pair.hr, i * P * P * 3);
+          if (!unlabeled) hr.set(pair.hr, i * P * P * 3);
         }
       }),
     );

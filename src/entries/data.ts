@@ -48,6 +48,7 @@ export type PixelBuffer = RawImage<Uint8Array | Uint8ClampedArray | Uint16Array 
 export { openDataset, imageFolderDataset, div2kDataset, pairedFolderDataset, syntheticDataset } from '../data/datasets';
 export type { SyntheticOptions } from '../data/datasets';
 export { patchDataset, arraysToBatch } from '../data/patch-dataset';
+export { mixDatasets } from '../data/mix';
 export type { PatchOptions } from '../data/patch-dataset';
 export type { PatchBatch, PatchArrays, PatchDataset, DatasetState } from '../data/types';
 export { folderEntries, pairedEntries, div2kEntries, detectEntries } from '../data/sources';
