@@ -86,9 +86,9 @@ describe('mixDatasets', () => {
     const data = mixDatasets([labelled, extra]);
     expect(data.unlabeled).toBe(true);
     // The extra batches have no HR: without a cache there is no target for them.
-    await expect(distill({ teacher, student, data, steps: 2 })).rejects.toThrow(ConfigError);
+    await expect(distill({ teacher, student, data, schedule: { steps: 2 } })).rejects.toThrow(ConfigError);
     const cacheDir = path.join(dir, 'cache-mixed');
-    const r = await distill({ teacher, student, data, steps: 3, lr: 3e-3, warmup: 1, cacheDir, cacheSize: 16, exportModels: false });
+    const r = await distill({ teacher, student, data, schedule: { steps: 3, lr: 3e-3, warmup: 1 }, cacheDir, cacheSize: 16, exportModels: false });
     expect(r.step).toBe(3);
     const cache = await loadTeacherCache(cacheDir);
     expect(cache.index.dtypes.hr).toBe('f16'); // the teacher's targets are not 8-bit
