@@ -48,7 +48,9 @@ const STUDIES: Study[] = [
     base: { run: 'student-x4-luma16x8-scratch8k', label: 'from scratch (HR only)' },
     arms: [
       { run: 'student-x4-luma16x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' },
-      { run: 'student-x4-luma16x8-emt8k-feature', label: 'the same + feature KD from EMT\'s blocks 2 / 4 / 6 (1×1 adapters; cached features, so no flips)' },
+      { run: 'student-x4-luma16x8-emt8k-feature', label: 'the same + feature KD from EMT\'s blocks 2 / 4 / 6, weight 1 (1×1 adapters; cached features, so no flips; stopped)' },
+      { run: 'student-x4-luma16x8-emt8k-feature005', label: 'the same with the feature term at weight 0.05 (its gradient then about that of the pixel and output terms)' },
+      { run: 'student-x4-luma16x8-emt8k-extra2', label: 'output KD + as many extra inputs labelled by EMT: the training sets shrunk by 2 (16384 cached patches)' },
     ],
   },
   {
