@@ -32,7 +32,7 @@ export interface TemporalFilterOptions {
   /**
    * Largest weight of the previous output, from 0 (off: every frame passes as it is) to 0.95. On static content
    * with white input noise, the frame-to-frame change of the output falls to `(1 − α) / √(1 + α)` of what it was
-   * (0.41 at α = 0.5). Default {@link DEFAULT_TEMPORAL_STRENGTH}.
+   * (0.41 at α = 0.5). Default 0.5.
    */
   strength?: number;
   /**
@@ -62,7 +62,7 @@ export interface TemporalFilterStats {
   noise?: number;
 }
 
-/** The default strength of {@link TemporalFilter} and of `sharpenVideo`'s `temporal` option. */
+/** @internal The default strength of {@link TemporalFilter} and of `sharpenVideo`'s `temporal` option. */
 export const DEFAULT_TEMPORAL_STRENGTH = 0.5;
 
 /**
@@ -123,9 +123,9 @@ export class TemporalFilter {
   /** @throws ConfigError for a strength outside [0, 0.95] or a negative noise level. */
   constructor(opts: TemporalFilterOptions = {}) {
     const strength = opts.strength ?? DEFAULT_TEMPORAL_STRENGTH;
-    if (typeof strength !== 'number' || !(strength >= 0 && strength <= 0.95)) throw new ConfigError(`temporal filter strength must be a number from 0 to 0.95, got ${opts.strength}`);
+    if (typeof strength !== 'number' || !(strength >= 0 && strength <= 0.95)) throw new ConfigError(`the temporal filter's strength (sharpenVideo's temporal, --temporal) must be a number from 0 to 0.95, got ${opts.strength}`);
     if (opts.noise !== undefined && (typeof opts.noise !== 'number' || !(opts.noise >= 0) || !Number.isFinite(opts.noise))) {
-      throw new ConfigError(`temporal filter noise must be a number of 8-bit levels >= 0, got ${opts.noise}`);
+      throw new ConfigError(`the temporal filter's noise level (sharpenVideo's temporalNoise, --temporal-noise) must be a number of 8-bit levels >= 0, got ${opts.noise}`);
     }
     this.strength = strength;
     this.noise = opts.noise;
