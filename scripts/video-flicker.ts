@@ -1,29 +1,37 @@
 /**
  * Temporal stability of per-frame super-resolution: does the student turn input noise into more flicker than
- * bicubic interpolation does?
+ * bicubic interpolation does, and does the temporal filter of `sharpenVideo` (src/video/temporal-filter.ts) fix it
+ * without costing fidelity?
  *
- *   npx tsx scripts/video-flicker.ts [--scales 4,2,1] [--noise 2] [--frames 24] [--images 14] [--backend auto] [--json]
+ *   npx tsx scripts/video-flicker.ts [--scales 4,2,1] [--noise 2] [--strength 0.5] [--frames 24] [--images 14] [--backend auto] [--json]
  *
  * The clip. For each image of Set14 ($SHARPEN_KD_DATA/Set14/HR, default ../shared/data; a generated image when it is
  * missing), a window of (w·s)×(h·s) high-resolution pixels (w×h = 128×96 low-resolution pixels, s = the scale) pans
  * right by one high-resolution pixel per frame (1/s of a low-resolution pixel: sub-pixel motion) for the first half
- * of the frames and holds still for the second half. Each window is downscaled by s with MATLAB bicubic (rounded to
- * 8 bits): the clean frames C_t. The input frames are N_t = round(C_t + n_t), n_t Gaussian with standard deviation
- * `--noise` 8-bit levels (default 2), independent for every pixel, channel and frame, clamped to [0, 255].
- * The student (x4 / x2 / x1 as shipped) and bicubic (identity at x1) upscale every N_t on its own, to 8 bits, as
- * `sharpen-kd video` does, but without a video codec (whose own temporal artefacts would blur the comparison).
+ * of the frames and holds still for the second half: the windows are the clean high-resolution frames H_t. Each is
+ * downscaled by s with MATLAB bicubic (rounded to 8 bits): the clean frames C_t. The input frames are
+ * N_t = round(C_t + n_t), n_t Gaussian with standard deviation `--noise` 8-bit levels (default 2), independent for
+ * every pixel, channel and frame, clamped to [0, 255]. The student (x4 / x2 / x1 as shipped) and bicubic (identity at
+ * x1) upscale every N_t on its own, to 8 bits, as `sharpen-kd video` does, but without a video codec (whose own
+ * temporal artefacts would blur the comparison). Each output is also passed through the temporal filter
+ * (`TemporalFilter`, strength `--strength`, noise estimated from the frames) as `sharpenVideo` does ("filtered"), and
+ * the student is also run on the filtered input frames (the filter applied before the model instead of after).
  *
  * Static pixels. An input pixel p is static at frame t (t ≥ 1) when the clean frames are identical,
  * C_t = C_{t-1} in all channels, at every pixel within r of p (a (2r+1)² square, r = the largest receptive-field
  * radius of the models compared, rounded up). An output pixel is static when the input pixel it lies in is. On
  * static pixels a model sees the same clean content at t and t-1, so any change of its output there is noise
- * turned into flicker (without noise it is exactly 0).
+ * turned into flicker (without noise it is exactly 0). The other pixels of the panning frames are moving pixels.
  *
  * Flicker. F(X) = mean over t = 1..T-1, over the static pixels of frame t and over R, G, B of |X_t − X_{t-1}|, in
- * 8-bit levels. The table gives F of the input N, of each output, and each output's F relative to the input's,
- * F(out) / F(N): how much frame-to-frame noise the upscaler passes on (bicubic averages noise away, < 1; a
- * sharpening model amplifies it). "student / bicubic" is the ratio of the two relative flickers: above 1, the
- * student flickers more than bicubic on the same clip.
+ * 8-bit levels. The table gives F of the input N and each output's F relative to the input's, F(out) / F(N): how
+ * much frame-to-frame noise the upscaler passes on (bicubic averages noise away, < 1; a sharpening model amplifies
+ * it). "student / baseline" is the ratio of the student's relative flicker to bicubic's: above 1, the student
+ * flickers more than bicubic on the same clip.
+ *
+ * Fidelity. Y-PSNR (BT.601 studio Y, `scale` border pixels cropped: the protocol's `psnr`) of every output frame
+ * against the clean high-resolution frame H_t, averaged over frames; the same over the moving pixels of the panning
+ * frames only (where a filter that lags would leave a ghost); and the mean |filtered − unfiltered| Y there.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';

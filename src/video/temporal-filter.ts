@@ -152,7 +152,7 @@ export class TemporalFilter {
    *
    * @throws ShapeError when the images are not 8-bit, their channels differ, or the sizes are not a whole multiple.
    */
-  push<D extends Bytes>(input: RawImage<Bytes>, output: RawImage<D>): RawImage<D> {
+  push<D extends Uint8Array | Uint8ClampedArray>(input: RawImage<Uint8Array | Uint8ClampedArray>, output: RawImage<D>): RawImage<D> {
     const { inW, inH, outW, outH, c } = checkFrames(input, output);
     const out = { ...output, data: new (output.data.constructor as new (n: number) => D)(output.data.length) };
     this.counters.frames++;
