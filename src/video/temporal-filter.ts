@@ -4,18 +4,18 @@
  *
  * Per pixel, the new output is blended with the previous filtered output, `S_t = Y_t + a · (S_{t-1} − Y_t)`, with a
  * weight `a` from 0 (take the new frame as it is) to the strength α. The weight comes from the model's input, at its
- * resolution: the input frame, low-passed (3×3 binomial), is compared with the same recursive blend of the previous
- * inputs (what `S_{t-1}` was computed from), and `a` falls from α to 0 as the largest difference over the channels
- * and the 3×3 neighbourhood grows from `LOW`·σ to `HIGH`·σ, σ being the standard deviation of the frame-to-frame
- * difference of the low-passed input on static content. So where the input holds still (up to its noise) the output
- * averages over frames, and where it moves the output follows at once; a slow drift accumulates against the blended
- * reference until it passes the threshold, so it is never lagged by more than about `HIGH`·σ. σ is estimated from
- * every frame pair (robustly: from the lower quartile of the differences, so up to three quarters of the picture may
- * move) and the smallest estimate of the last few frames is used, or it is given (`noise`). A frame where most of the
- * picture changed (a scene cut) resets the filter: it is passed through, and filtering starts again from it.
+ * resolution, and holds for the s×s output pixels of each input pixel: the input frame is compared with the same
+ * recursive blend of the previous input frames (what `S_{t-1}` was computed from); the mean square difference over
+ * the channels and the pixel's 3×3 neighbourhood, in units of σ² (σ: the standard deviation of the difference of two
+ * frames' noise), is z²; and `a` falls from α to 0 as the largest z² of the 3×3 neighbourhood grows from LOW² to
+ * HIGH². So where the input holds still (up to its noise) the output averages over frames, and where it moves the
+ * output follows at once; a slow drift accumulates against the blended reference until it passes the threshold, so
+ * it is never lagged by more than about its noise. σ is estimated from every frame pair (see `noiseEstimate`) and
+ * the smallest estimate of the last few frames is used, or it is given (`noise`). A frame where most of the picture
+ * changed (a scene cut) resets the filter: it is passed through, and filtering starts again from it.
  *
- * Streaming: the filter keeps the previous output (16-bit fixed point) and two low-passed input frames, nothing more.
- * Plain typed-array arithmetic, no TF.js and no Node modules: it runs in the browser too.
+ * Streaming: the filter keeps the previous output (16-bit fixed point), the blended input and the previous input
+ * frame, nothing more. Plain typed-array arithmetic, no TF.js and no Node modules: it runs in the browser too.
  */
 import { ConfigError, ShapeError } from '../errors';
 import type { RawImage } from '../io/raw-image';
