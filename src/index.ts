@@ -27,6 +27,8 @@ export { sharpenFiles } from './infer/batch';
 export type { SharpenFilesOptions, BatchEvent, BatchSummary } from './infer/batch';
 export { sharpenVideo } from './video/sharpen-video';
 export type { SharpenVideoOptions, SharpenVideoResult, VideoInfo } from './video/sharpen-video';
+export { TemporalFilter } from './video/temporal-filter';
+export type { TemporalFilterOptions, TemporalFilterStats } from './video/temporal-filter';
 export { readImage, writeImage } from './io/node-image';
 export type { RawImage, ImageFormat } from './io/raw-image';
 // models

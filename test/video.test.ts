@@ -186,7 +186,7 @@ describe.skipIf(!primary)('sharpenVideo with ffmpeg', () => {
     const out = path.join(tmp, 'x2.mp4');
     const reports: number[] = [];
     const r = await sharpenVideo(clip, out, { scale: 2, onProgress: (p) => reports.push(p.done) });
-    expect(r).toMatchObject({ frames: FRAMES, width: W * 2, height: H * 2, audio: true, codec: 'libx264', model: 'x2' });
+    expect(r).toMatchObject({ frames: FRAMES, width: W * 2, height: H * 2, audio: true, codec: 'libx264', model: 'x2', temporal: { strength: 0.5 } });
     expect(r.input).toMatchObject({ width: W, height: H, rate: '10', audioCodec: 'aac' });
     expect(reports).toEqual(Array.from({ length: FRAMES }, (_, i) => i + 1));
     const d = await decodeAll(out);
@@ -215,15 +215,19 @@ describe.skipIf(!primary)('sharpenVideo with ffmpeg', () => {
     const cli = (args: string[]) => runCli(['video', clip, '-o', out, ...args]);
     const first = await cli(['--scale', '4']);
     expect(first.code, first.stderr).toBe(0);
-    expect(first.stderr).toMatch(/10 frames 48x32 -> 192x128 at 10 fps with x4/);
+    expect(first.stderr).toMatch(/10 frames 48x32 -> 192x128 at 10 fps with x4 .*, temporal filter 0\.5:/);
     expect(await decodeAll(out)).toMatchObject({ frames: FRAMES, width: W * 4, height: H * 4 });
     const before = await fs.stat(out);
     const again = await cli(['--scale', '1']);
     expect(again.code, again.stderr).toBe(2);
     expect(again.stderr).toMatch(/exists \(use overwrite \/ --overwrite/);
     expect((await fs.stat(out)).mtimeMs).toBe(before.mtimeMs);
-    const replaced = await cli(['--scale', '1', '--overwrite', '--no-audio']);
+    const bad = await cli(['--scale', '1', '--overwrite', '--temporal', '1.5']);
+    expect(bad.code).toBe(1); // an argument error (commander's exit code)
+    expect(bad.stderr).toMatch(/--temporal must be a number from 0 to 0\.95, got "1\.5"/);
+    const replaced = await cli(['--scale', '1', '--overwrite', '--no-audio', '--temporal', '0']);
     expect(replaced.code, replaced.stderr).toBe(0);
+    expect(replaced.stderr).not.toMatch(/temporal filter/);
     expect(await decodeAll(out)).toMatchObject({ frames: FRAMES, width: W, height: H });
     expect(await audioStreams(out)).toEqual([]);
   });
@@ -279,6 +283,8 @@ describe.skipIf(!primary)('sharpenVideo with ffmpeg', () => {
       [clip, 'o7.webm', {}, ConfigError, /aac audio cannot be copied into a \.webm/],
       [clip, 'o8.mp4', { scale: 3 }, ConfigError, /no shipped model for scale 3/],
       [clip, 'o9.mp4', { preset: 'nonsense' }, ConfigError, /invalid preset/],
+      [clip, 'o10.mp4', { temporal: 1 }, ConfigError, /temporal filter's strength .* from 0 to 0\.95, got 1/],
+      [clip, 'o11.mp4', { temporalNoise: -2 }, ConfigError, /temporal filter's noise level/],
       [clip, 'clip.mp4', {}, ConfigError, /is the input/],
     ];
     for (const [input, out, opts, type, message] of cases) {

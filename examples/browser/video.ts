@@ -7,10 +7,13 @@
  * never leaves it until `tf.browser.toPixels` paints the result), dispose both tensors. The engine is the fastest
  * one available: WebGPU, else WebGL, else WebAssembly. New frames are picked up with requestVideoFrameCallback where
  * the browser has it; a frame that arrives while the previous one is still running is skipped, so the output keeps
- * up with real time instead of falling behind.
+ * up with real time instead of falling behind. With the temporal filter on (`TemporalFilter`, the one `sharpen-kd
+ * video` uses; strength chosen on the page), the result is read back as RGBA pixels (as `tf.browser.toPixels` does
+ * anyway), blended with the previous filtered frame where the input holds still, and painted with putImageData.
  *
  * The page reports on `<body>`: data-state (loading | ready | running | error), data-backend, data-model,
- * data-frames (frames painted), data-fps and data-tensors (live TF.js tensors after the last frame).
+ * data-frames (frames painted), data-fps, data-tensors (live TF.js tensors after the last frame) and data-temporal (the
+ * filter's strength, 0 when off).
  */
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -18,7 +21,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import * as tf from '@tensorflow/tfjs-core';
-import { Student, useBackend, type BackendName } from 'sharpen-kd';
+import { Student, TemporalFilter, useBackend, type BackendName } from 'sharpen-kd';
 import { availableModels } from './models-index';
 
 setWasmPaths({
@@ -34,6 +37,7 @@ const fileInput = $<HTMLInputElement>('file');
 const modelSelect = $<HTMLSelectElement>('model');
 const backendSelect = $<HTMLSelectElement>('backend');
 const sizeSelect = $<HTMLSelectElement>('size');
+const temporalSelect = $<HTMLSelectElement>('temporal');
 const note = $<HTMLParagraphElement>('note');
 const status = $<HTMLParagraphElement>('status');
 const before = $<HTMLCanvasElement>('before');
@@ -155,7 +159,10 @@ function testPattern(): MediaStream {
 // --- the frame loop ----------------------------------------------------------------------------------------------
 
 const input = document.createElement('canvas');
-const inputCtx = input.getContext('2d', { willReadFrequently: false })!;
+// Read back every frame when the temporal filter is on: keep the (small) input canvas on the CPU.
+const inputCtx = input.getContext('2d', { willReadFrequently: true })!;
+/** The temporal filter, made anew for each source, model or strength (a new size starts it over by itself). */
+let temporal: TemporalFilter | undefined;
 let student: Student | undefined;
 let generation = 0;
 let busy = false;
@@ -184,7 +191,19 @@ async function processFrame(s: Student): Promise<void> {
     y = await s.sharpen(x);
     const clipped = tf.tidy(() => tf.clipByValue(y!, 0, 1) as tf.Tensor3D);
     try {
-      await tf.browser.toPixels(clipped, after);
+      if (temporal) {
+        const [oh, ow] = clipped.shape;
+        const rgba = await tf.browser.toPixels(clipped);
+        const inPixels = inputCtx.getImageData(0, 0, w, h).data;
+        const out = temporal.push({ data: inPixels, width: w, height: h, channels: 4 }, { data: rgba, width: ow, height: oh, channels: 4 });
+        if (after.width !== ow || after.height !== oh) {
+          after.width = ow;
+          after.height = oh;
+        }
+        after.getContext('2d')!.putImageData(new ImageData(out.data as Uint8ClampedArray<ArrayBuffer>, ow, oh), 0, 0);
+      } else {
+        await tf.browser.toPixels(clipped, after);
+      }
     } finally {
       clipped.dispose();
     }
@@ -240,6 +259,9 @@ async function start(): Promise<void> {
     $('after-label').textContent = s.info.name === 'bicubic' ? 'bicubic (no model)' : `${s.info.name} student`;
     frames = 0;
     times.length = 0;
+    const strength = Number(temporalSelect.value);
+    temporal = strength > 0 ? new TemporalFilter({ strength }) : undefined;
+    document.body.dataset.temporal = String(strength);
     await video.play();
     setState('running', `Running ${s.info.name} on ${s.info.backend}…`);
     void frameLoop(gen);
@@ -273,7 +295,7 @@ async function init(): Promise<void> {
       setState('error', `No webcam: ${(e as Error).message}`);
     }
   });
-  for (const el of [modelSelect, backendSelect]) el.addEventListener('change', () => (video.currentSrc || video.srcObject) && void start());
+  for (const el of [modelSelect, backendSelect, temporalSelect]) el.addEventListener('change', () => (video.currentSrc || video.srcObject) && void start());
   slider.addEventListener('input', () => $('frame').style.setProperty('--split', `${slider.value}%`));
   video.addEventListener('error', () => setState('error', `This browser cannot play the video (${video.error?.message ?? 'unknown format'}).`));
   setState('ready', 'Ready: choose a video, the webcam or the test pattern.');

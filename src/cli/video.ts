@@ -20,6 +20,8 @@ interface VideoCliOptions {
   audio: boolean;
   overwrite?: boolean;
   ffmpeg?: string;
+  temporal?: number;
+  temporalNoise?: number;
 }
 
 /** `sharpen-kd video <input> -o <out> [--scale N] [--model m] [--codec c] [--crf n] [--preset p] [--pix-fmt f]` */
@@ -40,6 +42,8 @@ export const registerVideo: RegisterCommand = (program: Command) => {
     .option('--pix-fmt <name>', 'pixel format of the encoded video (default yuv420p)')
     .option('--no-audio', 'drop the audio instead of copying it')
     .option('--overwrite', 'replace an existing output, even the input')
+    .option('--temporal <0..0.95>', 'strength of the temporal filter that removes the flicker of noise on static content; 0 turns it off (default 0.5)', numberOption('--temporal', 0, 0.95))
+    .option('--temporal-noise <levels>', "the input's noise level for the temporal filter, σ in 8-bit levels (default: estimated from the frames)", numberOption('--temporal-noise', 0))
     .option('--ffmpeg <path>', 'ffmpeg binary (default $SHARPEN_KD_FFMPEG, else ffmpeg on PATH, else @ffmpeg-installer/ffmpeg)')
     .addHelpText(
       'after',
@@ -49,6 +53,8 @@ export const registerVideo: RegisterCommand = (program: Command) => {
         'Decoding, the model and encoding run at the same time with a few frames in flight, so memory',
         'stays flat whatever the length. The output is written to a hidden temporary file beside it',
         'and renamed when complete; Ctrl-C deletes it and leaves an existing output untouched.',
+        'A temporal filter (--temporal, default 0.5) averages the output over frames where the input',
+        'holds still, so the sharpened noise does not flicker; moving content and scene cuts pass through.',
       ].join('\n'),
     )
     .action(
@@ -78,6 +84,8 @@ export const registerVideo: RegisterCommand = (program: Command) => {
             audio: o.audio,
             overwrite: o.overwrite,
             ffmpegPath: o.ffmpeg,
+            temporal: o.temporal,
+            temporalNoise: o.temporalNoise,
             signal,
             onProgress: (p) => {
               if (!bar) {
@@ -91,7 +99,7 @@ export const registerVideo: RegisterCommand = (program: Command) => {
           const i = r.input;
           process.stderr.write(
             `sharpen-kd: ${r.frames} frames ${i.width}x${i.height} -> ${r.width}x${r.height} at ${i.rate} fps with ${r.model} on ${r.backend}, ` +
-              `${r.codec}${r.audio ? ` + ${i.audioCodec} audio copied` : ''}: ${r.seconds.toFixed(1)} s, ${r.fps.toFixed(1)} fps end to end\n`,
+              `${r.codec}${r.audio ? ` + ${i.audioCodec} audio copied` : ''}${r.temporal.strength > 0 ? `, temporal filter ${r.temporal.strength}` : ''}: ${r.seconds.toFixed(1)} s, ${r.fps.toFixed(1)} fps end to end\n`,
           );
         } finally {
           bar?.finish();
