@@ -199,4 +199,22 @@ describe('sharpen-kd train / distill', () => {
     expect(await cli(['train', '--scale', '2', '--out', out, '--steps', '2', '--schedule', 'linear'])).toBe(2);
     expect(await cli(['train', '--scale', '2', '--out', out, '--data', path.join(dir, 'missing')])).toBe(2);
   });
+
+  it('distils with extra inputs labelled by the teacher (--extra, --extra-downscale)', async () => {
+    const tdir = path.join(dir, 'teacher-extra');
+    await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);
+    const out = path.join(dir, 'kd-extra');
+    const imgs = path.join(dir, 'imgs');
+    const args = ['distill', '--teacher', tdir, '--scale', '2', '--width', '8', '--depth', '1', '--patch', '12', '--batch', '2', '--steps', '2', '--data', imgs, '--extra', imgs, '--extra-downscale', '2', '--out', out];
+    io.stderr = '';
+    expect(await cli(args)).toBe(2);
+    expect(io.stderr).toMatch(/--extra inputs have no HR.*--cache-dir/);
+    expect(await cli([...args, '--cache-dir', path.join(out, 'cache'), '--cache-size', '8'])).toBe(0);
+    const index = JSON.parse(await fs.readFile(path.join(out, 'cache', 'index.json'), 'utf8'));
+    expect(index.count).toBe(8);
+    expect(index.dtypes.hr).toBe('f16'); // half the targets are the teacher's predictions
+    io.stderr = '';
+    expect(await cli(['distill', '--teacher', tdir, '--scale', '2', '--steps', '1', '--extra-downscale', '2', '--out', out])).toBe(2);
+    expect(io.stderr).toMatch(/--extra-downscale applies to the --extra folders/);
+  });
 });
