@@ -4,8 +4,8 @@ import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '../src/errors';
 import { charbonnierLoss, l1Loss, mseLoss, pixelLoss } from '../src/losses/pixel';
-import { ssimLoss } from '../src/losses/ssim-loss';
-import { outputKdLoss } from '../src/losses/output-kd';
+import { ssimLoss } from '../src/losses/combined';
+import { outputKdLoss } from '../src/losses/combined';
 import { createFeatureAdapters, featureKdLoss } from '../src/losses/feature-kd';
 import { combinedLoss, resolveLossWeights } from '../src/losses/combined';
 

@@ -7,10 +7,35 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError } from '../errors';
 import type { FeatureAdapters } from './feature-kd';
 import { featureKdLoss } from './feature-kd';
-import { outputKdLoss } from './output-kd';
 import { pixelLoss, PIXEL_LOSS_KINDS, type PixelLossKind } from './pixel';
-import { ssimLoss } from './ssim-loss';
+import { ssimTensor } from '../metrics/ssim-tensor';
 import { rgbToY } from '../metrics/y-channel';
+
+/**
+ * Output distillation: the student's prediction against the teacher's, a fixed target (compute it outside the
+ * gradient tape). Same kinds as the pixel loss, L1 by default.
+ *
+ * @example
+ * ```ts
+ * const kd = outputKdLoss(studentSr, teacherSr);
+ * ```
+ */
+export function outputKdLoss(student: tf.Tensor, teacher: tf.Tensor, kind: PixelLossKind = 'l1'): tf.Scalar {
+  return tf.tidy(() => pixelLoss(kind, student, teacher));
+}
+
+/**
+ * Structural loss `1 − SSIM(a, b)` (11×11 Gaussian window, mean over channels), differentiable on every backend.
+ * Patches must be at least 11×11.
+ *
+ * @example
+ * ```ts
+ * const loss = ssimLoss(sr, hr); // 0 for identical images
+ * ```
+ */
+export function ssimLoss(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => tf.sub(1, ssimTensor(a, b)) as tf.Scalar);
+}
 
 /**
  * Where the pixel losses are measured, against HR and against the teacher's output (output distillation): on RGB,

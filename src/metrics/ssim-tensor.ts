@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '../core/register-gradients';
 import { ConfigError, ShapeError } from '../errors';
-import { gaussianWindow1d, SSIM_WINDOW } from './gaussian';
+import { gaussianWindow1d, SSIM_WINDOW } from './ssim';
 import { rgbToY } from './y-channel';
 
 /**
