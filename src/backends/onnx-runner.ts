@@ -16,6 +16,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { BackendError, ConfigError, ShapeError } from '../errors';
 import type { OnnxExportOptions } from '../models/onnx/export';
 import { currentPlatform } from '../platform/current';
+import { providedOnnxRuntime } from '../platform/provided';
 import { tfCore } from './tf-lazy';
 
 /** Name of the graph input of sharpen-kd exports (`ONNX_INPUT` of the exporter, which this module does not import). */
@@ -50,7 +51,8 @@ export interface OnnxRunnerOptions {
   /**
    * Intra-op threads, a positive integer. Default in Node: every available core (`os.availableParallelism()`), set
    * explicitly because ONNX Runtime's own default was slower on the 2-core reference machine (`scripts/bench-ort.ts`);
-   * in browsers, onnxruntime-web's default (`ort.env.wasm.numThreads`).
+   * in browsers, `ort.env.wasm.numThreads`, which onnxruntime-web reads once, at its first session (when neither this
+   * nor the app set it: `navigator.hardwareConcurrency` on a cross-origin isolated page, else 1).
    */
   threads?: number;
   /**
@@ -66,7 +68,7 @@ export interface OnnxRunnerOptions {
    * provider, `target` defaults to `'ort-cpu'` (see {@link OnnxExportOptions.target}).
    */
   exportOptions?: Omit<OnnxExportOptions, 'layout'>;
-  /** An already imported onnxruntime module (skips the dynamic import). */
+  /** An already imported onnxruntime module (skips the dynamic import); default: the one given to `provideOnnxRuntime`. */
   ort?: unknown;
 }
 
@@ -116,15 +118,22 @@ function isLayersModel(x: unknown): x is tfl.LayersModel {
   return typeof x === 'object' && x !== null && 'layers' in x && 'predict' in x && 'inputs' in x;
 }
 
-async function loadOrt(opts: OnnxRunnerOptions): Promise<{ ort: OrtModule; runtime: OnnxRunner['runtime'] }> {
+/**
+ * @internal The onnxruntime module runners use: `opts.ort`, else the provided one (`provideOnnxRuntime`), else the
+ * platform's package imported by name.
+ *
+ * @throws BackendError with an install hint when it is not installed.
+ */
+export async function loadOrt(opts: Pick<OnnxRunnerOptions, 'ort'> = {}): Promise<{ ort: OrtModule; runtime: OnnxRunner['runtime'] }> {
   const platform = currentPlatform();
   const runtime = platform.onnxRuntime;
-  if (opts.ort) return { ort: normalise(opts.ort), runtime };
+  const given = opts.ort ?? providedOnnxRuntime();
+  if (given) return { ort: normalise(given), runtime };
   try {
     return { ort: normalise(await platform.loadPackage(runtime)), runtime };
   } catch (e) {
     throw new BackendError(
-      `ONNX Runtime is not available: install it with \`npm install ${runtime}\` (an optional peer dependency of sharpen-kd), or use the TF.js backends instead`,
+      `ONNX Runtime is not available: install it with \`npm install ${runtime}\` (an optional peer dependency of sharpen-kd)${runtime === 'onnxruntime-web' ? " and hand it over with provideOnnxRuntime(ort) after `import * as ort from 'onnxruntime-web'`" : ''}, or use the TF.js backends instead`,
       { cause: e },
     );
   }
@@ -185,6 +194,7 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
   }
   const spinning = resolveSpinning(opts.spinning);
   const { ort, runtime } = await loadOrt(opts);
+  currentPlatform().configureOnnxRuntime(ort, opts.threads);
   let model: Uint8Array | string;
   if (isLayersModel(source)) {
     const { modelToOnnx } = await import('../models/onnx/export');

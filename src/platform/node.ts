@@ -31,6 +31,13 @@ export const nodePlatform: Platform = {
   autoEngine: 'onnx',
   onnxRuntime: 'onnxruntime-node',
   defaultTfBackend: 'wasm',
+
+  async onnxProviders() {
+    return ['cpu'];
+  },
+
+  configureOnnxRuntime() {},
+
   wasmThreadsPatch: true,
   sharp: true,
 
