@@ -4,7 +4,8 @@
  *
  * Query: `models` (default `x4,x2`), `engines` (default: all), `width`×`height` of the output (default 1280×720),
  * `warmup` and `runs` (default 2 and 8), `check=1` to also keep each engine's output for a fixed 128×96 image
- * (`proceduralImage(42, 128, 96)`), which the test compares with Node's.
+ * (`proceduralImage(42, 128, 96)`), which the test compares with Node's; for ONNX Runtime, `threads` (wasm threads;
+ * default every core on this isolated page) and `spinning=off` (worker threads sleep between ops).
  *
  * The page reports on `<body>`: data-state (loading | ready | running | done | error).
  */
@@ -79,6 +80,7 @@ async function run(): Promise<void> {
   const warmup = int('warmup', 2);
   const runs = Math.max(1, int('runs', 8));
   const check = q.get('check') === '1';
+  const ortOptions = { threads: q.has('threads') ? Math.max(1, int('threads', 1)) : undefined, spinning: q.has('spinning') ? q.get('spinning') !== 'off' : undefined };
   const fixed = proceduralImage(42, 128, 96);
   const input: RawImage = { data: fixed.data, width: 128, height: 96, channels: 3, bits: 8 };
   const rows: BenchRow[] = [];
@@ -95,7 +97,7 @@ async function run(): Promise<void> {
         continue;
       }
       setState('running', `${model} on ${choice}: loading…`);
-      const student = await loadStudent(model, choice, modelBaseUrl);
+      const student = await loadStudent(model, choice, modelBaseUrl, ortOptions);
       try {
         row.engine = engineName(student);
         if (check) {

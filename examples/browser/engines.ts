@@ -13,7 +13,7 @@ import { setUpTfjsWasm } from './tfjs-wasm';
 import * as ort from 'onnxruntime-web';
 import ortWasm from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
 import ortMjs from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.mjs?url';
-import { provideOnnxRuntime, Student, useBackend, type BackendName } from 'sharpen-kd';
+import { provideOnnxRuntime, Student, useBackend, type BackendName, type StudentLoadOptions } from 'sharpen-kd';
 setUpTfjsWasm();
 ort.env.wasm.wasmPaths = { wasm: ortWasm, mjs: ortMjs };
 provideOnnxRuntime(ort);
@@ -77,15 +77,16 @@ async function bestTfBackend(): Promise<string> {
 /**
  * Loads `name` (`x4`, `x2`, …, or `bicubic`) on `choice`. TF.js always gets a backend too: it upscales alpha and runs
  * bicubic, and on `auto` it runs the model when ONNX Runtime cannot (the first of WebGPU, WebGL, wasm, cpu that
- * initialises); on the ONNX Runtime choices it is wasm.
+ * initialises); on the ONNX Runtime choices it is wasm. `ortOptions` go to ONNX Runtime: `threads` counts only before
+ * its first model loads (onnxruntime-web starts its threads once).
  */
-export async function loadStudent(name: string, choice: EngineChoice, modelBaseUrl: string): Promise<Student> {
+export async function loadStudent(name: string, choice: EngineChoice, modelBaseUrl: string, ortOptions: Pick<StudentLoadOptions, 'threads' | 'spinning'> = {}): Promise<Student> {
   if (choice === 'auto') await bestTfBackend();
   else await tfBackend(choice === 'ort-webgpu' || choice === 'ort-wasm' ? 'wasm' : choice);
   if (name === 'bicubic') return Student.load('bicubic', { scale: 4 });
-  if (choice === 'ort-webgpu') return Student.load(name, { modelBaseUrl, backend: 'onnx', executionProviders: ['webgpu'] });
-  if (choice === 'ort-wasm') return Student.load(name, { modelBaseUrl, backend: 'onnx', executionProviders: ['wasm'] });
-  return Student.load(name, { modelBaseUrl, backend: choice === 'auto' ? 'auto' : choice });
+  if (choice === 'ort-webgpu') return Student.load(name, { modelBaseUrl, backend: 'onnx', executionProviders: ['webgpu'], ...ortOptions });
+  if (choice === 'ort-wasm') return Student.load(name, { modelBaseUrl, backend: 'onnx', executionProviders: ['wasm'], ...ortOptions });
+  return Student.load(name, { modelBaseUrl, backend: choice === 'auto' ? 'auto' : choice, ...(choice === 'auto' ? ortOptions : {}) });
 }
 
 /** The engine a Student runs on, for people: `ONNX Runtime · webgpu`, `TF.js · webgl`. */

@@ -56,9 +56,10 @@ export interface OnnxRunnerOptions {
    */
   threads?: number;
   /**
-   * onnxruntime-node: whether idle intra-op worker threads spin (busy-wait) between ops instead of sleeping.
+   * Whether idle intra-op worker threads spin (busy-wait) between ops instead of sleeping (onnxruntime-node, and
+   * onnxruntime-web's wasm threads).
    * Default: `SHARPEN_KD_ORT_SPINNING` (`on` / `off`) when set, else true, the fast choice on an idle machine;
-   * false suits a machine whose cores are busy with other work (see the file comment). Ignored by onnxruntime-web.
+   * false suits a machine whose cores are busy with other work (see the file comment).
    */
   spinning?: boolean;
   /** Execution providers, e.g. `['cpu']` (Node) or `['wasm']` / `['webgpu', 'wasm']` (web). */
@@ -207,7 +208,8 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
   const threads = opts.threads ?? (runtime === 'onnxruntime-node' ? await availableCores() : undefined);
   if (threads !== undefined) sessionOptions.intraOpNumThreads = threads;
   // Spinning (see the file comment): on by default since spinning off cost 1.7x on an idle machine; off on request.
-  if (runtime === 'onnxruntime-node') sessionOptions.extra = { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } };
+  // onnxruntime-web reads the same session config entry for its wasm threads.
+  sessionOptions.extra = { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } };
   if (opts.executionProviders) sessionOptions.executionProviders = opts.executionProviders;
   let session: OrtSession;
   try {

@@ -130,9 +130,10 @@ export class Student {
       const exists = await currentPlatform().pathExists(src);
       if (!exists) throw unknownModelError(src);
     }
-    // A `model.onnx` beside the model runs on ONNX Runtime as is: neither TF.js nor a conversion.
+    // A `model.onnx` beside the model runs on ONNX Runtime as is: neither TF.js nor a conversion (where that graph
+    // suits the platform's runtime: Node; browsers convert, see Platform.shippedOnnxGraphs).
     const backend = opts.backend ?? 'auto';
-    if (onnxPolicy(backend) !== 'never') {
+    if (onnxPolicy(backend) !== 'never' && currentPlatform().shippedOnnxGraphs) {
       const ready = await Student.fromOnnxFile(location, src, opts);
       if (ready) return ready;
     }

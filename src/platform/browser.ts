@@ -34,6 +34,7 @@ export const browserPlatform: Platform = {
   get autoEngine() {
     return providedOnnxRuntime() === undefined ? 'tfjs' : 'onnx';
   },
+  shippedOnnxGraphs: false,
   onnxRuntime: 'onnxruntime-web',
   defaultTfBackend: undefined,
 

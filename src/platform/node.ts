@@ -29,6 +29,7 @@ async function wasmDir(): Promise<string> {
 export const nodePlatform: Platform = {
   fileSystem: true,
   autoEngine: 'onnx',
+  shippedOnnxGraphs: true,
   onnxRuntime: 'onnxruntime-node',
   defaultTfBackend: 'wasm',
 

@@ -50,6 +50,13 @@ export interface Platform {
   /** The ONNX Runtime package of this platform (an optional peer dependency). */
   readonly onnxRuntime: 'onnxruntime-node' | 'onnxruntime-web';
   /**
+   * True where the shipped `model.onnx` graphs suit this platform's ONNX Runtime: they are exported for its CPU
+   * provider (`target: 'ort-cpu'`, PReLU as depthwise conv + Relu + Add), right for onnxruntime-node. onnxruntime-web's
+   * wasm runs that graph about 2.6× slower than the plain one (×4 at 1280×720 output: 604 against 232 ms per frame in
+   * headless Chromium on a loaded 2-core machine), so browsers convert the model to the plain graph instead.
+   */
+  readonly shippedOnnxGraphs: boolean;
+  /**
    * ONNX Runtime execution providers to try when none is asked for, best first; each is tried on its own and the first
    * whose session loads runs the model. Node: `['cpu']`. Browsers: `['webgpu', 'wasm']` where `navigator.gpu` gives an
    * adapter, else `['wasm']`.
