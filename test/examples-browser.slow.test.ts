@@ -216,6 +216,14 @@ describe.skipIf(missing.length > 0)('browser demo (examples/browser) in headless
     const before = await canvasPixels(page, 'before');
     expect(diff(before.data, bicubic).mean).toBeLessThan(0.5);
 
+    // "Measure fps" times the same model on the same engine and says so (a figure is printed, not judged).
+    await page.click('#fps');
+    await page.waitForFunction(() => document.body.dataset.fps !== undefined || /failed/i.test(document.getElementById('fps-result')?.textContent ?? ''), undefined, { timeout: 300_000 });
+    const fpsText = (await page.textContent('#fps-result')) ?? '';
+    expect(fpsText).toMatch(/^x4 on ONNX Runtime · wasm: [\d.]+ fps \([\d.]+ ms per 1280×720 output frame/);
+    expect(Number(await page.getAttribute('body', 'data-fps'))).toBeGreaterThan(0);
+    console.log(`browser demo, Measure fps: ${fpsText}`);
+
     await page.fill('#slider', '35');
     await fs.mkdir(path.join(repo, 'test-results'), { recursive: true });
     await page.screenshot({ path: path.join(repo, 'test-results', 'browser-demo.png'), fullPage: true });
