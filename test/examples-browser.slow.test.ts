@@ -60,11 +60,12 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The x4 model folder the page will serve: the shipped one, or a briefly trained compact student. */
+/** The model folders the page will serve: the shipped x4 and x2, or a briefly trained compact x4 student. */
 async function prepareModel(dir: string): Promise<void> {
   const shipped = path.join(repo, 'models', 'x4');
   if (existsSync(path.join(shipped, 'model.json'))) {
     await fs.cp(shipped, path.join(dir, 'x4'), { recursive: true });
+    await fs.cp(path.join(repo, 'models', 'x2'), path.join(dir, 'x2'), { recursive: true });
     modelSource = 'shipped models/x4';
     return;
   }
@@ -194,7 +195,8 @@ describe.skipIf(missing.length > 0)('browser demo (examples/browser) in headless
     process.env.SHARPEN_KD_MODELS = modelsDir;
     const page = await openAndUpscale();
     expect(await page.getAttribute('body', 'data-model')).toBe('x4');
-    expect(['webgl', 'wasm']).toContain(await page.getAttribute('body', 'data-backend'));
+    // 'auto': ONNX Runtime, on wasm (headless Chromium has no WebGPU adapter here).
+    expect(await page.getAttribute('body', 'data-engine')).toBe('ONNX Runtime · wasm');
     expect(await page.isHidden('#note') || !(await page.textContent('#note'))?.includes('bicubic')).toBe(true);
 
     const out = await canvasPixels(page, 'after');
@@ -205,7 +207,7 @@ describe.skipIf(missing.length > 0)('browser demo (examples/browser) in headless
     const student = await sharpenInNode(path.join(modelsDir, 'x4'));
     const vsBicubic = diff(out.data, bicubic);
     const vsNode = diff(out.data, student);
-    console.log(`browser demo (${modelSource}, ${await page.getAttribute('body', 'data-backend')}): vs Node student mean ${vsNode.mean.toFixed(3)} p99 ${vsNode.p99} max ${vsNode.max}; vs bicubic mean ${vsBicubic.mean.toFixed(2)}`);
+    console.log(`browser demo (${modelSource}, ${await page.getAttribute('body', 'data-engine')}): vs Node student mean ${vsNode.mean.toFixed(3)} p99 ${vsNode.p99} max ${vsNode.max}; vs bicubic mean ${vsBicubic.mean.toFixed(2)}`);
     expect(vsBicubic.mean).toBeGreaterThan(1);
     expect(vsNode.mean).toBeLessThan(0.5);
     expect(vsNode.p99).toBeLessThanOrEqual(3);
@@ -214,11 +216,19 @@ describe.skipIf(missing.length > 0)('browser demo (examples/browser) in headless
     const before = await canvasPixels(page, 'before');
     expect(diff(before.data, bicubic).mean).toBeLessThan(0.5);
 
+    // "Measure fps" times the same model on the same engine and says so (a figure is printed, not judged).
+    await page.click('#fps');
+    await page.waitForFunction(() => document.body.dataset.fps !== undefined || /failed/i.test(document.getElementById('fps-result')?.textContent ?? ''), undefined, { timeout: 300_000 });
+    const fpsText = (await page.textContent('#fps-result')) ?? '';
+    expect(fpsText).toMatch(/^x4 on ONNX Runtime · wasm: [\d.]+ fps \([\d.]+ ms per 1280×720 output frame/);
+    expect(Number(await page.getAttribute('body', 'data-fps'))).toBeGreaterThan(0);
+    console.log(`browser demo, Measure fps: ${fpsText}`);
+
     await page.fill('#slider', '35');
     await fs.mkdir(path.join(repo, 'test-results'), { recursive: true });
     await page.screenshot({ path: path.join(repo, 'test-results', 'browser-demo.png'), fullPage: true });
 
-    // The same image on WebAssembly: the .wasm binaries are served by Vite from node_modules.
+    // The same image on TF.js WebAssembly: the .wasm binaries are served by Vite from node_modules.
     await page.selectOption('#backend', 'wasm');
     await page.waitForSelector('body[data-backend="wasm"][data-state="done"]', { timeout: 180_000 });
     const onWasm = await canvasPixels(page, 'after');
@@ -227,6 +237,74 @@ describe.skipIf(missing.length > 0)('browser demo (examples/browser) in headless
     expect(vsNodeWasm.p99).toBeLessThanOrEqual(3);
     await page.close();
   });
+
+  it('bench.html: the shipped x4 and x2 on every engine this Chromium has give Node\'s pixels; fps per engine printed', async () => {
+    process.env.SHARPEN_KD_MODELS = modelsDir;
+    expect(modelSource, 'the engine comparison runs the shipped students').toBe('shipped models/x4');
+    type Row = { model: string; choice: string; engine?: string; skipped?: string; width: number; height: number; fps?: number; msMedian?: number; msP95?: number; check?: { width: number; height: number; rgb: string } };
+    type Results = { rows: Row[]; crossOriginIsolated: boolean; hardwareConcurrency: number; userAgent: string };
+    const bench = async (query: string): Promise<Results> => {
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      try {
+        await page.goto(`${url}bench.html?autostart=1&check=1&models=x4,x2&${query}`);
+        await page.waitForSelector('body[data-state="done"], body[data-state="error"]', { timeout: 900_000 });
+        expect(await page.getAttribute('body', 'data-state'), (await page.textContent('#status')) ?? '').toBe('done');
+        expect(errors).toEqual([]);
+        await fs.mkdir(path.join(repo, 'test-results'), { recursive: true });
+        if (query.includes('ort-wasm')) await page.screenshot({ path: path.join(repo, 'test-results', 'browser-engines.png'), fullPage: true });
+        return (await page.evaluate(() => (window as unknown as { benchResults: unknown }).benchResults)) as Results;
+      } finally {
+        await page.close();
+      }
+    };
+    // TF.js cpu (plain JavaScript) is an order of magnitude slower than the rest: fewer frames.
+    const fast = await bench('engines=ort-webgpu,ort-wasm,webgpu,webgl,wasm&warmup=1&runs=5');
+    const slow = await bench('engines=cpu&warmup=0&runs=2');
+    expect(fast.crossOriginIsolated, 'the page is served with COOP/COEP: wasm threads need it').toBe(true);
+    const rows = [...fast.rows, ...slow.rows];
+
+    // Node's output for the same image: the same model.onnx on onnxruntime-node.
+    const img = proceduralImage(42, 128, 96);
+    const fixed: RawImage = { data: img.data as Uint8Array, width: 128, height: 96, channels: 3, bits: 8 };
+    const node: Record<string, RawImage> = {};
+    for (const m of ['x4', 'x2']) {
+      const s = await Student.load(path.join(modelsDir, m), { backend: 'onnx' });
+      try {
+        expect(s.info.executionProvider).toBe('cpu');
+        node[m] = await s.sharpen(fixed);
+      } finally {
+        s.dispose();
+      }
+    }
+    const lines = [`| engine (Chromium ${/Chrome\/([\d.]+)/.exec(fast.userAgent)?.[1] ?? '?'}, headless) | model | output | fps | ms / frame (median) | max diff vs Node | samples that differ |`, '| --- | --- | --- | --- | --- | --- | --- |'];
+    const mismatches: string[] = [];
+    for (const r of rows) {
+      if (r.skipped) {
+        lines.push(`| ${r.choice} | ${r.model} | not available here: ${r.skipped} | | | | |`);
+        continue;
+      }
+      const ref = node[r.model];
+      const got = new Uint8Array(Buffer.from(r.check!.rgb, 'base64'));
+      expect([r.check!.width, r.check!.height]).toEqual([ref.width, ref.height]);
+      const want = ref.data as Uint8Array;
+      let max = 0;
+      let off = 0;
+      for (let i = 0; i < want.length; i++) {
+        const d = Math.abs(got[i] - want[i]);
+        if (d > max) max = d;
+        if (d > 0) off++;
+      }
+      lines.push(`| ${r.engine} | ${r.model} | ${r.width}×${r.height} | ${r.fps!.toFixed(2)} | ${r.msMedian!.toFixed(1)} | ${max} | ${off} of ${want.length} |`);
+      if (max > 1) mismatches.push(`${r.engine} ${r.model}: max ${max}`);
+    }
+    console.log(`browser engines (cross-origin isolated: ${fast.crossOriginIsolated}, ${fast.hardwareConcurrency} threads):\n${lines.join('\n')}`);
+    const ortWasm = rows.filter((r) => r.choice === 'ort-wasm');
+    expect(ortWasm.map((r) => [r.model, r.engine])).toEqual([['x4', 'ONNX Runtime · wasm'], ['x2', 'ONNX Runtime · wasm']]);
+    for (const r of rows.filter((x) => x.choice === 'ort-webgpu' || x.choice === 'webgpu')) if (!r.skipped) expect(r.engine).toMatch(/webgpu/);
+    expect(mismatches, 'every engine gives Node\'s pixels within 1 level').toEqual([]);
+  }, 1_500_000);
 
   it('trains a student in the browser on wasm (train.html): the loss falls as in Node, no tensor is left over', async () => {
     const page = await context.newPage();

@@ -9,8 +9,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSpinning } from '../src/backends/onnx-runner';
-import { ConfigError, InputError, IoError, ModelError } from '../src/errors';
-import { Student } from '../src/infer/student';
+import { BackendError, ConfigError, InputError, IoError, ModelError } from '../src/errors';
+import { Student, type StudentLoadOptions } from '../src/infer/student';
 import { loadInput } from '../src/infer/inputs';
 import { saveModel } from '../src/io/model-io';
 import { loadPretrainedTeacher } from '../src/models/pretrained-teachers';
@@ -19,6 +19,7 @@ import { browserPlatform } from '../src/platform/browser';
 import { currentPlatform, setPlatform } from '../src/platform/current';
 import { nodePlatform } from '../src/platform/node';
 import type { Platform } from '../src/platform/platform';
+import { provideOnnxRuntime } from '../src/platform/provided';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -63,6 +64,58 @@ describe('platform', () => {
       }
     } finally {
       model.dispose();
+    }
+  });
+
+  it("with onnxruntime provided (provideOnnxRuntime), 'auto' tries it in browsers too, on the first execution provider that loads", async () => {
+    // onnxruntime-node stands in for onnxruntime-web: it has the same API, but neither a 'wasm' nor a 'webgpu' provider.
+    const ort = await nodePlatform.loadPackage('onnxruntime-node');
+    const model = buildStudent({ arch: 'espcn', scale: 2, width: 4, seed: 1 });
+    const load = (opts: StudentLoadOptions) => withPlatform(browserPlatform, () => Student.fromModel(model, { borrowModel: true, ...opts }));
+    const loaded: Student[] = [];
+    try {
+      expect(browserPlatform.autoEngine).toBe('tfjs');
+      expect(() => provideOnnxRuntime({ InferenceSession: {} })).toThrow(BackendError);
+      provideOnnxRuntime(ort);
+      expect(browserPlatform.autoEngine).toBe('onnx');
+      expect(await browserPlatform.onnxProviders()).toEqual(['wasm']); // no navigator.gpu under Node
+      // 'auto': the browser's provider ('wasm') does not load here, so TF.js runs the model.
+      loaded.push(await load({ backend: 'auto' }));
+      // The next provider in the list is tried when one fails, and the one in use is reported.
+      loaded.push(await load({ backend: 'auto', executionProviders: ['wasm', 'cpu'] }));
+      expect(loaded.map((s) => [s.info.backend, s.info.executionProvider])).toEqual([['cpu', undefined], ['onnx', 'cpu']]);
+      const err = await load({ backend: 'onnx', executionProviders: ['webgpu', 'wasm'] }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(BackendError);
+      expect((err as Error).message).toMatch(/no ONNX Runtime execution provider could load the model \(webgpu: .*; wasm: /s);
+      await expect(load({ backend: 'onnx', executionProviders: [] })).rejects.toThrow(ConfigError);
+    } finally {
+      provideOnnxRuntime(undefined);
+      for (const s of loaded) s.dispose();
+      model.dispose();
+    }
+    expect(browserPlatform.autoEngine).toBe('tfjs');
+  });
+
+  it("onnxruntime-web's wasm threads: the threads option, else the app's setting, else every core when cross-origin isolated, else 1", () => {
+    const env = (numThreads?: number) => ({ env: { wasm: { numThreads } } });
+    const isolated = Object.getOwnPropertyDescriptor(globalThis, 'crossOriginIsolated');
+    const set = (v: boolean) => Object.defineProperty(globalThis, 'crossOriginIsolated', { value: v, configurable: true });
+    try {
+      const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
+      const results: (number | undefined)[] = [];
+      for (const [isol, preset, threads] of [[false, undefined, undefined], [true, undefined, undefined], [true, 3, undefined], [true, 3, 2]] as const) {
+        set(isol);
+        const ort = env(preset);
+        browserPlatform.configureOnnxRuntime(ort, threads);
+        results.push(ort.env.wasm.numThreads);
+      }
+      expect(results).toEqual([1, Math.max(1, cores), 3, 2]);
+      const node = env();
+      nodePlatform.configureOnnxRuntime(node, 2);
+      expect(node.env.wasm.numThreads).toBeUndefined();
+    } finally {
+      if (isolated) Object.defineProperty(globalThis, 'crossOriginIsolated', isolated);
+      else delete (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
     }
   });
 

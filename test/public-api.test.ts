@@ -22,7 +22,7 @@ const ROOT = [
   // errors
   'SharpenError', 'BackendError', 'InputError', 'ShapeError', 'AbortError', 'NanLossError', 'ConfigError', 'IoError', 'ModelError',
   // sharpening
-  'useBackend', 'Student', 'sharpenFiles', 'sharpenVideo', 'TemporalFilter', 'readImage', 'writeImage',
+  'useBackend', 'provideOnnxRuntime', 'Student', 'sharpenFiles', 'sharpenVideo', 'TemporalFilter', 'readImage', 'writeImage',
   // models
   'buildStudent', 'buildTeacher', 'buildEmt', 'loadPretrainedTeacher', 'loadModel', 'saveModel', 'loadTorchWeights', 'exportOnnx',
   // training

@@ -93,7 +93,40 @@ describe('shipped model.onnx', () => {
     }
     await fs.rm(path.join(dir, STUDENT_ONNX_FILE));
     expect(await findStudentOnnx(dir)).toBeUndefined();
-    expect(await findStudentOnnx('https://example.com/models/x4/model.json')).toBeUndefined();
+  });
+
+  it('a model.onnx served over http (folder or model.json URL) is fetched and checked against its model like a local one', async () => {
+    const dir = path.join(tmp, 'served');
+    await fs.cp('models/x2', path.join(dir, 'x2'), { recursive: true });
+    const http = await import('node:http');
+    const server = http.createServer((req, res) => {
+      fs.readFile(path.join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))).then(
+        (b) => res.end(b),
+        () => {
+          res.statusCode = 404;
+          res.end();
+        },
+      );
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/x2`;
+    try {
+      const local = await findStudentOnnx(path.join(dir, 'x2'));
+      const byFolder = await findStudentOnnx(base);
+      const byJson = await findStudentOnnx(`${base}/model.json`);
+      expect(byFolder?.info).toEqual(local?.info);
+      expect(byJson?.path).toBe(`${base}/model.onnx`);
+      expect(byJson?.bytes).toEqual(local?.bytes);
+      const w = await fs.readFile(path.join(dir, 'x2', 'weights.bin'));
+      w[7] ^= 1;
+      await fs.writeFile(path.join(dir, 'x2', 'weights.bin'), w);
+      expect(await findStudentOnnx(`${base}/model.json`)).toBeUndefined(); // stale
+      await fs.rm(path.join(dir, 'x2', STUDENT_ONNX_FILE));
+      expect(await findStudentOnnx(base)).toBeUndefined(); // 404
+      expect(await findStudentOnnx('data:application/json,{}')).toBeUndefined();
+    } finally {
+      server.close();
+    }
   });
 
   it('sharpens tensors (int32 too) and RGBA images: alpha goes through TF.js, imported on demand', async () => {

@@ -1,26 +1,20 @@
 /**
- * Browser demo: drop an image, upscale it ×4 with the shipped student on WebGL (or WebAssembly), compare with bicubic.
+ * Browser demo: drop an image, upscale it ×4 with the shipped student, compare with bicubic.
  *
- * What an app needs to do to run sharpen-kd in a browser:
- *  1. import the TF.js backends it wants (`@tensorflow/tfjs-backend-webgl`, `@tensorflow/tfjs-backend-wasm`) and,
- *     for wasm, tell TF.js where its `.wasm` files are served (here: by Vite, straight from node_modules);
+ * What an app needs to do to run sharpen-kd in a browser (see engines.ts):
+ *  1. import the engines it wants: onnxruntime-web, handed to `provideOnnxRuntime(ort)` with `ort.env.wasm.wasmPaths`
+ *     pointing at its served files, and/or TF.js backends (`@tensorflow/tfjs-backend-webgl`, `-wasm` with
+ *     `setWasmPaths`); serve the page cross-origin isolated (COOP/COEP, vite.config.ts) for wasm threads;
  *  2. `Student.load('x4', { modelBaseUrl })` with the URL the `models/` folder is served from;
  *  3. `student.sharpen(imageData)` returns an `ImageData` ready for a canvas.
+ *
+ * The page reports on `<body>`: data-state, data-model, data-backend (`onnx` or the TF.js backend), data-engine (e.g.
+ * `ONNX Runtime · wasm`) and, after "Measure fps", data-fps.
  */
-import '@tensorflow/tfjs-backend-webgl';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { Student, useBackend, type BackendName } from 'sharpen-kd';
-import { availableModels } from './models-index';
+import { benchmarkFps, type Student } from 'sharpen-kd';
 import { proceduralImage } from 'sharpen-kd/data';
-
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-});
+import { ENGINES, engineName, loadStudent, type EngineChoice } from './engines';
+import { availableModels } from './models-index';
 
 /** Longest side of the output; larger inputs are reduced first so that the demo stays within memory. */
 const MAX_OUTPUT_SIDE = 3072;
@@ -38,6 +32,8 @@ const before = $<HTMLCanvasElement>('before');
 const after = $<HTMLCanvasElement>('after');
 const slider = $<HTMLInputElement>('slider');
 const download = $<HTMLAnchorElement>('download');
+const fpsButton = $<HTMLButtonElement>('fps');
+const fpsResult = $<HTMLParagraphElement>('fps-result');
 
 let current: ImageData | undefined;
 const notes = new Set<string>();
@@ -54,33 +50,19 @@ function addNote(text: string): void {
 }
 
 
-/** WebGL when asked for or when available (auto), WebAssembly otherwise. */
-async function selectBackend(choice: string): Promise<BackendName> {
-  if (choice !== 'wasm') {
-    try {
-      await useBackend('webgl');
-      return 'webgl';
-    } catch (e) {
-      if (choice === 'webgl') throw e;
-      addNote('WebGL is not available here: running on WebAssembly.');
-    }
-  }
-  await useBackend('wasm');
-  return 'wasm';
-}
-
 const loaded = new Map<string, Promise<Student>>();
-/** Loads (once per model and backend) a student; bicubic interpolation when the weights cannot be loaded. */
-function loadModel(name: string, backend: BackendName): Promise<Student> {
-  const key = `${name}@${backend}`;
+/** Loads (once per model and engine) a student; bicubic interpolation when the weights cannot be loaded. */
+function loadModel(name: string, engine: EngineChoice): Promise<Student> {
+  const key = `${name}@${engine}`;
   let p = loaded.get(key);
   if (!p) {
-    p = name === 'bicubic'
-      ? Student.load('bicubic', { scale: 4, backend })
-      : Student.load(name, { backend, modelBaseUrl }).catch((e: Error) => {
-          addNote(`Could not load model "${name}" (${e.message}): showing bicubic interpolation instead.`);
-          return Student.load('bicubic', { scale: 4, backend });
-        });
+    p = loadStudent(name, engine, modelBaseUrl).catch((e: Error) => {
+      if (name === 'bicubic') throw e;
+      addNote(`Could not load model "${name}" on ${engine} (${e.message}): showing bicubic interpolation instead.`);
+      return loadStudent('bicubic', engine, modelBaseUrl);
+    });
+    // A failed load is not kept: choosing the engine again retries it.
+    p.catch(() => loaded.delete(key));
     loaded.set(key, p);
   }
   return p;
@@ -117,17 +99,34 @@ function paint(canvas: HTMLCanvasElement, img: ImageData): void {
   canvas.getContext('2d')!.putImageData(img, 0, 0);
 }
 
+/** Times whole 1280×720 output frames of the current model on the current engine (benchmarkFps, 2 + 8 frames). */
+async function measureFps(): Promise<void> {
+  fpsButton.disabled = true;
+  try {
+    const student = await loadModel(modelSelect.value, backendSelect.value as EngineChoice);
+    fpsResult.hidden = false;
+    fpsResult.textContent = `Timing ${student.info.name} on ${engineName(student)}…`;
+    const r = await benchmarkFps({ model: student, width: 1280, height: 720, warmup: 2, runs: 8, reference: false });
+    document.body.dataset.fps = r.fps.toFixed(2);
+    fpsResult.textContent = `${student.info.name} on ${engineName(student)}: ${r.fps.toFixed(1)} fps (${r.msMedian.toFixed(1)} ms per 1280×720 output frame, median of 8; p95 ${r.msP95.toFixed(1)} ms).`;
+  } catch (e) {
+    fpsResult.textContent = `Timing failed: ${(e as Error).message}`;
+  } finally {
+    fpsButton.disabled = false;
+  }
+}
+
 let runId = 0;
 async function run(): Promise<void> {
   if (!current) return;
   const id = ++runId;
   const input = current;
   try {
-    setState('working', 'Preparing the backend…');
-    const backend = await selectBackend(backendSelect.value);
-    const student = await loadModel(modelSelect.value, backend);
-    const bicubic = await loadModel('bicubic', backend);
-    setState('working', `Upscaling ${input.width}×${input.height} with ${student.info.name} on ${student.info.backend}…`);
+    setState('working', 'Loading the model…');
+    const engine = backendSelect.value as EngineChoice;
+    const student = await loadModel(modelSelect.value, engine);
+    const bicubic = await loadModel('bicubic', engine);
+    setState('working', `Upscaling ${input.width}×${input.height} with ${student.info.name} on ${engineName(student)}…`);
     const t0 = performance.now();
     const out = (await student.sharpen(input, {
       onProgress: (p) => id === runId && setState('working', `Upscaling… tile ${p.done}/${p.total ?? '?'}`),
@@ -141,8 +140,10 @@ async function run(): Promise<void> {
     $('after-label').textContent = student.info.name === 'bicubic' ? 'bicubic (no model)' : `${student.info.name} student`;
     document.body.dataset.model = student.info.name;
     document.body.dataset.backend = student.info.backend;
+    document.body.dataset.engine = engineName(student);
     after.toBlob((blob) => blob && (download.href = URL.createObjectURL(blob)), 'image/png');
-    setState('done', `${input.width}×${input.height} → ${out.width}×${out.height} with ${student.info.name} (${student.info.params} parameters) on ${student.info.backend} in ${ms.toFixed(0)} ms.`);
+    fpsButton.disabled = student.info.name === 'bicubic';
+    setState('done', `${input.width}×${input.height} → ${out.width}×${out.height} with ${student.info.name} (${student.info.params} parameters) on ${engineName(student)} in ${ms.toFixed(0)} ms (first run, loading included).`);
   } catch (e) {
     console.error(e);
     setState('error', `Failed: ${(e as Error).message}`);
@@ -162,6 +163,7 @@ async function useFile(file: File): Promise<void> {
 }
 
 async function init(): Promise<void> {
+  for (const e of ENGINES) backendSelect.add(new Option(e.label, e.choice));
   const models = await availableModels(modelBaseUrl);
   for (const name of [...models, 'bicubic']) modelSelect.add(new Option(name === 'bicubic' ? 'bicubic (no model)' : name, name));
   if (models.length === 0) {
@@ -185,6 +187,7 @@ async function init(): Promise<void> {
   });
   modelSelect.addEventListener('change', () => void run());
   backendSelect.addEventListener('change', () => void run());
+  fpsButton.addEventListener('click', () => void measureFps());
   slider.addEventListener('input', () => $('frame').style.setProperty('--split', `${slider.value}%`));
   setState('ready', 'Ready: drop an image or use the sample.');
 }

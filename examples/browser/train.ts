@@ -4,21 +4,13 @@
  * The run is in memory: no `out` folder, so nothing needs Node's file system. `?steps=N&autostart=1` starts a run
  * on load (the browser test does); the hidden `#result` then holds the loss curve and tensor counts as JSON.
  */
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { setUpTfjsWasm } from './tfjs-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { AbortError, buildStudent, train, useBackend } from 'sharpen-kd';
 import { syntheticDataset } from 'sharpen-kd/data';
 import { BROWSER_TRAINING_RUN } from './train-run';
 
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-});
-
+setUpTfjsWasm();
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const stepsInput = $<HTMLInputElement>('steps');
 const startButton = $<HTMLButtonElement>('start');

@@ -16,20 +16,12 @@
  * filter's strength, 0 when off).
  */
 import '@tensorflow/tfjs-backend-webgl';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
-import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
-import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { setUpTfjsWasm } from './tfjs-wasm';
 import * as tf from '@tensorflow/tfjs-core';
 import { Student, TemporalFilter, useBackend, type BackendName } from 'sharpen-kd';
 import { availableModels } from './models-index';
 
-setWasmPaths({
-  'tfjs-backend-wasm.wasm': wasmPlain,
-  'tfjs-backend-wasm-simd.wasm': wasmSimd,
-  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreaded,
-});
-
+setUpTfjsWasm();
 const modelBaseUrl = new URL('models/', location.href).href;
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const video = $<HTMLVideoElement>('video');

@@ -3,7 +3,8 @@
  * repo those names are aliased to the built library (`npm run build` first). The plugin below serves the model
  * folders at `/models/` (`models/<name>/model.json` + weights) with a `/models/index.json` listing of what is
  * present, in dev and preview, and copies them into the build output so that `dist/` can be deployed as is.
- * Set SHARPEN_KD_MODELS to serve another folder of models (the browser test does).
+ * Set SHARPEN_KD_MODELS to serve another folder of models (the browser test does). Pages are served cross-origin
+ * isolated (see `isolation` below) so that WebAssembly runs with threads.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -63,9 +64,21 @@ function serveModels(): Plugin {
   };
 }
 
+/**
+ * Cross-origin isolation (dev and preview): SharedArrayBuffer, and with it the worker threads of onnxruntime-web's and
+ * tfjs-backend-wasm's WebAssembly, exists only on an isolated page. Everything the pages load is same-origin, which
+ * `require-corp` allows.
+ */
+const isolation = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
+
 export default defineConfig({
   root: here,
   base: './',
+  server: { headers: isolation },
+  preview: { headers: isolation },
+  // onnxruntime-web finds its .wasm/.mjs through ort.env.wasm.wasmPaths (set in engines.ts from `?url` imports);
+  // pre-bundling it in dev would only move the module away from those files.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
   resolve: {
     // 'sharpen-kd' -> dist/index.js, and each subpath entry ('sharpen-kd/data', …) -> its file (dist/data.js, …).
     alias: [
@@ -79,8 +92,13 @@ export default defineConfig({
     target: 'es2022',
     chunkSizeWarningLimit: 4096,
     rollupOptions: {
-      // Three pages: the upscaling demo, live video, and training in the browser.
-      input: { index: path.join(here, 'index.html'), video: path.join(here, 'video.html'), train: path.join(here, 'train.html') },
+      // Four pages: the upscaling demo, live video, training in the browser, and the engine benchmark.
+      input: {
+        index: path.join(here, 'index.html'),
+        video: path.join(here, 'video.html'),
+        train: path.join(here, 'train.html'),
+        bench: path.join(here, 'bench.html'),
+      },
       // Node-only code paths of the library (decoding with sharp, ONNX Runtime for Node) are never taken in a browser.
       external: ['sharp', 'onnxruntime-node'],
     },

@@ -16,6 +16,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { BackendError, ConfigError, ShapeError } from '../errors';
 import type { OnnxExportOptions } from '../models/onnx/export';
 import { currentPlatform } from '../platform/current';
+import { providedOnnxRuntime } from '../platform/provided';
 import { tfCore } from './tf-lazy';
 
 /** Name of the graph input of sharpen-kd exports (`ONNX_INPUT` of the exporter, which this module does not import). */
@@ -50,13 +51,15 @@ export interface OnnxRunnerOptions {
   /**
    * Intra-op threads, a positive integer. Default in Node: every available core (`os.availableParallelism()`), set
    * explicitly because ONNX Runtime's own default was slower on the 2-core reference machine (`scripts/bench-ort.ts`);
-   * in browsers, onnxruntime-web's default (`ort.env.wasm.numThreads`).
+   * in browsers, `ort.env.wasm.numThreads`, which onnxruntime-web reads once, at its first session (when neither this
+   * nor the app set it: `navigator.hardwareConcurrency` on a cross-origin isolated page, else 1).
    */
   threads?: number;
   /**
-   * onnxruntime-node: whether idle intra-op worker threads spin (busy-wait) between ops instead of sleeping.
+   * Whether idle intra-op worker threads spin (busy-wait) between ops instead of sleeping (onnxruntime-node, and
+   * onnxruntime-web's wasm threads).
    * Default: `SHARPEN_KD_ORT_SPINNING` (`on` / `off`) when set, else true, the fast choice on an idle machine;
-   * false suits a machine whose cores are busy with other work (see the file comment). Ignored by onnxruntime-web.
+   * false suits a machine whose cores are busy with other work (see the file comment).
    */
   spinning?: boolean;
   /** Execution providers, e.g. `['cpu']` (Node) or `['wasm']` / `['webgpu', 'wasm']` (web). */
@@ -66,7 +69,7 @@ export interface OnnxRunnerOptions {
    * provider, `target` defaults to `'ort-cpu'` (see {@link OnnxExportOptions.target}).
    */
   exportOptions?: Omit<OnnxExportOptions, 'layout'>;
-  /** An already imported onnxruntime module (skips the dynamic import). */
+  /** An already imported onnxruntime module (skips the dynamic import); default: the one given to `provideOnnxRuntime`. */
   ort?: unknown;
 }
 
@@ -116,15 +119,22 @@ function isLayersModel(x: unknown): x is tfl.LayersModel {
   return typeof x === 'object' && x !== null && 'layers' in x && 'predict' in x && 'inputs' in x;
 }
 
-async function loadOrt(opts: OnnxRunnerOptions): Promise<{ ort: OrtModule; runtime: OnnxRunner['runtime'] }> {
+/**
+ * @internal The onnxruntime module runners use: `opts.ort`, else the provided one (`provideOnnxRuntime`), else the
+ * platform's package imported by name.
+ *
+ * @throws BackendError with an install hint when it is not installed.
+ */
+export async function loadOrt(opts: Pick<OnnxRunnerOptions, 'ort'> = {}): Promise<{ ort: OrtModule; runtime: OnnxRunner['runtime'] }> {
   const platform = currentPlatform();
   const runtime = platform.onnxRuntime;
-  if (opts.ort) return { ort: normalise(opts.ort), runtime };
+  const given = opts.ort ?? providedOnnxRuntime();
+  if (given) return { ort: normalise(given), runtime };
   try {
     return { ort: normalise(await platform.loadPackage(runtime)), runtime };
   } catch (e) {
     throw new BackendError(
-      `ONNX Runtime is not available: install it with \`npm install ${runtime}\` (an optional peer dependency of sharpen-kd), or use the TF.js backends instead`,
+      `ONNX Runtime is not available: install it with \`npm install ${runtime}\` (an optional peer dependency of sharpen-kd)${runtime === 'onnxruntime-web' ? " and hand it over with provideOnnxRuntime(ort) after `import * as ort from 'onnxruntime-web'`" : ''}, or use the TF.js backends instead`,
       { cause: e },
     );
   }
@@ -185,6 +195,7 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
   }
   const spinning = resolveSpinning(opts.spinning);
   const { ort, runtime } = await loadOrt(opts);
+  currentPlatform().configureOnnxRuntime(ort, opts.threads);
   let model: Uint8Array | string;
   if (isLayersModel(source)) {
     const { modelToOnnx } = await import('../models/onnx/export');
@@ -197,7 +208,8 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
   const threads = opts.threads ?? (runtime === 'onnxruntime-node' ? await availableCores() : undefined);
   if (threads !== undefined) sessionOptions.intraOpNumThreads = threads;
   // Spinning (see the file comment): on by default since spinning off cost 1.7x on an idle machine; off on request.
-  if (runtime === 'onnxruntime-node') sessionOptions.extra = { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } };
+  // onnxruntime-web reads the same session config entry for its wasm threads.
+  sessionOptions.extra = { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } };
   if (opts.executionProviders) sessionOptions.executionProviders = opts.executionProviders;
   let session: OrtSession;
   try {

@@ -60,6 +60,8 @@ export interface FpsResult {
   msP95: number;
   /** Engine used: `onnx` or the TF.js backend. */
   backend: string;
+  /** ONNX Runtime's execution provider (`cpu`, `wasm`, `webgpu`); absent on TF.js. */
+  executionProvider?: string;
   model: string;
   /** Output size. */
   width: number;
@@ -151,6 +153,7 @@ export async function benchmarkFps(opts: FpsOptions): Promise<FpsResult> {
       msMedian,
       msP95: percentile(ms, 95),
       backend: student.info.backend,
+      ...(student.info.executionProvider ? { executionProvider: student.info.executionProvider } : {}),
       model: student.info.name,
       width,
       height,

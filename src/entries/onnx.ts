@@ -14,6 +14,7 @@
 export { exportOnnx, modelToOnnx } from '../models/onnx/export';
 export type { OnnxExportOptions } from '../models/onnx/export';
 export { createOnnxRunner } from '../backends/onnx-runner';
+export { provideOnnxRuntime } from '../platform/provided';
 export type { OnnxRunner, OnnxRunnerOptions, OnnxRunResult } from '../backends/onnx-runner';
 export { writeStudentOnnx } from '../infer/student-onnx-build';
 export { INFERENCE_BACKENDS } from '../infer/engine';

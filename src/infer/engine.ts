@@ -62,6 +62,8 @@ export async function prepareTfBackend(opts: { backend?: InferenceBackend; threa
 export interface OnnxEngineOptions {
   threads?: number;
   spinning?: boolean;
+  /** Execution providers to try, best first, each on its own (default: the platform's, `Platform.onnxProviders`). */
+  executionProviders?: readonly string[];
 }
 
 /**
@@ -75,17 +77,45 @@ export function checkEngineOptions(opts: OnnxEngineOptions): void {
     throw new ConfigError(`threads must be a positive integer, got ${String(opts.threads)}`);
   }
   if (opts.spinning !== undefined && typeof opts.spinning !== 'boolean') throw new ConfigError(`spinning must be true or false, got ${JSON.stringify(opts.spinning)}`);
+  const eps = opts.executionProviders;
+  if (eps !== undefined && !(Array.isArray(eps) && eps.length > 0 && eps.every((p) => typeof p === 'string' && p.length > 0))) {
+    throw new ConfigError(`executionProviders must be a non-empty list of ONNX Runtime execution provider names (e.g. ['webgpu', 'wasm']), got ${JSON.stringify(eps)}`);
+  }
 }
 
 /**
- * @internal A tile runner on ONNX Runtime for a LayersModel (exported on the fly) or ready ONNX bytes.
+ * @internal A tile runner on ONNX Runtime for a LayersModel (exported on the fly) or ready ONNX bytes, on the first
+ * execution provider of `opts.executionProviders` (default: the platform's list) whose session loads.
  *
- * @throws BackendError when onnxruntime is missing or cannot load the graph; ConfigError for bad options.
+ * @throws BackendError when onnxruntime is missing or no provider can load the graph; ConfigError for bad options.
  */
-export async function onnxTileRunner(model: tfl.LayersModel | Uint8Array, scale: number, opts: OnnxEngineOptions = {}): Promise<TileRunner> {
-  const { createOnnxRunner } = await import('../backends/onnx-runner');
-  const r = await createOnnxRunner(model, { threads: opts.threads, spinning: opts.spinning });
-  return {
+export async function onnxTileRunner(
+  model: tfl.LayersModel | Uint8Array,
+  scale: number,
+  opts: OnnxEngineOptions = {},
+): Promise<{ runner: TileRunner; provider: string }> {
+  const { createOnnxRunner, loadOrt } = await import('../backends/onnx-runner');
+  const { ort } = await loadOrt(); // a missing runtime fails here, once, not once per provider
+  const providers = opts.executionProviders ?? (await currentPlatform().onnxProviders());
+  let found: { r: Awaited<ReturnType<typeof createOnnxRunner>>; provider: string } | undefined;
+  const failed: string[] = [];
+  let lastError: unknown;
+  for (const provider of providers) {
+    try {
+      found = { r: await createOnnxRunner(model, { ort, threads: opts.threads, spinning: opts.spinning, executionProviders: [provider] }), provider };
+      break;
+    } catch (e) {
+      if (e instanceof ConfigError) throw e;
+      failed.push(`${provider}: ${(e as Error).message}`);
+      lastError = e;
+    }
+  }
+  if (!found) {
+    if (failed.length === 1 && lastError instanceof BackendError) throw lastError;
+    throw new BackendError(`no ONNX Runtime execution provider could load the model (${failed.join('; ')})`, { cause: lastError });
+  }
+  const { r, provider } = found;
+  const runner: TileRunner = {
     scale,
     channels: [3],
     async run(tile, height, width, channels) {
@@ -98,6 +128,7 @@ export async function onnxTileRunner(model: tfl.LayersModel | Uint8Array, scale:
       void r.dispose();
     },
   };
+  return { runner, provider };
 }
 
 /**
@@ -109,7 +140,7 @@ export async function selectEngine(
   model: tfl.LayersModel | undefined,
   scale: number,
   opts: { backend?: InferenceBackend } & OnnxEngineOptions = {},
-): Promise<{ name: EngineName; runner: TileRunner }> {
+): Promise<{ name: EngineName; runner: TileRunner; provider?: string }> {
   const backend = opts.backend ?? 'auto';
   if (!INFERENCE_BACKENDS.includes(backend)) {
     throw new ConfigError(`unknown backend "${String(backend)}": use one of ${INFERENCE_BACKENDS.join(', ')}`);
@@ -122,9 +153,9 @@ export async function selectEngine(
   }
   if (onnxPolicy(backend) !== 'never') {
     try {
-      const runner = await onnxTileRunner(model, scale, opts);
+      const { runner, provider } = await onnxTileRunner(model, scale, opts);
       await ensureTfBackend(opts.threads);
-      return { name: 'onnx', runner };
+      return { name: 'onnx', runner, provider };
     } catch (e) {
       if (backend === 'onnx') {
         throw e instanceof BackendError ? e : new BackendError(`cannot run this model on ONNX Runtime: ${(e as Error).message}. Use --backend wasm`, { cause: e });

@@ -56,31 +56,44 @@ export interface StudentOnnxFile {
   path: string;
 }
 
-/** The folder of a local model location (a folder or a `model.json` path), or undefined for URLs. */
-function localModelDir(location: string, path: typeof import('node:path')): string | undefined {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(location) && !location.startsWith('file://')) return undefined;
+/**
+ * The folder of a model location, a folder or a `model.json` path or URL: a path for local ones (`file:` URLs too),
+ * a URL ending in `/` for `http(s):` ones and, without a file system, for relative ones; undefined for other URLs
+ * (`blob:`, `data:`).
+ */
+function modelFolder(location: string, path: typeof import('node:path') | undefined): string | undefined {
+  if (/^https?:\/\//i.test(location)) return new URL(/\.json$/i.test(new URL(location).pathname) ? '.' : `${location.replace(/\/$/, '')}/`, location).href;
+  if (/^[a-z][a-z0-9+.-]*:/i.test(location) && !location.startsWith('file://')) return undefined;
+  if (!path) return /\.json$/i.test(location) ? location.slice(0, location.lastIndexOf('/') + 1) || './' : `${location.replace(/\/$/, '')}/`; // a URL relative to the page
   const p = location.startsWith('file://') ? decodeURIComponent(new URL(location).pathname) : location;
   return /\.json$/i.test(p) ? path.dirname(p) : p;
 }
 
 /**
- * @internal `sha256:<hex>` of a saved model folder: its `model.json` re-serialised from the parsed JSON, then each
- * weight file of its manifest in order.
+ * @internal `sha256:<hex>` of a saved model folder (a path, or a URL ending in `/`): its `model.json` re-serialised
+ * from the parsed JSON, then each weight file of its manifest in order, a zero byte before each. Hashed with WebCrypto
+ * (`crypto.subtle`), which browsers give to secure contexts only (https, localhost).
  *
- * @throws Error when `model.json` or a weight file cannot be read or parsed.
+ * @throws Error when `model.json` or a weight file cannot be read or parsed, or there is no `crypto.subtle`.
  */
 export async function modelSourceHash(dir: string): Promise<string> {
-  const [fs, path, { createHash }] = await Promise.all([import('node:fs/promises'), import('node:path'), import('node:crypto')]);
-  const json = JSON.parse(await fs.readFile(path.join(dir, 'model.json'), 'utf8')) as { weightsManifest?: { paths?: string[] }[] };
-  const h = createHash('sha256');
-  h.update(JSON.stringify(json));
+  const platform = currentPlatform();
+  const read = async (file: string) => platform.readBytes(await platform.joinPath(dir, file), file);
+  const json = JSON.parse(new TextDecoder().decode(await read('model.json'))) as { weightsManifest?: { paths?: string[] }[] };
+  const parts: Uint8Array[] = [new TextEncoder().encode(JSON.stringify(json))];
   for (const group of json.weightsManifest ?? []) {
-    for (const p of group.paths ?? []) {
-      h.update('\0');
-      h.update(await fs.readFile(path.join(dir, p)));
-    }
+    for (const p of group.paths ?? []) parts.push(new Uint8Array(1), await read(p));
   }
-  return `sha256:${h.digest('hex')}`;
+  const all = new Uint8Array(parts.reduce((n, b) => n + b.length, 0));
+  let at = 0;
+  for (const b of parts) {
+    all.set(b, at);
+    at += b.length;
+  }
+  const subtle = globalThis.crypto?.subtle;
+  if (!subtle) throw new Error('no crypto.subtle here (browsers give it to secure contexts only): cannot check model.onnx against its model');
+  const digest = new Uint8Array(await subtle.digest('SHA-256', all));
+  return `sha256:${Array.from(digest, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 function parseInfo(bytes: Uint8Array): StudentOnnxInfo | undefined {
@@ -102,18 +115,19 @@ function parseInfo(bytes: Uint8Array): StudentOnnxInfo | undefined {
 }
 
 /**
- * @internal The `model.onnx` beside a local model (folder or `model.json` path), when there is one, it carries
- * {@link StudentOnnxInfo}, and its source hash matches the model files; otherwise undefined (Node only).
+ * @internal The `model.onnx` beside a model (a local folder or `model.json` path, or an `http(s):` folder or
+ * `model.json` URL, fetched), when there is one, it carries {@link StudentOnnxInfo}, and its source hash matches the
+ * model files; otherwise undefined.
  */
 export async function findStudentOnnx(location: string): Promise<StudentOnnxFile | undefined> {
-  if (!currentPlatform().fileSystem) return undefined;
-  const [fs, path] = await Promise.all([import('node:fs/promises'), import('node:path')]);
-  const dir = localModelDir(location, path);
+  const platform = currentPlatform();
+  const path = platform.fileSystem ? await import('node:path') : undefined;
+  const dir = modelFolder(location, path);
   if (dir === undefined) return undefined;
-  const file = path.join(dir, STUDENT_ONNX_FILE);
+  const file = await platform.joinPath(dir, STUDENT_ONNX_FILE);
   let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await fs.readFile(file));
+    bytes = await platform.readBytes(file, STUDENT_ONNX_FILE);
   } catch {
     return undefined;
   }

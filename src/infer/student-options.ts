@@ -19,9 +19,16 @@ export interface StudentLoadOptions extends TaskOptions {
   /**
    * Inference engine: `'onnx'` (ONNX Runtime), a TF.js backend (`'wasm'`, `'cpu'`, `'webgl'`, `'webgpu'`,
    * `'tensorflow'`), or `'auto'` (default): ONNX Runtime in Node when onnxruntime-node is installed
-   * (3–5× faster than tfjs-wasm on these models), otherwise wasm in Node and the active TF.js backend in browsers.
+   * (3–5× faster than tfjs-wasm on these models) and in browsers once the app has handed onnxruntime-web to
+   * `provideOnnxRuntime`; otherwise wasm in Node and the active TF.js backend in browsers.
    */
   backend?: InferenceBackend;
+  /**
+   * ONNX Runtime: the execution providers to try, best first, each on its own; the first whose session loads runs the
+   * model ({@link StudentInfo.executionProvider}). Default: `['cpu']` in Node; in browsers `['webgpu', 'wasm']` where
+   * `navigator.gpu` gives an adapter, else `['wasm']`. E.g. `['wasm']` keeps onnxruntime-web off the GPU.
+   */
+  executionProviders?: readonly string[];
   /** `bicubic` only: the upscaling factor (default 4). For other models it must match the model if given. */
   scale?: number;
   /** Node: folder holding the built-in model folders (default: `models/` in the installed package). */
@@ -100,6 +107,8 @@ export interface StudentInfo {
   arch: string;
   /** Engine actually used: `onnx` or the TF.js backend name. */
   backend: string;
+  /** ONNX Runtime's execution provider in use (`cpu` in Node, `webgpu` or `wasm` in browsers); absent on TF.js. */
+  executionProvider?: string;
   /** Receptive-field radius in input pixels (tiles overlap by twice this plus the feather). */
   receptiveField: number;
   /** Default tile size in input pixels. */

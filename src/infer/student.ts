@@ -1,7 +1,8 @@
 /**
  * `Student`: a loaded super-resolution / sharpening model ready to run on images of any size.
  *
- * Loading picks the inference engine (ONNX Runtime in Node when installed, else a TF.js backend) and reads the
+ * Loading picks the inference engine (ONNX Runtime in Node when installed, and in browsers once the app provided
+ * onnxruntime-web; else a TF.js backend) and reads the
  * model's receptive field. `sharpen()` decodes the input, runs the colour through the model tile by tile
  * (`tile-engine.ts`), upscales alpha on its own with bicubic interpolation, and returns the same kind of image.
  */
@@ -129,9 +130,10 @@ export class Student {
       const exists = await currentPlatform().pathExists(src);
       if (!exists) throw unknownModelError(src);
     }
-    // A `model.onnx` beside the model runs on ONNX Runtime as is: neither TF.js nor a conversion.
+    // A `model.onnx` beside the model runs on ONNX Runtime as is: neither TF.js nor a conversion (where that graph
+    // suits the platform's runtime: Node; browsers convert, see Platform.shippedOnnxGraphs).
     const backend = opts.backend ?? 'auto';
-    if (onnxPolicy(backend) !== 'never') {
+    if (onnxPolicy(backend) !== 'never' && currentPlatform().shippedOnnxGraphs) {
       const ready = await Student.fromOnnxFile(location, src, opts);
       if (ready) return ready;
     }
@@ -159,17 +161,17 @@ export class Student {
     if (opts.scale !== undefined && opts.scale !== info.scale) {
       throw new ConfigError(`model ${name} upscales by ${info.scale}, not ${opts.scale}: pick the model for scale ${opts.scale} or drop --scale`);
     }
-    let runner: TileRunner;
+    let engine: Awaited<ReturnType<typeof onnxTileRunner>>;
     try {
-      runner = await onnxTileRunner(file.bytes, info.scale, opts);
+      engine = await onnxTileRunner(file.bytes, info.scale, opts);
     } catch (e) {
       if ((opts.backend ?? 'auto') === 'auto') return undefined;
       throw e;
     }
     return new Student(
-      runner,
+      engine.runner,
       undefined,
-      { name, scale: info.scale, arch: info.arch, backend: 'onnx', receptiveField: info.receptiveField, params: info.params },
+      { name, scale: info.scale, arch: info.arch, backend: 'onnx', executionProvider: engine.provider, receptiveField: info.receptiveField, params: info.params },
       info.align,
       info.bytesPerInputPixel,
       true,
@@ -216,7 +218,15 @@ export class Student {
     return new Student(
       engine.runner,
       model,
-      { name: opts.name ?? model.name, scale, arch: meta?.arch ?? 'unknown', backend: engine.name, receptiveField: rf.radius, params: model.countParams() },
+      {
+        name: opts.name ?? model.name,
+        scale,
+        arch: meta?.arch ?? 'unknown',
+        backend: engine.name,
+        ...(engine.provider ? { executionProvider: engine.provider } : {}),
+        receptiveField: rf.radius,
+        params: model.countParams(),
+      },
       rf.align,
       bytesPerInputPixel(model, scale),
       !opts.borrowModel,

@@ -29,8 +29,16 @@ async function wasmDir(): Promise<string> {
 export const nodePlatform: Platform = {
   fileSystem: true,
   autoEngine: 'onnx',
+  shippedOnnxGraphs: true,
   onnxRuntime: 'onnxruntime-node',
   defaultTfBackend: 'wasm',
+
+  async onnxProviders() {
+    return ['cpu'];
+  },
+
+  configureOnnxRuntime() {},
+
   wasmThreadsPatch: true,
   sharp: true,
 

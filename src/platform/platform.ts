@@ -42,10 +42,33 @@ export interface Platform {
    * relative to the page and nothing is written to disk (browsers).
    */
   readonly fileSystem: boolean;
-  /** The engine `'auto'` tries first: ONNX Runtime in Node (when installed), TF.js in browsers. */
+  /**
+   * The engine `'auto'` tries first: ONNX Runtime in Node (when installed); in browsers ONNX Runtime once the app has
+   * provided onnxruntime-web (`provideOnnxRuntime`), TF.js otherwise.
+   */
   readonly autoEngine: 'onnx' | 'tfjs';
   /** The ONNX Runtime package of this platform (an optional peer dependency). */
   readonly onnxRuntime: 'onnxruntime-node' | 'onnxruntime-web';
+  /**
+   * True where the shipped `model.onnx` graphs suit this platform's ONNX Runtime: they are exported for its CPU
+   * provider (`target: 'ort-cpu'`, PReLU as depthwise conv + Relu + Add), right for onnxruntime-node. onnxruntime-web's
+   * wasm runs that graph about 2.6× slower than the plain one (×4 at 1280×720 output: 604 against 232 ms per frame in
+   * headless Chromium on a loaded 2-core machine), so browsers convert the model to the plain graph instead.
+   */
+  readonly shippedOnnxGraphs: boolean;
+  /**
+   * ONNX Runtime execution providers to try when none is asked for, best first; each is tried on its own and the first
+   * whose session loads runs the model. Node: `['cpu']`. Browsers: `['webgpu', 'wasm']` where `navigator.gpu` gives an
+   * adapter, else `['wasm']`.
+   */
+  onnxProviders(): Promise<string[]>;
+  /**
+   * Sets up an imported ONNX Runtime module before it creates a session. Browsers: onnxruntime-web's wasm threads
+   * (`ort.env.wasm.numThreads`, read once, at its first session): `threads` when given, else, when the app has not set
+   * it, `navigator.hardwareConcurrency` on a cross-origin isolated page and 1 elsewhere (threads need
+   * SharedArrayBuffer). Node: nothing (threads are a session option there).
+   */
+  configureOnnxRuntime(ort: unknown, threads: number | undefined): void;
   /** The TF.js backend set up when none is active yet (`'wasm'` in Node); undefined: TF.js's own default. */
   readonly defaultTfBackend: 'wasm' | undefined;
   /**
