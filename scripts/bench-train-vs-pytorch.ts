@@ -20,15 +20,20 @@
  * Needs python3 with torch and numpy (Debian: `apt install python3-torch`; `--python /usr/bin/python3` when another
  * python3 is first on PATH); without them it says so and exits 0. Never a dependency of sharpen-kd or its tests.
  *
+ * `--compare <dir>` adds a third engine: the same step of another checkout of sharpen-kd (its copy of this script in
+ * `--serve` mode, in its own process), interleaved in the same rounds: a before/after A/B in one run.
+ *
  * Usage: npx tsx scripts/bench-train-vs-pytorch.ts [--threads 1|2] [--rounds 8] [--per 5]
- *          [--recipe lab/runs/student-x4-luma16x8.json] [--python /usr/bin/python3] [--json out.json]
+ *          [--recipe lab/runs/student-x4-luma16x8.json] [--python /usr/bin/python3] [--compare <checkout>] [--json out.json]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/backends/use-backend';
+import type { PatchBatch } from '../src/data/types';
 import { defaultPython, interleavedRounds, loadLine, pct, requireTorchOrSkip, TorchHelper, type EngineRun } from './torch-helper';
 import { DEFAULT_RECIPE, randomBatches, readRecipe, recipeTrainer } from './train-recipe';
 
@@ -39,6 +44,8 @@ const { values: args } = parseArgs({
     per: { type: 'string', default: '5' },
     recipe: { type: 'string', default: DEFAULT_RECIPE },
     python: { type: 'string', default: defaultPython() },
+    compare: { type: 'string' },
+    serve: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -46,9 +53,34 @@ const threads = Number(args.threads);
 const ROUNDS = Number(args.rounds);
 const PER = Number(args.per);
 if (!(threads >= 1 && ROUNDS >= 1 && PER >= 1)) throw new Error('--threads, --rounds and --per must be positive');
-requireTorchOrSkip(args.python);
-
 const recipe = readRecipe(args.recipe);
+
+/** The step timed: ms of each of `n` steps on a fixed batch. */
+const timer = (trainer: ReturnType<typeof recipeTrainer>, batch: PatchBatch) => (n: number) => {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    trainer.step(batch, 1e-4);
+    ms.push(performance.now() - t0);
+  }
+  return ms;
+};
+
+if (args.serve) {
+  // Served to another checkout's run of this script (--compare): answers {"cmd": "time", "n": k} with k step times.
+  await useBackend('wasm', { threads });
+  const trainer = recipeTrainer(recipe);
+  const time = timer(trainer, randomBatches(recipe, 1, 2).batches[0]);
+  process.stdout.write(`${JSON.stringify({ ready: true, commit: process.env.SHARPEN_KD_COMMIT ?? null })}\n`);
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const req = JSON.parse(line) as { cmd: string; n?: number };
+    if (req.cmd === 'quit') break;
+    process.stdout.write(`${JSON.stringify(req.cmd === 'time' ? { ms: time(req.n ?? 1) } : { error: `unknown command ${req.cmd}` })}\n`);
+  }
+  process.exit(0);
+}
+
+requireTorchOrSkip(args.python);
 await useBackend('wasm', { threads });
 const load0 = os.loadavg();
 console.log(`${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} vCPUs, Node ${process.version}, ${threads} thread(s) per engine`);
@@ -62,7 +94,7 @@ console.log(
 const helper = path.join(path.dirname(new URL(import.meta.url).pathname), 'bench_torch_train.py');
 const torchConfig = { scale: recipe.scale, ...m, interpolation: m.residualInterpolation, batch: recipe.batch, patch: recipe.patch, pixelSpace: recipe.weights.pixelSpace, clip: recipe.clip, ema: recipe.ema };
 if (recipe.weights.ssim > 0 || recipe.weights.pixelKind !== 'l1') throw new Error('the PyTorch side implements the L1 pixel loss only');
-const torch = new TorchHelper(args.python, helper, ['--config', JSON.stringify(torchConfig), '--threads', String(threads)]);
+const torch = new TorchHelper(args.python, [helper, '--config', JSON.stringify(torchConfig), '--threads', String(threads)]);
 const hello = await torch.next();
 
 // Same training? Same initial weights, three steps on the same batches.
@@ -94,35 +126,34 @@ tf.dispose(check.batches.flatMap((b) => [b.lr, b.hr]));
 if (!(lossDiff < 1e-4 && normDiffs[0] < 1e-4 && normDiff < 1e-2 && emaDiff < 1e-4)) throw new Error('PyTorch and sharpen-kd train differently: not timing the same step');
 
 const timed = randomBatches(recipe, 1, 2).batches[0];
+const time = timer(ours, timed);
 const engines = new Map<string, EngineRun>([
-  [
-    'sharpen-kd wasm (trainingStep)',
-    async () => {
-      const ms: number[] = [];
-      for (let i = 0; i < PER; i++) {
-        const t0 = performance.now();
-        ours.step(timed, 1e-4);
-        ms.push(performance.now() - t0);
-      }
-      return ms;
-    },
-  ],
+  ['sharpen-kd wasm (trainingStep)', async () => time(PER)],
   ['PyTorch (eager, torch.optim.Adam)', async () => (await torch.ask({ cmd: 'time', n: PER })).ms as number[]],
 ]);
+let other: TorchHelper | undefined;
+if (args.compare) {
+  const dir = path.resolve(args.compare);
+  other = new TorchHelper(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts', 'bench-train-vs-pytorch.ts'), '--serve', '--threads', String(threads), '--recipe', path.resolve(recipe.file)], dir);
+  await other.next();
+  engines.set(`sharpen-kd wasm, ${args.compare}`, async () => (await other!.ask({ cmd: 'time', n: PER })).ms as number[]);
+}
 const numTensors = tf.memory().numTensors;
 const times = await interleavedRounds(engines, ROUNDS);
 if (tf.memory().numTensors !== numTensors) throw new Error(`the step leaked ${tf.memory().numTensors - numTensors} tensors`);
 torch.quit();
+other?.quit();
 tf.dispose([timed.lr, timed.hr]);
 ours.dispose();
 
-const [oursT, torchT] = [...times.values()];
+const [oursT, torchT, otherT] = [...times.values()];
 const ratio = pct(oursT, 50) / pct(torchT, 50);
 console.log(`\n${ROUNDS} rounds x ${PER} steps, interleaved; load average now ${loadLine(os.loadavg())}`);
 console.log('| engine | median ms | p10 ms | p90 ms | steps/s |');
 console.log('|---|---|---|---|---|');
 for (const [k, t] of times) console.log(`| ${k} | ${pct(t, 50).toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 90).toFixed(1)} | ${(1000 / pct(t, 50)).toFixed(1)} |`);
 console.log(`\nPyTorch steps/s / sharpen-kd steps/s: ${ratio.toFixed(2)} (same run)`);
+if (otherT) console.log(`PyTorch steps/s / ${args.compare} steps/s: ${(pct(otherT, 50) / pct(torchT, 50)).toFixed(2)}; this checkout is ${(pct(otherT, 50) / pct(oursT, 50)).toFixed(2)}x as fast`);
 if (args.json) {
   const rows = [...times].map(([engine, t]) => ({ engine, msMedian: pct(t, 50), msP10: pct(t, 10), msP90: pct(t, 90), stepsPerSec: 1000 / pct(t, 50) }));
   fs.writeFileSync(args.json, JSON.stringify({ recipe: recipe.file, threads, loadAverage: { start: load0, end: os.loadavg() }, ratio, check: { lossDiff, normDiff, emaDiff }, rows }, null, 2));

@@ -91,7 +91,7 @@ for (const name of args.models.split(',')) {
   const portable = modelToOnnx(model, { layout: 'nhwc' });
   const session = (bytes: Uint8Array, spin: boolean) =>
     ortMod.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } });
-  const torch = new TorchHelper(args.python, helper, ['--model-dir', dir, '--threads', String(threads)]);
+  const torch = new TorchHelper(args.python, [helper, '--model-dir', dir, '--threads', String(threads)]);
   const hello = await torch.next();
 
   // Same output?

@@ -20,20 +20,23 @@ export function requireTorchOrSkip(python: string): void {
   process.exit(0);
 }
 
-/** A PyTorch helper process: one JSON request per line on its stdin, one JSON answer per line on its stdout. */
+/**
+ * A helper process (PyTorch, or another checkout's benchmark in `--serve` mode): one JSON request per line on its
+ * stdin, one JSON answer per line on its stdout.
+ */
 export class TorchHelper {
   private readonly proc;
   private readonly lines: AsyncIterableIterator<string>;
-  constructor(python: string, script: string, args: string[]) {
-    this.proc = spawn(python, [script, ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  constructor(command: string, args: string[], cwd?: string) {
+    this.proc = spawn(command, args, { stdio: ['pipe', 'pipe', 'inherit'], cwd });
     this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
   }
   /** The next answer (the first one is the helper's greeting). */
   async next(): Promise<Record<string, unknown>> {
     const { value, done } = await this.lines.next();
-    if (done) throw new Error('the PyTorch helper exited');
+    if (done) throw new Error('the helper process exited');
     const r = JSON.parse(value) as Record<string, unknown>;
-    if (r.error) throw new Error(`PyTorch helper: ${String(r.error)}`);
+    if (r.error) throw new Error(`helper process: ${String(r.error)}`);
     return r;
   }
   async ask(req: Record<string, unknown>): Promise<Record<string, unknown>> {
