@@ -71,7 +71,7 @@ async function profileRecipe(file: string): Promise<void> {
     profs.push({ wall, kernels: prof.kernels.reduce((s, k) => s + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0), 0), prof });
   }
   const mid = [...profs].sort((a, b) => a.kernels - b.kernels)[1];
-  kernelTable(mid.prof);
+  const kernels = kernelTable(mid.prof);
   const byShape = new Map<string, { ms: number; n: number }>();
   for (const k of mid.prof.kernels) {
     if (!['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].includes(k.name)) continue;
@@ -101,7 +101,7 @@ async function profileRecipe(file: string): Promise<void> {
   const perVar = norm + adam + ema;
   console.log(`per-variable work: globalNorm ${norm.toFixed(1)} ms, adam.apply ${adam.toFixed(1)} ms, ema.update ${ema.toFixed(1)} ms`);
   console.log(`split of a profiled step (${mid.wall.toFixed(1)} ms wall under tf.profile; median step ${median(walls).toFixed(1)} ms unprofiled):`);
-  console.log(`  kernels ${mid.kernels.toFixed(1)} ms (incl. globalNorm's), Adam + EMA ${(adam + ema).toFixed(1)} ms, the rest (JS) ${(median(walls) - mid.kernels - adam - ema).toFixed(1)} ms`);
+  console.log(`  kernels ${kernels.toFixed(1)} ms (incl. globalNorm's), Adam + EMA ${(adam + ema).toFixed(1)} ms, the rest (JS) ${(median(walls) - kernels - adam - ema).toFixed(1)} ms`);
   console.log(`  per-variable total (globalNorm + Adam + EMA) ${perVar.toFixed(1)} ms`);
 
   // Data pipeline: one batch of the recipe's folders.
