@@ -14,8 +14,9 @@
  * and the EMA weight sum must agree to 1e-4 relative, the first gradient norm to 1e-4 and the later ones to 1e-2 (else
  * it stops: not the same training). Then each round runs `--per` steps of each engine in turn (PyTorch in its own
  * process, Node waiting), so load drift hits both alike; the data pipeline is not timed (fixed batches on both sides).
- * Prints median / p10 / p90 ms per step, steps/s and the same-run ratio, with the load average: on a busy machine
- * only the ratio means something.
+ * Prints median / p10 / p90 ms per step, steps/s, median process CPU ms per step (steadier than wall time when other
+ * jobs compete for the cores) and the same-run ratios, with the load average: on a busy machine only the ratios mean
+ * something.
  *
  * Needs python3 with torch and numpy (Debian: `apt install python3-torch`; `--python /usr/bin/python3` when another
  * python3 is first on PATH); without them it says so and exits 0. Never a dependency of sharpen-kd or its tests.
@@ -55,15 +56,18 @@ const PER = Number(args.per);
 if (!(threads >= 1 && ROUNDS >= 1 && PER >= 1)) throw new Error('--threads, --rounds and --per must be positive');
 const recipe = readRecipe(args.recipe);
 
-/** The step timed: ms of each of `n` steps on a fixed batch. */
+/** The step timed: wall and process CPU ms of each of `n` steps on a fixed batch. */
 const timer = (trainer: ReturnType<typeof recipeTrainer>, batch: PatchBatch) => (n: number) => {
   const ms: number[] = [];
+  const cpuMs: number[] = [];
   for (let i = 0; i < n; i++) {
-    const t0 = performance.now();
+    const [t0, c0] = [performance.now(), process.cpuUsage()];
     trainer.step(batch, 1e-4);
     ms.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpuMs.push((c.user + c.system) / 1000);
   }
-  return ms;
+  return { ms, cpuMs };
 };
 
 if (args.serve) {
@@ -75,7 +79,7 @@ if (args.serve) {
   for await (const line of readline.createInterface({ input: process.stdin })) {
     const req = JSON.parse(line) as { cmd: string; n?: number };
     if (req.cmd === 'quit') break;
-    process.stdout.write(`${JSON.stringify(req.cmd === 'time' ? { ms: time(req.n ?? 1) } : { error: `unknown command ${req.cmd}` })}\n`);
+    process.stdout.write(`${JSON.stringify(req.cmd === 'time' ? time(req.n ?? 1) : { error: `unknown command ${req.cmd}` })}\n`);
   }
   process.exit(0);
 }
@@ -127,19 +131,32 @@ if (!(lossDiff < 1e-4 && normDiffs[0] < 1e-4 && normDiff < 1e-2 && emaDiff < 1e-
 
 const timed = randomBatches(recipe, 1, 2).batches[0];
 const time = timer(ours, timed);
+// Wall times go through interleavedRounds; process CPU times (steadier on a loaded machine: no waiting for a core) are
+// collected beside them.
+const cpu = new Map<string, number[]>();
+const withCpu = (name: string, run: () => Promise<{ ms: number[]; cpuMs: number[] }>): [string, EngineRun] => [
+  name,
+  async () => {
+    const r = await run();
+    cpu.set(name, [...(cpu.get(name) ?? []), ...r.cpuMs]);
+    return r.ms;
+  },
+];
 const engines = new Map<string, EngineRun>([
-  ['sharpen-kd wasm (trainingStep)', async () => time(PER)],
-  ['PyTorch (eager, torch.optim.Adam)', async () => (await torch.ask({ cmd: 'time', n: PER })).ms as number[]],
+  withCpu('sharpen-kd wasm (trainingStep)', async () => time(PER)),
+  withCpu('PyTorch (eager, torch.optim.Adam)', async () => (await torch.ask({ cmd: 'time', n: PER })) as { ms: number[]; cpuMs: number[] }),
 ]);
 let other: TorchHelper | undefined;
 if (args.compare) {
   const dir = path.resolve(args.compare);
   other = new TorchHelper(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts', 'bench-train-vs-pytorch.ts'), '--serve', '--threads', String(threads), '--recipe', path.resolve(recipe.file)], dir);
   await other.next();
-  engines.set(`sharpen-kd wasm, ${args.compare}`, async () => (await other!.ask({ cmd: 'time', n: PER })).ms as number[]);
+  engines.set(...withCpu(`sharpen-kd wasm, ${args.compare}`, async () => (await other!.ask({ cmd: 'time', n: PER })) as { ms: number[]; cpuMs: number[] }));
 }
 const numTensors = tf.memory().numTensors;
 const times = await interleavedRounds(engines, ROUNDS);
+// The warm-up run's CPU times are not in the wall times: drop them too.
+for (const [k, c] of cpu) cpu.set(k, c.slice(PER));
 if (tf.memory().numTensors !== numTensors) throw new Error(`the step leaked ${tf.memory().numTensors - numTensors} tensors`);
 torch.quit();
 other?.quit();
@@ -147,14 +164,19 @@ tf.dispose([timed.lr, timed.hr]);
 ours.dispose();
 
 const [oursT, torchT, otherT] = [...times.values()];
+const [oursC, torchC, otherC] = [...cpu.values()];
 const ratio = pct(oursT, 50) / pct(torchT, 50);
+const cpuRatio = pct(oursC, 50) / pct(torchC, 50);
 console.log(`\n${ROUNDS} rounds x ${PER} steps, interleaved; load average now ${loadLine(os.loadavg())}`);
-console.log('| engine | median ms | p10 ms | p90 ms | steps/s |');
-console.log('|---|---|---|---|---|');
-for (const [k, t] of times) console.log(`| ${k} | ${pct(t, 50).toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 90).toFixed(1)} | ${(1000 / pct(t, 50)).toFixed(1)} |`);
-console.log(`\nPyTorch steps/s / sharpen-kd steps/s: ${ratio.toFixed(2)} (same run)`);
-if (otherT) console.log(`PyTorch steps/s / ${args.compare} steps/s: ${(pct(otherT, 50) / pct(torchT, 50)).toFixed(2)}; this checkout is ${(pct(otherT, 50) / pct(oursT, 50)).toFixed(2)}x as fast`);
+console.log('| engine | median ms | p10 ms | p90 ms | steps/s | median CPU ms |');
+console.log('|---|---|---|---|---|---|');
+for (const [k, t] of times) console.log(`| ${k} | ${pct(t, 50).toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 90).toFixed(1)} | ${(1000 / pct(t, 50)).toFixed(1)} | ${pct(cpu.get(k)!, 50).toFixed(1)} |`);
+console.log(`\nPyTorch steps/s / sharpen-kd steps/s: ${ratio.toFixed(2)} wall, ${cpuRatio.toFixed(2)} CPU time (same run)`);
+if (otherT) {
+  console.log(`PyTorch steps/s / ${args.compare} steps/s: ${(pct(otherT, 50) / pct(torchT, 50)).toFixed(2)} wall, ${(pct(otherC, 50) / pct(torchC, 50)).toFixed(2)} CPU time`);
+  console.log(`this checkout is ${(pct(otherT, 50) / pct(oursT, 50)).toFixed(2)}x as fast as ${args.compare} (wall), ${(pct(otherC, 50) / pct(oursC, 50)).toFixed(2)}x (CPU time)`);
+}
 if (args.json) {
-  const rows = [...times].map(([engine, t]) => ({ engine, msMedian: pct(t, 50), msP10: pct(t, 10), msP90: pct(t, 90), stepsPerSec: 1000 / pct(t, 50) }));
-  fs.writeFileSync(args.json, JSON.stringify({ recipe: recipe.file, threads, loadAverage: { start: load0, end: os.loadavg() }, ratio, check: { lossDiff, normDiff, emaDiff }, rows }, null, 2));
+  const rows = [...times].map(([engine, t]) => ({ engine, msMedian: pct(t, 50), msP10: pct(t, 10), msP90: pct(t, 90), stepsPerSec: 1000 / pct(t, 50), cpuMsMedian: pct(cpu.get(engine)!, 50) }));
+  fs.writeFileSync(args.json, JSON.stringify({ recipe: recipe.file, threads, loadAverage: { start: load0, end: os.loadavg() }, ratio, cpuRatio, check: { lossDiff, normDiff, emaDiff }, rows }, null, 2));
 }

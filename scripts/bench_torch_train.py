@@ -20,7 +20,7 @@ Serves requests from the Node script, one JSON object per line on stdin, one JSO
       k training steps on the NHWC float32 batches in the two files; answers the loss and gradient norm of each and
       the sum of the EMA weights (a correctness check against sharpen-kd's step)
   {"cmd": "time", "n": 10}
-      times n training steps (ms each) on a fixed random batch
+      times n training steps on a fixed random batch: wall and process CPU ms of each
   {"cmd": "quit"}
 
 Needs Debian's python3-torch (run with /usr/bin/python3) and numpy; not a dependency of sharpen-kd.
@@ -30,12 +30,13 @@ Usage: /usr/bin/python3 scripts/bench_torch_train.py --config '{"scale": 4, "wid
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from torch_lines import serve
 
 EDGE_FILTERS = {
     "sobelX": [1, 0, -1, 2, 0, -2, 1, 0, -1],
@@ -171,50 +172,43 @@ def main():
                 torch._foreach_add_(state["ema"], [p.detach() for p in params], alpha=1 - d)
         return loss.item(), float(norm)
 
-    def reply(obj):
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
-
-    reply({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "parameters": sum(p.numel() for p in params), "variables": len(params)})
     b, p, s = c["batch"], c["patch"], c["scale"]
-    for line in sys.stdin:
-        req = json.loads(line)
-        cmd = req["cmd"]
-        if cmd == "quit":
-            break
-        if cmd == "init":
-            names = [n for n, _ in named]
-            if [m[0] for m in req["manifest"]] != names:
-                reply({"error": f"weight names differ: torch {names[:6]}..., TF.js {[m[0] for m in req['manifest']][:6]}..."})
-                continue
-            flat = np.fromfile(req["weights"], dtype=np.float32)
-            off = 0
-            with torch.no_grad():
-                for (name, shape), prm in zip(req["manifest"], params):
-                    n = int(np.prod(shape)) if shape else 1
-                    prm.copy_(torch.from_numpy(flat[off:off + n].copy()).reshape(prm.shape))
-                    off += n
-            reset()
-            reply({"loaded": off})
-        elif cmd == "steps":
-            k = req["batches"]
-            lr_all = np.fromfile(req["lr"], dtype=np.float32).reshape(k, b, p, p, 3).transpose(0, 1, 4, 2, 3)
-            hr_all = np.fromfile(req["hr"], dtype=np.float32).reshape(k, b, p * s, p * s, 3).transpose(0, 1, 4, 2, 3)
-            out = [step(torch.from_numpy(lr_all[i].copy()), torch.from_numpy(hr_all[i].copy()), req["rate"]) for i in range(k)]
-            reply({"loss": [o[0] for o in out], "gradNorm": [o[1] for o in out], "emaSum": float(sum(e.double().sum() for e in state["ema"]))})
-        elif cmd == "time":
-            g = torch.Generator().manual_seed(2)
-            lr_batch = torch.rand(b, 3, p, p, generator=g)
-            hr_batch = torch.rand(b, 3, p * s, p * s, generator=g)
-            ms = []
-            for _ in range(req["n"]):
-                t0 = time.perf_counter()
-                step(lr_batch, hr_batch, 1e-4)
-                ms.append((time.perf_counter() - t0) * 1000)
-            reply({"ms": ms})
-        else:
-            reply({"error": f"unknown command {cmd}"})
 
+    def init(req):
+        names = [n for n, _ in named]
+        if [m[0] for m in req["manifest"]] != names:
+            return {"error": f"weight names differ: torch {names[:6]}..., TF.js {[m[0] for m in req['manifest']][:6]}..."}
+        flat = np.fromfile(req["weights"], dtype=np.float32)
+        off = 0
+        with torch.no_grad():
+            for (_, shape), prm in zip(req["manifest"], params):
+                n = int(np.prod(shape)) if shape else 1
+                prm.copy_(torch.from_numpy(flat[off:off + n].copy()).reshape(prm.shape))
+                off += n
+        reset()
+        return {"loaded": off}
+
+    def steps(req):
+        k = req["batches"]
+        lr_all = np.fromfile(req["lr"], dtype=np.float32).reshape(k, b, p, p, 3).transpose(0, 1, 4, 2, 3)
+        hr_all = np.fromfile(req["hr"], dtype=np.float32).reshape(k, b, p * s, p * s, 3).transpose(0, 1, 4, 2, 3)
+        out = [step(torch.from_numpy(lr_all[i].copy()), torch.from_numpy(hr_all[i].copy()), req["rate"]) for i in range(k)]
+        return {"loss": [o[0] for o in out], "gradNorm": [o[1] for o in out], "emaSum": float(sum(e.double().sum() for e in state["ema"]))}
+
+    def time_steps(req):
+        g = torch.Generator().manual_seed(2)
+        lr_batch = torch.rand(b, 3, p, p, generator=g)
+        hr_batch = torch.rand(b, 3, p * s, p * s, generator=g)
+        ms, cpu = [], []
+        for _ in range(req["n"]):
+            t0, c0 = time.perf_counter(), time.process_time()
+            step(lr_batch, hr_batch, 1e-4)
+            ms.append((time.perf_counter() - t0) * 1000)
+            cpu.append((time.process_time() - c0) * 1000)
+        return {"ms": ms, "cpuMs": cpu}
+
+    hello = {"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "parameters": sum(q.numel() for q in params), "variables": len(params)}
+    serve(hello, {"init": init, "steps": steps, "time": time_steps})
 
 if __name__ == "__main__":
     main()

@@ -48,6 +48,20 @@ function kernelTable(prof: Profile, top = 24): number {
   return total;
 }
 
+/** Convolution kernels' totals (ms, calls) by kernel and input shapes, costliest first, printed. */
+function convShapes(prof: Profile, top: number): void {
+  const byShape = new Map<string, { ms: number; n: number }>();
+  for (const k of prof.kernels) {
+    if (!['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].includes(k.name)) continue;
+    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
+    const a = byShape.get(key) ?? { ms: 0, n: 0 };
+    a.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    a.n++;
+    byShape.set(key, a);
+  }
+  for (const [k, a] of [...byShape.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, top)) console.log(a.ms.toFixed(1).padStart(7), String(a.n).padStart(3), k);
+}
+
 /** The recipe's full step: wall time, kernel profile, per-variable work, data pipeline. */
 async function profileRecipe(file: string): Promise<void> {
   const r = readRecipe(file);
@@ -72,16 +86,7 @@ async function profileRecipe(file: string): Promise<void> {
   }
   const mid = [...profs].sort((a, b) => a.kernels - b.kernels)[1];
   const kernels = kernelTable(mid.prof);
-  const byShape = new Map<string, { ms: number; n: number }>();
-  for (const k of mid.prof.kernels) {
-    if (!['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].includes(k.name)) continue;
-    const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-    const a = byShape.get(key) ?? { ms: 0, n: 0 };
-    a.ms += k.kernelTimeMs as number;
-    a.n++;
-    byShape.set(key, a);
-  }
-  for (const [k, a] of [...byShape.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 12)) console.log(a.ms.toFixed(1).padStart(7), String(a.n).padStart(3), k);
+  convShapes(mid.prof, 12);
 
   // The per-variable work on its own, on gradients of the right shapes.
   const gs = t.parts.vars.map((v) => tf.randomNormal(v.shape, 0, 1e-3));
@@ -161,24 +166,8 @@ const t0 = performance.now();
 for (let i = 0; i < 5; i++) step();
 console.log(`step ${((performance.now() - t0) / 5).toFixed(1)} ms`);
 const prof = await tf.profile(() => step());
-const agg = new Map<string, { ms: number; n: number }>();
-for (const k of prof.kernels) {
-  const t = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  const a = agg.get(k.name) ?? { ms: 0, n: 0 };
-  a.ms += t;
-  a.n++;
-  agg.set(k.name, a);
-}
-const total = [...agg.values()].reduce((s, a) => s + a.ms, 0);
-console.log(`profiled kernel total ${total.toFixed(1)} ms`);
-for (const [k, a] of [...agg.entries()].sort((x, y) => y[1].ms - x[1].ms).slice(0, 20)) console.log(k.padEnd(28), a.ms.toFixed(1).padStart(7), String(a.n).padStart(4));
-const byShape = new Map<string, number>();
-for (const k of prof.kernels) {
-  if (!['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].includes(k.name)) continue;
-  const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
-  byShape.set(key, (byShape.get(key) ?? 0) + (k.kernelTimeMs as number));
-}
-for (const [k, ms] of [...byShape.entries()].sort((a, b) => b[1] - a[1]).slice(0, 20)) console.log(ms.toFixed(1).padStart(7), k);
+kernelTable(prof, 20);
+convShapes(prof, 20);
 
 if (which === 'student') {
   console.log(`trainable variables ${vars.length}, parameters ${vars.reduce((n, v) => n + v.size, 0)}`);

@@ -21,7 +21,7 @@ export const Y_OFFSET = 16;
  * Studio-range Y of an RGB tensor in [0, 1] (last axis 3), returned in [0, 1] units (`Y / 255`, so in
  * [16/255, 235/255]); the last axis becomes 1. Differentiable. On the cpu and wasm backends it is one custom op over
  * the data (a training step's luma loss calls it on a whole batch of HR-sized images, where the broadcast multiply and
- * the reduction as kernels cost several ms each); elsewhere it is tensor ops ({@link rgbToYOps}). Both give the same
+ * the reduction as kernels cost several ms each); elsewhere it is tensor ops (`rgbToYOps`). Both give the same
  * float32 values.
  *
  * @example
