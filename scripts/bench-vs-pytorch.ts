@@ -25,11 +25,9 @@
  * Usage: npx tsx scripts/bench-vs-pytorch.ts [--models x4,x2] [--size 1280x720] [--rounds 8] [--per 5]
  *          [--threads N] [--python /usr/bin/python3] [--ghz G] [--flops-per-cycle F] [--json out.json]
  */
-import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -38,6 +36,7 @@ import { loadModel } from '../src/io/model-io';
 import { describeModel } from '../src/models/describe';
 import { modelToOnnx } from '../src/models/onnx/export';
 import { cpuPeak } from './cpu-peak';
+import { defaultPython, interleavedRounds, loadLine, pct, requireTorchOrSkip, TorchHelper, type EngineRun as Run } from './torch-helper';
 
 // TF.js (used here only to read the models and count FLOPs) advertises tfjs-node on first use: noise in a report.
 const warn = console.warn.bind(console);
@@ -53,7 +52,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '8' },
     per: { type: 'string', default: '5' },
     threads: { type: 'string' },
-    python: { type: 'string', default: process.env.SHARPEN_KD_PYTHON ?? (fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3') },
+    python: { type: 'string', default: defaultPython() },
     ghz: { type: 'string' },
     'flops-per-cycle': { type: 'string' },
     json: { type: 'string' },
@@ -65,52 +64,17 @@ const PER = Number(args.per);
 const threads = args.threads ? Number(args.threads) : os.availableParallelism();
 const helper = path.join(path.dirname(new URL(import.meta.url).pathname), 'bench_torch.py');
 
-const probe = spawnSync(args.python, ['-c', 'import torch, numpy; print(torch.__version__)'], { encoding: 'utf8' });
-if (probe.status !== 0) {
-  console.log(`skipped: no PyTorch for ${args.python} (${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}).`);
-  console.log('Install it (Debian: apt install python3-torch) or pass --python <python with torch>.');
-  process.exit(0);
-}
+requireTorchOrSkip(args.python);
 
-/** The PyTorch helper process: JSON lines both ways. */
-class Torch {
-  private readonly proc;
-  private readonly lines: AsyncIterableIterator<string>;
-  constructor(modelDir: string) {
-    this.proc = spawn(args.python, [helper, '--model-dir', modelDir, '--threads', String(threads)], { stdio: ['pipe', 'pipe', 'inherit'] });
-    this.lines = readline.createInterface({ input: this.proc.stdout })[Symbol.asyncIterator]();
-  }
-  async next(): Promise<Record<string, unknown>> {
-    const { value, done } = await this.lines.next();
-    if (done) throw new Error('the PyTorch helper exited');
-    const r = JSON.parse(value) as Record<string, unknown>;
-    if (r.error) throw new Error(`PyTorch helper: ${String(r.error)}`);
-    return r;
-  }
-  async ask(req: Record<string, unknown>): Promise<Record<string, unknown>> {
-    this.proc.stdin.write(`${JSON.stringify(req)}\n`);
-    return this.next();
-  }
-  quit(): void {
-    this.proc.stdin.end(`${JSON.stringify({ cmd: 'quit' })}\n`);
-  }
-}
-
-type Run = () => Promise<number[]>;
 const ortMod = await import('onnxruntime-node');
 await tf.setBackend('cpu');
 const peak = cpuPeak({ ghz: args.ghz ? Number(args.ghz) : undefined, flopsPerCycle: args['flops-per-cycle'] ? Number(args['flops-per-cycle']) : undefined });
 const usedCores = Math.min(threads, peak.cores);
 const peakUsed = (peak.gflops / peak.cores) * usedCores;
-const load0 = os.loadavg()[0];
 console.log(`${peak.model}, ${os.availableParallelism()} vCPUs, Node ${process.version}, onnxruntime-node ${(await import('onnxruntime-node/package.json', { with: { type: 'json' } })).default.version}, ${threads} thread(s) per engine`);
 console.log(`fp32 peak: ${peak.how}; with ${threads} thread(s): ${usedCores} core(s) = ${peakUsed.toFixed(1)} GFLOP/s`);
-console.log(`load average at start: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}${load0 > 0.5 ? ' (a busy machine: compare only within this run)' : ''}`);
+console.log(`load average at start: ${loadLine(os.loadavg())}`);
 
-const pct = (a: number[], p: number) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 const report: Record<string, unknown>[] = [];
 let sgemm: number | undefined;
 
@@ -127,7 +91,7 @@ for (const name of args.models.split(',')) {
   const portable = modelToOnnx(model, { layout: 'nhwc' });
   const session = (bytes: Uint8Array, spin: boolean) =>
     ortMod.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } });
-  const torch = new Torch(dir);
+  const torch = new TorchHelper(args.python, [helper, '--model-dir', dir, '--threads', String(threads)]);
   const hello = await torch.next();
 
   // Same output?
@@ -177,9 +141,7 @@ for (const name of args.models.split(',')) {
     ['onnxruntime-node, portable export (PRelu), spinning on', () => ortRun(sessions[2])],
     ['onnxruntime-node, portable export (PRelu), spinning off', () => ortRun(sessions[3])],
   ]);
-  const times = new Map([...engines.keys()].map((k) => [k, [] as number[]]));
-  for (const run of engines.values()) await run(); // warm-up
-  for (let r = 0; r < ROUNDS; r++) for (const [k, run] of engines) times.get(k)!.push(...(await run()));
+  const times = await interleavedRounds(engines, ROUNDS);
   sgemm ??= (await torch.ask({ cmd: 'sgemm', n: 1024, reps: 20 })).gflops as number;
   torch.quit();
 

@@ -23,12 +23,13 @@ Usage: /usr/bin/python3 scripts/bench_torch.py --model-dir models/x4 --threads 2
 import argparse
 import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from torch_lines import serve
 
 
 def load_layers_model(model_dir):
@@ -147,55 +148,47 @@ def main():
             modules[key] = m
         return modules[key]
 
-    def reply(obj):
-        sys.stdout.write(json.dumps(obj) + "\n")
-        sys.stdout.flush()
+    def verify(req):
+        n, h, w, c = req["shape"]
+        x = np.fromfile(req["input"], dtype=np.float32).reshape(n, h, w, c).transpose(0, 3, 1, 2).copy()
+        with torch.no_grad():
+            y = net(torch.from_numpy(x)).numpy()
+        out = {}
+        for variant in ("freeze", "optimize"):
+            with torch.no_grad():
+                yv = module(variant, h, w)(torch.from_numpy(x)).numpy()
+            out[variant] = float(np.abs(yv - y).max())
+        y.transpose(0, 2, 3, 1).astype(np.float32).tofile(req["output"])
+        return {"shape": [n, y.shape[2], y.shape[3], y.shape[1]], "maxAbsDiffJit": out}
 
-    reply({"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.is_available(),
-           "scale": net.scale, "interpolation": net.interpolation, "convs": len(net.convs)})
-    for line in sys.stdin:
-        req = json.loads(line)
-        cmd = req["cmd"]
-        if cmd == "quit":
-            break
-        if cmd == "verify":
-            n, h, w, c = req["shape"]
-            x = np.fromfile(req["input"], dtype=np.float32).reshape(n, h, w, c).transpose(0, 3, 1, 2).copy()
-            with torch.no_grad():
-                y = net(torch.from_numpy(x)).numpy()
-            out = {}
-            for variant in ("freeze", "optimize"):
-                with torch.no_grad():
-                    yv = module(variant, h, w)(torch.from_numpy(x)).numpy()
-                out[variant] = float(np.abs(yv - y).max())
-            y.transpose(0, 2, 3, 1).astype(np.float32).tofile(req["output"])
-            reply({"shape": [n, y.shape[2], y.shape[3], y.shape[1]], "maxAbsDiffJit": out})
-        elif cmd == "time":
-            h, w = req["h"], req["w"]
-            m = module(req["variant"], h, w)
-            x = np.random.default_rng(1).random((1, 3, h, w), dtype=np.float32)
-            ms = []
-            with torch.no_grad():
-                m(torch.from_numpy(x)).numpy()
-                for _ in range(req["n"]):
-                    t0 = time.perf_counter()
-                    m(torch.from_numpy(x)).numpy()
-                    ms.append((time.perf_counter() - t0) * 1000)
-            reply({"ms": ms})
-        elif cmd == "sgemm":
-            n, reps = req.get("n", 1024), req.get("reps", 20)
-            x = torch.rand(n, n)
-            y = torch.rand(n, n)
-            torch.mm(x, y)
-            best = float("inf")
-            for _ in range(reps):
+    def time_frames(req):
+        h, w = req["h"], req["w"]
+        m = module(req["variant"], h, w)
+        x = np.random.default_rng(1).random((1, 3, h, w), dtype=np.float32)
+        ms = []
+        with torch.no_grad():
+            m(torch.from_numpy(x)).numpy()
+            for _ in range(req["n"]):
                 t0 = time.perf_counter()
-                torch.mm(x, y)
-                best = min(best, time.perf_counter() - t0)
-            reply({"gflops": 2 * n ** 3 / best / 1e9})
-        else:
-            reply({"error": f"unknown command {cmd}"})
+                m(torch.from_numpy(x)).numpy()
+                ms.append((time.perf_counter() - t0) * 1000)
+        return {"ms": ms}
 
+    def sgemm(req):
+        n, reps = req.get("n", 1024), req.get("reps", 20)
+        x = torch.rand(n, n)
+        y = torch.rand(n, n)
+        torch.mm(x, y)
+        best = float("inf")
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            torch.mm(x, y)
+            best = min(best, time.perf_counter() - t0)
+        return {"gflops": 2 * n ** 3 / best / 1e9}
+
+    hello = {"ready": True, "torch": torch.__version__, "threads": torch.get_num_threads(), "mkldnn": torch.backends.mkldnn.is_available(),
+             "scale": net.scale, "interpolation": net.interpolation, "convs": len(net.convs)}
+    serve(hello, {"verify": verify, "time": time_frames, "sgemm": sgemm})
 
 if __name__ == "__main__":
     main()

@@ -3,6 +3,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError, type RawImage } from '../src/index';
 import { psnr, rgbToY, ssim } from '../src/entries/metrics';
+import { useBackend } from '../src/backends/use-backend';
+import { rgbToYHost, rgbToYOps } from '../src/metrics/y-channel';
 import { metricFixtures, toRaw, toUnit, type FixtureImage } from './fixtures/metrics/load';
 
 const { images, pairs } = metricFixtures();
@@ -94,6 +96,30 @@ describe('protocol details', () => {
     y.dispose();
     expect(() => rgbToY(tf.zeros([2, 2, 1]))).toThrow(ShapeError);
   });
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`rgbToY's one-op form equals the tensor-op form bit for bit, values and gradient, on ${backend}`, async () => {
+      const previous = tf.getBackend();
+      await useBackend(backend);
+      try {
+        const x = tf.randomUniform([2, 5, 7, 3], -0.2, 1.2, 'float32', 11);
+        const dy = tf.randomNormal([2, 5, 7, 1], 0, 1, 'float32', 12);
+        const before = tf.memory().numTensors;
+        const [a, b] = [rgbToYHost(x), rgbToYOps(x)];
+        expect(a.shape).toEqual([2, 5, 7, 1]);
+        expect(Array.from(a.dataSync())).toEqual(Array.from(b.dataSync()));
+        const ga = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(rgbToYHost(t), dy)))(x);
+        const gb = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(rgbToYOps(t), dy)))(x);
+        expect(ga.shape).toEqual(x.shape);
+        expect(Array.from(ga.dataSync())).toEqual(Array.from(gb.dataSync()));
+        tf.dispose([a, b, ga, gb]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([x, dy]);
+      } finally {
+        await tf.setBackend(previous);
+      }
+    });
+  }
 
   it('quantize rounds float inputs to 8-bit levels first', async () => {
     const a = tf.fill([12, 12, 1], 100.4 / 255) as tf.Tensor3D;

@@ -9,7 +9,7 @@ import { ConfigError } from '../src/errors';
 import { loadModel } from '../src/io/model-io';
 import { syntheticDataset } from '../src/data/datasets';
 import { describeModel } from '../src/models/describe';
-import { RepConv2D, reparameterize } from '../src/models/layers/rep-conv';
+import { mergeRepKernel, mergeRepKernelOps, RepConv2D, reparameterize, type RepBranches } from '../src/models/layers/rep-conv';
 import { getModelInfo } from '../src/models/metadata';
 import { modelToOnnx } from '../src/models/onnx/export';
 import { buildStudent } from '../src/models/student';
@@ -76,6 +76,60 @@ describe('RepConv2D', () => {
     tf.dispose([x, ...Object.values(grads)]);
     m.dispose();
   });
+});
+
+describe('mergeRepKernel (the merged kernel as one custom op on cpu and wasm)', () => {
+  const branches = (cin: number, cout: number, seed: number): RepBranches => {
+    const r = (shape: number[], k: number) => tf.randomNormal(shape, 0, 0.5, 'float32', seed + k);
+    return {
+      k3: r([3, 3, cin, cout], 0) as tf.Tensor4D,
+      k1: r([cin, cout], 1) as tf.Tensor2D,
+      expand: r([cin, 2 * cout], 2) as tf.Tensor2D,
+      squeeze: r([3, 3, 2 * cout, cout], 3) as tf.Tensor4D,
+      edgeW: [4, 5, 6].map((k) => r([cin, cout], k) as tf.Tensor2D),
+      edgeScale: [7, 8, 9].map((k) => r([cout], k) as tf.Tensor1D),
+    };
+  };
+  const list = (b: RepBranches): tf.Tensor[] => [b.k3, b.k1, b.expand, b.squeeze, ...b.edgeW, ...b.edgeScale];
+  const fromList = (t: tf.Tensor[]): RepBranches => ({
+    k3: t[0] as tf.Tensor4D,
+    k1: t[1] as tf.Tensor2D,
+    expand: t[2] as tf.Tensor2D,
+    squeeze: t[3] as tf.Tensor4D,
+    edgeW: t.slice(4, 7) as tf.Tensor2D[],
+    edgeScale: t.slice(7, 10) as tf.Tensor1D[],
+  });
+
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`equals the tensor-op formula and its gradients on ${backend} (3→16, 16→16, 16→1)`, async () => {
+      await useBackend(backend);
+      try {
+        for (const [cin, cout] of [[3, 16], [16, 16], [16, 1]]) {
+          const b = branches(cin, cout, 10 * cin + cout);
+          const dy = tf.randomNormal([3, 3, cin, cout], 0, 1, 'float32', 5);
+          const before = tf.memory().numTensors;
+          const loss = (merge: (x: RepBranches) => tf.Tensor4D) => (...t: tf.Tensor[]) => tf.sum(tf.mul(merge(fromList(t)), dy));
+          const [ours, ref] = [mergeRepKernel(b), mergeRepKernelOps(b)];
+          const scale = tf.tidy(() => tf.max(tf.abs(ref)).dataSync()[0]);
+          expect(ours.shape).toEqual([3, 3, cin, cout]);
+          expect(maxAbsDiff(ours, ref)).toBeLessThan(1e-6 * scale);
+          const g = tf.grads(loss(mergeRepKernel))(list(b));
+          const gRef = tf.grads(loss(mergeRepKernelOps))(list(b));
+          g.forEach((x, i) => {
+            expect(x.shape, `gradient ${i}`).toEqual(gRef[i].shape);
+            const s = tf.tidy(() => tf.max(tf.abs(gRef[i])).dataSync()[0]);
+            expect(s, `gradient ${i}`).toBeGreaterThan(0);
+            expect(maxAbsDiff(x, gRef[i]), `gradient ${i} (${cin}→${cout})`).toBeLessThan(1e-5 * s);
+          });
+          tf.dispose([ours, ref, ...g, ...gRef]);
+          expect(tf.memory().numTensors).toBe(before);
+          tf.dispose([dy, ...list(b)]);
+        }
+      } finally {
+        await useBackend('cpu');
+      }
+    });
+  }
 });
 
 describe('reparameterize', () => {

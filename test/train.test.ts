@@ -92,6 +92,23 @@ describe('train', () => {
     expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(6).map((h) => h.loss));
   });
 
+  it('resumes exactly with the x4 recipe\'s pieces: re-parameterized 16-channel compact, luma detail, L1 on Y, clip, EMA', async () => {
+    // The shifted-window filter gradient (16-channel 3x3 layers), the merged-kernel custom op and the one-op rgbToY.
+    const rep = (seed: number) => buildStudent({ arch: 'compact', scale: 4, width: 16, depth: 1, reparam: true, detail: 'luma', residualInterpolation: 'bilinear', seed });
+    const lumaData = (seed: number) => syntheticDataset({ scale: 4, patchSize: 8, batchSize: 2, seed, images: 4, imageSize: 48 });
+    const opts = { schedule: { steps: 6, lr: 2e-3, warmup: 2, clip: 0.05, ema: 0.9 }, loss: { pixelSpace: 'y' as const }, checkpoint: { logEvery: 1 }, exportModels: false };
+    const full = await train({ student: rep(5), data: lumaData(2), ...opts });
+    const out = path.join(dir, 'resume-recipe');
+    const first = await train({ student: rep(5), data: lumaData(2), ...opts, out, checkpoint: { every: 3, logEvery: 1 }, onProgress: (p) => {
+      if (p.done === 3) throw new AbortError('stop');
+    } }).catch((e) => e);
+    expect(first).toBeInstanceOf(AbortError);
+    const resumed = await train({ student: rep(77), data: lumaData(2), ...opts, out, resume: true });
+    expect(resumed.history.map((h) => h.step)).toEqual([4, 5, 6]);
+    expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(3).map((h) => h.loss));
+    expect(new Set(full.history.map((h) => h.loss)).size).toBe(6);
+  });
+
   it('compact checkpoints: smaller, weights exact, and a resumed run stays within bfloat16 rounding of an uninterrupted one', async () => {
     const opts = { schedule, exportModels: false };
     const full = await train({ student: student(7), data: data(3), ...opts });

@@ -90,13 +90,21 @@ const FILTER_CASES: ConvCase[] = [
   ...CONV_CASES,
   { x: [16, 48, 48, 2], f: [3, 3, 2, 9], s: 1, pad: 'same' },
   { x: [16, 64, 40, 2], f: [3, 3, 2, 3], s: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  // The convolution formulation (>= 8 input channels, 3x3, stride 1, outputs < 2x inputs), in several row blocks.
+  // The shifted-window formulation (stride 1, 8 to 16 input channels, at most 16 outputs, fewer than 2x the inputs).
   { x: [2, 10, 9, 12], f: [3, 3, 12, 12], s: 1, pad: 'same' },
   { x: [16, 40, 40, 8], f: [3, 3, 8, 8], s: 1, pad: 'same' },
   { x: [2, 11, 12, 9], f: [3, 5, 9, 4], s: 1, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
   // The im2col formulation in several column blocks (R * P > 4M floats).
   { x: [16, 96, 96, 4], f: [3, 3, 4, 8], s: 1, pad: 'same' },
   { x: [3, 9, 10, 40], f: [1, 1, 40, 20], s: 2, pad: 'valid' },
+  // (Added after the cases above, so that those keep their random data.) The shifted-window formulation with 'valid'
+  // and unread rows, pads larger than the kernel, even and non-square kernels.
+  { x: [2, 9, 8, 8], f: [3, 3, 8, 8], s: 1, pad: 'valid' },
+  { x: [2, 6, 7, 9], f: [3, 3, 9, 10], s: 1, pad: [[0, 0], [4, 4], [3, 5], [0, 0]] },
+  { x: [3, 8, 10, 16], f: [2, 4, 16, 16], s: 1, pad: 'same' },
+  // The convolution formulation (more than 16 channels, 3x3, stride 1, outputs < 2x inputs), in several row blocks.
+  { x: [2, 10, 9, 20], f: [3, 3, 20, 20], s: 1, pad: 'same' },
+  { x: [16, 40, 16, 17], f: [3, 3, 17, 17], s: 1, pad: 'same' },
 ];
 
 const label = (c: ConvCase) => `x ${c.x} f ${c.f} s ${c.s} pad ${JSON.stringify(c.pad)}`;

@@ -19,7 +19,10 @@ export const Y_OFFSET = 16;
 
 /**
  * Studio-range Y of an RGB tensor in [0, 1] (last axis 3), returned in [0, 1] units (`Y / 255`, so in
- * [16/255, 235/255]); the last axis becomes 1. Differentiable.
+ * [16/255, 235/255]); the last axis becomes 1. Differentiable. On the cpu and wasm backends it is one custom op over
+ * the data (a training step's luma loss calls it on a whole batch of HR-sized images, where the broadcast multiply and
+ * the reduction as kernels cost several ms each); elsewhere it is tensor ops (`rgbToYOps`). Both give the same
+ * float32 values.
  *
  * @example
  * ```ts
@@ -29,10 +32,50 @@ export const Y_OFFSET = 16;
 export function rgbToY<T extends tf.Tensor>(x: T): T {
   const c = x.shape[x.rank - 1];
   if (c !== 3) throw new ShapeError(`rgbToY expects RGB (last axis 3), got shape [${x.shape.join(', ')}]`);
+  return HOST_BACKENDS.has(tf.getBackend()) && x.dtype === 'float32' ? rgbToYHost(x) : rgbToYOps(x);
+}
+
+/** Backends whose tensors live in CPU memory. */
+const HOST_BACKENDS = new Set(['cpu', 'wasm']);
+
+/** @internal {@link rgbToY} as tensor ops (any backend): `Σ_c x[..., c] · w_c + 16/255`. */
+export function rgbToYOps<T extends tf.Tensor>(x: T): T {
   return tf.tidy(() => {
     const w = tf.tensor1d(Y_WEIGHTS.map((v) => v / 255));
     return tf.add(tf.sum(tf.mul(x, w), -1, true), Y_OFFSET / 255) as T;
   });
+}
+
+/**
+ * @internal {@link rgbToY} as one custom op over the data, rounded as the backend's kernels round {@link rgbToYOps}:
+ * every product to float32, then the sum of the three to float32 after each addition on wasm (its `Sum` accumulates in
+ * float32) or once (cpu sums in float64), then `+ 16/255`. The gradient is `dx[..., c] = dy · w_c`.
+ */
+export function rgbToYHost<T extends tf.Tensor>(x: T): T {
+  const f = Math.fround;
+  const [wr, wg, wb] = Y_WEIGHTS.map((v) => f(v / 255));
+  const off = f(Y_OFFSET / 255);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor;
+    const v = input.dataSync() as Float32Array;
+    const n = v.length / 3;
+    const out = new Float32Array(n);
+    if (tf.getBackend() === 'wasm') for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = f(f(f(v[j] * wr) + f(v[j + 1] * wg)) + f(v[j + 2] * wb)) + off;
+    else for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = f(f(v[j] * wr) + f(v[j + 1] * wg) + f(v[j + 2] * wb)) + off;
+    const value = tf.tensor(out, [...input.shape.slice(0, -1), 1], 'float32');
+    const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => {
+      const g = (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array;
+      const dx = new Float32Array(3 * n);
+      for (let i = 0, j = 0; i < n; i++, j += 3) {
+        dx[j] = g[i] * wr;
+        dx[j + 1] = g[i] * wg;
+        dx[j + 2] = g[i] * wb;
+      }
+      return [tf.tensor(dx, input.shape, 'float32')];
+    };
+    return { value, gradFunc };
+  });
+  return op(x) as T;
 }
 
 /**

@@ -10,15 +10,16 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { throwIfAborted, yieldToEventLoop } from '../core/task';
 import { AbortError, BackendError, ConfigError, NanLossError } from '../errors';
 import type { PatchBatch, PatchDataset } from '../data/types';
-import { combinedLoss, type ResolvedLossWeights } from '../losses/combined';
+import type { ResolvedLossWeights } from '../losses/combined';
 import type { FeatureAdapters } from '../losses/feature-kd';
-import { Adam, globalNorm } from './adam';
+import { Adam } from './adam';
 import { loadCheckpoint, saveCheckpoint } from './checkpoint';
 import { WeightEma } from './ema';
 import type { ResolvedTrainOptions } from './options';
 import { reparameterize } from '../models/layers/rep-conv';
 import { RunLog } from './run-log';
 import { learningRateAt } from './schedule';
+import { trainingStep, type StepParts } from './step';
 import { restoreTraining, snapshotTraining, type TrainParts } from './train-state';
 import { evaluateModel, loadValidationSet, type ValidationResult, type ValidationSet } from './validate';
 
@@ -92,6 +93,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
   const { schedule: sc, validation: val, checkpoint: ck } = o;
   const ema = sc.ema > 0 ? new WeightEma(spec.student.trainableWeights.map((w) => w.read() as tf.Variable), sc.ema) : undefined;
   const parts: TrainParts = { model: spec.student, adam, ema, adapters: spec.adapters };
+  const stepParts: StepParts = { forward: spec.forward, vars, adam, ema, weights: spec.weights, adapters: spec.adapters };
   const files = o.out && path
     ? { last: path.join(o.out, 'last.ckpt'), best: path.join(o.out, 'best.ckpt'), log: path.join(o.out, 'log.jsonl'), modelBest: path.join(o.out, 'model-best'), modelLast: path.join(o.out, 'model-last') }
     : undefined;
@@ -188,34 +190,13 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       const step = result.step + 1;
       const lr = lrAt(step);
       const targets = spec.teacher ? await spec.teacher(batch) : {};
-      let lossParts: Record<string, tf.Scalar> = {};
-      const { value, grads, norm } = tf.tidy(() => {
-        const g = tf.variableGrads(() => {
-          const out = spec.forward.apply(batch.lr, { training: true }) as tf.Tensor4D | tf.Tensor4D[];
-          const [sr, ...feats] = Array.isArray(out) ? out : [out];
-          const r = combinedLoss(
-            { student: sr, hr: batch.hr, teacher: batch.teacher ?? targets.output, studentFeatures: feats, teacherFeatures: batch.teacherFeatures ?? targets.features, adapters: spec.adapters },
-            spec.weights,
-          );
-          lossParts = r.parts;
-          return r.total;
-        }, vars);
-        const list = vars.map((v) => g.grads[v.name]);
-        return { value: g.value, grads: list, norm: globalNorm(list) };
-      });
-      const names = Object.keys(lossParts);
-      const nums = tf.tidy(() => tf.stack([value, norm, ...names.map((k) => lossParts[k])]).dataSync());
-      tf.dispose([batch.lr, batch.hr, batch.teacher, ...(batch.teacherFeatures ?? []), targets.output, ...(targets.features ?? []), value, norm, ...Object.values(lossParts)]);
-      const [loss, gnorm] = [nums[0], nums[1]];
-      if (!Number.isFinite(loss) || !Number.isFinite(gnorm)) {
-        tf.dispose(grads);
+      const r = trainingStep(stepParts, batch, targets, lr, sc.clip);
+      tf.dispose([batch.lr, batch.hr, batch.teacher, ...(batch.teacherFeatures ?? []), targets.output, ...(targets.features ?? [])]);
+      const { loss, gradNorm: gnorm } = r;
+      if (!r.applied) {
         await log?.write({ step, event: 'nan', loss: String(loss), gradNorm: String(gnorm) });
         throw new NanLossError(step);
       }
-      const factor = sc.clip > 0 && gnorm > sc.clip ? sc.clip / gnorm : 1;
-      adam.apply(grads, lr, factor);
-      tf.dispose(grads);
-      ema?.update();
       result.step = step;
       result.loss = loss;
       result.history.push({ step, loss });
@@ -229,7 +210,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       }
       if (step % ck.logEvery === 0 || step === sc.steps) {
         const row: Record<string, unknown> = { step, loss, lr, gradNorm: gnorm, stepsPerSec };
-        names.forEach((k, i) => (row[k] = nums[2 + i]));
+        Object.assign(row, r.parts);
         await log?.write(row);
       }
       const info: Record<string, number | string> = { loss: lossEma, lr, 'step/s': stepsPerSec };

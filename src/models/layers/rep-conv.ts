@@ -46,6 +46,127 @@ const EDGE_FILTERS: Record<'sobelX' | 'sobelY' | 'laplacian', number[]> = {
 };
 const EDGES = Object.keys(EDGE_FILTERS) as (keyof typeof EDGE_FILTERS)[];
 
+/** @internal The branch weights of a {@link RepConv2D}, in its layouts (kernels HWIO, 1×1 weights `[C_in, C_out]`). */
+export interface RepBranches {
+  k3: tf.Tensor4D;
+  k1: tf.Tensor2D;
+  /** `[C_in, mid]`. */
+  expand: tf.Tensor2D;
+  /** `[3, 3, mid, C_out]`. */
+  squeeze: tf.Tensor4D;
+  /** One `[C_in, C_out]` per edge filter, in {@link EDGES} order. */
+  edgeW: tf.Tensor2D[];
+  /** One `[C_out]` per edge filter. */
+  edgeScale: tf.Tensor1D[];
+}
+
+/** Backends whose tensors live in CPU memory, where the merged kernel is one custom op. */
+const HOST_BACKENDS = new Set(['cpu', 'wasm']);
+
+/**
+ * @internal The merged kernel as tensor ops (any backend; the reference of {@link mergeRepKernel}):
+ * `K = k3 + pad(k1) + Σ_m E[i, m] S[y, x, m, o] + Σ_e edge_e[y, x] · W_e[i, o] · s_e[o]`.
+ */
+export function mergeRepKernelOps(b: RepBranches): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [, , cin, cout] = b.k3.shape;
+    const mid = b.expand.shape[1];
+    // 1×1 branch: its weights sit at the kernel centre.
+    const k1 = tf.pad(tf.reshape(b.k1, [1, 1, cin, cout]), [[1, 1], [1, 1], [0, 0], [0, 0]]);
+    // 1×1 expand then 3×3: K[y, x, i, o] = Σ_m E[i, m] S[y, x, m, o].
+    const s = tf.reshape(tf.transpose(b.squeeze, [2, 0, 1, 3]), [mid, 9 * cout]);
+    const es = tf.transpose(tf.reshape(tf.matMul(b.expand, s), [cin, 3, 3, cout]), [1, 2, 0, 3]);
+    let k = tf.addN([b.k3, k1, es]) as tf.Tensor4D;
+    // Edge branches: 1×1 conv, then a fixed edge filter scaled per output channel.
+    EDGES.forEach((e, j) => {
+      const w = tf.mul(b.edgeW[j], b.edgeScale[j]); // [cin, cout] * [cout]
+      const mask = tf.tensor4d(EDGE_FILTERS[e], [3, 3, 1, 1]);
+      k = tf.add(k, tf.mul(mask, tf.reshape(w, [1, 1, cin, cout])));
+    });
+    return k;
+  });
+}
+
+/**
+ * @internal The merged kernel of {@link mergeRepKernelOps} as one differentiable custom op computed in plain loops
+ * (float64 sums, one float32 rounding per output value), with its gradient (`G` = gradient of the kernel):
+ * `dk3 = G`, `dk1 = G[1, 1]`, `dE[i, m] = Σ_yxo G[y, x, i, o] S[y, x, m, o]`, `dS[y, x, m, o] = Σ_i E[i, m] G[y, x, i, o]`,
+ * `dW_e[i, o] = s_e[o] · Σ_yx edge_e[y, x] G[y, x, i, o]`, `ds_e[o] = Σ_i W_e[i, o] · Σ_yx edge_e[y, x] G[y, x, i, o]`.
+ * Reads its inputs with `dataSync`, so it is meant for the cpu and wasm backends.
+ */
+export function mergeRepKernel(b: RepBranches): tf.Tensor4D {
+  const [, , cin, cout] = b.k3.shape;
+  const mid = b.expand.shape[1];
+  const n = cin * cout;
+  const masks = EDGES.map((e) => EDGE_FILTERS[e]);
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const inputs = args.slice(0, 4 + 2 * EDGES.length) as tf.Tensor[]; // customGrad appends a save function
+    const [k3, k1, ex, sq] = inputs.slice(0, 4).map((t) => t.dataSync() as Float32Array);
+    const ew = inputs.slice(4, 4 + EDGES.length).map((t) => t.dataSync() as Float32Array);
+    const es = inputs.slice(4 + EDGES.length).map((t) => t.dataSync() as Float32Array);
+    const out = new Float32Array(9 * n);
+    for (let t = 0; t < 9; t++) {
+      for (let i = 0; i < cin; i++) {
+        for (let o = 0; o < cout; o++) {
+          let v = k3[t * n + i * cout + o];
+          if (t === 4) v += k1[i * cout + o];
+          let acc = 0;
+          for (let m = 0; m < mid; m++) acc += ex[i * mid + m] * sq[(t * mid + m) * cout + o];
+          v += acc;
+          for (let e = 0; e < masks.length; e++) if (masks[e][t] !== 0) v += masks[e][t] * ew[e][i * cout + o] * es[e][o];
+          out[t * n + i * cout + o] = v;
+        }
+      }
+    }
+    const value = tf.tensor4d(out, [3, 3, cin, cout]);
+    const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => {
+      const g = (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array;
+      const dk1 = g.slice(4 * n, 5 * n);
+      const dex = new Float32Array(cin * mid);
+      for (let i = 0; i < cin; i++) {
+        for (let m = 0; m < mid; m++) {
+          let acc = 0;
+          for (let t = 0; t < 9; t++) for (let o = 0; o < cout; o++) acc += g[t * n + i * cout + o] * sq[(t * mid + m) * cout + o];
+          dex[i * mid + m] = acc;
+        }
+      }
+      const dsq = new Float32Array(9 * mid * cout);
+      for (let t = 0; t < 9; t++) {
+        for (let m = 0; m < mid; m++) {
+          for (let o = 0; o < cout; o++) {
+            let acc = 0;
+            for (let i = 0; i < cin; i++) acc += ex[i * mid + m] * g[t * n + i * cout + o];
+            dsq[(t * mid + m) * cout + o] = acc;
+          }
+        }
+      }
+      const dew = masks.map(() => new Float32Array(n));
+      const des = masks.map(() => new Float32Array(cout));
+      masks.forEach((mask, e) => {
+        const dsum = new Float64Array(cout);
+        for (let j = 0; j < n; j++) {
+          let acc = 0;
+          for (let t = 0; t < 9; t++) if (mask[t] !== 0) acc += mask[t] * g[t * n + j];
+          const o = j % cout;
+          dew[e][j] = acc * es[e][o];
+          dsum[o] += acc * ew[e][j];
+        }
+        des[e].set(dsum);
+      });
+      return [
+        tf.tensor4d(g.slice(), [3, 3, cin, cout]),
+        tf.tensor2d(dk1, [cin, cout]),
+        tf.tensor2d(dex, [cin, mid]),
+        tf.tensor4d(dsq, [3, 3, mid, cout]),
+        ...dew.map((d) => tf.tensor2d(d, [cin, cout])),
+        ...des.map((d) => tf.tensor1d(d)),
+      ];
+    };
+    return { value, gradFunc };
+  });
+  return op(b.k3, b.k1, b.expand, b.squeeze, ...b.edgeW, ...b.edgeScale) as tf.Tensor4D;
+}
+
 /**
  * Keras layer: a `same`-padded 3×3 convolution (stride 1, bias, linear) whose kernel is the sum of ECB-style
  * branches; see the file comment. Its config carries `kernelSize`, `strides`, `padding` like `Conv2D` so that
@@ -107,26 +228,21 @@ export class RepConv2D extends tfl.layers.Layer {
     return [s[0], s[1], s[2], this.filters];
   }
 
-  /** The merged 3×3 kernel `[3, 3, C_in, C_out]` as a function of the branch weights (differentiable). */
+  /**
+   * The merged 3×3 kernel `[3, 3, C_in, C_out]` as a function of the branch weights (differentiable). On the cpu and
+   * wasm backends, whose tensors live in CPU memory, it is one custom op computed in plain loops ({@link mergeRepKernel});
+   * as tensor ops it would be some 20 tiny kernels forward and 40 backward per layer, whose per-call cost dominated.
+   */
   private mergedKernel(): tf.Tensor4D {
-    return tf.tidy(() => {
-      const k3 = this.k3.read() as tf.Tensor4D;
-      const [, , cin, cout] = k3.shape;
-      const mid = cout * this.expand;
-      // 1×1 branch: its weights sit at the kernel centre.
-      const k1 = tf.pad(tf.reshape(this.k1.read(), [1, 1, cin, cout]), [[1, 1], [1, 1], [0, 0], [0, 0]]);
-      // 1×1 expand then 3×3: K[y, x, i, o] = Σ_m E[i, m] S[y, x, m, o].
-      const s = tf.reshape(tf.transpose(this.squeezeW.read(), [2, 0, 1, 3]), [mid, 9 * cout]);
-      const es = tf.transpose(tf.reshape(tf.matMul(this.expandW.read() as tf.Tensor2D, s), [cin, 3, 3, cout]), [1, 2, 0, 3]);
-      let k = tf.addN([k3, k1, es]) as tf.Tensor4D;
-      // Edge branches: 1×1 conv, then a fixed edge filter scaled per output channel.
-      EDGES.forEach((e, j) => {
-        const w = tf.mul(this.edgeW[j].read(), this.edgeScale[j].read()); // [cin, cout] * [cout]
-        const mask = tf.tensor4d(EDGE_FILTERS[e], [3, 3, 1, 1]);
-        k = tf.add(k, tf.mul(mask, tf.reshape(w, [1, 1, cin, cout])));
-      });
-      return k;
-    });
+    const branches: RepBranches = {
+      k3: this.k3.read() as tf.Tensor4D,
+      k1: this.k1.read() as tf.Tensor2D,
+      expand: this.expandW.read() as tf.Tensor2D,
+      squeeze: this.squeezeW.read() as tf.Tensor4D,
+      edgeW: this.edgeW.map((w) => w.read() as tf.Tensor2D),
+      edgeScale: this.edgeScale.map((w) => w.read() as tf.Tensor1D),
+    };
+    return HOST_BACKENDS.has(tf.getBackend()) ? mergeRepKernel(branches) : mergeRepKernelOps(branches);
   }
 
   /** The plain convolution this layer equals: kernel `[3, 3, C_in, C_out]` and bias `[C_out]` (new tensors). */
