@@ -13,6 +13,7 @@ import { tapModel } from '../src/models/taps';
 import { buildTeacher } from '../src/models/teacher';
 import { buildEmt } from '../src/models/emt';
 import { relErr } from './numeric';
+import { recordingOrt } from './fake-ort';
 
 let hasOrt = true;
 try {
@@ -211,21 +212,6 @@ describe('ONNX runner without onnxruntime', () => {
 });
 
 describe('ONNX runner session options', () => {
-  /** A fake onnxruntime module that records the options each session is created with. */
-  function recordingOrt() {
-    const created: Array<Record<string, unknown>> = [];
-    const ort = {
-      Tensor: class {},
-      InferenceSession: {
-        async create(_model: unknown, options: Record<string, unknown>) {
-          created.push(options);
-          return { inputNames: ['input'], outputNames: ['output'], run: async () => ({}), release: async () => {} };
-        },
-      },
-    };
-    return { ort, created };
-  }
-
   it('uses every available core in Node unless threads is given', async () => {
     const { ort, created } = recordingOrt();
     await (await createOnnxRunner(new Uint8Array(4), { ort })).dispose();

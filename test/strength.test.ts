@@ -1,9 +1,7 @@
 // Sharpening strength: out = base + strength·(model − base), base = the input (x1) or its bicubic upscale (x2/x4).
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +13,8 @@ import { Student } from '../src/infer/student';
 import { readImage, writeImage } from '../src/io/node-image';
 import type { RawImage } from '../src/io/raw-image';
 import { buildStudent } from '../src/models/student';
+import { runCli } from './cli-process';
 
-const ROOT = path.resolve(__dirname, '..');
-const run = promisify(execFile);
 
 function synthetic(seed: number, w: number, h: number): RawImage {
   const img = proceduralImage(seed, w, h);
@@ -87,29 +84,19 @@ describe('strength', () => {
 });
 
 describe('sharpen-kd sharpen --strength', () => {
-  const cli = async (...args: string[]) => {
-    try {
-      const r = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
-      return { code: 0, out: r.stdout, err: r.stderr };
-    } catch (e) {
-      const x = e as { code: number; stdout: string; stderr: string };
-      return { code: x.code, out: x.stdout, err: x.stderr };
-    }
-  };
-
   it('0 writes the input unchanged (x1); out-of-range values are refused; the help points to the picture', async () => {
     const src = path.join(tmp, 'in.png');
     await writeImage(src, synthetic(5, 33, 29));
     const out = path.join(tmp, 'out.png');
-    const ok = await cli('sharpen', src, '-o', out, '-s', '1', '--strength', '0', '--backend', 'wasm');
+    const ok = await runCli('sharpen', src, '-o', out, '-s', '1', '--strength', '0', '--backend', 'wasm');
     expect(ok.code, ok.err).toBe(0);
     expect(Array.from((await readImage(out)).data)).toEqual(Array.from((await readImage(src)).data));
     for (const bad of ['1.5', '-1', 'abc', '']) {
-      const r = await cli('sharpen', src, '-o', path.join(tmp, 'x.png'), '-s', '1', '--strength', bad);
+      const r = await runCli('sharpen', src, '-o', path.join(tmp, 'x.png'), '-s', '1', '--strength', bad);
       expect(r.code).not.toBe(0);
       expect(r.err).toMatch(/--strength must be a number from 0 to 1/);
     }
-    const help = await cli('sharpen', '--help');
+    const help = await runCli('sharpen', '--help');
     expect(help.out).toMatch(/--strength <x>/);
     expect(help.out).toMatch(/docs\/strength\.png/);
   }, 120_000);

@@ -18,6 +18,7 @@ import { describeModel } from '../src/models/describe';
 import { modelToOnnx } from '../src/models/onnx/export';
 import { readOnnxMetadata } from '../src/models/onnx/proto';
 import { buildStudent } from '../src/models/student';
+import { recordingOrt } from './fake-ort';
 
 let tmp: string;
 beforeAll(async () => {
@@ -200,21 +201,6 @@ describe("export target 'ort-cpu'", () => {
 });
 
 describe('ONNX Runtime threads and spinning', () => {
-  /** A fake onnxruntime module that records the options each session is created with. */
-  function recordingOrt() {
-    const created: Array<Record<string, unknown>> = [];
-    const ort = {
-      Tensor: class {},
-      InferenceSession: {
-        async create(_model: unknown, options: Record<string, unknown>) {
-          created.push(options);
-          return { inputNames: ['input'], outputNames: ['output'], run: async () => ({}), release: async () => {} };
-        },
-      },
-    };
-    return { ort, created };
-  }
-
   it('spins by default; spinning: false or SHARPEN_KD_ORT_SPINNING=off turns it off; the option wins', async () => {
     const { ort, created } = recordingOrt();
     const before = process.env.SHARPEN_KD_ORT_SPINNING;

@@ -1,10 +1,8 @@
 // The blind x1 benchmark: the protocol (determinism, ranges, order independence), the classical baselines (FFT,
 // Wiener, blind sigma estimate, sharp), and the eval CLI's x1 flags.
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,9 +19,8 @@ import { degradeForEval, evaluateUpscaler } from '../src/infer/evaluate';
 import { writeImage } from '../src/io/node-image';
 import { fromFloatRgb, toFloatRgb, type RawImage } from '../src/io/raw-image';
 import { psnr } from '../src/metrics/psnr';
+import { runCli } from './cli-process';
 
-const ROOT = path.resolve(__dirname, '..');
-const run = promisify(execFile);
 const yPsnr = (a: RawImage, b: RawImage) => psnr(a, b, { yChannel: true, crop: 1 });
 
 /** An 8-bit RGB procedural image (edges, strokes, gratings). */
@@ -216,22 +213,12 @@ describe('scale-1 training draws from the blind distribution', () => {
 });
 
 describe('sharpen-kd eval (x1 flags)', () => {
-  const cli = async (...args: string[]) => {
-    try {
-      const r = await run(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: '0' } });
-      return { code: 0, out: r.stdout, err: r.stderr };
-    } catch (e) {
-      const x = e as { code: number; stdout: string; stderr: string };
-      return { code: x.code, out: x.stdout, err: x.stderr };
-    }
-  };
-
   it('scores a baseline with the blind protocol by default and prints each draw; rejects flags that do not fit', async () => {
-    const ok = await cli('eval', '-d', path.join(tmp, 'HR'), '-s', '1', '--baseline', 'input');
+    const ok = await runCli('eval', '-d', path.join(tmp, 'HR'), '-s', '1', '--baseline', 'input');
     expect(ok.code).toBe(0);
     expect(ok.out).toMatch(/alpha\s+\d+\.\d+ dB\s+\d\.\d{4}\s+blur σ/);
     expect(ok.out).toMatch(/blind protocol \(seed 1\)/);
-    const g = await cli('eval', '-d', path.join(tmp, 'HR'), '-s', '1', '--baseline', 'input', '--blur', '1.5');
+    const g = await runCli('eval', '-d', path.join(tmp, 'HR'), '-s', '1', '--baseline', 'input', '--blur', '1.5');
     expect(g.out).toMatch(/gaussian protocol \(sigma 1\.5\)/);
     for (const [args, msg] of [
       [['--protocol', 'nope'], /--protocol takes blind or gaussian/],
@@ -240,11 +227,11 @@ describe('sharpen-kd eval (x1 flags)', () => {
       [['--baseline', 'magic'], /--baseline takes input, sharp-default/],
       [['--baseline', 'input', '-m', 'x1'], /drop --model/],
     ] as const) {
-      const r = await cli('eval', '-d', path.join(tmp, 'HR'), '-s', '1', ...args);
+      const r = await runCli('eval', '-d', path.join(tmp, 'HR'), '-s', '1', ...args);
       expect(r.code, args.join(' ')).not.toBe(0);
       expect(r.err).toMatch(msg);
     }
-    const x2 = await cli('eval', '-d', path.join(tmp, 'HR'), '-s', '2', '--seed', '3');
+    const x2 = await runCli('eval', '-d', path.join(tmp, 'HR'), '-s', '2', '--seed', '3');
     expect(x2.code).not.toBe(0);
     expect(x2.err).toMatch(/--seed applies to --scale 1 only/);
   }, 120_000);
