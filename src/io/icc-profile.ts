@@ -8,23 +8,8 @@
  * - WebP: an `ICCP` chunk after a `VP8X` header (created for simple-format files).
  */
 import { IoError } from '../errors';
+import { crc32, loadZlib } from './png';
 import type { ImageFormat } from './raw-image';
-
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (let i = 0; i < bytes.length; i++) c = CRC_TABLE[(c ^ bytes[i]) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -39,7 +24,7 @@ function concat(parts: Uint8Array[]): Uint8Array {
 const ascii = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 
 async function embedPng(png: Uint8Array, icc: Uint8Array): Promise<Uint8Array> {
-  const { deflateSync } = await import('node:zlib');
+  const { deflateSync } = await loadZlib();
   const dv = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const ihdrEnd = 8 + 12 + dv.getUint32(8);
   if (String.fromCharCode(...png.subarray(12, 16)) !== 'IHDR') throw new IoError('cannot embed ICC profile: not a PNG');

@@ -2,6 +2,7 @@ import { loadNodePackage } from '../platform/node-package';
 import { ConfigError, InputError } from '../errors';
 import { writeFileAtomic } from './atomic-write';
 import { checkInputPixels, DEFAULT_MAX_PIXELS, resolveLimit } from './pixel-limits';
+import { decodePngParts, encodePng, parsePng, type DecodedPng } from './png';
 import { assertRawImage, type ImageFormat, type RawImage } from './raw-image';
 
 export type { ImageFormat } from './raw-image';
@@ -92,7 +93,22 @@ async function openChecked(
 }
 
 /**
- * Decodes an encoded image (PNG, JPEG, WebP, TIFF, GIF, AVIF, ...) into a {@link RawImage}. Node only (sharp).
+ * The plain-PNG path (see `png.ts`): decodes PNGs it handles without loading sharp, after the same pixel limit and
+ * `onHeader` as sharp's path; undefined for any other file (and, with `profile: false`, for a PNG with an ICC
+ * profile, whose pixels sharp converts to sRGB).
+ */
+async function decodePlainPng(bytes: Uint8Array, name: string, opts: DecodeOptions, profile: boolean): Promise<DecodedPng | undefined> {
+  const parts = await parsePng(bytes);
+  if (!parts || (parts.iccp && !profile)) return undefined;
+  const max = resolveLimit(opts.maxPixels, DEFAULT_MAX_PIXELS, 'maxPixels');
+  checkInputPixels(name, parts.width, parts.height, 1, max);
+  opts.onHeader?.({ format: 'png', width: parts.width, height: parts.height, pages: 1, animated: false, frames: 1 });
+  return decodePngParts(parts);
+}
+
+/**
+ * Decodes an encoded image (PNG, JPEG, WebP, TIFF, GIF, AVIF, ...) into a {@link RawImage}. Node only (sharp;
+ * plain PNGs without sharp, see `png.ts`).
  * EXIF orientation is applied. 16-bit PNGs stay 16-bit. The first frame of an animation or the first page of a
  * multi-page file is decoded. Images over `maxPixels` (default {@link DEFAULT_MAX_PIXELS}) are refused from
  * their header, before decoding.
@@ -105,6 +121,9 @@ async function openChecked(
  */
 export async function decodeImage(bytes: Uint8Array, name = '<buffer>', opts: Omit<DecodeOptions, 'frames'> = {}): Promise<RawImage> {
   if (bytes.length === 0) throw new InputError('file is empty (0 bytes)', { file: name });
+  const png = await decodePlainPng(bytes, name, opts, false);
+  // As sharp's path gives them: 8-bit gray (with alpha) as RGB (RGBA), 16-bit gray as it is.
+  if (png) return png.image.bits === 8 && png.image.channels <= 2 ? rgbFromGray(png.image) : png.image;
   const sharp = await loadSharp();
   try {
     const { meta, pipeline } = await openChecked(sharp, bytes, name, opts);
@@ -176,7 +195,7 @@ export interface EncodeOptions {
 }
 
 /**
- * Encodes a {@link RawImage} as PNG, JPEG or WebP. Node only (sharp). 16-bit images stay 16-bit in PNG and
+ * Encodes a {@link RawImage} as PNG, JPEG or WebP. Node only (sharp; PNG without it). 16-bit images stay 16-bit in PNG and
  * are reduced to 8 bits for JPEG and WebP. With `icc`, that profile is embedded unchanged. With `animation`
  * (WebP), the frames stacked in `img` are written as an animated WebP with their delays and loop count.
  *
@@ -191,6 +210,8 @@ export async function encodeImage(img: RawImage, format: ImageFormat = 'png', op
   const anim = opts.animation && opts.animation.frames > 1 ? opts.animation : undefined;
   if (anim && format !== 'webp') throw new ConfigError(`an animation can be written as WebP only, not ${format}`);
   if (anim && img.height % anim.frames !== 0) throw new ConfigError(`an image ${img.height} rows high does not split into ${anim.frames} equal frames`);
+  // PNG needs no sharp (see png.ts): the same pixels, written without loading libvips.
+  if (format === 'png' && !anim) return encodePng(img, opts.icc);
   const sharp = await loadSharp();
   // sharp takes the sample depth from the typed array's class (Uint16Array -> ushort), so pass it as is. The pixels
   // are already in memory: sharp's input pixel limit (a guard against decoding bombs) does not apply.
@@ -204,6 +225,20 @@ export async function encodeImage(img: RawImage, format: ImageFormat = 'png', op
   if (!opts.icc || opts.icc.length === 0) return bytes;
   const { embedIccProfile } = await import('./icc-profile');
   return embedIccProfile(bytes, format, opts.icc, { width: img.width, height: raw.pageHeight ?? img.height, alpha: img.channels === 2 || img.channels === 4 });
+}
+
+/** Replicates the gray of an 8-bit gray (+ alpha) image into RGB (+ alpha). */
+function rgbFromGray(img: RawImage): RawImage {
+  const c = img.channels;
+  const out = c + 2;
+  const n = img.width * img.height;
+  const d = new Uint8Array(n * out);
+  for (let i = 0; i < n; i++) {
+    const v = img.data[i * c];
+    d[i * out] = d[i * out + 1] = d[i * out + 2] = v;
+    if (c === 2) d[i * out + 3] = img.data[i * c + 1];
+  }
+  return { ...img, data: d, channels: out as 3 | 4 };
 }
 
 /** Keeps the first channel (and alpha) of a replicated-gray RGB(A) image. */
@@ -285,6 +320,8 @@ export interface AnimationInfo {
  */
 export async function decodeImageWithProfile(bytes: Uint8Array, name = '<buffer>', opts: DecodeOptions = {}): Promise<DecodedImage> {
   if (bytes.length === 0) throw new InputError('file is empty (0 bytes)', { file: name });
+  const png = await decodePlainPng(bytes, name, opts, true);
+  if (png) return { image: png.image, icc: png.icc, format: 'png', pages: 1 };
   const sharp = await loadSharp();
   try {
     const { header, meta, pipeline } = await openChecked(sharp, bytes, name, opts);

@@ -1,6 +1,7 @@
 /**
- * The Node platform: local paths are files (`node:fs`), images go through sharp, `'auto'` tries onnxruntime-node
- * first, tfjs-backend-wasm's binaries come from `node_modules`. Every `node:*` module is imported inside the method
+ * The Node platform: local paths are files (`node:fs`), images go through sharp (plain PNGs through `io/png.ts`,
+ * without loading sharp), `'auto'` tries onnxruntime-node first, tfjs-backend-wasm's binaries come from
+ * `node_modules`. Every `node:*` module is imported inside the method
  * that needs it, so that bundling this file for a browser pulls in none of them.
  */
 import { InputError } from '../errors';
