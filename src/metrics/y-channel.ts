@@ -52,30 +52,41 @@ export function rgbToYOps<T extends tf.Tensor>(x: T): T {
  * float32) or once (cpu sums in float64), then `+ 16/255`. The gradient is `dx[..., c] = dy · w_c`.
  */
 export function rgbToYHost<T extends tf.Tensor>(x: T): T {
-  const f = Math.fround;
-  const [wr, wg, wb] = Y_WEIGHTS.map((v) => f(v / 255));
-  const off = f(Y_OFFSET / 255);
+  const wasm = tf.getBackend() === 'wasm';
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const input = args[0] as tf.Tensor;
-    const v = input.dataSync() as Float32Array;
-    const n = v.length / 3;
-    const out = new Float32Array(n);
-    if (tf.getBackend() === 'wasm') for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = f(f(f(v[j] * wr) + f(v[j + 1] * wg)) + f(v[j + 2] * wb)) + off;
-    else for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = f(f(v[j] * wr) + f(v[j + 1] * wg) + f(v[j + 2] * wb)) + off;
-    const value = tf.tensor(out, [...input.shape.slice(0, -1), 1], 'float32');
-    const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => {
-      const g = (Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array;
-      const dx = new Float32Array(3 * n);
-      for (let i = 0, j = 0; i < n; i++, j += 3) {
-        dx[j] = g[i] * wr;
-        dx[j + 1] = g[i] * wg;
-        dx[j + 2] = g[i] * wb;
-      }
-      return [tf.tensor(dx, input.shape, 'float32')];
-    };
+    const value = tf.tensor(yForward(input.dataSync() as Float32Array, wasm), [...input.shape.slice(0, -1), 1], 'float32');
+    const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => [tf.tensor(yBackward((Array.isArray(dy) ? dy[0] : dy).dataSync() as Float32Array), input.shape, 'float32')];
     return { value, gradFunc };
   });
   return op(x) as T;
+}
+
+// The loops are module-level functions rather than closures made per call, so that V8 keeps their optimised code
+// from one training step to the next (see rep-conv.ts).
+const fr = Math.fround;
+const [WR, WG, WB] = Y_WEIGHTS.map((v) => fr(v / 255));
+const OFF = fr(Y_OFFSET / 255);
+
+/** Y of interleaved RGB, rounded as wasm (`wasm`) or cpu rounds {@link rgbToYOps}. */
+function yForward(v: Float32Array, wasm: boolean): Float32Array {
+  const n = v.length / 3;
+  const out = new Float32Array(n);
+  if (wasm) for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = fr(fr(fr(v[j] * WR) + fr(v[j + 1] * WG)) + fr(v[j + 2] * WB)) + OFF;
+  else for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = fr(fr(v[j] * WR) + fr(v[j + 1] * WG) + fr(v[j + 2] * WB)) + OFF;
+  return out;
+}
+
+/** `dx[..., c] = dy · w_c`. */
+function yBackward(g: Float32Array): Float32Array {
+  const n = g.length;
+  const dx = new Float32Array(3 * n);
+  for (let i = 0, j = 0; i < n; i++, j += 3) {
+    dx[j] = g[i] * WR;
+    dx[j + 1] = g[i] * WG;
+    dx[j + 2] = g[i] * WB;
+  }
+  return dx;
 }
 
 /**
