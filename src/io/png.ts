@@ -129,39 +129,25 @@ function paeth(a: number, b: number, c: number): number {
 export function unfilter(raw: Uint8Array, stride: number, height: number, bpp: number): Uint8Array | undefined {
   if (raw.length !== (stride + 1) * height) return undefined;
   const out = new Uint8Array(stride * height);
+  const zeros = new Uint8Array(stride); // the row above the first
   for (let y = 0; y < height; y++) {
     const f = raw[y * (stride + 1)];
-    const src = y * (stride + 1) + 1;
-    const row = y * stride;
-    const prev = row - stride;
-    switch (f) {
-      case 0:
-        out.set(raw.subarray(src, src + stride), row);
-        break;
-      case 1:
-        for (let x = 0; x < stride; x++) out[row + x] = raw[src + x] + (x >= bpp ? out[row + x - bpp] : 0);
-        break;
-      case 2:
-        for (let x = 0; x < stride; x++) out[row + x] = raw[src + x] + (y > 0 ? out[prev + x] : 0);
-        break;
-      case 3:
-        for (let x = 0; x < stride; x++) {
-          const a = x >= bpp ? out[row + x - bpp] : 0;
-          const b = y > 0 ? out[prev + x] : 0;
-          out[row + x] = raw[src + x] + ((a + b) >> 1);
-        }
-        break;
-      case 4:
-        for (let x = 0; x < stride; x++) {
-          const a = x >= bpp ? out[row + x - bpp] : 0;
-          const b = y > 0 ? out[prev + x] : 0;
-          const c = x >= bpp && y > 0 ? out[prev + x - bpp] : 0;
-          out[row + x] = raw[src + x] + paeth(a, b, c);
-        }
-        break;
-      default:
-        return undefined;
-    }
+    const src = raw.subarray(y * (stride + 1) + 1, (y + 1) * (stride + 1));
+    const row = out.subarray(y * stride, (y + 1) * stride);
+    const up = y > 0 ? out.subarray((y - 1) * stride, y * stride) : zeros;
+    if (f === 0) row.set(src);
+    else if (f === 1) {
+      for (let x = 0; x < bpp; x++) row[x] = src[x];
+      for (let x = bpp; x < stride; x++) row[x] = src[x] + row[x - bpp];
+    } else if (f === 2) {
+      for (let x = 0; x < stride; x++) row[x] = src[x] + up[x];
+    } else if (f === 3) {
+      for (let x = 0; x < bpp; x++) row[x] = src[x] + (up[x] >> 1);
+      for (let x = bpp; x < stride; x++) row[x] = src[x] + ((row[x - bpp] + up[x]) >> 1);
+    } else if (f === 4) {
+      for (let x = 0; x < bpp; x++) row[x] = src[x] + up[x];
+      for (let x = bpp; x < stride; x++) row[x] = src[x] + paeth(row[x - bpp], up[x], up[x - bpp]);
+    } else return undefined;
   }
   return out;
 }
