@@ -12,6 +12,8 @@ export default defineConfig([
       metrics: 'src/entries/metrics.ts',
       onnx: 'src/entries/onnx.ts',
       wasm: 'src/entries/wasm.ts',
+      // Not an entry of the package: the worker thread of openDatasetInWorker, loaded by path next to its chunks.
+      'dataset-worker': 'src/data/dataset-worker.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

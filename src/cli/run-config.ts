@@ -77,6 +77,8 @@ export interface RunConfig {
     cacheMb?: number;
     /** `distill --unlabeled`. */
     unlabeled?: boolean;
+    /** `--no-data-worker` when false: make the patches in the training thread. */
+    worker?: boolean;
     /** `distill --extra`: folders of inputs without HR, mixed in and labelled by the teacher. */
     extra?: string[];
     /** `distill --extra-downscale`. */
@@ -138,6 +140,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'data.batch': { flag: 'batch', kind: 'number' },
   'data.cacheMb': { flag: 'cacheMb', kind: 'number' },
   'data.unlabeled': { flag: 'unlabeled', kind: 'boolean' },
+  'data.worker': { flag: 'dataWorker', kind: 'boolean' },
   'data.extra': { flag: 'extra', kind: 'paths' },
   'data.extraDownscale': { flag: 'extraDownscale', kind: 'number' },
   'data.degradation.blur': { flag: 'blur', kind: 'degradation' },

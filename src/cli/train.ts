@@ -8,6 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { BACKEND_NAMES, useBackend, type BackendName } from '../backends/use-backend';
 import type { Progress } from '../core/task';
 import { openDataset } from '../data/datasets';
+import { openDatasetInWorker } from '../data/worker-dataset';
 import type { DegradationOptions, RandomDegradation } from '../data/degrade';
 import type { PatchDataset, Scale } from '../data/types';
 import type { LossWeights, PixelSpace } from '../losses/combined';
@@ -72,6 +73,8 @@ export interface TrainCliOptions {
   checkpointEvery?: number;
   checkpointPrecision: CheckpointPrecision;
   cacheMb: number;
+  /** false with `--no-data-worker`. */
+  dataWorker?: boolean;
   dryRun?: boolean;
   /** `--config`: the run config the other values were filled from (src/cli/run-config.ts). */
   config?: string;
@@ -136,6 +139,7 @@ export function addTrainingOptions(cmd: Command, required: readonly string[] = [
     .option('--checkpoint-every <n>', 'write last.ckpt every N steps (default: --val-every)', intOption('--checkpoint-every', 1))
     .option('--checkpoint-precision <p>', 'full (exact resume) or compact (Adam/EMA state as bfloat16: ~40% smaller files, for teachers)', precisionOption, 'full')
     .option('--cache-mb <n>', 'memory for decoded training images (MB)', intOption('--cache-mb', 16), 1024)
+    .option('--no-data-worker', 'make the training patches in the training thread, not in a worker thread beside it (the same patches)')
     .option('--dry-run', 'check the data, model, resume checkpoint and validation set, print the plan, and stop before the first step (writes nothing)');
 }
 
@@ -144,7 +148,9 @@ export async function datasetFromOptions(o: TrainCliOptions & { unlabeled?: bool
   const degradationOpts: DegradationOptions = { blur: o.blur, motionBlur: o.motionBlur, noise: o.noise, jpeg: o.jpeg };
   if (o.data.length === 0) process.stderr.write('sharpen-kd: no --data given: training on synthetic images (edges, text strokes, textures)\n');
   if (o.unlabeled && o.data.length === 0) throw new ConfigError('--unlabeled needs --data: the folders of your own images');
-  return openDataset(o.data, { scale: o.scale, patchSize: o.patch, batchSize: o.batch, seed: o.seed, degradation: degradationOpts, cacheBytes: o.cacheMb * 2 ** 20, unlabeled: o.unlabeled });
+  const opts = { scale: o.scale, patchSize: o.patch, batchSize: o.batch, seed: o.seed, degradation: degradationOpts, cacheBytes: o.cacheMb * 2 ** 20, unlabeled: o.unlabeled };
+  // The same stream either way; in a worker its patches are made while the training step runs.
+  return o.dataWorker === false ? openDataset(o.data, opts) : openDatasetInWorker(o.data, opts);
 }
 
 /**

@@ -47,6 +47,7 @@ export type RgbImage = RawImage<Uint8Array | Float32Array>;
 export type PixelBuffer = RawImage<Uint8Array | Uint8ClampedArray | Uint16Array | Float32Array>;
 export { openDataset, imageFolderDataset, div2kDataset, pairedFolderDataset, syntheticDataset } from '../data/datasets';
 export type { SyntheticOptions } from '../data/datasets';
+export { openDatasetInWorker } from '../data/worker-dataset';
 export { patchDataset, arraysToBatch } from '../data/patch-dataset';
 export { mixDatasets } from '../data/mix';
 export type { PatchOptions } from '../data/patch-dataset';
