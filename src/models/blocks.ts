@@ -18,13 +18,21 @@ export type Activation = 'relu' | 'tanh' | 'prelu' | 'linear';
 export type Sym = tfl.SymbolicTensor;
 
 /**
+ * @internal A seed for TF.js's random initialisers, which take 0 for "no seed" (`seed || Math.random()`): 0 becomes
+ * another fixed value, so that seed 0 (the CLI's default) is reproducible too. Every other seed is kept.
+ */
+export function tfSeed(seed: number): number {
+  return seed === 0 ? 0x5eed : seed;
+}
+
+/**
  * @internal Hands out initialisers; with a seed, every call gets `seed + n` so that models are reproducible.
  */
 export class Inits {
   private n = 0;
   constructor(private readonly seed?: number) {}
   private next(): number | undefined {
-    return this.seed === undefined ? undefined : this.seed + this.n++;
+    return this.seed === undefined ? undefined : tfSeed(this.seed + this.n++);
   }
   /** He-normal (for layers followed by ReLU/PReLU). */
   he(): ReturnType<typeof tfl.initializers.heNormal> {

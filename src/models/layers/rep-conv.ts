@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Shape } from '@tensorflow/tfjs-layers';
+import { tfSeed } from '../blocks';
 
 type Init = ReturnType<typeof tfl.initializers.heNormal>;
 
@@ -234,7 +235,7 @@ export class RepConv2D extends tfl.layers.Layer {
     this.filters = args.filters;
     this.expand = expand;
     this.seed = args.seed;
-    this.kernelInit = args.kernelInitializer ?? tfl.initializers.heNormal({ seed: args.seed });
+    this.kernelInit = args.kernelInitializer ?? tfl.initializers.heNormal({ seed: args.seed === undefined ? undefined : tfSeed(args.seed) });
   }
 
   override build(inputShape: Shape | Shape[]): void {
