@@ -54,6 +54,15 @@ const STUDIES: Study[] = [
     ],
   },
   {
+    id: 'emt-x4-luma32x8',
+    title: 'EMT ×4 → mid-size luma-detail student 32×8 (80K parameters), from scratch',
+    scale: 4,
+    recipe:
+      'the 16×8 study\'s recipe at width 32 (compact 32×8, luma detail + bilinear residual, re-parameterized convs; same data, patches, schedule, 8000 steps, seed 1; `lab/runs/student-x4-luma32x8-scratch8k.json`)',
+    base: { run: 'student-x4-luma32x8-scratch8k', label: 'from scratch (HR only)' },
+    arms: [{ run: 'student-x4-luma32x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; the 16×8 study\'s cache of 8192 patches)' }],
+  },
+  {
     id: 'emt-x2-luma16x8',
     title: 'EMT ×2 → luma-detail student 16×8, from scratch',
     scale: 2,
