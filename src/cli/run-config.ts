@@ -79,6 +79,8 @@ export interface RunConfig {
     unlabeled?: boolean;
     /** `--no-data-worker` when false: make the patches in the training thread. */
     worker?: boolean;
+    /** `train --privileged`: targets the data makes itself (`wiener-oracle`). */
+    privileged?: 'wiener-oracle';
     /** `distill --extra`: folders of inputs without HR, mixed in and labelled by the teacher. */
     extra?: string[];
     /** `distill --extra-downscale`. */
@@ -141,6 +143,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'data.cacheMb': { flag: 'cacheMb', kind: 'number' },
   'data.unlabeled': { flag: 'unlabeled', kind: 'boolean' },
   'data.worker': { flag: 'dataWorker', kind: 'boolean' },
+  'data.privileged': { flag: 'privileged', kind: 'string' },
   'data.extra': { flag: 'extra', kind: 'paths' },
   'data.extraDownscale': { flag: 'extraDownscale', kind: 'number' },
   'data.degradation.blur': { flag: 'blur', kind: 'degradation' },

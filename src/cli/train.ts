@@ -75,6 +75,10 @@ export interface TrainCliOptions {
   cacheMb: number;
   /** false with `--no-data-worker`. */
   dataWorker?: boolean;
+  /** `train --privileged`: targets the data stream makes itself. */
+  privileged?: 'wiener-oracle';
+  /** `train --loss-output` (distill has its own). */
+  lossOutput?: number;
   dryRun?: boolean;
   /** `--config`: the run config the other values were filled from (src/cli/run-config.ts). */
   config?: string;
@@ -148,7 +152,7 @@ export async function datasetFromOptions(o: TrainCliOptions & { unlabeled?: bool
   const degradationOpts: DegradationOptions = { blur: o.blur, motionBlur: o.motionBlur, noise: o.noise, jpeg: o.jpeg };
   if (o.data.length === 0) process.stderr.write('sharpen-kd: no --data given: training on synthetic images (edges, text strokes, textures)\n');
   if (o.unlabeled && o.data.length === 0) throw new ConfigError('--unlabeled needs --data: the folders of your own images');
-  const opts = { scale: o.scale, patchSize: o.patch, batchSize: o.batch, seed: o.seed, degradation: degradationOpts, cacheBytes: o.cacheMb * 2 ** 20, unlabeled: o.unlabeled };
+  const opts = { scale: o.scale, patchSize: o.patch, batchSize: o.batch, seed: o.seed, degradation: degradationOpts, cacheBytes: o.cacheMb * 2 ** 20, unlabeled: o.unlabeled, privileged: o.privileged };
   // The same stream either way; in a worker its patches are made while the training step runs.
   return o.dataWorker === false ? openDataset(o.data, opts) : openDatasetInWorker(o.data, opts);
 }
@@ -258,6 +262,8 @@ export const registerTrain: RegisterCommand = (program: Command) => {
     .option('--teacher-depths <list>', '--arch resnet: bottleneck blocks per stage, e.g. 3,4,6,3', (v: string) => v.split(',').map((x) => intOption('--teacher-depths', 1)(x)))
     .option('--width-mult <x>', '--arch resnet: channel multiplier of ResNet-50 widths', numberOption('--width-mult', 0.01, 4))
     .option('--teacher-activation <a>', '--arch resnet: activation of the stem and decoder convs, relu (default) or prelu (cannot die; recommended for new teachers)', teacherActivationOption)
+    .option('--privileged <kind>', "scale 1: each patch also carries the oracle's restoration as a target, wiener-oracle (Wiener deconvolution with the patch's true kernel); weigh it with --loss-output", choiceOption('--privileged', ['wiener-oracle'] as const))
+    .option('--loss-output <w>', 'weight of the output term against the targets the data carries (--privileged)', numberOption('--loss-output', 0), 0)
     .action(
       runCommand(async (o: TrainCliOptions) => {
         const signal = signalFromProcess();
@@ -266,7 +272,8 @@ export const registerTrain: RegisterCommand = (program: Command) => {
         const model = await modelFromOptions(o);
         const progress = progressReporter();
         try {
-          const r = await train({ student: model, data, ...trainOptionsFromCli(o, { pixel: o.lossPixel, ssim: o.lossSsim, pixelKind: o.pixelLoss, pixelSpace: pixelSpaceOf(o) }, signal, progress.onProgress) });
+          const loss = { pixel: o.lossPixel, ssim: o.lossSsim, output: o.lossOutput, pixelKind: o.pixelLoss, pixelSpace: pixelSpaceOf(o) };
+          const r = await train({ student: model, data, ...trainOptionsFromCli(o, loss, signal, progress.onProgress) });
           progress.finish();
           printSummary(r, data);
         } finally {

@@ -4,7 +4,7 @@ import { sharpenVideo } from '../video/sharpen-video';
 import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
-import { backendOption, intOption, numberOption } from './options';
+import { backendOption, intOption, numberOption, onOffOption } from './options';
 
 interface VideoCliOptions {
   out: string;
@@ -13,6 +13,7 @@ interface VideoCliOptions {
   backend?: InferenceBackend;
   tile?: number;
   threads?: number;
+  spinning?: boolean;
   codec?: string;
   crf?: number;
   preset?: string;
@@ -36,6 +37,7 @@ export const registerVideo: RegisterCommand = (program: Command) => {
     .option('-b, --backend <name>', `inference engine: ${INFERENCE_BACKENDS.join(', ')} (default auto: onnx if installed, else wasm)`, backendOption)
     .option('-t, --tile <n>', 'tile size in input pixels for large frames (default: chosen from the model)', intOption('--tile', 16))
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
+    .option('--spinning <on|off>', 'ONNX Runtime worker threads spin between ops: off by default here (ffmpeg shares the cores), on, or from SHARPEN_KD_ORT_SPINNING', onOffOption('--spinning'))
     .option('-c, --codec <name>', 'video encoder (default libx264; libvpx-vp9 for .webm)')
     .option('--crf <n>', 'constant quality, lower is better (default 18 for libx264/libx265, 31 for libvpx-vp9)', numberOption('--crf', 0))
     .option('--preset <name>', 'encoder speed preset, e.g. ultrafast ... veryslow for libx264 (default veryfast)')
@@ -77,6 +79,7 @@ export const registerVideo: RegisterCommand = (program: Command) => {
             backend: o.backend,
             tile: o.tile,
             threads: o.threads,
+            spinning: o.spinning,
             codec: o.codec,
             crf: o.crf,
             preset: o.preset,

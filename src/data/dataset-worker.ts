@@ -29,8 +29,8 @@ port.on('message', (m: ToWorker) => {
     if (m.type === 'open') {
       try {
         data = await openDataset(m.paths, m.opts);
-        const { scale, patchSize, batchSize, description, unlabeled } = data;
-        port.postMessage({ type: 'open', info: { scale, patchSize, batchSize, description, unlabeled, seed: data.state().seed } } satisfies FromWorker);
+        const { scale, patchSize, batchSize, description, unlabeled, teacher } = data;
+        port.postMessage({ type: 'open', info: { scale, patchSize, batchSize, description, unlabeled, teacher, seed: data.state().seed } } satisfies FromWorker);
       } catch (e) {
         port.postMessage({ type: 'error', error: describe(e) } satisfies FromWorker);
       }

@@ -10,7 +10,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, InputError } from '../errors';
 import { fromFloatRgb, type RawImage } from '../io/raw-image';
 import { Rng } from '../core/rng';
-import { degradePatch, describeDegradation, resolveDegradation, sampleDegradation, type DegradationOptions, type PlanCache } from './degrade';
+import { wienerDeconvolve } from '../classical/deconvolve';
+import { degradePatch, describeDegradation, resolveDegradation, sampleDegradation, type DegradationOptions, type DegradationParams, type PlanCache } from './degrade';
 import { LruCache } from './lru-cache';
 import { cropReflect, dihedral, imageBytes } from './pixels';
 import type { ImageEntry, ImageRef } from './sources';
@@ -55,6 +56,13 @@ export interface PatchOptions {
    * 1 (as they are).
    */
   downscale?: number;
+  /**
+   * Privileged information (scale 1 with a blur in the degradation): every batch also carries, in `teacher`, the
+   * oracle's restoration of each LR patch, the Wiener deconvolution with that patch's own true kernel
+   * (`wienerDeconvolve`, the ×1 benchmark's `wiener-oracle`). The student never sees the kernel; trained with an
+   * output term (`train({ loss: { output: w } })`), it learns from what the kernel allows. Default: none.
+   */
+  privileged?: 'wiener-oracle';
 }
 
 /** An image shrunk by `factor` as the evaluation protocol makes its inputs (mod-crop, MATLAB bicubic, 8 bits). */
@@ -69,6 +77,17 @@ function downscaledRef(ref: ImageRef, factor: number): ImageRef {
       return bicubicInput(protocolReference(rgb8, factor).rgb, factor) as RawImage<Uint8Array>;
     },
   };
+}
+
+/**
+ * The oracle's restoration of a degraded ×1 patch (float RGB in [0, 1], on 8-bit levels): {@link wienerDeconvolve}
+ * with the patch's own blur, as the ×1 benchmark's `wiener-oracle` restores a test image.
+ */
+function oraclePatch(lr: Float32Array, side: number, params: DegradationParams): Float32Array {
+  const bytes = new Uint8Array(lr.length);
+  for (let i = 0; i < lr.length; i++) bytes[i] = Math.round(lr[i] * 255);
+  const out = wienerDeconvolve({ data: bytes, width: side, height: side, channels: 3, bits: 8 }, { sigma: params.sigma, motion: params.motion });
+  return Float32Array.from(out.data as Uint8Array, (v) => v / 255);
 }
 
 /** Default LR patch side for a scale: 96-pixel HR patches. */
@@ -105,6 +124,11 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
   const P = p * scale;
   const unlabeled = opts.unlabeled === true;
   if (unlabeled && entries.some((e) => e.lr)) throw new ConfigError('unlabeled data are single images (the inputs); paired LR/HR folders are labelled already');
+  const privileged = opts.privileged;
+  if (privileged !== undefined && privileged !== 'wiener-oracle') throw new ConfigError(`privileged must be 'wiener-oracle', got ${JSON.stringify(privileged)}`);
+  if (privileged && (scale !== 1 || unlabeled || entries.some((e) => e.lr) || (!cfg.blur && !cfg.motionBlur))) {
+    throw new ConfigError('privileged oracle targets need scale-1 data degraded with a blur (the kernel the oracle is given): not paired, unlabeled or unblurred data');
+  }
   const shrink = opts.downscale ?? 1;
   if (!(Number.isInteger(shrink) && shrink >= 1 && shrink <= 8)) throw new ConfigError(`downscale must be an integer in [1, 8], got ${shrink}`);
   if (shrink > 1 && !unlabeled) throw new ConfigError('downscale applies to unlabeled inputs (a labelled image is shrunk by the scale already)');
@@ -124,7 +148,7 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
   const cache = new LruCache<RawImage<Uint8Array | Float32Array>>(opts.cacheBytes ?? 1 << 30, imageBytes);
   const plans: PlanCache = new Map();
   const kind = unlabeled ? `unlabeled${shrink > 1 ? `/${shrink}` : ''}` : describeDegradation(cfg);
-  const description = `${name} n=${usable.length} p=${p} ${kind} aug=${augment}`;
+  const description = `${name} n=${usable.length} p=${p} ${kind} aug=${augment}${privileged ? ` privileged=${privileged}` : ''}`;
   let batch = 0;
   let pending: { batch: number; promise: Promise<PatchArrays> } | undefined;
 
@@ -139,6 +163,7 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
     }));
     const lr = new Float32Array(batchSize * p * p * 3);
     const hr = new Float32Array(batchSize * P * P * 3);
+    const teacher = privileged ? new Float32Array(batchSize * P * P * 3) : undefined;
     await Promise.all(
       draws.map(async (d, i) => {
         const hrImg = await cache.get(d.entry.hr.key, () => d.entry.hr.load());
@@ -160,16 +185,20 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
         } else {
           pair = await degradePatch(hrImg, x, y, p, cfg, d.params, plans);
         }
+        const oracle = teacher ? oraclePatch(pair.lr, p, d.params) : undefined;
         if (d.t !== 0) {
           lr.set(dihedral(pair.lr, p, d.t), i * p * p * 3);
           if (!unlabeled) hr.set(dihedral(pair.hr, P, d.t), i * P * P * 3);
+          if (oracle) teacher!.set(dihedral(oracle, P, d.t), i * P * P * 3);
         } else {
           lr.set(pair.lr, i * p * p * 3);
           if (!unlabeled) hr.set(pair.hr, i * P * P * 3);
+          if (oracle) teacher!.set(oracle, i * P * P * 3);
         }
       }),
     );
-    return unlabeled ? { count: batchSize, lrSize: p, hrSize: P, lr, hr, unlabeled } : { count: batchSize, lrSize: p, hrSize: P, lr, hr };
+    if (unlabeled) return { count: batchSize, lrSize: p, hrSize: P, lr, hr, unlabeled };
+    return teacher ? { count: batchSize, lrSize: p, hrSize: P, lr, hr, teacher } : { count: batchSize, lrSize: p, hrSize: P, lr, hr };
   }
 
   function take(b: number): Promise<PatchArrays> {
@@ -189,6 +218,7 @@ export function patchDataset(entries: ImageEntry[], opts: PatchOptions, name = '
     batchSize,
     description,
     unlabeled,
+    teacher: privileged,
     nextArrays: () => take(batch++),
     state: () => ({ seed, batch }),
     restore(s: DatasetState) {

@@ -88,6 +88,11 @@ export interface PatchDataset extends AsyncIterable<PatchBatch> {
   readonly description: string;
   /** The images are inputs without HR (see `PatchOptions.unlabeled`): a teacher labels them. */
   readonly unlabeled?: boolean;
+  /**
+   * The batches carry teacher predictions (`PatchArrays.teacher`) made by the stream itself, and this names their
+   * source (`'wiener-oracle'`: see `PatchOptions.privileged`); `train` then accepts an output term.
+   */
+  readonly teacher?: string;
   /** Draws the next batch as plain arrays. */
   nextArrays(): Promise<PatchArrays>;
   /** Current stream position. */

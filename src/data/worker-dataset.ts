@@ -20,6 +20,7 @@ export interface WorkerStreamInfo {
   batchSize: number;
   description: string;
   unlabeled?: boolean;
+  teacher?: string;
   seed: number;
 }
 
@@ -143,6 +144,7 @@ export async function openDatasetInWorker(paths: string[], opts: SyntheticOption
     batchSize: info.batchSize,
     description: info.description,
     unlabeled: info.unlabeled,
+    teacher: info.teacher,
     nextArrays: () => {
       if (failure) return Promise.reject(failure);
       const b = batch++;

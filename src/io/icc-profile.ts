@@ -8,23 +8,13 @@
  * - WebP: an `ICCP` chunk after a `VP8X` header (created for simple-format files).
  */
 import { IoError } from '../errors';
-import { crc32, loadZlib } from './png';
+import { concatBytes as concat, iccpChunk, loadZlib } from './png';
 import type { ImageFormat } from './raw-image';
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 const ascii = (s: string) => Uint8Array.from(s, (ch) => ch.charCodeAt(0));
 
 async function embedPng(png: Uint8Array, icc: Uint8Array): Promise<Uint8Array> {
-  const { deflateSync } = await loadZlib();
+  const zlib = await loadZlib();
   const dv = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const ihdrEnd = 8 + 12 + dv.getUint32(8);
   if (String.fromCharCode(...png.subarray(12, 16)) !== 'IHDR') throw new IoError('cannot embed ICC profile: not a PNG');
@@ -36,13 +26,7 @@ async function embedPng(png: Uint8Array, icc: Uint8Array): Promise<Uint8Array> {
     if (!['iCCP', 'sRGB', 'gAMA', 'cHRM', 'cICP'].includes(type)) kept.push(png.subarray(o, o + 12 + len));
     o += 12 + len;
   }
-  const body = concat([ascii('iCCP'), ascii('icc'), new Uint8Array([0, 0]), new Uint8Array(deflateSync(icc))]);
-  const chunk = new Uint8Array(body.length + 8);
-  const cv = new DataView(chunk.buffer);
-  cv.setUint32(0, body.length - 4);
-  chunk.set(body, 4);
-  cv.setUint32(4 + body.length, crc32(body));
-  return concat([png.subarray(0, ihdrEnd), chunk, ...kept]);
+  return concat([png.subarray(0, ihdrEnd), iccpChunk(zlib, icc), ...kept]);
 }
 
 function embedJpeg(jpg: Uint8Array, icc: Uint8Array): Uint8Array {

@@ -50,6 +50,23 @@ export function pngChunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** @internal The bytes of `parts`, one after the other. */
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** @internal An `iCCP` chunk holding `icc` (profile name "icc", zlib-compressed). */
+export function iccpChunk(zlib: typeof import('node:zlib'), icc: Uint8Array): Uint8Array {
+  const name = Uint8Array.from('icc', (ch) => ch.charCodeAt(0));
+  return pngChunk('iCCP', concatBytes([name, new Uint8Array(2), new Uint8Array(zlib.deflateSync(icc))]));
+}
+
 /** Channels of the PNG colour types handled here: gray, RGB, gray + alpha, RGBA. */
 const COLOUR_CHANNELS: Record<number, 1 | 2 | 3 | 4> = { 0: 1, 2: 3, 4: 2, 6: 4 };
 const CHANNEL_COLOUR: Record<number, number> = { 1: 0, 2: 4, 3: 2, 4: 6 };
@@ -232,20 +249,7 @@ export async function encodePng(img: RawImage, icc?: Uint8Array): Promise<Uint8A
   hv.setUint32(4, height);
   ihdr.set([bits, CHANNEL_COLOUR[channels], 0, 0, 0], 8);
   const parts = [Uint8Array.from(SIGNATURE), pngChunk('IHDR', ihdr)];
-  if (icc && icc.length > 0) {
-    const name = Uint8Array.from('icc', (ch) => ch.charCodeAt(0));
-    const z = zlib.deflateSync(icc);
-    const data = new Uint8Array(name.length + 2 + z.length);
-    data.set(name);
-    data.set(z, name.length + 2);
-    parts.push(pngChunk('iCCP', data));
-  }
+  if (icc && icc.length > 0) parts.push(iccpChunk(zlib, icc));
   parts.push(pngChunk('IDAT', idat), pngChunk('IEND', new Uint8Array(0)));
-  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes(parts);
 }

@@ -81,6 +81,9 @@ export async function train(
   if (!batches) throw new ConfigError('train needs data (see openDataset / syntheticDataset): train({ student, data, steps })');
   const resolved = resolveTrainOptions(o);
   const weights = resolveLossWeights(o.loss);
-  if (weights.output > 0 || weights.feature > 0) throw new ConfigError('train() has no teacher: use distill() for the output/feature distillation weights');
+  if (weights.feature > 0) throw new ConfigError('train() has no teacher: use distill() for the feature distillation weight');
+  if (weights.output > 0 && !(batches as Partial<PatchDataset>).teacher) {
+    throw new ConfigError('train() has no teacher: use distill() for the output distillation weight, or data whose batches carry targets (privileged: \'wiener-oracle\')');
+  }
   return runTraining({ student, forward: student, data: batches, scale: runScale(batches, student), weights, kind: 'train' }, resolved);
 }

@@ -38,6 +38,13 @@ export interface SharpenVideoOptions extends TaskOptions {
   backend?: InferenceBackend;
   /** Threads for ONNX Runtime or wasm. */
   threads?: number;
+  /**
+   * ONNX Runtime in Node: whether its worker threads spin between ops. Default false here, unless
+   * `SHARPEN_KD_ORT_SPINNING` says otherwise: ffmpeg decodes and encodes on the same cores, and spinning threads take
+   * their cycles (`scripts/bench-video.ts`, ×4 320×180 → 1280×720 on 2 idle cores: 14.0 fps and 114 CPU-ms per frame
+   * without spinning, 13.0 fps and 158 CPU-ms with it).
+   */
+  spinning?: boolean;
   /** Tile size in input pixels, as for images (default: chosen from the model; smaller frames run whole). */
   tile?: number;
   /** The ffmpeg binary to use (default `$SHARPEN_KD_FFMPEG`, else `ffmpeg` on PATH, else `@ffmpeg-installer/ffmpeg`). */
@@ -250,7 +257,8 @@ async function loadStudent(opts: SharpenVideoOptions): Promise<{ student: Studen
     if (!name) throw new ConfigError(`there is no shipped model for scale ${scale}: use model 'bicubic' (--model bicubic), or a model trained for x${scale}`);
   }
   const scale = name === 'bicubic' ? (opts.scale ?? 4) : opts.scale;
-  const student = await Student.load(name, { backend: opts.backend, scale, threads: opts.threads, signal: opts.signal });
+  const spinning = opts.spinning ?? (process.env.SHARPEN_KD_ORT_SPINNING ? undefined : false);
+  const student = await Student.load(name, { backend: opts.backend, scale, threads: opts.threads, spinning, signal: opts.signal });
   return { student, owned: true };
 }
 
