@@ -174,7 +174,7 @@ function studyMarkdown(study: Study, rows: ArmResult[], svg: string | undefined)
 
 async function main(): Promise<void> {
   const { values: args } = parseArgs({ options: { 'no-eval': { type: 'boolean' }, out: { type: 'string' } }, strict: true });
-  const runsDir = path.resolve(root, process.env.SHARPEN_KD_RUNS ?? 'checkpoints');
+  const runsDir = path.resolve(root, process.env.SHARPEN_KD_RUNS ?? 'lab/checkpoints');
   const dataDir = path.resolve(root, process.env.SHARPEN_KD_DATA ?? '../shared/data');
   const outDir = path.resolve(root, args.out ?? 'docs/results');
   mkdirSync(outDir, { recursive: true });
