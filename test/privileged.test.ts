@@ -43,6 +43,17 @@ describe("privileged targets: the oracle's restoration of each ×1 patch", () =>
     data.dispose();
   });
 
+  it('leaves a patch that drew no blur as it is', async () => {
+    const data = syntheticDataset({ scale: 1, patchSize: 48, batchSize: 8, seed: 4, augment: false, privileged: 'wiener-oracle', degradation: { blur: { prob: 0.5, range: [1, 2] }, motionBlur: false, noise: false, jpeg: false } });
+    const a = await data.nextArrays();
+    const n = 48 * 48 * 3;
+    const kept = Array.from({ length: 8 }, (_, i) => a.teacher!.subarray(i * n, (i + 1) * n).every((v, k) => v === a.lr[i * n + k]));
+    // Unblurred patches (about half) keep their input as the target; blurred ones are deconvolved.
+    expect(kept.filter(Boolean).length).toBeGreaterThan(0);
+    expect(kept.filter((k) => !k).length).toBeGreaterThan(0);
+    data.dispose();
+  });
+
   it('is refused where there is no kernel to give, and lets train() weigh an output term', async () => {
     expect(() => syntheticDataset({ scale: 2, patchSize: 16, privileged: 'wiener-oracle' })).toThrow(ConfigError);
     expect(() => syntheticDataset({ scale: 1, patchSize: 16, privileged: 'wiener-oracle', degradation: { blur: false, motionBlur: false } })).toThrow(ConfigError);

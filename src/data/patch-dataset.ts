@@ -81,9 +81,11 @@ function downscaledRef(ref: ImageRef, factor: number): ImageRef {
 
 /**
  * The oracle's restoration of a degraded ×1 patch (float RGB in [0, 1], on 8-bit levels): {@link wienerDeconvolve}
- * with the patch's own blur, as the ×1 benchmark's `wiener-oracle` restores a test image.
+ * with the patch's own blur, as the ×1 benchmark's `wiener-oracle` restores a test image; the patch itself when it
+ * drew no blur.
  */
 function oraclePatch(lr: Float32Array, side: number, params: DegradationParams): Float32Array {
+  if (params.sigma <= 0 && !params.motion) return lr; // this patch drew no blur: nothing to undo
   const bytes = new Uint8Array(lr.length);
   for (let i = 0; i < lr.length; i++) bytes[i] = Math.round(lr[i] * 255);
   const out = wienerDeconvolve({ data: bytes, width: side, height: side, channels: 3, bits: 8 }, { sigma: params.sigma, motion: params.motion });
