@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The chain of runs behind the shipped model models/x<scale>, from nothing to ship.sh. Each stage is a run config in
+# The chain of runs behind the shipped model models/x<scale> (or models/x4-plus), from nothing to ship.sh. Each stage is a run config in
 # lab/runs/ and resumes from its own last.ckpt (or from the stage before it), so rerunning continues where it stopped
 # and skips finished stages; with the committed checkpoints only the stages not yet finished run.
-# Usage: bash lab/reproduce.sh <scale 1|2|4> [extra sharpen-kd train flags, e.g. --threads 2]
+# Usage: bash lab/reproduce.sh <scale 1|2|4, or x4-plus> [extra sharpen-kd train flags, e.g. --threads 2]
 #        bash lab/reproduce.sh <scale> --dry-run   # check every stage (data, checkpoints, resume), train nothing
 # Wall time from scratch on a 2-core machine (one wasm thread per run, two runs sharing it): about 1 h 35 min (x4),
 # 1 h 40 min (x2), 40 min (x1). The earlier RGB-detail chains (student-x<s>-reparam -> -reparam-long -> -extra ->
@@ -16,7 +16,8 @@ case "$scale" in
   4) stages=(student-x4-luma16x8) ;;
   2) stages=(student-x2-luma16x8) ;;
   1) stages=(student-x1-reparam) ;;
-  *) echo "usage: bash lab/reproduce.sh <scale 1|2|4> [--dry-run] [train flags]" >&2; exit 2 ;;
+  x4-plus) stages=(student-x4-luma32x8-emt8k) ;; # distilled from EMT x4 (needs SHARPEN_KD_TEACHERS); float16 weights
+  *) echo "usage: bash lab/reproduce.sh <scale 1|2|4, or x4-plus> [--dry-run] [train flags]" >&2; exit 2 ;;
 esac
 log=$(mktemp); trap 'rm -f "$log"' EXIT
 stage() { echo "== $*" >&2; "$@" | tee "$log"; }
@@ -30,7 +31,9 @@ if [ "$dry" = 1 ]; then
   if [ ! -f "$run/$model/model.json" ] && grep -q "^dry run: nothing to do" "$log"; then
     echo "dry run: $run/$model is missing and its run is finished: nothing would write it (commit it with the run)" >&2; exit 2
   fi
-  echo "dry run: would ship $run/$model as models/x$scale"
+  echo "dry run: would ship $run/$model as models/${scale/#[124]/x$scale}"
+elif [ "$scale" = x4-plus ]; then
+  MODEL="$model" QUANTIZE=float16 stage bash lab/ship.sh x4-plus "$run"
 else
   MODEL="$model" stage bash lab/ship.sh "$scale" "$run"
 fi

@@ -1,27 +1,31 @@
 #!/usr/bin/env bash
-# Installs a trained student as the shipped model models/x<scale> (what Student.load('x<scale>') and the CLI load by
-# default). It takes the run's model-last (the EMA weights at the end of the schedule), not model-best: model-best is
+# Installs a trained student as a shipped model models/<name> (what Student.load('<name>') loads; x1, x2 and x4 are
+# what the CLI picks by scale). It takes the run's model-last (the EMA weights at the end of the schedule), not model-best: model-best is
 # picked on Set5, the evaluation set, and the shipped figure must not be selected on it.
-# The new copy is complete before it replaces the old one (a failed copy leaves models/x<scale> as it was).
-# Usage: bash lab/ship.sh <scale 1|2|4> <run folder, or its run config lab/runs/<run>.json>
+# The new copy is complete before it replaces the old one (a failed copy leaves models/<name> as it was), with its
+# model.onnx (scripts/export-student-onnx.ts), the graph Student.load runs on ONNX Runtime.
+# Usage: bash lab/ship.sh <name x1|x2|x4|x4-plus, or a scale 1|2|4> <run folder, or its run config lab/runs/<run>.json>
 #   MODEL=model-best ships the run's model-best instead (no shipped model uses it).
 #   QUANTIZE=float16 stores the weights as float16 (half the size, for students over the 200 KB budget in float32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scale="${1:-}"; run="${2:-}"
-case "$scale" in 1|2|4) ;; *) echo "usage: bash lab/ship.sh <scale 1|2|4> <run folder or lab/runs/<run>.json>" >&2; exit 2 ;; esac
-[ -n "$run" ] || { echo "usage: bash lab/ship.sh <scale 1|2|4> <run folder or lab/runs/<run>.json>" >&2; exit 2; }
+name="${1:-}"; run="${2:-}"
+usage="usage: bash lab/ship.sh <x1|x2|x4|x4-plus, or 1|2|4> <run folder or lab/runs/<run>.json>"
+case "$name" in 1|2|4) name="x$name" ;; x1|x2|x4|x4-plus) ;; *) echo "$usage" >&2; exit 2 ;; esac
+[ -n "$run" ] || { echo "$usage" >&2; exit 2; }
 case "$run" in *.json) run=$(node --import tsx lab/scripts/run-folder.ts "$run") ;; esac
 src="$run/${MODEL:-model-last}"
 [ -f "$src/model.json" ] || { echo "no $src/model.json: train the run first" >&2; exit 2; }
-dest="models/x$scale"
-tmp="models/.x$scale.tmp.$$"
+dest="models/$name"
+tmp="models/.$name.tmp.$$"
 rm -rf "$tmp"
 if [ -n "${QUANTIZE:-}" ]; then
   node --import tsx lab/scripts/quantize-model.ts "$src" "$tmp" "$QUANTIZE"
 else
   cp -r "$src" "$tmp"
 fi
+rm -f "$tmp/model.onnx"
+node --import tsx scripts/export-student-onnx.ts "$tmp" >/dev/null
 if [ -d "$dest" ]; then mv "$dest" "$dest.old.$$"; fi
 mv "$tmp" "$dest"
 rm -rf "$dest.old.$$"

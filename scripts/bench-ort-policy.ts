@@ -69,19 +69,20 @@ for (const name of args.models.split(',')) {
   const frame = new Float32Array(h * w * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
   const runners = new Map<string, OnnxRunner>();
   for (const s of settings) runners.set(s.name, await createOnnxRunner(bytes, { threads: s.threads, spinning: s.spinning }));
+  const shape = runners.values().next().value!.layout === 'nchw' ? [1, 3, h, w] : [1, h, w, 3];
   for (const phase of args.phases.split(',')) {
     const burners = phase === 'busy' ? Array.from({ length: Number(args.load) }, () => burner(Number(args['max-seconds']))) : [];
     try {
       if (burners.length) await new Promise((r) => setTimeout(r, 1000));
       const wall = new Map([...runners.keys()].map((k) => [k, [] as number[]]));
       const cpu = new Map([...runners.keys()].map((k) => [k, [] as number[]]));
-      for (const r of runners.values()) for (let i = 0; i < 2; i++) await r.run(frame, [1, h, w, 3]);
+      for (const r of runners.values()) for (let i = 0; i < 2; i++) await r.run(frame, shape);
       for (let round = 0; round < ROUNDS; round++) {
         for (const [k, r] of runners) {
           for (let i = 0; i < PER; i++) {
             const c0 = process.cpuUsage();
             const t0 = performance.now();
-            await r.run(frame, [1, h, w, 3]);
+            await r.run(frame, shape);
             wall.get(k)!.push(performance.now() - t0);
             const c = process.cpuUsage(c0);
             cpu.get(k)!.push((c.user + c.system) / 1000);

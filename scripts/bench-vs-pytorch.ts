@@ -7,8 +7,8 @@
  *   `torch.jit.optimize_for_inference`), with as many threads as ONNX Runtime.
  * - sharpen-kd: `Student.load(name, { backend: 'onnx' })`'s tile runner on a whole frame (what `sharpen-kd bench` /
  *   `benchmarkFps` time), with the default thread policy (spinning on) and with spinning off.
- * - onnxruntime-node on its own: the shipped `model.onnx` (the graph Student runs), and the portable export
- *   (`modelToOnnx`, target 'any': PRelu kept), each with spinning on and off.
+ * - onnxruntime-node on its own: the shipped `model.onnx` (the graph Student runs, planar NCHW), and the portable
+ *   export (`modelToOnnx`, target 'any': PRelu kept, NHWC), each with spinning on and off.
  *
  * Before timing, the PyTorch output is compared with sharpen-kd's on a random 37×45 input (max |difference| must be
  * under 1e-4). Each round runs `per` frames of every engine in turn (PyTorch in its own process, Node waiting), so
@@ -35,6 +35,8 @@ import { Student, studentInternals } from '../src/infer/student';
 import { loadModel } from '../src/io/model-io';
 import { describeModel } from '../src/models/describe';
 import { modelToOnnx } from '../src/models/onnx/export';
+import { readOnnxMetadata } from '../src/models/onnx/proto';
+import { interleave } from '../src/infer/pixels';
 import { cpuPeak } from './cpu-peak';
 import { defaultPython, interleavedRounds, loadLine, pct, requireTorchOrSkip, TorchHelper, type EngineRun as Run } from './torch-helper';
 
@@ -88,6 +90,7 @@ for (const name of args.models.split(',')) {
   const model = await loadModel(dir);
   const flops = describeModel(model, { inputSize: [h, w] }).flops;
   const shipped = new Uint8Array(fs.readFileSync(path.join(dir, 'model.onnx')));
+  const shippedShape = readOnnxMetadata(shipped).layout === 'nchw' ? [1, 3, h, w] : [1, h, w, 3];
   const portable = modelToOnnx(model, { layout: 'nhwc' });
   const session = (bytes: Uint8Array, spin: boolean) =>
     ortMod.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } });
@@ -102,7 +105,10 @@ for (const name of args.models.split(',')) {
   fs.writeFileSync(path.join(tmp, 'in.f32'), Buffer.from(vx.buffer));
   const v = await torch.ask({ cmd: 'verify', input: path.join(tmp, 'in.f32'), shape: [1, vh, vw, 3], output: path.join(tmp, 'out.f32') });
   const ty = new Float32Array(new Uint8Array(fs.readFileSync(path.join(tmp, 'out.f32'))).buffer);
-  const sy = await studentInternals(student).runner.run(vx, vh, vw, 3);
+  // The Student's runner may take planar (NCHW) tiles: compare in PyTorch's NHWC.
+  const planar = studentInternals(student).runner.layout === 'nchw';
+  const sy0 = await studentInternals(student).runner.run(planar ? interleave(vx, vh * vw, true) : vx, vh, vw, 3);
+  const sy = planar ? interleave(sy0, vh * vw * s * s) : sy0;
   fs.rmSync(tmp, { recursive: true, force: true });
   let maxDiff = ty.length === sy.length ? 0 : Infinity;
   for (let i = 0; i < sy.length && maxDiff !== Infinity; i++) maxDiff = Math.max(maxDiff, Math.abs(ty[i] - sy[i]));
@@ -110,11 +116,11 @@ for (const name of args.models.split(',')) {
   if (!(maxDiff < 1e-4)) throw new Error(`${name}: PyTorch and sharpen-kd disagree (max |difference| ${maxDiff}): not timing different networks`);
 
   const frame = new Float32Array(h * w * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
-  const ortRun = async (sess: Awaited<ReturnType<typeof session>>): Promise<number[]> => {
+  const ortRun = async (sess: Awaited<ReturnType<typeof session>>, shape: number[]): Promise<number[]> => {
     const ms: number[] = [];
     for (let i = 0; i < PER; i++) {
       const t0 = performance.now();
-      await sess.run({ input: new ortMod.Tensor('float32', frame, [1, h, w, 3]) });
+      await sess.run({ input: new ortMod.Tensor('float32', frame, shape) });
       ms.push(performance.now() - t0);
     }
     return ms;
@@ -136,10 +142,10 @@ for (const name of args.models.split(',')) {
     ['PyTorch, torch.jit.optimize_for_inference', torchRun('optimize')],
     ['sharpen-kd Student (onnx, default: spinning on)', studentRun(student)],
     ['sharpen-kd Student (onnx, spinning off)', studentRun(studentOff)],
-    ['onnxruntime-node, shipped model.onnx, spinning on', () => ortRun(sessions[0])],
-    ['onnxruntime-node, shipped model.onnx, spinning off', () => ortRun(sessions[1])],
-    ['onnxruntime-node, portable export (PRelu), spinning on', () => ortRun(sessions[2])],
-    ['onnxruntime-node, portable export (PRelu), spinning off', () => ortRun(sessions[3])],
+    ['onnxruntime-node, shipped model.onnx, spinning on', () => ortRun(sessions[0], shippedShape)],
+    ['onnxruntime-node, shipped model.onnx, spinning off', () => ortRun(sessions[1], shippedShape)],
+    ['onnxruntime-node, portable export (PRelu, NHWC), spinning on', () => ortRun(sessions[2], [1, h, w, 3])],
+    ['onnxruntime-node, portable export (PRelu, NHWC), spinning off', () => ortRun(sessions[3], [1, h, w, 3])],
   ]);
   const times = await interleavedRounds(engines, ROUNDS);
   sgemm ??= (await torch.ask({ cmd: 'sgemm', n: 1024, reps: 20 })).gflops as number;

@@ -1,6 +1,6 @@
 /**
  * ONNX Runtime's own per-operator profile of the shipped ×4 student at 1280×720 output (the graph and session
- * settings `Student.load` uses: the shipped model.onnx — NHWC, fused residual, `target: 'ort-cpu'` —, every core,
+ * settings `Student.load` uses: the shipped model.onnx — NCHW, fused residual, `target: 'ort-cpu'` —, every core,
  * spinning; `--spinning off` as third argument for the other policy): median `model_run` time and
  * each operator type's share of the node time, averaged over the frames. Profiling adds overhead, so the shares matter
  * more than the absolute times.
@@ -26,7 +26,8 @@ const session = await ort.InferenceSession.create(new Uint8Array(fs.readFileSync
   extra: { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } },
 });
 const frame = new Float32Array(H * W * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
-for (let i = 0; i < FRAMES; i++) await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', frame, [1, H, W, 3]) });
+const planar = (await import('../../src/models/onnx/proto')).readOnnxMetadata(new Uint8Array(fs.readFileSync(path.join(modelDir, 'model.onnx')))).layout === 'nchw';
+for (let i = 0; i < FRAMES; i++) await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', frame, planar ? [1, 3, H, W] : [1, H, W, 3]) });
 session.endProfiling();
 const file = path.join(dir, fs.readdirSync(dir)[0]);
 type Event = { cat: string; name: string; dur: number; args?: { op_name?: string } };

@@ -63,6 +63,15 @@ const STUDIES: Study[] = [
     arms: [{ run: 'student-x4-luma32x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; the 16×8 study\'s cache of 8192 patches)' }],
   },
   {
+    id: 'oracle-x1-blind',
+    title: 'Privileged targets → the real-time blind ×1 student 16×6 (unshuffle 4), from scratch',
+    scale: 1,
+    recipe:
+      'compact 16×6 at ×1, pixel unshuffle 4, luma detail, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 128² patches with the blind ×1 degradations (random blur, noise, JPEG) in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 20000 steps, seed 1; validation and scores on the blind ×1 protocol (`lab/runs/student-x1-blind.json`)',
+    base: { run: 'student-x1-blind', label: 'from scratch (HR only)' },
+    arms: [{ run: 'student-x1-blind-oracle', label: 'the same + an output term (weight 0.5, luma) towards the oracle: each patch\'s Wiener deconvolution with its own true kernel' }],
+  },
+  {
     id: 'emt-x2-luma16x8',
     title: 'EMT ×2 → luma-detail student 16×8, from scratch',
     scale: 2,

@@ -102,7 +102,9 @@ export async function onnxTileRunner(
   let lastError: unknown;
   for (const provider of providers) {
     try {
-      found = { r: await createOnnxRunner(model, { ort, threads: opts.threads, spinning: opts.spinning, executionProviders: [provider] }), provider };
+      // Students run planar (NCHW) graphs: readTile / writeRows convert while they read and write the pixels anyway,
+      // so the graph needs no Transpose at either end.
+      found = { r: await createOnnxRunner(model, { ort, threads: opts.threads, spinning: opts.spinning, executionProviders: [provider], layout: 'nchw' }), provider };
       break;
     } catch (e) {
       if (e instanceof ConfigError) throw e;
@@ -115,12 +117,14 @@ export async function onnxTileRunner(
     throw new BackendError(`no ONNX Runtime execution provider could load the model (${failed.join('; ')})`, { cause: lastError });
   }
   const { r, provider } = found;
+  const planar = r.layout === 'nchw';
   const runner: TileRunner = {
     scale,
     channels: [3],
+    layout: r.layout,
     async run(tile, height, width, channels) {
-      const { data, shape } = await r.run(tile, [1, height, width, channels]);
-      const expect = [1, height * scale, width * scale, channels];
+      const { data, shape } = await r.run(tile, planar ? [1, channels, height, width] : [1, height, width, channels]);
+      const expect = planar ? [1, channels, height * scale, width * scale] : [1, height * scale, width * scale, channels];
       if (shape.join() !== expect.join()) throw new ShapeError(`ONNX model output has shape [${shape.join(', ')}], expected [${expect.join(', ')}]`);
       return data;
     },

@@ -35,10 +35,17 @@ export function allocLike(src: RawImage<ImageSamples>, scale: number, kind: 'sam
 }
 
 /**
- * Reads the rectangle `[x0, x0 + w) × [y0, y0 + h)` of one plane as float HWC in [0, 1]
- * (3 channels for colour, 1 for alpha).
+ * How a tile's float values are ordered: `'nhwc'` interleaved (R, G, B of a pixel next to each other, as TF.js models
+ * take them) or `'nchw'` planar (all R, then all G, then all B, as ONNX convolutions take them, so an ONNX graph
+ * needs no Transpose at either end). A 1-channel (alpha) tile is the same in both.
  */
-export function readTile(src: RawImage<ImageSamples>, plane: Plane, x0: number, y0: number, w: number, h: number): Float32Array {
+export type TileLayout = 'nhwc' | 'nchw';
+
+/**
+ * Reads the rectangle `[x0, x0 + w) × [y0, y0 + h)` of one plane as float in [0, 1] (3 channels for colour, 1 for
+ * alpha), HWC or, with `layout: 'nchw'`, CHW.
+ */
+export function readTile(src: RawImage<ImageSamples>, plane: Plane, x0: number, y0: number, w: number, h: number, layout: TileLayout = 'nhwc'): Float32Array {
   const c = src.channels;
   const inv = 1 / sampleMax(src.data);
   const d = src.data;
@@ -51,6 +58,20 @@ export function readTile(src: RawImage<ImageSamples>, plane: Plane, x0: number, 
     return out;
   }
   const out = new Float32Array(w * h * 3);
+  if (layout === 'nchw') {
+    const n = w * h;
+    for (let y = 0; y < h; y++) {
+      let i = ((y0 + y) * src.width + x0) * c;
+      let o = y * w;
+      const gray = c < 3 ? 0 : 1;
+      for (let x = 0; x < w; x++, i += c, o++) {
+        out[o] = d[i] * inv;
+        out[o + n] = d[i + gray] * inv;
+        out[o + 2 * n] = d[i + 2 * gray] * inv;
+      }
+    }
+    return out;
+  }
   for (let y = 0; y < h; y++) {
     let i = ((y0 + y) * src.width + x0) * c;
     let o = y * w * 3;
@@ -73,11 +94,11 @@ export function readTile(src: RawImage<ImageSamples>, plane: Plane, x0: number, 
 }
 
 /**
- * Writes `rows` (float HWC, full output width, 3 channels for colour or 1 for alpha) into `dst` from row `y0`.
- * Colour into a gray image takes the mean of R, G and B. Integer samples are rounded and clamped; float samples
- * are written as they are.
+ * Writes `rows` (float HWC, full output width, 3 channels for colour or 1 for alpha; CHW with `layout: 'nchw'`) into
+ * `dst` from row `y0`. Colour into a gray image takes the mean of R, G and B. Integer samples are rounded and
+ * clamped; float samples are written as they are.
  */
-export function writeRows(dst: RawImage<ImageSamples>, plane: Plane, rows: Float32Array, y0: number, nRows: number): void {
+export function writeRows(dst: RawImage<ImageSamples>, plane: Plane, rows: Float32Array, y0: number, nRows: number, layout: TileLayout = 'nhwc'): void {
   const c = dst.channels;
   const pc = planeChannels(plane);
   const W = dst.width;
@@ -86,9 +107,11 @@ export function writeRows(dst: RawImage<ImageSamples>, plane: Plane, rows: Float
   const max = sampleMax(d);
   if (plane === 'color' && c === 3 && !isFloat) {
     // The common case (RGB into 8 / 16-bit) in one flat loop: several times faster than the general one below, same values.
-    writeIntRgb(d, rows, y0 * W * 3, nRows * W * 3, max);
+    if (layout === 'nchw') writeIntRgbPlanar(d, rows, y0 * W * 3, nRows * W, max);
+    else writeIntRgb(d, rows, y0 * W * 3, nRows * W * 3, max);
     return;
   }
+  if (plane === 'color' && layout === 'nchw') rows = interleave(rows, nRows * W);
   const put = (i: number, v: number) => {
     if (isFloat) d[i] = v;
     else {
@@ -122,4 +145,35 @@ function writeIntRgb(d: IntegerSamples, rows: Float32Array, offset: number, n: n
     const v = rows[i] * max;
     d[offset + i] = v <= 0 ? 0 : v >= max ? max : (v + 0.5) | 0;
   }
+}
+
+/** {@link writeIntRgb} from planar rows: `n` pixels, the R plane, then G, then B. */
+function writeIntRgbPlanar(d: IntegerSamples, rows: Float32Array, offset: number, n: number, max: number): void {
+  for (let i = 0, o = offset; i < n; i++, o += 3) {
+    const r = rows[i] * max;
+    const g = rows[i + n] * max;
+    const b = rows[i + 2 * n] * max;
+    d[o] = r <= 0 ? 0 : r >= max ? max : (r + 0.5) | 0;
+    d[o + 1] = g <= 0 ? 0 : g >= max ? max : (g + 0.5) | 0;
+    d[o + 2] = b <= 0 ? 0 : b >= max ? max : (b + 0.5) | 0;
+  }
+}
+
+/**
+ * @internal Planar RGB (`n` pixels per plane) to interleaved, or (`toPlanar`) back.
+ *
+ * @example
+ * ```ts
+ * interleave(Float32Array.of(1, 2, 10, 20, 100, 200), 2); // [1, 10, 100, 2, 20, 200]
+ * ```
+ */
+export function interleave(x: Float32Array, n: number, toPlanar = false): Float32Array {
+  const out = new Float32Array(3 * n);
+  for (let k = 0; k < 3; k++) {
+    for (let i = 0; i < n; i++) {
+      if (toPlanar) out[k * n + i] = x[3 * i + k];
+      else out[3 * i + k] = x[k * n + i];
+    }
+  }
+  return out;
 }

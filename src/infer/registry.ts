@@ -1,5 +1,6 @@
 /**
- * Built-in models: the shipped students `x1` (sharpening), `x2`, `x4` — TF.js layers models stored as
+ * Built-in models: the shipped students `x1` (sharpening), `x2`, `x4`, `x4-plus` (a larger ×4 student: more quality,
+ * fewer frames per second) — TF.js layers models stored as
  * `models/<name>/model.json` + `weights.bin` at the package root — and `bicubic` (MATLAB-style interpolation,
  * no weights). In Node the folder is found from the installed package (works from `dist/index.js`,
  * `dist/index.cjs` and from `src/` in development); in browsers pass the URL the folder is served from.
@@ -12,10 +13,10 @@ import { currentPlatform } from '../platform/current';
  *
  * @example
  * ```ts
- * BUILTIN_MODELS; // ['x1', 'x2', 'x4', 'bicubic']
+ * BUILTIN_MODELS; // ['x1', 'x2', 'x4', 'x4-plus', 'bicubic']
  * ```
  */
-export const BUILTIN_MODELS = ['x1', 'x2', 'x4', 'bicubic'] as const;
+export const BUILTIN_MODELS = ['x1', 'x2', 'x4', 'x4-plus', 'bicubic'] as const;
 
 /**
  * A built-in model name.
@@ -28,16 +29,19 @@ export const BUILTIN_MODELS = ['x1', 'x2', 'x4', 'bicubic'] as const;
 export type BuiltinModelName = (typeof BUILTIN_MODELS)[number];
 
 /** Scale of each shipped student. */
-export const BUILTIN_SCALES: Record<Exclude<BuiltinModelName, 'bicubic'>, number> = { x1: 1, x2: 2, x4: 4 };
+export const BUILTIN_SCALES: Record<Exclude<BuiltinModelName, 'bicubic'>, number> = { x1: 1, x2: 2, x4: 4, 'x4-plus': 4 };
 
-/** True for `x1`, `x2`, `x4` and `bicubic`. */
+/** The shipped student a scale picks by default (the real-time one). */
+const DEFAULT_FOR_SCALE: Readonly<Record<number, BuiltinModelName>> = { 1: 'x1', 2: 'x2', 4: 'x4' };
+
+/** True for `x1`, `x2`, `x4`, `x4-plus` and `bicubic`. */
 export function isBuiltinModel(name: string): name is BuiltinModelName {
   return (BUILTIN_MODELS as readonly string[]).includes(name);
 }
 
-/** The shipped student for a scale, if there is one (`undefined` for 3). */
+/** The shipped student a scale picks by default (`x4` for 4, not `x4-plus`), if there is one (`undefined` for 3). */
 export function builtinForScale(scale: number): BuiltinModelName | undefined {
-  return (Object.entries(BUILTIN_SCALES).find(([, s]) => s === scale)?.[0] as BuiltinModelName | undefined) ?? undefined;
+  return DEFAULT_FOR_SCALE[scale];
 }
 
 /**

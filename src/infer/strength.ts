@@ -8,6 +8,7 @@
  * 1 is the model alone.
  */
 import { ConfigError } from '../errors';
+import { interleave } from './pixels';
 import { bicubicRunner } from './runners';
 import type { TileRunner } from './tile-engine';
 
@@ -43,11 +44,17 @@ export function strengthRunner(model: TileRunner, strength: number): TileRunner 
   if (strength === 1) return model;
   const base = bicubicRunner(model.scale);
   if (strength === 0) return base;
+  const planar = model.layout === 'nchw';
+  const s = model.scale;
   return {
-    scale: model.scale,
+    scale: s,
     channels: model.channels,
+    layout: model.layout,
     async run(tile, height, width, channels) {
-      const b = await base.run(tile, height, width, channels);
+      // Bicubic takes HWC: planar colour tiles go through it interleaved (at scale 1 it is the identity either way).
+      const viaHwc = planar && channels === 3 && s > 1;
+      const b0 = await base.run(viaHwc ? interleave(tile, height * width) : tile, height, width, channels);
+      const b = viaHwc ? interleave(b0, height * width * s * s, true) : b0;
       const m = await model.run(tile, height, width, channels);
       const out = new Float32Array(m.length);
       for (let i = 0; i < m.length; i++) out[i] = b[i] + strength * (m[i] - b[i]);

@@ -1,6 +1,6 @@
 /**
  * Writes the `model.onnx` that {@link Student.load} runs on ONNX Runtime without TF.js (see `student-onnx.ts`):
- * the NHWC export for ONNX Runtime's CPU provider (`target: 'ort-cpu'`, the graph `createOnnxRunner` builds from a
+ * the planar (NCHW) export for ONNX Runtime's CPU provider (`target: 'ort-cpu'`, the graph `createOnnxRunner` builds from a
  * LayersModel in Node) with {@link StudentOnnxInfo} in its metadata.
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -37,7 +37,7 @@ export async function buildStudentOnnx(model: tfl.LayersModel, source: string): 
     params: model.countParams(),
     flopsPerInputPixel: d.flops / (FLOP_PROBE * FLOP_PROBE),
   };
-  return modelToOnnx(model, { layout: 'nhwc', target: 'ort-cpu', metadata: { [STUDENT_ONNX_KEY]: JSON.stringify(info) } });
+  return modelToOnnx(model, { layout: 'nchw', target: 'ort-cpu', metadata: { [STUDENT_ONNX_KEY]: JSON.stringify(info) } });
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task';
 import type { ImageSamples, RawImage } from '../io/raw-image';
-import { planeChannels, readTile, writeRows, type Plane } from './pixels';
+import { planeChannels, readTile, writeRows, type Plane, type TileLayout } from './pixels';
 import { planSpans, spanWeights, verticalParams, type TileParams } from './tile-plan';
 
 /**
@@ -23,7 +23,12 @@ export interface TileRunner {
   readonly scale: number;
   /** Channel counts `run` accepts (models: `[3]`; bicubic: any). */
   readonly channels: readonly number[];
-  /** Upscales a `[height, width, channels]` float tile to `[height·scale, width·scale, channels]`. */
+  /**
+   * How `run` takes and returns colour tiles: `'nhwc'` (the default, `[height, width, 3]`) or `'nchw'` (planar,
+   * `[3, height, width]`: ONNX graphs then need no Transpose at either end). 1-channel tiles are the same either way.
+   */
+  readonly layout?: TileLayout;
+  /** Upscales a `[height, width, channels]` float tile (`[channels, height, width]` in `'nchw'` layout) by `scale`. */
   run(tile: Float32Array, height: number, width: number, channels: number): Promise<Float32Array>;
   /** Frees what the runner holds. */
   dispose(): void;
@@ -58,6 +63,7 @@ export async function runTiled(
 ): Promise<void> {
   const s = runner.scale;
   const pc = planeChannels(plane);
+  const layout: TileLayout = pc === 3 ? (runner.layout ?? 'nhwc') : 'nhwc';
   const outW = src.width * s;
   const xs = planSpans(src.width, p);
   const ys = planSpans(src.height, verticalParams(p));
@@ -68,9 +74,9 @@ export async function runTiled(
   if (xs.length === 1 && ys.length === 1) {
     // One tile (a video frame, a small image): its weights are all 1, so it is written as is, without a strip.
     throwIfAborted(opts.signal);
-    const out = await runner.run(readTile(src, plane, 0, 0, src.width, src.height), src.height, src.width, pc);
+    const out = await runner.run(readTile(src, plane, 0, 0, src.width, src.height, layout), src.height, src.width, pc);
     throwIfAborted(opts.signal);
-    writeRows(dst, plane, out, 0, src.height * s);
+    writeRows(dst, plane, out, 0, src.height * s, layout);
     counter.done++;
     opts.onProgress?.({ stage: 'tile', done: counter.done, total: counter.total });
     return;
@@ -90,10 +96,10 @@ export async function runTiled(
       throwIfAborted(opts.signal);
       const rx = xs[i];
       const tw = rx.end - rx.start;
-      const tile = readTile(src, plane, rx.start, ry.start, tw, th);
+      const tile = readTile(src, plane, rx.start, ry.start, tw, th, layout);
       const out = await runner.run(tile, th, tw, pc);
       throwIfAborted(opts.signal);
-      accumulate(strip, out, outW, pc, oy0 - stripY0, rx.start * s, th * s, tw * s, wy[j], wx[i]);
+      accumulate(strip, out, outW, pc, oy0 - stripY0, rx.start * s, th * s, tw * s, wy[j], wx[i], layout);
       counter.done++;
       opts.onProgress?.({ stage: 'tile', done: counter.done, total: counter.total });
       await yieldToEventLoop();
@@ -111,7 +117,7 @@ export async function runTiled(
   }
 }
 
-/** Adds `out · wy[y] · wx[x]` into the strip at (`y0`, `x0`). */
+/** Adds `out · wy[y] · wx[x]` into the strip (HWC) at (`y0`, `x0`); `out` is HWC, or CHW in `'nchw'` layout. */
 function accumulate(
   strip: Float32Array,
   out: Float32Array,
@@ -123,18 +129,21 @@ function accumulate(
   w: number,
   wy: Float32Array,
   wx: Float32Array,
+  layout: TileLayout,
 ): void {
+  // Element (y, x, k) of `out` is at (y·w + x)·cs + k·ks.
+  const [cs, ks] = layout === 'nchw' ? [1, h * w] : [c, 1];
   for (let y = 0; y < h; y++) {
     const a = wy[y];
     if (a === 0) continue;
     const rowS = ((y0 + y) * stripW + x0) * c;
-    const rowO = y * w * c;
+    const rowO = y * w * cs;
     for (let x = 0; x < w; x++) {
       const wgt = a * wx[x];
       if (wgt === 0) continue;
       const si = rowS + x * c;
-      const oi = rowO + x * c;
-      for (let k = 0; k < c; k++) strip[si + k] += out[oi + k] * wgt;
+      const oi = rowO + x * cs;
+      for (let k = 0; k < c; k++) strip[si + k] += out[oi + k * ks] * wgt;
     }
   }
 }
