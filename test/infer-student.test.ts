@@ -181,7 +181,7 @@ describe('Student.load', () => {
   it('unknown names list the valid ones; missing built-ins say so', async () => {
     const e = await Student.load('x5').catch((x) => x);
     expect(e).toBeInstanceOf(ModelError);
-    expect(e.message).toMatch(/x1, x2, x4, bicubic/);
+    expect(e.message).toMatch(/x1, x2, x4, x4-plus, bicubic/);
     const m = await Student.load('x2', { modelDir: tmp }).catch((x) => x);
     expect(m).toBeInstanceOf(ModelError);
     expect(m.message).toMatch(/not installed/);
