@@ -54,7 +54,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'shipped', 'shipped-gaussian'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'shipped', 'shipped-plus', 'shipped-gaussian'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -200,6 +200,11 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
       ? { id: 'shipped', scale, role: 'student', label: `shipped \`x${scale}\` (models/x${scale})`, source: { kind: 'saved', dir: shipped } }
       : { id: 'shipped', scale, role: 'student', label: `shipped \`x${scale}\``, missing: `not shipped yet (models/x${scale}/model.json missing)` },
   );
+  // The larger shipped ×4 student (more quality, fewer frames per second), where it is installed.
+  const plus = path.join(root, 'models', 'x4-plus');
+  if (scale === 4 && existsSync(path.join(plus, 'model.json'))) {
+    out.push({ id: 'shipped-plus', scale, role: 'student', label: 'shipped `x4-plus` (models/x4-plus: compact 32×8 distilled from EMT ×4)', source: { kind: 'saved', dir: plus } });
+  }
   // The earlier ×1 protocol (a known Gaussian, σ = 1), kept as a second, labelled row of the shipped model.
   if (scale === 1 && isShipped) {
     out.push({ id: 'shipped-gaussian', scale, role: 'student', label: 'shipped `x1`, **fixed-σ protocol** (Gaussian σ = 1, not blind)', source: { kind: 'saved', dir: shipped }, protocol: 'gaussian', qualityOnly: true });
