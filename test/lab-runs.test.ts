@@ -101,13 +101,18 @@ describe.skipIf(!hasData)('lab run configs and chains (dry runs against the comm
     expect(r.out).toMatch(/^would write: \S+\/last\.ckpt/m);
   });
 
-  it.each([4, 2, 1])('reproduce.sh %i: every stage of the shipped model checks out', (scale) => {
-    const { code, out } = shell(['lab/reproduce.sh', String(scale), '--dry-run']);
+  it.each([
+    ['4', 'x4', 'student-x4-'],
+    ['2', 'x2', 'student-x2-'],
+    ['1', 'x1', 'student-x1-'],
+    ['x4-plus', 'x4-plus', 'student-x4-luma32x8-'],
+  ])('reproduce.sh %s: every stage of the shipped model checks out', (arg, model, run) => {
+    const { code, out } = shell(['lab/reproduce.sh', arg, '--dry-run']);
     expect(code, out).toBe(0);
     const stages = out.split('\n').filter((l) => l.startsWith('== ')).length;
-    expect(stages).toBe({ 4: 1, 2: 1, 1: 1 }[scale]);
+    expect(stages).toBe(1);
     expect(out.match(/^dry run: (would train|nothing to do)/gm)?.length).toBe(stages);
-    expect(out).toMatch(new RegExp(`^dry run: would ship \\S*student-x${scale}-\\S+/model-last as models/x${scale}$`, 'm'));
+    expect(out).toMatch(new RegExp(`^dry run: would ship \\S*${run}\\S+/model-last as models/${model}$`, 'm'));
     expect(out).not.toMatch(/^done: step/m); // nothing trained
   });
 

@@ -71,10 +71,11 @@ const finished = (r: Run) => loggedStep(r.out) >= r.steps;
 // The shipped chains: every stage named in lab/reproduce.sh.
 const shipped = new Map<string, string>();
 const reproduce = fs.readFileSync('lab/reproduce.sh', 'utf8');
-for (const m of reproduce.matchAll(/^\s*(\d)\)\s*stages=\(([^)]*)\)/gm)) {
+for (const m of reproduce.matchAll(/^\s*(\d|x[\w-]+)\)\s*stages=\(([^)]*)\)/gm)) {
+  const model = /^\d$/.test(m[1]) ? `x${m[1]}` : m[1];
   for (const stage of m[2].trim().split(/\s+/)) {
     const run = runs.find((r) => r.config === path.join(runsDir, `${stage}.json`));
-    if (run) shipped.set(run.out, `a stage of the shipped models/x${m[1]} chain (lab/reproduce.sh ${m[1]}); later runs continue it`);
+    if (run) shipped.set(run.out, `a stage of the shipped models/${model} chain (lab/reproduce.sh ${m[1]}); later runs continue it`);
   }
 }
 
