@@ -30,7 +30,7 @@ function planar(r: TileRunner): TileRunner {
   };
 }
 
-function bytes(h: number, w: number, c: number, seed: number): RawImage<Uint8Array> {
+function bytes(h: number, w: number, c: 1 | 2 | 3 | 4, seed: number): RawImage<Uint8Array> {
   const data = new Uint8Array(h * w * c).map((_, i) => ((i + seed) * 2654435761) >>> 24);
   return { data, width: w, height: h, channels: c };
 }
@@ -43,7 +43,7 @@ describe('planar tiles', () => {
   });
 
   it('readTile in NCHW is the planar HWC tile, for RGB, gray and gray+alpha images', () => {
-    for (const c of [1, 2, 3, 4]) {
+    for (const c of [1, 2, 3, 4] as const) {
       const img = bytes(9, 11, c, c);
       const hwc = readTile(img, 'color', 2, 1, 7, 6);
       expect([...readTile(img, 'color', 2, 1, 7, 6, 'nchw')], `channels ${c}`).toEqual([...interleave(hwc, 42, true)]);
@@ -107,7 +107,8 @@ describe('ONNX Runtime runner layout', () => {
     const { modelToOnnx } = await import('../src/models/onnx/export');
     const fromBytes = await createOnnxRunner(modelToOnnx(model, { layout: 'nchw' }), { threads: 1 });
     expect(fromBytes.layout).toBe('nchw');
-    expect((await nchw.run(interleave(x, h * w, true), [1, h, w, 3]).catch((e: Error) => e)).message).toMatch(/shape|dimension|Got/i);
+    const wrong = await nchw.run(interleave(x, h * w, true), [1, h, w, 3]).then(() => undefined, (e: Error) => e);
+    expect(wrong?.message).toMatch(/shape|dimension|Got/i);
     for (const r of [nhwc, nchw, fromBytes]) await r.dispose();
     tf.dispose([t, ta, tb]);
     model.dispose();
