@@ -59,6 +59,7 @@ describe('TemporalFilter over planes', () => {
     const b = new TemporalFilter({ strength: 0.5, noise: 2 });
     const p = new TemporalFilter({ strength: 0.5, noise: 2 });
     const base = noisy(w, h, 3, 0);
+    let inPlace: TemporalFilter | undefined;
     for (let t = 0; t < 4; t++) {
       const input = { data: Uint8Array.from(base, (v, i) => v + ((i + t) % 3) - 1), width: w, height: h, channels: 3 as const };
       const out = { data: noisy(2 * w, 2 * h, 3, t), width: 2 * w, height: 2 * h, channels: 3 as const };
@@ -76,7 +77,11 @@ describe('TemporalFilter over planes', () => {
         { offset: 10 + 4 * w * h, width: w, height: h, channels: 1 },
         { offset: 10 + 5 * w * h, width: w, height: h, channels: 1 },
       ];
+      const copy = frame.slice();
       const got = p.pushPlanes(input, frame, planes);
+      expect([...frame]).toEqual([...copy]); // not changed
+      const q = t === 0 ? (inPlace = new TemporalFilter({ strength: 0.5, noise: 2 })) : inPlace!;
+      expect([...q.pushPlanes(input, copy, planes, copy)]).toEqual([...got]); // the same, in place
       expect([...got.subarray(0, 10)]).toEqual(Array(10).fill(t));
       if (t === 0) expect([...got]).toEqual([...frame]);
       // Static input: every sample moves toward the previous output, so the output differs from this frame's.
@@ -89,6 +94,7 @@ describe('TemporalFilter over planes', () => {
     expect([...p.pushPlanes(cut, frame, planes)]).toEqual([...frame]);
     expect(p.stats.resets).toBe(1);
     expect(() => p.pushPlanes(cut, frame, [{ offset: 0, width: 2 * w, height: 4 * h, channels: 1 }])).toThrow(/does not fit/);
+    expect(() => p.pushPlanes(cut, frame, planes, new Uint8Array(3))).toThrow(/into holds 3/);
   });
 });
 

@@ -514,7 +514,7 @@ async function runPipeline(a: PipelineArgs): Promise<SharpenVideoResult> {
       const finishOne = async (): Promise<boolean> => {
         const { src, out } = inflight.shift()!;
         const frame = await out;
-        return sharpened.put(temporal.strength > 0 ? temporal.pushPlanes(src, frame, planes) : frame);
+        return sharpened.put(temporal.strength > 0 ? temporal.pushPlanes(src, frame, planes, frame) : frame); // in place: the frame is ours
       };
       for (let f = await decoded.take(); f !== undefined; f = await decoded.take()) {
         const out = runFrame(f);

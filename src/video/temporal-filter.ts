@@ -182,16 +182,17 @@ export class TemporalFilter {
   /**
    * Filters the next frame given as planes of any size (the output of a video in Y′CbCr 4:2:0, say: a luma plane
    * and two chroma planes at half size), each pixel weighted by the input pixel it lies in (see {@link FramePlane}).
-   * `input` is the model's 8-bit input frame, which the weights come from. Returns new bytes of `output`'s type
-   * (samples outside the planes are copied as they are). A frame laid out otherwise than the previous one starts
-   * over.
+   * `input` is the model's 8-bit input frame, which the weights come from. Returns the filtered frame: in `into`
+   * when given (`output` itself filters in place), else in new bytes of `output`'s type; samples outside the planes
+   * are copied as they are. A frame laid out otherwise than the previous one starts over.
    *
-   * @throws ShapeError when the input is not 8-bit or a plane does not fit in `output`.
+   * @throws ShapeError when the input is not 8-bit, a plane does not fit in `output`, or `into` is not its size.
    */
-  pushPlanes<D extends Uint8Array | Uint8ClampedArray>(input: RawImage<Uint8Array | Uint8ClampedArray>, output: D, planes: readonly FramePlane[]): D {
+  pushPlanes<D extends Uint8Array | Uint8ClampedArray>(input: RawImage<Uint8Array | Uint8ClampedArray>, output: D, planes: readonly FramePlane[], into?: D): D {
     const { inW, inH, c } = checkInput(input);
     const layout = checkPlanes(output, planes);
-    const out = new (output.constructor as new (n: number) => D)(output.length);
+    if (into !== undefined && into.length !== output.length) throw new ShapeError(`into holds ${into.length} samples, the output frame ${output.length}`);
+    const out = into ?? new (output.constructor as new (n: number) => D)(output.length);
     this.counters.frames++;
     if (this.state && (inW !== this.inW || inH !== this.inH || c !== this.inC || layout !== this.layout || output.length !== this.state.length)) {
       this.reset();
@@ -214,7 +215,7 @@ export class TemporalFilter {
       const a = weight[p];
       for (let k = 0; k < c; k++, i++) ref[i] = x[i] + a * (ref[i] - x[i]);
     }
-    out.set(output);
+    if (out !== output) out.set(output);
     for (const plane of planes) blend(state, output, out, weight, inW, inH, plane);
     prevInput.set(x);
     return out;
@@ -222,7 +223,7 @@ export class TemporalFilter {
 
   /** Passes a frame through and makes it the state the next frames blend with. */
   private restart<D extends Bytes>(input: RawImage<Bytes>, output: D, out: D, inW: number, inH: number, c: number, layout: string): D {
-    out.set(output);
+    if (out !== output) out.set(output);
     if (this.strength === 0) return out;
     const state = this.state?.length === output.length ? this.state : new Uint16Array(output.length);
     for (let i = 0; i < state.length; i++) state[i] = output[i] << 8;

@@ -86,30 +86,34 @@ function planarToI420(R: Float32Array, G: Float32Array, B: Float32Array, width: 
     for (let x = 0; x < width; x += 2, c++) {
       const a = row0 + x;
       const b = row1 + x;
-      const r0 = Math.min(1, Math.max(0, R[a]));
-      const r1 = Math.min(1, Math.max(0, R[a + 1]));
-      const r2 = Math.min(1, Math.max(0, R[b]));
-      const r3 = Math.min(1, Math.max(0, R[b + 1]));
-      const g0 = Math.min(1, Math.max(0, G[a]));
-      const g1 = Math.min(1, Math.max(0, G[a + 1]));
-      const g2 = Math.min(1, Math.max(0, G[b]));
-      const g3 = Math.min(1, Math.max(0, G[b + 1]));
-      const b0 = Math.min(1, Math.max(0, B[a]));
-      const b1 = Math.min(1, Math.max(0, B[a + 1]));
-      const b2 = Math.min(1, Math.max(0, B[b]));
-      const b3 = Math.min(1, Math.max(0, B[b + 1]));
+      // Clamped with conditionals (faster here than Math.min / Math.max).
+      let r0 = R[a], r1 = R[a + 1], r2 = R[b], r3 = R[b + 1];
+      let g0 = G[a], g1 = G[a + 1], g2 = G[b], g3 = G[b + 1];
+      let b0 = B[a], b1 = B[a + 1], b2 = B[b], b3 = B[b + 1];
+      r0 = r0 < 0 ? 0 : r0 > 1 ? 1 : r0;
+      r1 = r1 < 0 ? 0 : r1 > 1 ? 1 : r1;
+      r2 = r2 < 0 ? 0 : r2 > 1 ? 1 : r2;
+      r3 = r3 < 0 ? 0 : r3 > 1 ? 1 : r3;
+      g0 = g0 < 0 ? 0 : g0 > 1 ? 1 : g0;
+      g1 = g1 < 0 ? 0 : g1 > 1 ? 1 : g1;
+      g2 = g2 < 0 ? 0 : g2 > 1 ? 1 : g2;
+      g3 = g3 < 0 ? 0 : g3 > 1 ? 1 : g3;
+      b0 = b0 < 0 ? 0 : b0 > 1 ? 1 : b0;
+      b1 = b1 < 0 ? 0 : b1 > 1 ? 1 : b1;
+      b2 = b2 < 0 ? 0 : b2 > 1 ? 1 : b2;
+      b3 = b3 < 0 ? 0 : b3 > 1 ? 1 : b3;
       const e0 = yr * r0 + yg * g0 + yb * b0;
       const e1 = yr * r1 + yg * g1 + yb * b1;
       const e2 = yr * r2 + yg * g2 + yb * b2;
       const e3 = yr * r3 + yg * g3 + yb * b3;
-      // Truncation of x + 0.5 rounds: every value here is positive and within [16.5, 240.5].
-      out[a] = 16.5 + e0;
-      out[a + 1] = 16.5 + e1;
-      out[b] = 16.5 + e2;
-      out[b + 1] = 16.5 + e3;
+      // Truncating x + 0.5 rounds: every value here is positive and within [16.5, 240.5].
+      out[a] = (16.5 + e0) | 0;
+      out[a + 1] = (16.5 + e1) | 0;
+      out[b] = (16.5 + e2) | 0;
+      out[b + 1] = (16.5 + e3) | 0;
       const e = (e0 + e1 + e2 + e3) * (0.25 / 219);
-      out[c] = 128.5 + cb * ((b0 + b1 + b2 + b3) * 0.25 - e);
-      out[c - uOff + vOff] = 128.5 + cr * ((r0 + r1 + r2 + r3) * 0.25 - e);
+      out[c] = (128.5 + cb * ((b0 + b1 + b2 + b3) * 0.25 - e)) | 0;
+      out[c - uOff + vOff] = (128.5 + cr * ((r0 + r1 + r2 + r3) * 0.25 - e)) | 0;
     }
   }
 }
