@@ -29,7 +29,7 @@ export type { SharpenFilesOptions, BatchEvent, BatchSummary } from './infer/batc
 export { sharpenVideo } from './video/sharpen-video';
 export type { SharpenVideoOptions, SharpenVideoResult, VideoInfo } from './video/sharpen-video';
 export { TemporalFilter } from './video/temporal-filter';
-export type { TemporalFilterOptions, TemporalFilterStats } from './video/temporal-filter';
+export type { TemporalFilterOptions, TemporalFilterStats, FramePlane } from './video/temporal-filter';
 export { readImage, writeImage } from './io/node-image';
 export type { RawImage, ImageFormat } from './io/raw-image';
 // models

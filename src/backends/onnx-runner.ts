@@ -79,6 +79,13 @@ export interface OnnxRunnerOptions {
   layout?: 'nhwc' | 'nchw';
   /** An already imported onnxruntime module (skips the dynamic import); default: the one given to `provideOnnxRuntime`. */
   ort?: unknown;
+  /**
+   * Node: run the session on a worker thread (`backends/onnx-worker.ts`), so that the event loop stays free while a
+   * frame runs: other work of the process (decoding, converting, writing) overlaps the model. Runs are queued in
+   * order; inputs are copied to the worker. Default false (one image at a time gains nothing from it).
+   * `sharpenVideo` turns it on.
+   */
+  offThread?: boolean;
 }
 
 /**
@@ -239,10 +246,18 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
   sessionOptions.extra = { session: { intra_op: { allow_spinning: spinning ? '1' : '0' } } };
   if (opts.executionProviders) sessionOptions.executionProviders = opts.executionProviders;
   let session: OrtSession;
-  try {
-    session = await ort.InferenceSession.create(model, sessionOptions);
-  } catch (e) {
-    throw new BackendError(`ONNX Runtime could not load the model: ${(e as Error).message}`, { cause: e });
+  if (opts.offThread) {
+    const offThread = currentPlatform().offThreadOnnxSession;
+    if (!offThread || runtime !== 'onnxruntime-node') {
+      throw new ConfigError('offThread runs onnxruntime-node on a worker thread, in Node only (onnxruntime-web has its own: ort.env.wasm.proxy = true)');
+    }
+    session = await offThread(model, sessionOptions);
+  } else {
+    try {
+      session = await ort.InferenceSession.create(model, sessionOptions);
+    } catch (e) {
+      throw new BackendError(`ONNX Runtime could not load the model: ${(e as Error).message}`, { cause: e });
+    }
   }
   const inputName = session.inputNames.includes(INPUT_NAME) ? INPUT_NAME : session.inputNames[0];
   let disposed = false;
@@ -254,9 +269,9 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
     }
     const n = shape.reduce((a, b) => a * b, 1);
     if (x.length !== n) throw new ShapeError(`data has ${x.length} values but shape ${JSON.stringify(shape)} needs ${n}`);
-    const input = new ort.Tensor('float32', x, shape);
+    const input = opts.offThread ? { type: 'float32', data: x, dims: shape } : new ort.Tensor('float32', x, shape);
     const out = await session.run({ [inputName]: input });
-    input.dispose?.();
+    (input as OrtTensor).dispose?.();
     const res: Record<string, OnnxRunResult> = {};
     for (const name of session.outputNames) {
       const t = out[name];

@@ -64,6 +64,8 @@ export interface OnnxEngineOptions {
   spinning?: boolean;
   /** Execution providers to try, best first, each on its own (default: the platform's, `Platform.onnxProviders`). */
   executionProviders?: readonly string[];
+  /** Node: the session on a worker thread (see `OnnxRunnerOptions.offThread`). */
+  offThread?: boolean;
 }
 
 /**
@@ -77,6 +79,7 @@ export function checkEngineOptions(opts: OnnxEngineOptions): void {
     throw new ConfigError(`threads must be a positive integer, got ${String(opts.threads)}`);
   }
   if (opts.spinning !== undefined && typeof opts.spinning !== 'boolean') throw new ConfigError(`spinning must be true or false, got ${JSON.stringify(opts.spinning)}`);
+  if (opts.offThread !== undefined && typeof opts.offThread !== 'boolean') throw new ConfigError(`offThread must be true or false, got ${JSON.stringify(opts.offThread)}`);
   const eps = opts.executionProviders;
   if (eps !== undefined && !(Array.isArray(eps) && eps.length > 0 && eps.every((p) => typeof p === 'string' && p.length > 0))) {
     throw new ConfigError(`executionProviders must be a non-empty list of ONNX Runtime execution provider names (e.g. ['webgpu', 'wasm']), got ${JSON.stringify(eps)}`);
@@ -104,7 +107,7 @@ export async function onnxTileRunner(
     try {
       // Students run planar (NCHW) graphs: readTile / writeRows convert while they read and write the pixels anyway,
       // so the graph needs no Transpose at either end.
-      found = { r: await createOnnxRunner(model, { ort, threads: opts.threads, spinning: opts.spinning, executionProviders: [provider], layout: 'nchw' }), provider };
+      found = { r: await createOnnxRunner(model, { ort, threads: opts.threads, spinning: opts.spinning, offThread: opts.offThread, executionProviders: [provider], layout: 'nchw' }), provider };
       break;
     } catch (e) {
       if (e instanceof ConfigError) throw e;

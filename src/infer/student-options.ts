@@ -44,6 +44,12 @@ export interface StudentLoadOptions extends TaskOptions {
    */
   spinning?: boolean;
   /**
+   * ONNX Runtime in Node: run the model on a worker thread, so that the event loop stays free while an image or a
+   * frame runs (default false). Worth it when the process has other work to overlap with the model, as
+   * `sharpenVideo` has (it turns this on); calls still run one at a time, in order.
+   */
+  offThread?: boolean;
+  /**
    * Pretrained teachers used as models (`emt-x4`, …): their checkpoint file or folder (default `$SHARPEN_KD_TEACHERS`);
    * see {@link loadPretrainedTeacher}.
    */

@@ -88,6 +88,12 @@ export const nodePlatform: Platform = {
 
   loadPackage: loadNodePackage,
 
+  async offThreadOnnxSession(model, options) {
+    const [{ createRequire }, { createWorkerSession }] = await Promise.all([import('node:module'), import('../backends/onnx-worker')]);
+    const req = createRequire(typeof __filename !== 'undefined' ? __filename : import.meta.url);
+    return createWorkerSession(req.resolve('onnxruntime-node'), model, options);
+  },
+
   cpuTimeMs() {
     if (!process.cpuUsage) return performance.now();
     const u = process.cpuUsage();

@@ -7,6 +7,7 @@
  */
 import type { AnimationInfo, DecodeOptions, EncodeOptions } from '../io/node-image';
 import type { ImageFormat, RawImage } from '../io/raw-image';
+import type { WorkerSession } from '../backends/onnx-worker';
 
 /**
  * An image decoded by {@link Platform.decodeImage}. Where the platform's decoder reads more than the pixels
@@ -103,6 +104,12 @@ export interface Platform {
   wasmPaths(): Promise<string | undefined>;
   /** Imports an optional package by name at run time (in Node through `require` first). */
   loadPackage<T = unknown>(name: string): Promise<T>;
+  /**
+   * Node: an onnxruntime-node session of `model` (with `InferenceSession.create`'s `options`) living on a worker
+   * thread, so that running it leaves the event loop free (`backends/onnx-worker.ts`). Absent in browsers, where
+   * onnxruntime-web has its own proxy worker (`ort.env.wasm.proxy`).
+   */
+  offThreadOnnxSession?(model: Uint8Array, options: Record<string, unknown>): Promise<WorkerSession>;
   /** CPU time of this process in ms where it can be read, else wall time in ms (`performance.now()`). */
   cpuTimeMs(): number;
 }

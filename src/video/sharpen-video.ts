@@ -5,6 +5,11 @@
  * with the input's audio (copied) and metadata into a temporary file beside the output, renamed at the end.
  * A full queue stops its producer, and a full pipe stops ffmpeg, so at most a few frames are in memory at once
  * whatever the length of the video. Node only.
+ *
+ * The model runs on ONNX Runtime's worker thread (`offThread`), with two frames in flight: while it runs one frame,
+ * this thread converts and filters the one before and feeds the pipes. For a yuv420p output (the default) the frames
+ * are converted to Y′CbCr 4:2:0 here, straight from the model's float output (`yuv.ts`), and the temporal filter
+ * works on those planes: half the bytes of RGB on the pipe, and no conversion inside the encoder.
  */
 import type { ChildProcess } from 'node:child_process';
 import { throwIfAborted, type TaskOptions } from '../core/task';
@@ -12,8 +17,11 @@ import { ConfigError, InputError, IoError, SharpenError } from '../errors';
 import type { InferenceBackend } from '../infer/engine';
 import { builtinForScale } from '../infer/registry';
 import { Student } from '../infer/student';
+import { readTile, writeRows } from '../infer/pixels';
 import type { RawImage } from '../io/raw-image';
-import { TemporalFilter } from './temporal-filter';
+import { studentInternals } from '../infer/student';
+import { TemporalFilter, type FramePlane } from './temporal-filter';
+import { i420Size, rgbToI420 } from './yuv';
 import { encoderInfo, ffmpegReason, findFfmpeg, killAndWait, probeVideo, type EncoderInfo, type Ffmpeg, type VideoInfo } from './ffmpeg';
 
 export type { VideoInfo } from './ffmpeg';
@@ -258,8 +266,41 @@ async function loadStudent(opts: SharpenVideoOptions): Promise<{ student: Studen
   }
   const scale = name === 'bicubic' ? (opts.scale ?? 4) : opts.scale;
   const spinning = opts.spinning ?? (process.env.SHARPEN_KD_ORT_SPINNING ? undefined : false);
-  const student = await Student.load(name, { backend: opts.backend, scale, threads: opts.threads, spinning, signal: opts.signal });
+  const student = await Student.load(name, { backend: opts.backend, scale, threads: opts.threads, spinning, offThread: true, signal: opts.signal });
   return { student, owned: true };
+}
+
+/** Converts one decoded frame into what the encoder takes: the model's output as I420 or as 8-bit RGB. */
+type FrameFn = (frame: Uint8Array) => Promise<Uint8Array>;
+
+/**
+ * The per-frame work before the temporal filter. A frame that fits in one tile goes straight through the model's
+ * tile runner, and its float output is converted once (to I420, or to 8-bit RGB); a larger frame is tiled by
+ * `sharpenPixels` as any image is, then converted.
+ */
+function frameFunction(student: Student, inW: number, inH: number, opts: SharpenVideoOptions, i420: string | undefined): FrameFn {
+  const s = student.scale;
+  const outW = inW * s;
+  const outH = inH * s;
+  const tile = opts.tile ?? student.info.tile;
+  const runner = studentInternals(student).runner;
+  const whole = inW <= tile && inH <= tile && runner.channels.includes(3);
+  const layout = runner.layout ?? 'nhwc';
+  return async (frame) => {
+    const src: RawImage<Uint8Array> = { data: frame, width: inW, height: inH, channels: 3, bits: 8 };
+    if (whole) {
+      throwIfAborted(opts.signal);
+      const out = await runner.run(readTile(src, 'color', 0, 0, inW, inH, layout), inH, inW, 3);
+      if (i420) return rgbToI420(out, layout === 'nchw' ? 'planar' : 'interleaved', outW, outH, i420, new Uint8Array(i420Size(outW, outH)));
+      const rgb: RawImage<Uint8Array> = { data: new Uint8Array(outW * outH * 3), width: outW, height: outH, channels: 3, bits: 8 };
+      writeRows(rgb, 'color', out, 0, outH, layout);
+      return rgb.data;
+    }
+    const tiled = { tile: opts.tile, signal: opts.signal, maxOutputPixels: Infinity };
+    if (!i420) return ((await student.sharpenPixels(src, tiled)) as RawImage<Uint8Array>).data;
+    const out = (await student.sharpenPixels(src, { ...tiled, float: true })) as RawImage<Float32Array>;
+    return rgbToI420(out.data, 'interleaved', outW, outH, i420, new Uint8Array(i420Size(outW, outH)));
+  };
 }
 
 /**
@@ -347,6 +388,8 @@ async function runPipeline(a: PipelineArgs): Promise<SharpenVideoResult> {
   const tmp = tempName(path, a.outputAbs);
   const yuv = /^(yuv|nv)/.test(settings.pixelFormat);
   const colour = colourMatrix(info);
+  // yuv420p output: frames go to the encoder as I420, converted here with the output's matrix.
+  const i420 = settings.pixelFormat === 'yuv420p' ? colour.matrix : undefined;
   const audio = opts.audio !== false && info.audioCodec !== undefined;
   const t0 = performance.now();
 
@@ -357,13 +400,14 @@ async function runPipeline(a: PipelineArgs): Promise<SharpenVideoResult> {
   decArgs.push('-vf', `scale=in_color_matrix=${colour.matrix}`, '-r', info.rate, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
   // Encoder: raw frames on stdin + the input again, for its audio and metadata.
   const encArgs = ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y'];
-  encArgs.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${a.outW}x${a.outH}`, '-framerate', info.rate, '-i', 'pipe:0');
+  encArgs.push('-f', 'rawvideo', '-pix_fmt', i420 ? 'yuv420p' : 'rgb24', '-s', `${a.outW}x${a.outH}`, '-framerate', info.rate, '-i', 'pipe:0');
   encArgs.push('-i', a.inputAbs, '-map', '0:v:0');
   if (audio) encArgs.push('-map', '1:a?', '-c:a', 'copy');
   else encArgs.push('-an');
   encArgs.push('-map_metadata', '1', ...settings.args);
   if (yuv) {
-    encArgs.push('-vf', `scale=out_color_matrix=${colour.matrix}:out_range=tv`, '-colorspace', colour.tag, '-color_range', 'tv');
+    if (!i420) encArgs.push('-vf', `scale=out_color_matrix=${colour.matrix}:out_range=tv`);
+    encArgs.push('-colorspace', colour.tag, '-color_range', 'tv');
     if (colour.tag === 'bt709' || colour.tag === 'smpte170m') encArgs.push('-color_primaries', colour.tag, '-color_trc', colour.tag);
   }
   if (info.displayAspect) encArgs.push('-aspect', info.displayAspect);
@@ -455,12 +499,30 @@ async function runPipeline(a: PipelineArgs): Promise<SharpenVideoResult> {
       decoded.close();
     };
 
+    // Two frames in flight: the model (on its worker thread) runs one while this thread converts and filters the
+    // one before. The temporal filter takes the frames in order.
+    const runFrame = frameFunction(student, info.width, info.height, opts, i420);
+    const planes: FramePlane[] = i420
+      ? [
+          { offset: 0, width: a.outW, height: a.outH, channels: 1 },
+          { offset: a.outW * a.outH, width: a.outW / 2, height: a.outH / 2, channels: 1 },
+          { offset: (a.outW * a.outH * 5) / 4, width: a.outW / 2, height: a.outH / 2, channels: 1 },
+        ]
+      : [{ offset: 0, width: a.outW, height: a.outH, channels: 3 }];
     const inferStage = async (): Promise<void> => {
+      const inflight: { src: RawImage<Uint8Array>; out: Promise<Uint8Array> }[] = [];
+      const finishOne = async (): Promise<boolean> => {
+        const { src, out } = inflight.shift()!;
+        const frame = await out;
+        return sharpened.put(temporal.strength > 0 ? temporal.pushPlanes(src, frame, planes, frame) : frame); // in place: the frame is ours
+      };
       for (let f = await decoded.take(); f !== undefined; f = await decoded.take()) {
-        const src: RawImage<Uint8Array> = { data: f, width: info.width, height: info.height, channels: 3, bits: 8 };
-        const out = (await student.sharpenPixels(src, { tile: opts.tile, signal: opts.signal, maxOutputPixels: Infinity })) as RawImage<Uint8Array>;
-        if (!(await sharpened.put(temporal.strength > 0 ? temporal.push(src, out).data : out.data))) return;
+        const out = runFrame(f);
+        out.catch(() => undefined); // awaited in order below; a failure is reported there
+        inflight.push({ src: { data: f, width: info.width, height: info.height, channels: 3, bits: 8 }, out });
+        if (inflight.length >= 2 && !(await finishOne())) return;
       }
+      while (inflight.length > 0) if (!(await finishOne())) return;
       sharpened.close();
     };
 

@@ -62,6 +62,28 @@ export interface TemporalFilterStats {
   noise?: number;
 }
 
+/**
+ * One plane of an output frame for {@link TemporalFilter.pushPlanes}: `width × height` pixels of `channels`
+ * interleaved samples, from `offset` in the frame's bytes. Each of its pixels takes the weight of the input pixel it
+ * lies in (`x · inputWidth / width`, rounded down; likewise down the rows).
+ *
+ * @example
+ * ```ts
+ * // I420 at 1280×720: Y, then Cb and Cr at half size
+ * const planes: FramePlane[] = [
+ *   { offset: 0, width: 1280, height: 720, channels: 1 },
+ *   { offset: 921600, width: 640, height: 360, channels: 1 },
+ *   { offset: 1152000, width: 640, height: 360, channels: 1 },
+ * ];
+ * ```
+ */
+export interface FramePlane {
+  offset: number;
+  width: number;
+  height: number;
+  channels: number;
+}
+
 /** @internal The default strength of {@link TemporalFilter} and of `sharpenVideo`'s `temporal` option. */
 export const DEFAULT_TEMPORAL_STRENGTH = 0.5;
 
@@ -107,9 +129,9 @@ export class TemporalFilter {
   private readonly noise?: number;
   private inW = 0;
   private inH = 0;
-  private outW = 0;
-  private outH = 0;
-  private channels = 0;
+  private inC = 0;
+  /** The output planes' layout, as text: a frame laid out otherwise starts over. */
+  private layout = '';
   /** Previous filtered output, 256 × 8-bit level. */
   private state?: Uint16Array;
   /** The same blend of the input frames (what `state` was made from), and the previous input frame. */
@@ -153,15 +175,31 @@ export class TemporalFilter {
    * @throws ShapeError when the images are not 8-bit, their channels differ, or the sizes are not a whole multiple.
    */
   push<D extends Uint8Array | Uint8ClampedArray>(input: RawImage<Uint8Array | Uint8ClampedArray>, output: RawImage<D>): RawImage<D> {
-    const { inW, inH, outW, outH, c } = checkFrames(input, output);
-    const out = { ...output, data: new (output.data.constructor as new (n: number) => D)(output.data.length) };
+    checkFrames(input, output);
+    return { ...output, data: this.pushPlanes(input, output.data, [{ offset: 0, width: output.width, height: output.height, channels: output.channels }]) };
+  }
+
+  /**
+   * Filters the next frame given as planes of any size (the output of a video in Y′CbCr 4:2:0, say: a luma plane
+   * and two chroma planes at half size), each pixel weighted by the input pixel it lies in (see {@link FramePlane}).
+   * `input` is the model's 8-bit input frame, which the weights come from. Returns the filtered frame: in `into`
+   * when given (`output` itself filters in place), else in new bytes of `output`'s type; samples outside the planes
+   * are copied as they are. A frame laid out otherwise than the previous one starts over.
+   *
+   * @throws ShapeError when the input is not 8-bit, a plane does not fit in `output`, or `into` is not its size.
+   */
+  pushPlanes<D extends Uint8Array | Uint8ClampedArray>(input: RawImage<Uint8Array | Uint8ClampedArray>, output: D, planes: readonly FramePlane[], into?: D): D {
+    const { inW, inH, c } = checkInput(input);
+    const layout = checkPlanes(output, planes);
+    if (into !== undefined && into.length !== output.length) throw new ShapeError(`into holds ${into.length} samples, the output frame ${output.length}`);
+    const out = into ?? new (output.constructor as new (n: number) => D)(output.length);
     this.counters.frames++;
-    if (this.state && (inW !== this.inW || inH !== this.inH || outW !== this.outW || outH !== this.outH || c !== this.channels)) {
+    if (this.state && (inW !== this.inW || inH !== this.inH || c !== this.inC || layout !== this.layout || output.length !== this.state.length)) {
       this.reset();
       this.counters.resets++;
     }
     const { state, ref, prevInput } = this;
-    if (this.strength === 0 || !state || !ref || !prevInput) return this.restart(input, output, out, inW, inH, outW, outH, c);
+    if (this.strength === 0 || !state || !ref || !prevInput) return this.restart(input, output, out, inW, inH, c, layout);
 
     const sigma = this.sigma(input.data, prevInput, inW, inH, c);
     this.counters.noise = sigma / Math.SQRT2;
@@ -171,31 +209,31 @@ export class TemporalFilter {
     const weight = motionWeights(x, ref, inW, inH, c, sigma, this.strength, this.scratch);
     if (!weight) {
       this.counters.resets++;
-      return this.restart(input, output, out, inW, inH, outW, outH, c);
+      return this.restart(input, output, out, inW, inH, c, layout);
     }
     for (let p = 0, i = 0; p < n; p++) {
       const a = weight[p];
       for (let k = 0; k < c; k++, i++) ref[i] = x[i] + a * (ref[i] - x[i]);
     }
-    blend(state, output.data, out.data, weight, inW, outW, outH, c);
+    if (out !== output) out.set(output);
+    for (const plane of planes) blend(state, output, out, weight, inW, inH, plane);
     prevInput.set(x);
     return out;
   }
 
   /** Passes a frame through and makes it the state the next frames blend with. */
-  private restart<D extends Bytes>(input: RawImage<Bytes>, output: RawImage<D>, out: RawImage<D>, inW: number, inH: number, outW: number, outH: number, c: number): RawImage<D> {
-    out.data.set(output.data);
+  private restart<D extends Bytes>(input: RawImage<Bytes>, output: D, out: D, inW: number, inH: number, c: number, layout: string): D {
+    if (out !== output) out.set(output);
     if (this.strength === 0) return out;
-    const state = this.state?.length === output.data.length ? this.state : new Uint16Array(output.data.length);
-    for (let i = 0; i < state.length; i++) state[i] = output.data[i] << 8;
+    const state = this.state?.length === output.length ? this.state : new Uint16Array(output.length);
+    for (let i = 0; i < state.length; i++) state[i] = output[i] << 8;
     this.state = state;
     this.ref = Float32Array.from(input.data);
     this.prevInput = Uint8Array.from(input.data);
     this.inW = inW;
     this.inH = inH;
-    this.outW = outW;
-    this.outH = outH;
-    this.channels = c;
+    this.inC = c;
+    this.layout = layout;
     return out;
   }
 
@@ -254,7 +292,15 @@ function lowerQuartile(hist: Uint32Array, count: number): number {
   return hist.length;
 }
 
-function checkFrames(input: RawImage<Bytes>, output: RawImage<Bytes>): { inW: number; inH: number; outW: number; outH: number; c: number } {
+function checkInput(input: RawImage<Bytes>): { inW: number; inH: number; c: number } {
+  if (!(input.data instanceof Uint8Array || input.data instanceof Uint8ClampedArray)) throw new ShapeError(`the temporal filter takes 8-bit frames: the input frame's samples are a ${(input.data as object | undefined)?.constructor?.name}`);
+  if (input.data.length !== input.width * input.height * input.channels || input.width < 1 || input.height < 1) {
+    throw new ShapeError(`the input frame holds ${input.data.length} samples, not ${input.width}×${input.height}×${input.channels}`);
+  }
+  return { inW: input.width, inH: input.height, c: input.channels };
+}
+
+function checkFrames(input: RawImage<Bytes>, output: RawImage<Bytes>): void {
   for (const [name, img] of [['input', input], ['output', output]] as const) {
     if (!(img.data instanceof Uint8Array || img.data instanceof Uint8ClampedArray)) throw new ShapeError(`the temporal filter takes 8-bit frames: the ${name} frame's samples are a ${(img.data as object | undefined)?.constructor?.name}`);
     if (img.data.length !== img.width * img.height * img.channels || img.width < 1 || img.height < 1) {
@@ -266,7 +312,19 @@ function checkFrames(input: RawImage<Bytes>, output: RawImage<Bytes>): { inW: nu
   if (!Number.isInteger(s) || output.height !== s * input.height) {
     throw new ShapeError(`the output frame (${output.width}×${output.height}) must be a whole multiple of the input frame (${input.width}×${input.height}) on both axes`);
   }
-  return { inW: input.width, inH: input.height, outW: output.width, outH: output.height, c: input.channels };
+}
+
+/** Checks that every plane lies inside `output`; returns the layout as text. */
+function checkPlanes(output: Bytes, planes: readonly FramePlane[]): string {
+  if (!(output instanceof Uint8Array || output instanceof Uint8ClampedArray)) throw new ShapeError(`the temporal filter takes 8-bit frames: the output frame's samples are a ${(output as object | undefined)?.constructor?.name}`);
+  if (planes.length === 0) throw new ShapeError('the output frame needs at least one plane');
+  for (const p of planes) {
+    const ok = [p.offset, p.width, p.height, p.channels].every((v) => Number.isInteger(v) && v >= 0) && p.width > 0 && p.height > 0 && p.channels > 0;
+    if (!ok || p.offset + p.width * p.height * p.channels > output.length) {
+      throw new ShapeError(`plane ${JSON.stringify(p)} does not fit in an output frame of ${output.length} samples`);
+    }
+  }
+  return planes.map((p) => `${p.offset}:${p.width}x${p.height}x${p.channels}`).join(',');
 }
 
 /**
@@ -332,22 +390,30 @@ function sum3Rows(v: Float32Array, out: Float32Array, w: number, h: number): voi
 }
 
 /**
- * `state ← Y + a (state − Y)` over the output frame, `a` from the input pixel each output pixel lies in (16-bit
- * fixed point, 8 fractional bits), and `out` the state rounded to 8 bits.
+ * `state ← Y + a (state − Y)` over one plane of the output frame, `a` from the input pixel each plane pixel lies in
+ * (16-bit fixed point, 8 fractional bits), and `out` the state rounded to 8 bits (`out` holds `y` already). The
+ * pixels of a row that take the same weight are runs, done in one inner loop.
  */
-function blend(state: Uint16Array, y: Bytes, out: Bytes, weight: Float32Array, inW: number, outW: number, outH: number, c: number): void {
-  const s = outW / inW;
-  for (let oy = 0; oy < outH; oy++) {
-    const wRow = Math.floor(oy / s) * inW;
-    let i = oy * outW * c;
-    for (let x = 0; x < inW; x++) {
-      const a = weight[wRow + x];
-      const end = i + s * c;
+function blend(state: Uint16Array, y: Bytes, out: Bytes, weight: Float32Array, inW: number, inH: number, plane: FramePlane): void {
+  const { offset, width, height, channels: c } = plane;
+  // Runs of plane columns over input columns: [end of run (samples into the row), input column] pairs.
+  const runs: number[] = [];
+  for (let x = 0; x < width; ) {
+    const col = Math.min(inW - 1, Math.floor((x * inW) / width));
+    let end = x + 1;
+    while (end < width && Math.min(inW - 1, Math.floor((end * inW) / width)) === col) end++;
+    runs.push(end * c, col);
+    x = end;
+  }
+  for (let py = 0; py < height; py++) {
+    const wRow = Math.min(inH - 1, Math.floor((py * inH) / height)) * inW;
+    const row = offset + py * width * c;
+    let i = row;
+    for (let r = 0; r < runs.length; r += 2) {
+      const a = weight[wRow + runs[r + 1]];
+      const end = row + runs[r];
       if (a === 0) {
-        for (; i < end; i++) {
-          state[i] = y[i] << 8;
-          out[i] = y[i];
-        }
+        for (; i < end; i++) state[i] = y[i] << 8;
       } else {
         for (; i < end; i++) {
           const target = y[i] << 8;

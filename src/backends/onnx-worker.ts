@@ -1,0 +1,144 @@
+/**
+ * An onnxruntime-node session on a worker thread (Node only), for `createOnnxRunner(..., { offThread: true })`.
+ *
+ * onnxruntime-node runs a session on the thread that calls `run`: the event loop stops for the whole frame, so
+ * nothing else of the process (reading the next frame, converting and filtering the last one, writing to a pipe)
+ * moves meanwhile. Here the session lives in a worker thread and `run` posts the inputs to it: the calling thread is
+ * free until the outputs come back. Inputs are copied to the worker (the caller keeps its arrays); outputs are
+ * transferred back without a copy. Calls are queued and run one after the other, in order.
+ *
+ * The worker is a short script evaluated from a string (no file to find next to a bundle) that `require`s the same
+ * onnxruntime-node the caller resolved. It does not keep the process alive while idle, and `release()` ends it.
+ */
+import { BackendError } from '../errors';
+
+/** A tensor as it crosses to and from the worker. */
+export interface WorkerTensor {
+  type: string;
+  data: Float32Array;
+  dims: readonly number[];
+}
+
+/** The session API of onnxruntime-common that runners use, served from a worker thread. */
+export interface WorkerSession {
+  readonly inputNames: readonly string[];
+  readonly outputNames: readonly string[];
+  run(feeds: Record<string, WorkerTensor>): Promise<Record<string, WorkerTensor>>;
+  release(): Promise<void>;
+}
+
+/** The worker's script (CommonJS, evaluated): creates the session, then answers `run` and `release` messages. */
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const ort = require(workerData.ortPath);
+let session;
+const ready = ort.InferenceSession.create(workerData.model, workerData.options).then(
+  (s) => { session = s; parentPort.postMessage({ type: 'ready', inputNames: s.inputNames, outputNames: s.outputNames }); },
+  (e) => { parentPort.postMessage({ type: 'failed', message: String((e && e.message) || e) }); },
+);
+let queue = ready;
+parentPort.on('message', (m) => {
+  queue = queue.then(async () => {
+    if (m.type === 'release') {
+      if (session) await session.release();
+      session = undefined;
+      parentPort.postMessage({ type: 'released' });
+      return;
+    }
+    try {
+      if (!session) throw new Error('the session is not available');
+      const feeds = {};
+      for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
+      const out = await session.run(feeds);
+      const outputs = {};
+      const transfer = [];
+      for (const [name, t] of Object.entries(out)) {
+        outputs[name] = { type: t.type, data: t.data, dims: t.dims };
+        if (t.data.byteOffset === 0 && t.data.byteLength === t.data.buffer.byteLength && !transfer.includes(t.data.buffer)) transfer.push(t.data.buffer);
+      }
+      try {
+        parentPort.postMessage({ type: 'result', id: m.id, outputs }, transfer);
+      } catch {
+        parentPort.postMessage({ type: 'result', id: m.id, outputs }); // a buffer that cannot move is copied
+      }
+    } catch (e) {
+      parentPort.postMessage({ type: 'result', id: m.id, error: String((e && e.message) || e) });
+    }
+  });
+});
+`;
+
+type Reply =
+  | { type: 'ready'; inputNames: string[]; outputNames: string[] }
+  | { type: 'failed'; message: string }
+  | { type: 'released' }
+  | { type: 'result'; id: number; outputs?: Record<string, WorkerTensor>; error?: string };
+
+/**
+ * @internal Starts a worker thread holding an onnxruntime-node session of `model` with `options` (as
+ * `InferenceSession.create` takes them), loading onnxruntime-node from `ortPath` (a resolved module path).
+ *
+ * @throws BackendError when the worker cannot start or the session cannot be created (ONNX Runtime's message).
+ */
+export async function createWorkerSession(ortPath: string, model: Uint8Array, options: Record<string, unknown>): Promise<WorkerSession> {
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, options } });
+  const pending = new Map<number, { resolve: (v: Record<string, WorkerTensor>) => void; reject: (e: Error) => void }>();
+  let nextId = 0;
+  let dead: Error | undefined;
+  let onReady: ((r: Reply) => void) | undefined;
+  let onReleased: (() => void) | undefined;
+
+  const die = (e: Error): void => {
+    if (dead) return;
+    dead = e;
+    for (const p of pending.values()) p.reject(e);
+    pending.clear();
+    onReady?.({ type: 'failed', message: e.message });
+    onReleased?.();
+  };
+  worker.on('message', (m: Reply) => {
+    if (m.type === 'ready' || m.type === 'failed') onReady?.(m);
+    else if (m.type === 'released') onReleased?.();
+    else {
+      const p = pending.get(m.id);
+      pending.delete(m.id);
+      if (pending.size === 0) worker.unref();
+      if (!p) return;
+      if (m.error !== undefined) p.reject(new BackendError(`ONNX Runtime (worker thread): ${m.error}`));
+      else p.resolve(m.outputs!);
+    }
+  });
+  worker.on('error', (e: Error) => die(new BackendError(`the ONNX Runtime worker thread failed: ${e.message}`, { cause: e })));
+  worker.on('exit', (code) => die(new BackendError(`the ONNX Runtime worker thread exited (code ${code})`)));
+
+  const first = await new Promise<Reply>((resolve) => (onReady = resolve));
+  onReady = undefined;
+  if (first.type !== 'ready') {
+    await worker.terminate();
+    throw new BackendError(`ONNX Runtime could not load the model: ${first.type === 'failed' ? first.message : 'no session'}`);
+  }
+  worker.unref(); // idle: the process may exit
+
+  return {
+    inputNames: first.inputNames,
+    outputNames: first.outputNames,
+    run(feeds) {
+      if (dead) return Promise.reject(dead);
+      return new Promise((resolve, reject) => {
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        worker.ref(); // a run in flight keeps the process alive until its answer
+        worker.postMessage({ type: 'run', id, feeds });
+      });
+    },
+    async release() {
+      if (dead) return;
+      const released = new Promise<void>((resolve) => (onReleased = resolve));
+      worker.postMessage({ type: 'release' });
+      await released;
+      dead = new BackendError('this ONNX session has been released');
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,130 @@
+// The video pipeline's frame plumbing: RGB → I420 conversion, the temporal filter over planes of any size, and an
+// ONNX Runtime session on a worker thread.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createOnnxRunner } from '../src/backends/onnx-runner';
+import { ConfigError } from '../src/errors';
+import { interleave } from '../src/infer/pixels';
+import { buildStudent } from '../src/models/student';
+import { TemporalFilter } from '../src/video/temporal-filter';
+import { i420Size, rgbToI420 } from '../src/video/yuv';
+import { testImage } from './infer-fixtures';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+/** A 2×2 frame of one colour, interleaved 8-bit. */
+const flat = (r: number, g: number, b: number) => Uint8Array.from({ length: 12 }, (_, i) => [r, g, b][i % 3]);
+
+describe('rgbToI420', () => {
+  it('gives the standard studio-range values (BT.709 and BT.601)', () => {
+    const yuv = (rgb: Uint8Array, m: string) => [...rgbToI420(rgb, 'interleaved', 2, 2, m, new Uint8Array(6))];
+    expect(yuv(flat(255, 255, 255), 'bt709')).toEqual([235, 235, 235, 235, 128, 128]);
+    expect(yuv(flat(0, 0, 0), 'bt709')).toEqual([16, 16, 16, 16, 128, 128]);
+    expect(yuv(flat(255, 0, 0), 'bt709')).toEqual([63, 63, 63, 63, 102, 240]);
+    expect(yuv(flat(0, 0, 255), 'bt709')).toEqual([32, 32, 32, 32, 240, 118]);
+    expect(yuv(flat(255, 0, 0), 'smpte170m')).toEqual([81, 81, 81, 81, 90, 240]);
+    expect(() => yuv(flat(0, 0, 0), 'xyz')).toThrow(ConfigError);
+  });
+
+  it('chroma is the 2×2 mean, luma per pixel; planar, interleaved float and 8-bit agree; out-of-range floats clamp', () => {
+    const [w, h] = [6, 4];
+    const rgb8 = Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * 97 + 13) % 256);
+    const f = Float32Array.from(rgb8, (v) => v / 255);
+    const a = rgbToI420(rgb8, 'interleaved', w, h, 'bt709', new Uint8Array(i420Size(w, h)));
+    const b = rgbToI420(f, 'interleaved', w, h, 'bt709', new Uint8Array(i420Size(w, h)));
+    const c = rgbToI420(interleave(f, w * h, true), 'planar', w, h, 'bt709', new Uint8Array(i420Size(w, h)));
+    expect([...b]).toEqual([...a]);
+    expect([...c]).toEqual([...a]);
+    // The Cb of the block at (2, 0) from the mean of its four pixels.
+    const px = [[0, 2], [0, 3], [1, 2], [1, 3]].map(([y, x]) => (y * w + x) * 3);
+    const mean = (k: number) => px.reduce((s, i) => s + rgb8[i + k], 0) / 4 / 255;
+    const e = 0.2126 * mean(0) + 0.7152 * mean(1) + 0.0722 * mean(2);
+    expect(a[w * h + 1]).toBe(Math.round(128 + (224 * (mean(2) - e)) / (2 * (1 - 0.0722))));
+    const over = Float32Array.from(f, (v, i) => (i % 5 === 0 ? v + 2 : i % 7 === 0 ? v - 2 : v));
+    const clamped = Float32Array.from(over, (v) => Math.min(1, Math.max(0, v)));
+    expect([...rgbToI420(over, 'interleaved', w, h, 'bt709', new Uint8Array(36))]).toEqual([...rgbToI420(clamped, 'interleaved', w, h, 'bt709', new Uint8Array(36))]);
+    expect(() => rgbToI420(rgb8.subarray(0, 45), 'interleaved', 5, 3, 'bt709', new Uint8Array(36))).toThrow(/even/);
+  });
+});
+
+describe('TemporalFilter over planes', () => {
+  const noisy = (w: number, h: number, c: number, seed: number) => Uint8Array.from({ length: w * h * c }, (_, i) => 100 + (((i + 1) * (seed + 7) * 2654435761) >>> 29));
+
+  it('one plane is push(); I420-like planes (luma ×2, chroma ×1) filter where the input is static and pass a cut', () => {
+    const [w, h] = [12, 8];
+    const a = new TemporalFilter({ strength: 0.5, noise: 2 });
+    const b = new TemporalFilter({ strength: 0.5, noise: 2 });
+    const p = new TemporalFilter({ strength: 0.5, noise: 2 });
+    const base = noisy(w, h, 3, 0);
+    let inPlace: TemporalFilter | undefined;
+    for (let t = 0; t < 4; t++) {
+      const input = { data: Uint8Array.from(base, (v, i) => v + ((i + t) % 3) - 1), width: w, height: h, channels: 3 as const };
+      const out = { data: noisy(2 * w, 2 * h, 3, t), width: 2 * w, height: 2 * h, channels: 3 as const };
+      const viaPush = a.push(input, out).data;
+      const viaPlanes = b.pushPlanes(input, out.data, [{ offset: 0, width: 2 * w, height: 2 * h, channels: 3 }]);
+      expect([...viaPlanes]).toEqual([...viaPush]);
+      // Luma at 2× the input, two chroma planes at the input's size, after a 10-byte header left alone.
+      const frame = new Uint8Array(10 + 4 * w * h + 2 * w * h).fill(0);
+      frame.set(noisy(2 * w, 2 * h, 1, t), 10);
+      frame.set(noisy(w, h, 1, t + 9), 10 + 4 * w * h);
+      frame.set(noisy(w, h, 1, t + 5), 10 + 5 * w * h);
+      frame.fill(t, 0, 10);
+      const planes = [
+        { offset: 10, width: 2 * w, height: 2 * h, channels: 1 },
+        { offset: 10 + 4 * w * h, width: w, height: h, channels: 1 },
+        { offset: 10 + 5 * w * h, width: w, height: h, channels: 1 },
+      ];
+      const copy = frame.slice();
+      const got = p.pushPlanes(input, frame, planes);
+      expect([...frame]).toEqual([...copy]); // not changed
+      const q = t === 0 ? (inPlace = new TemporalFilter({ strength: 0.5, noise: 2 })) : inPlace!;
+      expect([...q.pushPlanes(input, copy, planes, copy)]).toEqual([...got]); // the same, in place
+      expect([...got.subarray(0, 10)]).toEqual(Array(10).fill(t));
+      if (t === 0) expect([...got]).toEqual([...frame]);
+      // Static input: every sample moves toward the previous output, so the output differs from this frame's.
+      else expect(got.some((v, i) => i >= 10 && v !== frame[i])).toBe(true);
+    }
+    expect(p.stats).toMatchObject({ frames: 4, resets: 0 });
+    const cut = { data: new Uint8Array(w * h * 3).fill(250), width: w, height: h, channels: 3 as const };
+    const frame = noisy(2 * w, 3 * h, 1, 42);
+    const planes = [{ offset: 0, width: 2 * w, height: 2 * h, channels: 1 }, { offset: 4 * w * h, width: w, height: h, channels: 1 }, { offset: 5 * w * h, width: w, height: h, channels: 1 }];
+    expect([...p.pushPlanes(cut, frame, planes)]).toEqual([...frame]);
+    expect(p.stats.resets).toBe(1);
+    expect(() => p.pushPlanes(cut, frame, [{ offset: 0, width: 2 * w, height: 4 * h, channels: 1 }])).toThrow(/does not fit/);
+    expect(() => p.pushPlanes(cut, frame, planes, new Uint8Array(3))).toThrow(/into holds 3/);
+  });
+});
+
+describe('ONNX Runtime on a worker thread', () => {
+  it('gives the same output as on the calling thread, keeps the caller\'s input, queues runs in order, and disposes', async () => {
+    const model = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, detail: 'luma', residualInterpolation: 'bilinear', seed: 3 });
+    const here = await createOnnxRunner(model, { threads: 1, layout: 'nchw' });
+    const there = await createOnnxRunner(model, { threads: 1, layout: 'nchw', offThread: true });
+    const [h, w] = [7, 10];
+    const xs = [1, 2, 3].map((seed) => interleave(testImage(h, w, seed), h * w, true));
+    const want = await Promise.all(xs.map((x) => here.run(x, [1, 3, h, w])));
+    const got = await Promise.all(xs.map((x) => there.run(x, [1, 3, h, w])));
+    got.forEach((g, i) => {
+      expect(g.shape).toEqual([1, 3, 2 * h, 2 * w]);
+      expect(Math.max(...g.data.map((v, j) => Math.abs(v - want[i].data[j])))).toBeLessThan(1e-6);
+    });
+    expect(xs[0].length).toBe(3 * h * w); // not detached
+    const bad = await there.run(xs[0], [1, 3, w, h + 1]).then(() => undefined, (e: Error) => e);
+    expect(bad?.message).toMatch(/shape|data has/);
+    const t = tf.tensor4d(testImage(h, w, 4), [1, h, w, 3]);
+    const [ta, tb] = [await here.runTensor(t), await there.runTensor(t)];
+    expect(tf.max(tf.abs(tf.sub(ta, tb))).dataSync()[0]).toBeLessThan(1e-6);
+    await there.dispose();
+    await expect(there.run(xs[0], [1, 3, h, w])).rejects.toThrow(/disposed/);
+    await here.dispose();
+    tf.dispose([t, ta, tb]);
+    model.dispose();
+  });
+
+  it('a graph ONNX Runtime refuses is a BackendError from the worker too', async () => {
+    await expect(createOnnxRunner(new Uint8Array([1, 2, 3, 4]), { offThread: true })).rejects.toThrow(/could not load the model/);
+  });
+});
