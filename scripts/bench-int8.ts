@@ -19,7 +19,7 @@
  * `all`, `--threads` intra-op threads, spinning), at 1280×720 output (×4: 320×180 input, ×2: 640×360, ×1:
  * 1280×720): float against the best method's int8 graphs (uint8 activations; the partly float ones; int8
  * activations, which ONNX Runtime on x86 fuses only with the session entry `session.qdqisint8allowed`, so both with
- * and without it), interleaved (`scripts/interleaved-ab.ts`), `--rounds` × `--per` frames each. Ratios are float
+ * and without it), interleaved (as `scripts/interleaved-ab.ts`, with one untimed frame at the start of each block), `--rounds` × `--per` frames each. Ratios are float
  * median / int8 median (> 1: int8 is faster), and the median of the per-round ratios. The load average is printed
  * next to the timings: on a busy machine only the ratios mean something. With `--skip-eval` the first of
  * `--methods` is taken as the best one (e.g. `--skip-eval --methods mse` to time the mse graphs only).
@@ -47,7 +47,6 @@ import { calibrationHistograms, calibrationInputs, rangesFrom } from '../src/mod
 import { encodeOnnxModel } from '../src/models/onnx/onnx-model';
 import { readOnnxNodes } from '../src/models/onnx/proto';
 import { quantizeGraphInt8, type QuantizeInt8Options, type RangeMethod } from '../src/models/onnx/quantize-int8';
-import { interleavedTimes } from './interleaved-ab';
 
 const { values: args } = parseArgs({
   options: {
@@ -85,6 +84,27 @@ function modelFolder(src: string, name: string, bytes: Uint8Array): string {
   for (const f of fs.readdirSync(src)) if (f !== STUDENT_ONNX_FILE) fs.copyFileSync(path.join(src, f), path.join(dir, f));
   fs.writeFileSync(path.join(dir, STUDENT_ONNX_FILE), bytes);
   return dir;
+}
+
+/**
+ * Interleaved timing like `interleavedTimes` (`scripts/interleaved-ab.ts`), plus one untimed frame at the start of
+ * each variant's block: switching sessions leaves the first frame of a block slower (the other sessions' spinning
+ * workers), which the medians should not mix in.
+ */
+async function blockTimes(variants: Map<string, () => Promise<unknown>>, rounds: number, per: number): Promise<Map<string, number[]>> {
+  const times = new Map([...variants.keys()].map((k) => [k, [] as number[]]));
+  for (const run of variants.values()) for (let i = 0; i < 3; i++) await run();
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, run] of variants) {
+      await run();
+      for (let i = 0; i < per; i++) {
+        const t0 = performance.now();
+        await run();
+        times.get(k)!.push(performance.now() - t0);
+      }
+    }
+  }
+  return times;
 }
 
 /** Op type counts of ONNX Runtime's optimized version of `bytes`. */
@@ -182,7 +202,7 @@ try {
       const before = load();
       const rounds = Number(args.rounds);
       const per = Number(args.per);
-      const times = await interleavedTimes(new Map([...sessions].map(([k, s]) => [k, () => s.run({ input: new ort.Tensor('float32', frame, [1, 3, h, w]) })])), rounds, per, 3);
+      const times = await blockTimes(new Map([...sessions].map(([k, s]) => [k, () => s.run({ input: new ort.Tensor('float32', frame, [1, 3, h, w]) })])), rounds, per);
       const after = load();
       for (const s of sessions.values()) await s.release();
       const ft = times.get('float')!;
