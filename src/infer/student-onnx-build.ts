@@ -7,7 +7,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { loadModel } from '../io/model-io';
 import { describeModel } from '../models/describe';
 import { findModelInfo } from '../models/metadata';
-import { modelToOnnx } from '../models/onnx/export';
+import { modelToOnnxGraph, type OnnxExport } from '../models/onnx/export';
+import { encodeOnnxModel } from '../models/onnx/onnx-model';
 import { bytesPerInputPixel, probeScale } from './model-geometry';
 import { receptiveField } from './receptive-field';
 import { modelSourceHash, STUDENT_ONNX_FILE, STUDENT_ONNX_KEY, type StudentOnnxInfo } from './student-onnx';
@@ -21,6 +22,15 @@ const FLOP_PROBE = 64;
  * @throws ModelError for a layer without an ONNX mapping.
  */
 export async function buildStudentOnnx(model: tfl.LayersModel, source: string): Promise<Uint8Array> {
+  const { graph, encode } = await studentOnnxGraph(model, source);
+  return encodeOnnxModel(graph, encode);
+}
+
+/**
+ * @internal {@link buildStudentOnnx} before encoding: the graph and its ModelProto fields (metadata included), for
+ * rewrites of the graph that keep the file loadable by `Student.load` (e.g. `models/onnx/quantize-int8.ts`).
+ */
+export async function studentOnnxGraph(model: tfl.LayersModel, source: string): Promise<OnnxExport> {
   const meta = findModelInfo(model);
   const scale = meta?.scale ?? (await probeScale(model));
   const rf = receptiveField(model);
@@ -37,7 +47,7 @@ export async function buildStudentOnnx(model: tfl.LayersModel, source: string): 
     params: model.countParams(),
     flopsPerInputPixel: d.flops / (FLOP_PROBE * FLOP_PROBE),
   };
-  return modelToOnnx(model, { layout: 'nchw', target: 'ort-cpu', metadata: { [STUDENT_ONNX_KEY]: JSON.stringify(info) } });
+  return modelToOnnxGraph(model, { layout: 'nchw', target: 'ort-cpu', metadata: { [STUDENT_ONNX_KEY]: JSON.stringify(info) } });
 }
 
 /**

@@ -95,6 +95,21 @@ export async function exportOnnx(model: tfl.LayersModel, file?: string, opts: On
  * ```
  */
 export function modelToOnnx(model: tfl.LayersModel, opts: OnnxExportOptions = {}): Uint8Array {
+  const { graph, encode } = modelToOnnxGraph(model, opts);
+  return encodeOnnxModel(graph, encode);
+}
+
+/** @internal The graph {@link modelToOnnx} encodes, and the ModelProto fields it encodes it with (for graph rewrites). */
+export interface OnnxExport {
+  graph: OnnxGraph;
+  encode: Parameters<typeof encodeOnnxModel>[1];
+}
+
+/**
+ * @internal {@link modelToOnnx} before encoding: the in-memory graph, to rewrite further (e.g. `quantize-int8.ts`)
+ * and then encode with `encodeOnnxModel(graph, encode)`.
+ */
+export function modelToOnnxGraph(model: tfl.LayersModel, opts: OnnxExportOptions = {}): OnnxExport {
   const opset = opts.opset ?? 17;
   if (!Number.isInteger(opset) || opset < 13 || opset > 17) throw new ConfigError(`opset must be an integer from 13 to 17, got ${String(opset)}`);
   const layout = opts.layout ?? 'nhwc';
@@ -166,6 +181,6 @@ export function modelToOnnx(model: tfl.LayersModel, opts: OnnxExportOptions = {}
   const metadata: Record<string, string> = { ...opts.metadata, layout, 'value-range': '[0, 1] RGB float32' };
   // The graph holds merged kernels for re-parameterizable convs: describe it as the plain net (as reparameterize does).
   if (info) metadata['sharpen-kd'] = JSON.stringify({ ...info, options: mergedOptions(info.options) });
-  return encodeOnnxModel(g, { graphName: model.name, opset, producerVersion: '0.0.0', metadata, docString: `sharpen-kd export of ${model.name}` });
+  return { graph: g, encode: { graphName: model.name, opset, producerVersion: '0.0.0', metadata, docString: `sharpen-kd export of ${model.name}` } };
 }
 

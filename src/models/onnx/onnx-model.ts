@@ -6,6 +6,9 @@ import { PbWriter } from './proto';
 
 /** ONNX TensorProto data types used here. */
 export const ONNX_FLOAT = 1;
+export const ONNX_UINT8 = 2;
+export const ONNX_INT8 = 3;
+export const ONNX_INT32 = 6;
 export const ONNX_INT64 = 7;
 
 /** An attribute value: number (INT if integer-typed via `int`), float, string, int list, float list. */
@@ -27,8 +30,8 @@ export interface OnnxNode {
 export interface OnnxInitializer {
   name: string;
   dims: number[];
-  /** float32 or int64 data. */
-  data: Float32Array | BigInt64Array;
+  /** float32, int64, or (quantized graphs, `quantize-int8.ts`) int8, uint8 and int32 data. */
+  data: Float32Array | BigInt64Array | Int8Array | Uint8Array | Int32Array;
 }
 
 export interface OnnxValueInfo {
@@ -73,6 +76,13 @@ export class OnnxGraph {
   floatConst(base: string, dims: number[], data: Float32Array | number[]): string {
     const name = this.unique(base);
     this.initializers.push({ name, dims, data: data instanceof Float32Array ? data : Float32Array.from(data) });
+    return name;
+  }
+
+  /** Adds an initializer of any supported type (int8, uint8, int32 for quantized graphs) and returns its name. */
+  tensorConst(base: string, dims: number[], data: OnnxInitializer['data']): string {
+    const name = this.unique(base);
+    this.initializers.push({ name, dims, data });
     return name;
   }
 
@@ -124,15 +134,27 @@ function writeValueInfo(w: PbWriter, v: OnnxValueInfo): void {
   );
 }
 
+/** The TensorProto data type of an initializer's data. */
+function tensorType(data: OnnxInitializer['data']): number {
+  if (data instanceof Float32Array) return ONNX_FLOAT;
+  if (data instanceof BigInt64Array) return ONNX_INT64;
+  if (data instanceof Int8Array) return ONNX_INT8;
+  if (data instanceof Uint8Array) return ONNX_UINT8;
+  return ONNX_INT32;
+}
+
 function writeTensor(w: PbWriter, t: OnnxInitializer): void {
   // TensorProto: dims=1, data_type=2, name=8, raw_data=9 (little-endian)
   w.packedInts(1, t.dims);
-  w.int(2, t.data instanceof Float32Array ? ONNX_FLOAT : ONNX_INT64);
+  w.int(2, tensorType(t.data));
   w.string(8, t.name);
   const bytes = new Uint8Array(t.data.byteLength);
   const dv = new DataView(bytes.buffer);
-  if (t.data instanceof Float32Array) t.data.forEach((v, i) => dv.setFloat32(i * 4, v, true));
-  else t.data.forEach((v, i) => dv.setBigInt64(i * 8, v, true));
+  const d = t.data;
+  if (d instanceof Float32Array) d.forEach((v, i) => dv.setFloat32(i * 4, v, true));
+  else if (d instanceof BigInt64Array) d.forEach((v, i) => dv.setBigInt64(i * 8, v, true));
+  else if (d instanceof Int32Array) d.forEach((v, i) => dv.setInt32(i * 4, v, true));
+  else bytes.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
   w.bytes(9, bytes);
 }
 

@@ -149,3 +149,31 @@ export function readOnnxMetadata(model: Uint8Array): Record<string, string> {
   }
   return props;
 }
+
+/**
+ * @internal The nodes of ONNX ModelProto bytes (graph field 7, node field 1), in order: op type and domain (`''` for
+ * the default domain). Used to check what a runtime's optimizer made of a graph (ONNX Runtime's
+ * `optimizedModelFilePath`), e.g. that a QDQ graph was fused into integer kernels.
+ */
+export function readOnnxNodes(model: Uint8Array): { op: string; domain: string; name: string }[] {
+  const td = new TextDecoder();
+  const nodes: { op: string; domain: string; name: string }[] = [];
+  for (const f of readFields(model)) {
+    if (f.field !== 7 || typeof f.value === 'number') continue;
+    for (const n of readFields(f.value)) {
+      if (n.field !== 1 || typeof n.value === 'number') continue;
+      // NodeProto: name=3, op_type=4, domain=7
+      let op = '';
+      let domain = '';
+      let name = '';
+      for (const e of readFields(n.value)) {
+        if (typeof e.value === 'number') continue;
+        if (e.field === 4) op = td.decode(e.value);
+        else if (e.field === 7) domain = td.decode(e.value);
+        else if (e.field === 3) name = td.decode(e.value);
+      }
+      nodes.push({ op, domain, name });
+    }
+  }
+  return nodes;
+}
