@@ -82,7 +82,8 @@ type Reply =
  */
 export async function createWorkerSession(ortPath: string, model: Uint8Array, options: Record<string, unknown>): Promise<WorkerSession> {
   const { Worker } = await import('node:worker_threads');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { ortPath, model, options } });
+  // No execArgv: the worker needs none of the parent's loaders or flags (a TypeScript loader would load in it too).
+  const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { ortPath, model, options } });
   const pending = new Map<number, { resolve: (v: Record<string, WorkerTensor>) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let dead: Error | undefined;

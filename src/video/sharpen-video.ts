@@ -49,8 +49,8 @@ export interface SharpenVideoOptions extends TaskOptions {
   /**
    * ONNX Runtime in Node: whether its worker threads spin between ops. Default false here, unless
    * `SHARPEN_KD_ORT_SPINNING` says otherwise: ffmpeg decodes and encodes on the same cores, and spinning threads take
-   * their cycles (`scripts/bench-video.ts`, ×4 320×180 → 1280×720 on 2 idle cores: 14.0 fps and 114 CPU-ms per frame
-   * without spinning, 13.0 fps and 158 CPU-ms with it).
+   * their cycles (`scripts/bench-video.ts`, ×4 320×180 → 1280×720 on 2 idle cores, 3 interleaved runs each: 17.6–18.6
+   * fps and 114–121 CPU-ms per frame without spinning, 14.8–15.1 fps and 141–143 CPU-ms with it).
    */
   spinning?: boolean;
   /** Tile size in input pixels, as for images (default: chosen from the model; smaller frames run whole). */
