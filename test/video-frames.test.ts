@@ -1,5 +1,7 @@
 // The video pipeline's frame plumbing: RGB → I420 conversion, the temporal filter over planes of any size, and an
 // ONNX Runtime session on a worker thread.
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -123,6 +125,16 @@ describe('ONNX Runtime on a worker thread', () => {
     tf.dispose([t, ta, tb]);
     model.dispose();
   });
+
+  it('process.exit with a run in flight exits with its code (onnxruntime-node would abort the process)', async () => {
+    const script = path.join(__dirname, 'fixtures', 'onnx-worker-exit.mts');
+    const model = path.join(__dirname, '..', 'models', 'x4', 'model.onnx');
+    for (const delay of [30, 120]) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', script, model, '384', String(delay)], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.stderr).not.toMatch(/terminate called|Napi::Error/);
+      expect([r.status, r.signal]).toEqual([7, null]);
+    }
+  }, 120_000);
 
   it('a graph ONNX Runtime refuses is a BackendError from the worker too', async () => {
     await expect(createOnnxRunner(new Uint8Array([1, 2, 3, 4]), { offThread: true })).rejects.toThrow(/could not load the model/);

@@ -9,6 +9,12 @@
  *
  * The worker is a short script evaluated from a string (no file to find next to a bundle) that `require`s the same
  * onnxruntime-node the caller resolved. It does not keep the process alive while idle, and `release()` ends it.
+ *
+ * Exiting the process (`process.exit`, a forced Ctrl-C) stops worker threads; one stopped inside onnxruntime-node's
+ * native `run` or model loading aborts the whole process ("terminate called after throwing an instance of
+ * 'Napi::Error'") when the native call returns into a dying thread. So the worker takes a lock in shared memory
+ * around every native call, and the process's `exit` hook takes it before the threads are stopped: it waits for the
+ * frame in flight (at most {@link EXIT_WAIT_MS}) and bars the next one.
  */
 import { BackendError } from '../errors';
 
@@ -27,14 +33,27 @@ export interface WorkerSession {
   release(): Promise<void>;
 }
 
-/** The worker's script (CommonJS, evaluated): creates the session, then answers `run` and `release` messages. */
+/** How long the process's `exit` hook waits for a frame in flight before letting the process go anyway. */
+export const EXIT_WAIT_MS = 10_000;
+
+/** States of the lock (an Int32 in shared memory) around the worker's native calls. */
+const IDLE = 0;
+const BUSY = 1; // a native call (model loading, run) is in progress
+const CLOSED = 2; // the process is exiting: no native call starts any more
+
+/**
+ * The worker's script (CommonJS, evaluated): creates the session, then answers `run` and `release` messages.
+ * It holds the lock (BUSY) from the start until the session is created, and takes it (IDLE to BUSY) around each run.
+ */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const ort = require(workerData.ortPath);
+const lock = new Int32Array(workerData.lock);
+const unlock = () => { Atomics.compareExchange(lock, 0, ${BUSY}, ${IDLE}); Atomics.notify(lock, 0); };
 let session;
 const ready = ort.InferenceSession.create(workerData.model, workerData.options).then(
-  (s) => { session = s; parentPort.postMessage({ type: 'ready', inputNames: s.inputNames, outputNames: s.outputNames }); },
-  (e) => { parentPort.postMessage({ type: 'failed', message: String((e && e.message) || e) }); },
+  (s) => { unlock(); session = s; parentPort.postMessage({ type: 'ready', inputNames: s.inputNames, outputNames: s.outputNames }); },
+  (e) => { unlock(); parentPort.postMessage({ type: 'failed', message: String((e && e.message) || e) }); },
 );
 let queue = ready;
 parentPort.on('message', (m) => {
@@ -49,7 +68,13 @@ parentPort.on('message', (m) => {
       if (!session) throw new Error('the session is not available');
       const feeds = {};
       for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims);
-      const out = await session.run(feeds);
+      if (Atomics.compareExchange(lock, 0, ${IDLE}, ${BUSY}) !== ${IDLE}) throw new Error('the process is exiting');
+      let out;
+      try {
+        out = await session.run(feeds);
+      } finally {
+        unlock();
+      }
       const outputs = {};
       const transfer = [];
       for (const [name, t] of Object.entries(out)) {
@@ -83,7 +108,19 @@ type Reply =
 export async function createWorkerSession(ortPath: string, model: Uint8Array, options: Record<string, unknown>): Promise<WorkerSession> {
   const { Worker } = await import('node:worker_threads');
   // No execArgv: the worker needs none of the parent's loaders or flags (a TypeScript loader would load in it too).
-  const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { ortPath, model, options } });
+  const lock = new Int32Array(new SharedArrayBuffer(4));
+  Atomics.store(lock, 0, BUSY); // until the session is created
+  const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { ortPath, model, options, lock: lock.buffer } });
+  // Runs inside process.exit, before worker threads are stopped: waits out a native call in flight, bars the next.
+  const onExit = (): void => {
+    const deadline = Date.now() + EXIT_WAIT_MS;
+    while (Atomics.compareExchange(lock, 0, IDLE, CLOSED) === BUSY) {
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      Atomics.wait(lock, 0, BUSY, left);
+    }
+  };
+  process.on('exit', onExit);
   const pending = new Map<number, { resolve: (v: Record<string, WorkerTensor>) => void; reject: (e: Error) => void }>();
   let nextId = 0;
   let dead: Error | undefined;
@@ -93,6 +130,7 @@ export async function createWorkerSession(ortPath: string, model: Uint8Array, op
   const die = (e: Error): void => {
     if (dead) return;
     dead = e;
+    process.off('exit', onExit);
     for (const p of pending.values()) p.reject(e);
     pending.clear();
     onReady?.({ type: 'failed', message: e.message });
@@ -139,6 +177,7 @@ export async function createWorkerSession(ortPath: string, model: Uint8Array, op
       worker.postMessage({ type: 'release' });
       await released;
       dead = new BackendError('this ONNX session has been released');
+      process.off('exit', onExit);
       await worker.terminate();
     },
   };
