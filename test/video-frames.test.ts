@@ -8,9 +8,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createOnnxRunner } from '../src/backends/onnx-runner';
 import { ConfigError } from '../src/errors';
 import { interleave } from '../src/infer/pixels';
+import { Student, studentInternals } from '../src/infer/student';
 import { buildStudent } from '../src/models/student';
 import { TemporalFilter } from '../src/video/temporal-filter';
-import { i420Size, rgbToI420 } from '../src/video/yuv';
+import { i420ConvWeights, i420Size, rgbToI420 } from '../src/video/yuv';
 import { testImage } from './infer-fixtures';
 
 beforeAll(async () => {
@@ -135,6 +136,32 @@ describe('ONNX Runtime on a worker thread', () => {
       expect([r.status, r.signal]).toEqual([7, null]);
     }
   }, 120_000);
+
+  it('a graph with I420 outputs (i420Output) writes what rgbToI420 makes of its RGB output, for any matrix', async () => {
+    const model = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, detail: 'luma', residualInterpolation: 'bilinear', seed: 5 });
+    const student = await Student.fromModel(model, { backend: 'onnx', threads: 1, offThread: true, i420Output: true, borrowModel: true });
+    const plain = await Student.fromModel(model, { backend: 'onnx', threads: 1, borrowModel: true });
+    const { runner } = studentInternals(student);
+    expect(runner.runI420).toBeDefined();
+    expect(studentInternals(plain).runner.runI420).toBeUndefined();
+    const [h, w] = [9, 14];
+    // Values beyond [0, 1] too, which the conversion clamps.
+    const x = interleave(testImage(h, w, 7).map((v, i) => (i % 17 === 0 ? v * 1.6 - 0.3 : v)), h * w, true);
+    const rgb = await runner.run(x, h, w, 3);
+    for (const matrix of ['bt709', 'smpte170m']) {
+      const want = rgbToI420(rgb, 'planar', 2 * w, 2 * h, matrix, new Uint8Array(i420Size(2 * w, 2 * h)));
+      const got = await runner.runI420!(x, h, w, i420ConvWeights(matrix));
+      expect(got.length).toBe(want.length);
+      expect(Math.max(...got.map((v, i) => Math.abs(v - want[i])))).toBeLessThanOrEqual(1); // ties round to even in ONNX
+      expect(got.filter((v, i) => v !== want[i]).length).toBeLessThan(want.length / 100);
+    }
+    // Plain runs of the same session still give RGB, as the Student without I420 outputs does.
+    const again = await studentInternals(plain).runner.run(x, h, w, 3);
+    expect(Math.max(...again.map((v, i) => Math.abs(v - rgb[i])))).toBeLessThan(1e-6);
+    student.dispose();
+    plain.dispose();
+    model.dispose();
+  });
 
   it('a graph ONNX Runtime refuses is a BackendError from the worker too', async () => {
     await expect(createOnnxRunner(new Uint8Array([1, 2, 3, 4]), { offThread: true })).rejects.toThrow(/could not load the model/);

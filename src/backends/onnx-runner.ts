@@ -32,7 +32,7 @@ interface OrtTensor {
 interface OrtSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, OrtTensor>): Promise<Record<string, OrtTensor>>;
+  run(feeds: Record<string, OrtTensor>, fetches?: readonly string[]): Promise<Record<string, OrtTensor>>;
   release(): Promise<void>;
 }
 interface OrtModule {
@@ -116,6 +116,8 @@ export interface OnnxRunner {
   /** Which runtime package is used. */
   readonly runtime: 'onnxruntime-node' | 'onnxruntime-web';
   readonly outputNames: readonly string[];
+  /** @internal The graph input that takes the image (`input` in sharpen-kd exports, else the first). */
+  readonly inputName: string;
   /**
    * The graph's image layout: `'nhwc'` (`run` takes `[N, H, W, C]`) or `'nchw'` (`[N, C, H, W]`), from the export
    * options or, for ONNX bytes, the `layout` entry of the model's metadata that {@link exportOnnx} writes (`'nhwc'`
@@ -126,6 +128,11 @@ export interface OnnxRunner {
   run(x: Float32Array, shape: readonly number[]): Promise<OnnxRunResult>;
   /** Runs and returns every output by name (for tapped models). */
   runAll(x: Float32Array, shape: readonly number[]): Promise<Record<string, OnnxRunResult>>;
+  /**
+   * @internal Runs float32 `feeds` by input name (every input of the graph) and returns the `fetches` outputs, as
+   * ONNX Runtime gives them (float32 or uint8 data): ONNX Runtime runs only what those need.
+   */
+  runFeeds(feeds: Record<string, { data: Float32Array; dims: readonly number[] }>, fetches: readonly string[]): Promise<Record<string, { data: Float32Array | Uint8Array; shape: number[] }>>;
   /** Tensor convenience: `[N, H, W, 3]` in, `[N, H*s, W*s, 3]` out whatever the layout, the first output (caller disposes both). */
   runTensor(x: tf.Tensor4D): Promise<tf.Tensor4D>;
   /**
@@ -280,6 +287,17 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
     return res;
   };
 
+  const runFeeds: OnnxRunner['runFeeds'] = async (feeds, fetches) => {
+    if (disposed) throw new BackendError('this ONNX runner has been disposed');
+    const inputs: Record<string, OrtTensor | { type: string; data: Float32Array; dims: readonly number[] }> = {};
+    for (const [name, { data, dims }] of Object.entries(feeds)) inputs[name] = opts.offThread ? { type: 'float32', data, dims } : new ort.Tensor('float32', data, dims);
+    const out = await session.run(inputs as Record<string, OrtTensor>, fetches);
+    for (const t of Object.values(inputs)) (t as OrtTensor).dispose?.();
+    const res: Record<string, { data: Float32Array | Uint8Array; shape: number[] }> = {};
+    for (const name of fetches) res[name] = { data: out[name].data as Float32Array | Uint8Array, shape: [...out[name].dims] };
+    return res;
+  };
+
   // The tensor conveniences speak NHWC whatever the graph's layout.
   const runNhwcTensors = async (x: tf.Tensor4D): Promise<tf.Tensor4D[]> => {
     const tfc = await tfCore();
@@ -308,7 +326,9 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
     runtime,
     layout,
     outputNames: session.outputNames,
+    inputName,
     runAll,
+    runFeeds,
     async run(x, shape) {
       return (await runAll(x, shape))[session.outputNames[0]];
     },

@@ -21,7 +21,7 @@ import { BackendError } from '../errors';
 /** A tensor as it crosses to and from the worker. */
 export interface WorkerTensor {
   type: string;
-  data: Float32Array;
+  data: Float32Array | Uint8Array;
   dims: readonly number[];
 }
 
@@ -29,7 +29,8 @@ export interface WorkerTensor {
 export interface WorkerSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  run(feeds: Record<string, WorkerTensor>): Promise<Record<string, WorkerTensor>>;
+  /** Runs the session; `fetches` names the outputs wanted (default: all). */
+  run(feeds: Record<string, WorkerTensor>, fetches?: readonly string[]): Promise<Record<string, WorkerTensor>>;
   release(): Promise<void>;
 }
 
@@ -71,7 +72,7 @@ parentPort.on('message', (m) => {
       if (Atomics.compareExchange(lock, 0, ${IDLE}, ${BUSY}) !== ${IDLE}) throw new Error('the process is exiting');
       let out;
       try {
-        out = await session.run(feeds);
+        out = await (m.fetches ? session.run(feeds, m.fetches) : session.run(feeds));
       } finally {
         unlock();
       }
@@ -162,13 +163,13 @@ export async function createWorkerSession(ortPath: string, model: Uint8Array, op
   return {
     inputNames: first.inputNames,
     outputNames: first.outputNames,
-    run(feeds) {
+    run(feeds, fetches) {
       if (dead) return Promise.reject(dead);
       return new Promise((resolve, reject) => {
         const id = nextId++;
         pending.set(id, { resolve, reject });
         worker.ref(); // a run in flight keeps the process alive until its answer
-        worker.postMessage({ type: 'run', id, feeds });
+        worker.postMessage({ type: 'run', id, feeds, fetches });
       });
     },
     async release() {

@@ -6,6 +6,8 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { BACKEND_NAMES, ensureTfBackend, useBackend, type BackendName } from '../backends/use-backend';
 import { BackendError, ConfigError, ShapeError } from '../errors';
+import { I420_NAMES } from '../models/onnx/i420-output';
+import { readOnnxMetadata } from '../models/onnx/proto';
 import { currentPlatform } from '../platform/current';
 import { tfjsRunner } from './runners';
 import type { TileRunner } from './tile-engine';
@@ -66,6 +68,8 @@ export interface OnnxEngineOptions {
   executionProviders?: readonly string[];
   /** Node: the session on a worker thread (see `OnnxRunnerOptions.offThread`). */
   offThread?: boolean;
+  /** The graph also writes I420 (`models/onnx/i420-output.ts`), for {@link TileRunner.runI420}. */
+  i420Output?: boolean;
 }
 
 /**
@@ -98,8 +102,20 @@ export async function onnxTileRunner(
   opts: OnnxEngineOptions = {},
 ): Promise<{ runner: TileRunner; provider: string }> {
   const { createOnnxRunner, loadOrt } = await import('../backends/onnx-runner');
-  const { ort } = await loadOrt(); // a missing runtime fails here, once, not once per provider
+  const { ort, runtime } = await loadOrt(); // a missing runtime fails here, once, not once per provider
   const providers = opts.executionProviders ?? (await currentPlatform().onnxProviders());
+  let i420 = opts.i420Output === true;
+  if (i420) {
+    // The I420 outputs go onto ONNX bytes: a layers model is exported here first, as createOnnxRunner would.
+    const { withI420Output } = await import('../models/onnx/i420-output');
+    if (!(model instanceof Uint8Array)) {
+      const { modelToOnnx } = await import('../models/onnx/export');
+      const cpu = runtime === 'onnxruntime-node' && providers.every((p) => p === 'cpu');
+      model = modelToOnnx(model, { target: cpu ? 'ort-cpu' : 'any', layout: 'nchw' });
+    }
+    if (readOnnxMetadata(model).layout === 'nchw') model = withI420Output(model);
+    else i420 = false; // a planar graph only; this one gets no I420 outputs (its frames are converted by the caller)
+  }
   let found: { r: Awaited<ReturnType<typeof createOnnxRunner>>; provider: string } | undefined;
   const failed: string[] = [];
   let lastError: unknown;
@@ -121,16 +137,35 @@ export async function onnxTileRunner(
   }
   const { r, provider } = found;
   const planar = r.layout === 'nchw';
+  // With I420 outputs, every run feeds the conversion's weights (zeros when only RGB is fetched: they are not used).
+  const noWeights = { [I420_NAMES.lumaWeights]: { data: new Float32Array(3), dims: [1, 3, 1, 1] }, [I420_NAMES.chromaWeights]: { data: new Float32Array(6), dims: [2, 3, 1, 1] } };
   const runner: TileRunner = {
     scale,
     channels: [3],
     layout: r.layout,
     async run(tile, height, width, channels) {
-      const { data, shape } = await r.run(tile, planar ? [1, channels, height, width] : [1, height, width, channels]);
+      const dims = planar ? [1, channels, height, width] : [1, height, width, channels];
+      const { data, shape } = i420 ? (await r.runFeeds({ [r.inputName]: { data: tile, dims }, ...noWeights }, [r.outputNames[0]]))[r.outputNames[0]] : await r.run(tile, dims);
       const expect = planar ? [1, channels, height * scale, width * scale] : [1, height * scale, width * scale, channels];
       if (shape.join() !== expect.join()) throw new ShapeError(`ONNX model output has shape [${shape.join(', ')}], expected [${expect.join(', ')}]`);
-      return data;
+      return data as Float32Array;
     },
+    runI420: i420
+      ? async (tile, height, width, weights) => {
+          const [W, H] = [width * scale, height * scale];
+          if (W % 2 !== 0 || H % 2 !== 0) throw new ShapeError(`I420 needs an even width and height, got ${W}x${H}`);
+          const feeds = {
+            [r.inputName]: { data: tile, dims: [1, 3, height, width] },
+            [I420_NAMES.lumaWeights]: { data: weights.luma, dims: [1, 3, 1, 1] },
+            [I420_NAMES.chromaWeights]: { data: weights.chroma, dims: [2, 3, 1, 1] },
+          };
+          const out = await r.runFeeds(feeds, [I420_NAMES.y, I420_NAMES.cbcr]);
+          const frame = new Uint8Array(W * H * 1.5);
+          frame.set(out[I420_NAMES.y].data);
+          frame.set(out[I420_NAMES.cbcr].data, W * H);
+          return frame;
+        }
+      : undefined,
     dispose() {
       void r.dispose();
     },

@@ -49,6 +49,8 @@ export interface StudentLoadOptions extends TaskOptions {
    * `sharpenVideo` has (it turns this on); calls still run one at a time, in order.
    */
   offThread?: boolean;
+  /** @internal ONNX Runtime: the graph also writes I420 frames (for `sharpenVideo`: `TileRunner.runI420`). */
+  i420Output?: boolean;
   /**
    * Pretrained teachers used as models (`emt-x4`, …): their checkpoint file or folder (default `$SHARPEN_KD_TEACHERS`);
    * see {@link loadPretrainedTeacher}.

@@ -30,6 +30,11 @@ export interface TileRunner {
   readonly layout?: TileLayout;
   /** Upscales a `[height, width, channels]` float tile (`[channels, height, width]` in `'nchw'` layout) by `scale`. */
   run(tile: Float32Array, height: number, width: number, channels: number): Promise<Float32Array>;
+  /**
+   * Runners whose graph writes I420 itself (ONNX Runtime, `i420Output`): upscales a planar RGB tile and returns the
+   * output as I420 bytes (Y, then Cb and Cr at half size), converted with `weights` (`i420ConvWeights` of a matrix).
+   */
+  runI420?(tile: Float32Array, height: number, width: number, weights: { luma: Float32Array; chroma: Float32Array }): Promise<Uint8Array>;
   /** Frees what the runner holds. */
   dispose(): void;
 }

@@ -7,9 +7,11 @@
  * whatever the length of the video. Node only.
  *
  * The model runs on ONNX Runtime's worker thread (`offThread`), with two frames in flight: while it runs one frame,
- * this thread converts and filters the one before and feeds the pipes. For a yuv420p output (the default) the frames
- * are converted to Y′CbCr 4:2:0 here, straight from the model's float output (`yuv.ts`), and the temporal filter
- * works on those planes: half the bytes of RGB on the pipe, and no conversion inside the encoder.
+ * this thread filters the one before and feeds the pipes. For a yuv420p output (the default) the frames go to the
+ * encoder as Y′CbCr 4:2:0 (I420), and the temporal filter works on those planes: half the bytes of RGB on the pipe,
+ * and no conversion inside the encoder. On ONNX Runtime the model's graph writes the I420 bytes itself
+ * (`models/onnx/i420-output.ts`), so 1.5 bytes per output pixel cross from the worker thread instead of 12 bytes of
+ * float RGB; on other engines, and for frames tiled like large images, the float output is converted here (`yuv.ts`).
  */
 import type { ChildProcess } from 'node:child_process';
 import { throwIfAborted, type TaskOptions } from '../core/task';
@@ -21,7 +23,7 @@ import { readTile, writeRows } from '../infer/pixels';
 import type { RawImage } from '../io/raw-image';
 import { studentInternals } from '../infer/student';
 import { TemporalFilter, type FramePlane } from './temporal-filter';
-import { i420Size, rgbToI420 } from './yuv';
+import { i420ConvWeights, i420Size, rgbToI420 } from './yuv';
 import { encoderInfo, ffmpegReason, findFfmpeg, killAndWait, probeVideo, type EncoderInfo, type Ffmpeg, type VideoInfo } from './ffmpeg';
 
 export type { VideoInfo } from './ffmpeg';
@@ -266,7 +268,7 @@ async function loadStudent(opts: SharpenVideoOptions): Promise<{ student: Studen
   }
   const scale = name === 'bicubic' ? (opts.scale ?? 4) : opts.scale;
   const spinning = opts.spinning ?? (process.env.SHARPEN_KD_ORT_SPINNING ? undefined : false);
-  const student = await Student.load(name, { backend: opts.backend, scale, threads: opts.threads, spinning, offThread: true, signal: opts.signal });
+  const student = await Student.load(name, { backend: opts.backend, scale, threads: opts.threads, spinning, offThread: true, i420Output: true, signal: opts.signal });
   return { student, owned: true };
 }
 
@@ -286,10 +288,13 @@ function frameFunction(student: Student, inW: number, inH: number, opts: Sharpen
   const runner = studentInternals(student).runner;
   const whole = inW <= tile && inH <= tile && runner.channels.includes(3);
   const layout = runner.layout ?? 'nhwc';
+  // The graph converts to I420 itself when it can (ONNX Runtime): 1.5 bytes per pixel come back instead of 12.
+  const weights = i420 && runner.runI420 && layout === 'nchw' && outW % 2 === 0 && outH % 2 === 0 ? i420ConvWeights(i420) : undefined;
   return async (frame) => {
     const src: RawImage<Uint8Array> = { data: frame, width: inW, height: inH, channels: 3, bits: 8 };
     if (whole) {
       throwIfAborted(opts.signal);
+      if (weights) return runner.runI420!(readTile(src, 'color', 0, 0, inW, inH, layout), inH, inW, weights);
       const out = await runner.run(readTile(src, 'color', 0, 0, inW, inH, layout), inH, inW, 3);
       if (i420) return rgbToI420(out, layout === 'nchw' ? 'planar' : 'interleaved', outW, outH, i420, new Uint8Array(i420Size(outW, outH)));
       const rgb: RawImage<Uint8Array> = { data: new Uint8Array(outW * outH * 3), width: outW, height: outH, channels: 3, bits: 8 };

@@ -38,6 +38,26 @@ function coefficients(matrix: string): Coefficients {
   return { yr: 219 * kr, yg: 219 * (1 - kr - kb), yb: 219 * kb, cb: 224 / (2 * (1 - kb)), cr: 224 / (2 * (1 - kr)) };
 }
 
+/**
+ * The conversion of {@link rgbToI420} as two 1×1 convolutions over planar RGB in [0, 1] (before the studio-range
+ * offsets, which are 16 for Y and 128 for Cb and Cr whatever the matrix): `luma` [1, 3, 1, 1] gives Y − 16 per pixel,
+ * `chroma` [2, 3, 1, 1] gives Cb − 128 and Cr − 128 of the 2×2 mean of RGB. ONNX graphs that write I420 themselves
+ * (`models/onnx/i420-output.ts`) take these as inputs.
+ *
+ * @example
+ * ```ts
+ * const { luma } = i420ConvWeights('bt709'); // 219 × [0.2126, 0.7152, 0.0722]
+ * ```
+ */
+export function i420ConvWeights(matrix: string): { luma: Float32Array; chroma: Float32Array } {
+  const { yr, yg, yb, cb, cr } = coefficients(matrix);
+  const [kr, kg, kb] = [yr / 219, yg / 219, yb / 219];
+  return {
+    luma: Float32Array.of(yr, yg, yb),
+    chroma: Float32Array.of(-cb * kr, -cb * kg, cb * (1 - kb), cr * (1 - kr), -cr * kg, -cr * kb),
+  };
+}
+
 /** Bytes of an I420 frame of `width × height` (both even). */
 export function i420Size(width: number, height: number): number {
   return width * height * 1.5;

@@ -38,6 +38,8 @@ export interface OnnxValueInfo {
   name: string;
   /** Fixed sizes as numbers, symbolic ones as strings (e.g. 'N', 'H'). */
   dims: (number | string)[];
+  /** TensorProto data type (default {@link ONNX_FLOAT}). */
+  type?: number;
 }
 
 /** Attribute helpers. */
@@ -126,7 +128,7 @@ function writeValueInfo(w: PbWriter, v: OnnxValueInfo): void {
   w.string(1, v.name);
   w.message(2, (t) =>
     t.message(1, (tt) => {
-      tt.int(1, ONNX_FLOAT);
+      tt.int(1, v.type ?? ONNX_FLOAT);
       tt.message(2, (s) => {
         for (const d of v.dims) s.message(1, (dm) => (typeof d === 'number' ? dm.int(1, d) : dm.string(2, d)));
       });
@@ -158,6 +160,41 @@ function writeTensor(w: PbWriter, t: OnnxInitializer): void {
   w.bytes(9, bytes);
 }
 
+/** Writes the fields of a GraphProto: nodes, the name (when given), initializers, inputs and outputs. */
+function writeGraph(gw: PbWriter, g: OnnxGraph, name?: string): void {
+  // GraphProto: node=1, name=2, initializer=5, input=11, output=12
+  for (const n of g.nodes) {
+    gw.message(1, (nw) => {
+      // NodeProto: input=1, output=2, name=3, op_type=4, attribute=5
+      for (const i of n.inputs) nw.string(1, i);
+      for (const out of n.outputs) nw.string(2, out);
+      nw.string(3, n.name);
+      nw.string(4, n.op);
+      for (const [k, a] of Object.entries(n.attrs)) nw.message(5, (aw) => writeAttr(aw, k, a));
+    });
+  }
+  if (name !== undefined) gw.string(2, name);
+  for (const t of g.initializers) gw.message(5, (tw) => writeTensor(tw, t));
+  for (const v of g.inputs) gw.message(11, (vw) => writeValueInfo(vw, v));
+  for (const v of g.outputs) gw.message(12, (vw) => writeValueInfo(vw, v));
+}
+
+/**
+ * @internal ONNX ModelProto bytes with the nodes, initializers, inputs and outputs of `extra` added to their graph,
+ * without decoding it. Protobuf merges a message field that occurs twice (repeated fields are concatenated), so the
+ * model's bytes followed by a second `graph` field holding only `extra` parse as the one graph with both; its nodes
+ * come after the model's, as topological order needs when `extra` reads the model's tensors.
+ */
+export function appendToOnnxGraph(model: Uint8Array, extra: OnnxGraph): Uint8Array {
+  const w = new PbWriter();
+  w.message(7, (gw) => writeGraph(gw, extra));
+  const tail = w.finish();
+  const out = new Uint8Array(model.length + tail.length);
+  out.set(model);
+  out.set(tail, model.length);
+  return out;
+}
+
 /** @internal Serialises `g` as an ONNX ModelProto. */
 export function encodeOnnxModel(g: OnnxGraph, o: { graphName: string; opset: number; producerVersion: string; metadata: Record<string, string>; docString?: string }): Uint8Array {
   const w = new PbWriter();
@@ -166,23 +203,7 @@ export function encodeOnnxModel(g: OnnxGraph, o: { graphName: string; opset: num
   w.string(2, 'sharpen-kd');
   w.string(3, o.producerVersion);
   if (o.docString) w.string(6, o.docString);
-  w.message(7, (gw) => {
-    // GraphProto: node=1, name=2, initializer=5, input=11, output=12
-    for (const n of g.nodes) {
-      gw.message(1, (nw) => {
-        // NodeProto: input=1, output=2, name=3, op_type=4, attribute=5
-        for (const i of n.inputs) nw.string(1, i);
-        for (const out of n.outputs) nw.string(2, out);
-        nw.string(3, n.name);
-        nw.string(4, n.op);
-        for (const [k, a] of Object.entries(n.attrs)) nw.message(5, (aw) => writeAttr(aw, k, a));
-      });
-    }
-    gw.string(2, o.graphName);
-    for (const t of g.initializers) gw.message(5, (tw) => writeTensor(tw, t));
-    for (const v of g.inputs) gw.message(11, (vw) => writeValueInfo(vw, v));
-    for (const v of g.outputs) gw.message(12, (vw) => writeValueInfo(vw, v));
-  });
+  w.message(7, (gw) => writeGraph(gw, g, o.graphName));
   w.message(8, (ow) => {
     ow.string(1, '');
     ow.int(2, o.opset);

@@ -177,3 +177,19 @@ export function readOnnxNodes(model: Uint8Array): { op: string; domain: string; 
   }
   return nodes;
 }
+
+/** @internal The names of the graph outputs of ONNX ModelProto bytes (graph field 7, output field 12), in order. */
+export function readOnnxOutputs(model: Uint8Array): string[] {
+  const td = new TextDecoder();
+  const names: string[] = [];
+  for (const f of readFields(model)) {
+    if (f.field !== 7 || typeof f.value === 'number') continue;
+    for (const o of readFields(f.value)) {
+      if (o.field !== 12 || typeof o.value === 'number') continue;
+      // ValueInfoProto: name=1
+      const name = readFields(o.value).find((e) => e.field === 1);
+      if (name && typeof name.value !== 'number') names.push(td.decode(name.value));
+    }
+  }
+  return names;
+}

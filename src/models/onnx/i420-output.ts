@@ -1,0 +1,54 @@
+/**
+ * A second output for a planar (NCHW) image graph: its RGB output as 8-bit Y′CbCr 4:2:0 (I420), studio range, the
+ * frame a video encoder takes. ONNX Runtime then returns 1.5 bytes per output pixel instead of 12 (three float32
+ * samples), and the caller converts nothing: `sharpenVideo` writes these bytes to ffmpeg as they come.
+ *
+ *   output [N, 3, H, W] ─ Clip 0…1 ─┬─ Conv 1×1 (luma weights) + 16 ───────────────── QuantizeLinear ─ i420_y    [N, 1, H, W]
+ *                                   └─ AveragePool 2×2 ─ Conv 1×1 (chroma weights) + 128 ─ QuantizeLinear ─ i420_cbcr [N, 2, H/2, W/2]
+ *
+ * The same arithmetic as `rgbToI420` (`video/yuv.ts`), which gives the weights (`i420ConvWeights`): clamped RGB, per
+ * pixel luma, chroma from the 2×2 mean; QuantizeLinear rounds to the nearest level (ties to even) and saturates. The
+ * weights are graph inputs, so one session serves any colour matrix: every run feeds them (ONNX Runtime wants every
+ * input), and a run that fetches only the RGB output computes none of this. H and W must be even (AveragePool drops
+ * an odd last row or column).
+ */
+import { appendToOnnxGraph, attr, ONNX_UINT8, OnnxGraph } from './onnx-model';
+import { readOnnxOutputs } from './proto';
+
+/** Names of what {@link withI420Output} adds to a graph. */
+export const I420_NAMES = {
+  /** Input: luma weights [1, 3, 1, 1] (Y − 16 from RGB in [0, 1]). */
+  lumaWeights: 'i420_luma_weights',
+  /** Input: chroma weights [2, 3, 1, 1] (Cb − 128 and Cr − 128 from the 2×2 mean of RGB). */
+  chromaWeights: 'i420_chroma_weights',
+  /** Output: the Y plane, uint8 [N, 1, H, W]. */
+  y: 'i420_y',
+  /** Output: the Cb and Cr planes, uint8 [N, 2, H/2, W/2] (in I420 order). */
+  cbcr: 'i420_cbcr',
+} as const;
+
+/**
+ * @internal `model` (ONNX bytes of a planar graph whose first output is RGB in [0, 1]) with the I420 outputs and
+ * weight inputs of the file comment.
+ *
+ * @throws Error when the model has no output, or already has the I420 outputs.
+ */
+export function withI420Output(model: Uint8Array): Uint8Array {
+  const outputs = readOnnxOutputs(model);
+  if (outputs.length === 0) throw new Error('the ONNX graph has no output');
+  if (outputs.includes(I420_NAMES.y)) throw new Error('the ONNX graph has I420 outputs already');
+  const g = new OnnxGraph();
+  const rgb = outputs[0];
+  const [lumaW, chromaW] = [I420_NAMES.lumaWeights, I420_NAMES.chromaWeights];
+  g.inputs.push({ name: lumaW, dims: [1, 3, 1, 1] }, { name: chromaW, dims: [2, 3, 1, 1] });
+  const clipped = g.add('Clip', [rgb, g.floatConst('i420_zero', [], [0]), g.floatConst('i420_one', [], [1])], 'i420_clipped');
+  const scale = g.floatConst('i420_scale', [], [1]);
+  const zero = g.tensorConst('i420_zero_point', [], new Uint8Array(1));
+  const luma = g.add('Conv', [clipped, lumaW, g.floatConst('i420_luma_offset', [1], [16])], 'i420_luma', { kernel_shape: attr.ints([1, 1]) });
+  const mean = g.add('AveragePool', [clipped], 'i420_mean', { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) });
+  const chroma = g.add('Conv', [mean, chromaW, g.floatConst('i420_chroma_offset', [2], [128, 128])], 'i420_chroma', { kernel_shape: attr.ints([1, 1]) });
+  g.nodes.push({ op: 'QuantizeLinear', inputs: [luma, scale, zero], outputs: [I420_NAMES.y], name: 'i420_y_QuantizeLinear', attrs: {} });
+  g.nodes.push({ op: 'QuantizeLinear', inputs: [chroma, scale, zero], outputs: [I420_NAMES.cbcr], name: 'i420_cbcr_QuantizeLinear', attrs: {} });
+  g.outputs.push({ name: I420_NAMES.y, dims: ['N', 1, 'H', 'W'], type: ONNX_UINT8 }, { name: I420_NAMES.cbcr, dims: ['N', 2, 'H2', 'W2'], type: ONNX_UINT8 });
+  return appendToOnnxGraph(model, g);
+}
