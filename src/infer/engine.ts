@@ -159,11 +159,9 @@ export async function onnxTileRunner(
             [I420_NAMES.lumaWeights]: { data: weights.luma, dims: [1, 3, 1, 1] },
             [I420_NAMES.chromaWeights]: { data: weights.chroma, dims: [2, 3, 1, 1] },
           };
-          const out = await r.runFeeds(feeds, [I420_NAMES.y, I420_NAMES.cbcr]);
-          const frame = new Uint8Array(W * H * 1.5);
-          frame.set(out[I420_NAMES.y].data);
-          frame.set(out[I420_NAMES.cbcr].data, W * H);
-          return frame;
+          const { data, shape } = (await r.runFeeds(feeds, [I420_NAMES.i420]))[I420_NAMES.i420];
+          if (shape.join() !== `1,${W * H * 1.5}`) throw new ShapeError(`ONNX I420 output has shape [${shape.join(', ')}], expected [1, ${W * H * 1.5}]`);
+          return data as Uint8Array;
         }
       : undefined,
     dispose() {

@@ -1,10 +1,10 @@
 /**
  * A second output for a planar (NCHW) image graph: its RGB output as 8-bit Y′CbCr 4:2:0 (I420), studio range, the
  * frame a video encoder takes. ONNX Runtime then returns 1.5 bytes per output pixel instead of 12 (three float32
- * samples), and the caller converts nothing: `sharpenVideo` writes these bytes to ffmpeg as they come.
+ * samples), one I420 frame per image in one buffer, and the caller converts nothing: `sharpenVideo` writes these bytes to ffmpeg as they come.
  *
- *   output [N, 3, H, W] ─ Clip 0…1 ─┬─ Conv 1×1 (luma weights) + 16 ───────────────── QuantizeLinear ─ i420_y    [N, 1, H, W]
- *                                   └─ AveragePool 2×2 ─ Conv 1×1 (chroma weights) + 128 ─ QuantizeLinear ─ i420_cbcr [N, 2, H/2, W/2]
+ *   output [N, 3, H, W] ─ Clip 0…1 ─┬─ Conv 1×1 (luma weights) + 16 ─────────────── QuantizeLinear ─ Y [N, 1, H, W] ───────┬─ Concat ─ i420 [N, 1.5·H·W]
+ *                                   └─ AveragePool 2×2 ─ Conv 1×1 (chroma weights) + 128 ─ QuantizeLinear ─ Cb, Cr [N, 2, H/2, W/2] ─┘ (each flattened)
  *
  * The same arithmetic as `rgbToI420` (`video/yuv.ts`), which gives the weights (`i420ConvWeights`): clamped RGB, per
  * pixel luma, chroma from the 2×2 mean; QuantizeLinear rounds to the nearest level (ties to even) and saturates. The
@@ -21,10 +21,8 @@ export const I420_NAMES = {
   lumaWeights: 'i420_luma_weights',
   /** Input: chroma weights [2, 3, 1, 1] (Cb − 128 and Cr − 128 from the 2×2 mean of RGB). */
   chromaWeights: 'i420_chroma_weights',
-  /** Output: the Y plane, uint8 [N, 1, H, W]. */
-  y: 'i420_y',
-  /** Output: the Cb and Cr planes, uint8 [N, 2, H/2, W/2] (in I420 order). */
-  cbcr: 'i420_cbcr',
+  /** Output: uint8 [N, 1.5·H·W], per image the Y plane, then Cb and Cr at half width and height (an I420 frame). */
+  i420: 'i420',
 } as const;
 
 /**
@@ -36,7 +34,7 @@ export const I420_NAMES = {
 export function withI420Output(model: Uint8Array): Uint8Array {
   const outputs = readOnnxOutputs(model);
   if (outputs.length === 0) throw new Error('the ONNX graph has no output');
-  if (outputs.includes(I420_NAMES.y)) throw new Error('the ONNX graph has I420 outputs already');
+  if (outputs.includes(I420_NAMES.i420)) throw new Error('the ONNX graph has I420 outputs already');
   const g = new OnnxGraph();
   const rgb = outputs[0];
   const [lumaW, chromaW] = [I420_NAMES.lumaWeights, I420_NAMES.chromaWeights];
@@ -47,8 +45,10 @@ export function withI420Output(model: Uint8Array): Uint8Array {
   const luma = g.add('Conv', [clipped, lumaW, g.floatConst('i420_luma_offset', [1], [16])], 'i420_luma', { kernel_shape: attr.ints([1, 1]) });
   const mean = g.add('AveragePool', [clipped], 'i420_mean', { kernel_shape: attr.ints([2, 2]), strides: attr.ints([2, 2]) });
   const chroma = g.add('Conv', [mean, chromaW, g.floatConst('i420_chroma_offset', [2], [128, 128])], 'i420_chroma', { kernel_shape: attr.ints([1, 1]) });
-  g.nodes.push({ op: 'QuantizeLinear', inputs: [luma, scale, zero], outputs: [I420_NAMES.y], name: 'i420_y_QuantizeLinear', attrs: {} });
-  g.nodes.push({ op: 'QuantizeLinear', inputs: [chroma, scale, zero], outputs: [I420_NAMES.cbcr], name: 'i420_cbcr_QuantizeLinear', attrs: {} });
-  g.outputs.push({ name: I420_NAMES.y, dims: ['N', 1, 'H', 'W'], type: ONNX_UINT8 }, { name: I420_NAMES.cbcr, dims: ['N', 2, 'H2', 'W2'], type: ONNX_UINT8 });
+  const perImage = g.intConst('i420_per_image', [0, -1]); // [N, everything else]
+  const y = g.add('Reshape', [g.add('QuantizeLinear', [luma, scale, zero], 'i420_y'), perImage], 'i420_y_flat');
+  const cbcr = g.add('Reshape', [g.add('QuantizeLinear', [chroma, scale, zero], 'i420_cbcr'), perImage], 'i420_cbcr_flat');
+  g.nodes.push({ op: 'Concat', inputs: [y, cbcr], outputs: [I420_NAMES.i420], name: 'i420_Concat', attrs: { axis: attr.int(1) } });
+  g.outputs.push({ name: I420_NAMES.i420, dims: ['N', 'I420'], type: ONNX_UINT8 });
   return appendToOnnxGraph(model, g);
 }
