@@ -161,6 +161,14 @@ describe('finding ffmpeg', () => {
     expect((viaEnv as Error).message).toContain('SHARPEN_KD_FFMPEG');
   });
 
+  it('a search that does not find ffmpeg leaves no timer behind (the process could not exit until it fired)', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timers();
+    await findFfmpeg({ env: { PATH: '/nonexistent' }, usePackage: false }).catch(() => undefined);
+    await findFfmpeg({ ffmpegPath: '/nonexistent/ffmpeg' }).catch(() => undefined);
+    expect(timers()).toBe(before);
+  });
+
   it('sharpenVideo with a missing ffmpeg fails with the same BackendError before writing anything', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'skd-video-noff-'));
     try {

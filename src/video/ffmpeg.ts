@@ -101,13 +101,23 @@ export async function runFfmpeg(
 ): Promise<FfmpegRun> {
   const { spawn } = await import('node:child_process');
   return new Promise<FfmpegRun>((resolve, reject) => {
-    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, timeout: opts.timeoutMs, env: opts.env });
+    const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], signal: opts.signal, env: opts.env });
+    // Our own timer, not spawn's `timeout` option: Node keeps that one running when the binary cannot be started
+    // (ENOENT), which held the process open for the whole timeout after a search of PATH that found no ffmpeg.
+    const timer = opts.timeoutMs ? setTimeout(() => child.kill('SIGTERM'), opts.timeoutMs) : undefined;
+    timer?.unref();
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
   });
 }
 
