@@ -90,6 +90,15 @@ const STUDIES: Study[] = [
     arms: [{ run: 'student-x2-luma16x8-emt6k', label: 'output KD from EMT ×2 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' }],
   },
   {
+    id: 'emt-x2-luma32x8',
+    title: 'EMT ×2 → mid-size luma-detail student 32×8 (76K parameters), from scratch',
+    scale: 2,
+    recipe:
+      'compact 32×8, luma detail + bilinear residual, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 48² LR patches in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 6000 steps, seed 1 (`lab/runs/student-x2-luma32x8-scratch6k.json`)',
+    base: { run: 'student-x2-luma32x8-scratch6k', label: 'from scratch (HR only)' },
+    arms: [{ run: 'student-x2-luma32x8-emt6k', label: "output KD from EMT ×2 on luma (weight 1, L1; the 16×8 study's cache of 8192 patches)" }],
+  },
+  {
     id: 'emt-x4-finetune',
     title: 'EMT ×4 → the shipped ×4 student, fine-tuned from its step 24000',
     scale: 4,
