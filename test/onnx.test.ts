@@ -90,6 +90,28 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
     bilinear.dispose();
   });
 
+  it('reads the input through one strided conv instead of pixel unshuffle + conv unless fuseUnshuffle is false', async () => {
+    const has = (bytes: Uint8Array, op: string) => Buffer.from(bytes).includes(op);
+    // A re-parameterizable net too: its first conv exports as the merged kernel, fused the same way.
+    for (const opts of [{ scale: 1, unshuffle: 4 }, { scale: 2, unshuffle: 2, reparam: true }] as const) {
+      const m = buildStudent({ arch: 'compact', width: 8, depth: 2, detail: 'luma', seed: 6, ...opts });
+      for (const w of m.trainableWeights) (w as unknown as { write(v: tf.Tensor): void }).write(tf.randomNormal(w.shape as number[], 0, 0.2, 'float32', 8));
+      const fused = modelToOnnx(m, { layout: 'nchw' });
+      const layered = modelToOnnx(m, { layout: 'nchw', fuseUnshuffle: false });
+      expect([has(fused, 'SpaceToDepth'), has(layered, 'SpaceToDepth')]).toEqual([false, true]);
+      const x = tf.randomUniform([1, 13, 10, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+      const [ref, planar] = tf.tidy(() => [tf.transpose(m.predict(x) as tf.Tensor, [0, 3, 1, 2]), tf.transpose(x, [0, 3, 1, 2])].map((t) => t.dataSync() as Float32Array));
+      for (const bytes of [fused, layered]) {
+        const runner = await createOnnxRunner(bytes, { threads: 1 });
+        const out = await runner.run(planar, [1, 3, 13, 10]);
+        expect(relErr(out.data, ref)).toBeLessThanOrEqual(1e-5);
+        await runner.dispose();
+      }
+      tf.dispose(x);
+      m.dispose();
+    }
+  });
+
   for (const scale of [1, 2, 3, 4] as const) {
     it(`tiny teacher x${scale} (odd input size: dynamic pad + crop)`, async () => {
       const m = buildTeacher({ scale, depths: [1, 2, 1], widthMultiplier: 1 / 16, seed: scale });

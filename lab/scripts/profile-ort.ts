@@ -1,5 +1,5 @@
 /**
- * ONNX Runtime's own per-operator profile of the shipped ×4 student at 1280×720 output (the graph and session
+ * ONNX Runtime's own per-operator profile of a shipped student (default ×4) at 1280×720 output (the graph and session
  * settings `Student.load` uses: the shipped model.onnx — NCHW, fused residual, `target: 'ort-cpu'` —, every core,
  * spinning; `--spinning off` as third argument for the other policy): median `model_run` time and
  * each operator type's share of the node time, averaged over the frames. Profiling adds overhead, so the shares matter
@@ -14,7 +14,8 @@ import * as path from 'node:path';
 const FRAMES = Number(process.argv[2] ?? 30);
 const modelDir = process.argv[3] ?? 'models/x4';
 const ort = await import('onnxruntime-node');
-const scale = 4;
+const info = JSON.parse((await import('../../src/models/onnx/proto')).readOnnxMetadata(new Uint8Array(fs.readFileSync(path.join(modelDir, 'model.onnx'))))['sharpen-kd-student'] ?? '{}') as { scale?: number };
+const scale = info.scale ?? 4;
 const [H, W] = [720 / scale, 1280 / scale];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'skd-ortprof-'));
 const spinning = process.argv[4] !== 'off' && process.argv[5] !== 'off';

@@ -9,7 +9,8 @@
  *
  * The graph is a direct translation (one or a few ONNX nodes per Keras layer), except for the students' output
  * stage: the nearest global residual is added at low resolution before the pixel shuffle (`fuse-residual.ts`,
- * `fuseResidual: false` turns it off). Two other rewrites were measured with ONNX Runtime and not kept:
+ * `fuseResidual: false` turns it off), and their unshuffle front end: the pixel unshuffle and the conv after it are
+ * one strided conv of the input (`fuse-unshuffle.ts`, `fuseUnshuffle: false` turns it off). Two other rewrites were measured with ONNX Runtime and not kept:
  * folding the nearest global residual into the last conv (no CPU-time change: the HR Resize + Add it saves is
  * paid back by a conv whose channel count leaves the NCHWc fast path), and writing the final pixel shuffle straight to NHWC with a 6-D Transpose (2.7x slower than
  * DepthToSpace + Transpose). Two more for the luma students' bilinear residual, A/B'd on one thread by CPU time (a loaded machine) per
@@ -27,6 +28,7 @@ import { mergedOptions } from '../layers/rep-conv';
 import { findModelInfo } from '../metadata';
 import { convertLayer } from './convert-layer';
 import { findFusableShuffles } from './fuse-residual';
+import { convertUnshuffledConv, findFusableUnshuffles } from './fuse-unshuffle';
 import { attr, encodeOnnxModel, OnnxGraph } from './onnx-model';
 import { rewritePreluForNchwc } from './ort-cpu';
 
@@ -49,6 +51,11 @@ export interface OnnxExportOptions {
    * layer-by-layer translation.
    */
   fuseResidual?: boolean;
+  /**
+   * Emit a student's pixel unshuffle front end and the conv after it as one strided conv of the input (same output,
+   * no SpaceToDepth; see `fuse-unshuffle.ts`). Default true; false gives the layer-by-layer translation.
+   */
+  fuseUnshuffle?: boolean;
   /**
    * `'any'` (default): a graph for every ONNX runtime. `'ort-cpu'`: rewrites that suit ONNX Runtime's CPU provider
    * and cost elsewhere (PReLU as depthwise 1×1 conv + Relu + Add, which its blocked NCHWc layout keeps; see
@@ -135,6 +142,9 @@ export function modelToOnnxGraph(model: tfl.LayersModel, opts: OnnxExportOptions
   const modelOutputs = new Set(model.outputs.map((t) => t.id));
   const fusable = opts.fuseResidual === false ? new Map() : new Map([...findFusableShuffles(nodes)].filter(([, f]) => !f.shuffle.outputs.some((t) => modelOutputs.has(t.id))));
   const fusedResidual = new Map([...fusable.values()].map((f) => [f.residual.layer.name, f]));
+  // The same for an unshuffle front end (`fuse-unshuffle.ts`), keyed by the conv that reads the unshuffled tensor.
+  const unshuffled = opts.fuseUnshuffle === false ? new Map() : new Map([...findFusableUnshuffles(nodes)].filter(([, f]) => !f.unshuffle.outputs.some((t) => modelOutputs.has(t.id))));
+  const skipped = new Set([...unshuffled.values()].map((f) => f.unshuffle.layer.name));
   for (const node of nodes) {
     if (node.inputs.length === 0) {
       const nchw = layout === 'nhwc' ? g.add('Transpose', [ONNX_INPUT], 'input_nchw', { perm: attr.ints([0, 3, 1, 2]) }) : ONNX_INPUT;
@@ -143,6 +153,15 @@ export function modelToOnnxGraph(model: tfl.LayersModel, opts: OnnxExportOptions
     }
     if (node.outputs.length !== 1) throw new ModelError(`ONNX export: layer "${node.layer.name}" has several outputs, which is not supported`);
     const ins = node.inputs.map((t) => names.get(t.id)!);
+    if (skipped.has(node.layer.name)) {
+      names.set(node.outputs[0].id, ins[0]); // the image: the conv after it reads it through its strided kernel
+      continue;
+    }
+    const front = unshuffled.get(node.layer.name);
+    if (front) {
+      names.set(node.outputs[0].id, convertUnshuffledConv(g, front, ins[0]));
+      continue;
+    }
     if (fusable.has(node.layer.name)) {
       names.set(node.outputs[0].id, ins[0]); // the conv output: the shuffle is emitted after the fused add
       continue;
