@@ -44,7 +44,8 @@ const CLOSED = 2; // the process is exiting: no native call starts any more
 
 /**
  * The worker's script (CommonJS, evaluated): creates the session, then answers `run` and `release` messages.
- * It holds the lock (BUSY) from the start until the session is created, and takes it (IDLE to BUSY) around each run.
+ * It holds the lock (BUSY) from the start until the session is created, and takes it (IDLE to BUSY) around each run
+ * and around the release.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -60,7 +61,14 @@ let queue = ready;
 parentPort.on('message', (m) => {
   queue = queue.then(async () => {
     if (m.type === 'release') {
-      if (session) await session.release();
+      // Under the lock too (a native call); skipped when the process is exiting, which frees everything anyway.
+      if (session && Atomics.compareExchange(lock, 0, ${IDLE}, ${BUSY}) === ${IDLE}) {
+        try {
+          await session.release();
+        } finally {
+          unlock();
+        }
+      }
       session = undefined;
       parentPort.postMessage({ type: 'released' });
       return;
