@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../src/core/rng';
 import { ConfigError, ShapeError } from '../src/errors';
 import type { RawImage } from '../src/io/raw-image';
+import { PlaneBlender, WEIGHT_ONE } from '../src/video/temporal-blend';
 import { TemporalFilter } from '../src/video/temporal-filter';
 
 const W = 40;
@@ -184,3 +185,49 @@ describe('TemporalFilter', () => {
     expect(() => f.push(a, { ...a, data: a.data.subarray(1) })).toThrow(/samples/);
   });
 });
+
+describe('the temporal blend kernel', () => {
+  it('WebAssembly SIMD and JavaScript give the same state and bytes, for any plane layout and weights', () => {
+    const rng = new Rng(21);
+    // [input w, h, planes]: I420 at ×4 and ×2, interleaved RGB at ×1 and ×3, odd sizes (runs that are not multiples of 8).
+    const layouts: [number, number, { offset: number; width: number; height: number; channels: number }[]][] = [
+      [20, 12, [{ offset: 0, width: 80, height: 48, channels: 1 }, { offset: 3840, width: 40, height: 24, channels: 1 }, { offset: 4800, width: 40, height: 24, channels: 1 }]],
+      [13, 7, [{ offset: 0, width: 26, height: 14, channels: 1 }, { offset: 364, width: 13, height: 7, channels: 1 }, { offset: 455, width: 13, height: 7, channels: 1 }]],
+      [9, 5, [{ offset: 0, width: 9, height: 5, channels: 3 }]],
+      [5, 3, [{ offset: 7, width: 15, height: 9, channels: 3 }]],
+    ];
+    for (const [inW, inH, planes] of layouts) {
+      const length = Math.max(...planes.map((p) => p.offset + p.width * p.height * p.channels)) + 5;
+      const wasm = new PlaneBlender(length, planes, inW, inH);
+      const js = new PlaneBlender(length, planes, inW, inH, 'js');
+      expect(wasm.engine).toBe('wasm');
+      expect(js.engine).toBe('js');
+      const first = Uint8Array.from({ length }, () => Math.floor(rng.uniform(0, 1) * 256));
+      wasm.reset(first);
+      js.reset(first);
+      for (let t = 0; t < 4; t++) {
+        const frame = Uint8Array.from({ length }, () => Math.floor(rng.uniform(0, 1) * 256));
+        // Weights from 0 to the largest strength, some exactly 0.
+        for (let p = 0; p < inW * inH; p++) wasm.weights[p] = js.weights[p] = p % 5 === 0 ? 0 : Math.round(rng.uniform(0, 1) * 0.95 * WEIGHT_ONE);
+        const a = new Uint8Array(length);
+        const b = new Uint8Array(length);
+        wasm.blend(frame, a);
+        js.blend(frame, b);
+        expect(a).toEqual(b);
+        expect(wasm.state).toEqual(js.state);
+        // Samples outside the planes are copied.
+        expect(a[length - 1]).toBe(frame[length - 1]);
+      }
+    }
+  });
+
+  it('the compiled WebAssembly modules are those of their .wat sources (scripts/build-wasm.ts)', async () => {
+    const { generate } = await import('../scripts/build-wasm');
+    const { readFileSync } = await import('node:fs');
+    for (const wat of ['src/video/temporal-blend.wat', 'src/video/luma-detail-i420.wat']) {
+      const { path, text } = await generate(wat);
+      expect(readFileSync(path, 'utf8'), `${path} is stale: run npx tsx scripts/build-wasm.ts`).toBe(text);
+    }
+  });
+});
+

@@ -15,10 +15,12 @@
  * changed (a scene cut) resets the filter: it is passed through, and filtering starts again from it.
  *
  * Streaming: the filter keeps the previous output (16-bit fixed point), the blended input and the previous input
- * frame, nothing more. Plain typed-array arithmetic, no TF.js and no Node modules: it runs in the browser too.
+ * frame, nothing more. No TF.js and no Node modules: it runs in the browser too. The per-sample blend, most of the
+ * work, is in `temporal-blend.ts` (WebAssembly SIMD, or JavaScript with the same results).
  */
 import { ConfigError, ShapeError } from '../errors';
 import type { RawImage } from '../io/raw-image';
+import { PlaneBlender, WEIGHT_ONE } from './temporal-blend';
 
 /**
  * Options of {@link TemporalFilter}.
@@ -132,8 +134,8 @@ export class TemporalFilter {
   private inC = 0;
   /** The output planes' layout, as text: a frame laid out otherwise starts over. */
   private layout = '';
-  /** Previous filtered output, 256 × 8-bit level. */
-  private state?: Uint16Array;
+  /** Previous filtered output (the blender's state). */
+  private blender?: PlaneBlender;
   /** The same blend of the input frames (what `state` was made from), and the previous input frame. */
   private ref?: Float32Array;
   private prevInput?: Uint8Array;
@@ -160,7 +162,7 @@ export class TemporalFilter {
 
   /** Forgets the previous frames: the next frame passes as it is (a new source, a seek). */
   reset(): void {
-    this.state = undefined;
+    this.blender = undefined;
     this.ref = undefined;
     this.prevInput = undefined;
     this.sigmas = [];
@@ -194,12 +196,12 @@ export class TemporalFilter {
     if (into !== undefined && into.length !== output.length) throw new ShapeError(`into holds ${into.length} samples, the output frame ${output.length}`);
     const out = into ?? new (output.constructor as new (n: number) => D)(output.length);
     this.counters.frames++;
-    if (this.state && (inW !== this.inW || inH !== this.inH || c !== this.inC || layout !== this.layout || output.length !== this.state.length)) {
+    if (this.blender && (inW !== this.inW || inH !== this.inH || c !== this.inC || layout !== this.layout || output.length !== this.blender.state.length)) {
       this.reset();
       this.counters.resets++;
     }
-    const { state, ref, prevInput } = this;
-    if (this.strength === 0 || !state || !ref || !prevInput) return this.restart(input, output, out, inW, inH, c, layout);
+    const { blender, ref, prevInput } = this;
+    if (this.strength === 0 || !blender || !ref || !prevInput) return this.restart(input, output, out, inW, inH, c, layout, planes);
 
     const sigma = this.sigma(input.data, prevInput, inW, inH, c);
     this.counters.noise = sigma / Math.SQRT2;
@@ -209,25 +211,28 @@ export class TemporalFilter {
     const weight = motionWeights(x, ref, inW, inH, c, sigma, this.strength, this.scratch);
     if (!weight) {
       this.counters.resets++;
-      return this.restart(input, output, out, inW, inH, c, layout);
+      return this.restart(input, output, out, inW, inH, c, layout, planes);
     }
+    const q15 = blender.weights;
     for (let p = 0, i = 0; p < n; p++) {
-      const a = weight[p];
+      const w = Math.round(weight[p] * WEIGHT_ONE);
+      q15[p] = w;
+      const a = w / WEIGHT_ONE;
       for (let k = 0; k < c; k++, i++) ref[i] = x[i] + a * (ref[i] - x[i]);
     }
-    if (out !== output) out.set(output);
-    for (const plane of planes) blend(state, output, out, weight, inW, inH, plane);
+    blender.blend(output, out);
     prevInput.set(x);
     return out;
   }
 
   /** Passes a frame through and makes it the state the next frames blend with. */
-  private restart<D extends Bytes>(input: RawImage<Bytes>, output: D, out: D, inW: number, inH: number, c: number, layout: string): D {
+  private restart<D extends Bytes>(input: RawImage<Bytes>, output: D, out: D, inW: number, inH: number, c: number, layout: string, planes: readonly FramePlane[]): D {
     if (out !== output) out.set(output);
     if (this.strength === 0) return out;
-    const state = this.state?.length === output.length ? this.state : new Uint16Array(output.length);
-    for (let i = 0; i < state.length; i++) state[i] = output[i] << 8;
-    this.state = state;
+    const same = this.blender && this.blender.state.length === output.length && layout === this.layout && inW === this.inW && inH === this.inH;
+    const blender = same && this.blender ? this.blender : new PlaneBlender(output.length, planes, inW, inH);
+    blender.reset(output);
+    this.blender = blender;
     this.ref = Float32Array.from(input.data);
     this.prevInput = Uint8Array.from(input.data);
     this.inW = inW;
@@ -254,24 +259,33 @@ export class TemporalFilter {
  * inflate. Temporal: the lower quartile of |x − prev| (the difference of two frames' noise, √2 σ, where the content
  * holds still). Spatial: the lower quartile of |x ⊛ M|, M = [1 −2 1; −2 4 −2; 1 −2 1] (which cancels flat content,
  * ramps and most smooth shading and keeps 6 σ of white noise; Immerkær 1996), per channel over the interior. Each is
- * robust to up to three quarters of the samples being moving or textured.
+ * robust to up to three quarters of the samples being moving or textured. Frames of 64 rows or more are sampled on
+ * every other row.
  */
 function noiseEstimate(x: Bytes, prev: Uint8Array, w: number, h: number, c: number, hist: Uint32Array): number {
+  // Frames of 64 rows or more: every other row, which leaves tens of thousands of samples for each quartile.
+  const step = h >= 64 ? 2 : 1;
+  const stride = w * c;
   hist.fill(0);
-  for (let i = 0; i < x.length; i++) hist[Math.abs(x[i] - prev[i])]++;
-  const temporal = lowerQuartile(hist, x.length) / QUARTILE_OF_ABS_NORMAL / Math.SQRT2;
+  let count = 0;
+  for (let y = 0; y < h; y += step) {
+    for (let i = y * stride, end = i + stride; i < end; i++) hist[Math.abs(x[i] - prev[i])]++;
+    count += stride;
+  }
+  const temporal = lowerQuartile(hist, count) / QUARTILE_OF_ABS_NORMAL / Math.SQRT2;
   if (w < 3 || h < 3) return temporal;
   hist.fill(0);
-  const stride = w * c;
-  for (let y = 1; y < h - 1; y++) {
+  count = 0;
+  for (let y = 1; y < h - 1; y += step) {
     for (let i = y * stride + c, end = (y + 1) * stride - c; i < end; i++) {
       const u = i - stride;
       const d = i + stride;
       const r = x[u - c] - 2 * x[u] + x[u + c] - 2 * x[i - c] + 4 * x[i] - 2 * x[i + c] + x[d - c] - 2 * x[d] + x[d + c];
       hist[Math.min(HIST_BINS - 1, Math.abs(r))]++;
     }
+    count += (w - 2) * c;
   }
-  const spatial = lowerQuartile(hist, (w - 2) * (h - 2) * c) / QUARTILE_OF_ABS_NORMAL / 6;
+  const spatial = lowerQuartile(hist, count) / QUARTILE_OF_ABS_NORMAL / 6;
   return Math.min(temporal, spatial);
 }
 
@@ -386,42 +400,5 @@ function sum3Rows(v: Float32Array, out: Float32Array, w: number, h: number): voi
   for (let y = 0; y < h; y++) {
     const o = y * w;
     for (let x = 0; x < w; x++) out[o + x] = v[o + Math.max(0, x - 1)] + v[o + x] + v[o + Math.min(w - 1, x + 1)];
-  }
-}
-
-/**
- * `state ← Y + a (state − Y)` over one plane of the output frame, `a` from the input pixel each plane pixel lies in
- * (16-bit fixed point, 8 fractional bits), and `out` the state rounded to 8 bits (`out` holds `y` already). The
- * pixels of a row that take the same weight are runs, done in one inner loop.
- */
-function blend(state: Uint16Array, y: Bytes, out: Bytes, weight: Float32Array, inW: number, inH: number, plane: FramePlane): void {
-  const { offset, width, height, channels: c } = plane;
-  // Runs of plane columns over input columns: [end of run (samples into the row), input column] pairs.
-  const runs: number[] = [];
-  for (let x = 0; x < width; ) {
-    const col = Math.min(inW - 1, Math.floor((x * inW) / width));
-    let end = x + 1;
-    while (end < width && Math.min(inW - 1, Math.floor((end * inW) / width)) === col) end++;
-    runs.push(end * c, col);
-    x = end;
-  }
-  for (let py = 0; py < height; py++) {
-    const wRow = Math.min(inH - 1, Math.floor((py * inH) / height)) * inW;
-    const row = offset + py * width * c;
-    let i = row;
-    for (let r = 0; r < runs.length; r += 2) {
-      const a = weight[wRow + runs[r + 1]];
-      const end = row + runs[r];
-      if (a === 0) {
-        for (; i < end; i++) state[i] = y[i] << 8;
-      } else {
-        for (; i < end; i++) {
-          const target = y[i] << 8;
-          const v = (target + a * (state[i] - target) + 0.5) | 0;
-          state[i] = v;
-          out[i] = (v + 128) >> 8;
-        }
-      }
-    }
   }
 }
