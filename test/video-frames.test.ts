@@ -10,6 +10,10 @@ import { ConfigError } from '../src/errors';
 import { interleave } from '../src/infer/pixels';
 import { Student, studentInternals } from '../src/infer/student';
 import { buildStudent } from '../src/models/student';
+import { lumaDetailModel } from '../src/models/onnx/i420-output';
+import { modelToOnnx } from '../src/models/onnx/export';
+import { readOnnxNodes, readOnnxOutputs } from '../src/models/onnx/proto';
+import { LumaDetailI420 } from '../src/video/luma-detail-i420';
 import { TemporalFilter } from '../src/video/temporal-filter';
 import { i420ConvWeights, i420Size, rgbToI420 } from '../src/video/yuv';
 import { testImage } from './infer-fixtures';
@@ -161,6 +165,60 @@ describe('ONNX Runtime on a worker thread', () => {
     student.dispose();
     plain.dispose();
     model.dispose();
+  });
+
+  it('a luma-detail student with i420Output runs a graph cut after its detail; the WebAssembly output stage makes the I420 frame of the whole graph', async () => {
+    for (const scale of [2, 4] as const) {
+      const model = buildStudent({ arch: 'compact', scale, width: 4, depth: 1, detail: 'luma', residualInterpolation: 'bilinear', seed: 3 });
+      const student = await Student.fromModel(model, { backend: 'onnx', threads: 1, offThread: true, i420Output: true, borrowModel: true });
+      const { runner } = studentInternals(student);
+      expect(runner.runLumaDetail).toBeDefined();
+      const [h, w] = [10, scale === 4 ? 13 : 14]; // output widths 52 and 28: multiples of 4
+      const tail = LumaDetailI420.create(w, h, scale)!;
+      expect(tail).toBeDefined();
+      // Saturated colours and values beyond [0, 1], so that the clamp matters.
+      const x = interleave(testImage(h, w, 11).map((v, i) => (i % 13 === 0 ? v * 1.6 - 0.3 : i % 7 === 0 ? 1 : v)), h * w, true);
+      const detail = await runner.runLumaDetail!(x, h, w);
+      expect(detail.length).toBe(w * scale * h * scale);
+      for (const matrix of ['bt709', 'smpte170m', 'bt2020']) {
+        const weights = i420ConvWeights(matrix);
+        const want = await runner.runI420!(x, h, w, weights); // the whole graph, loaded on demand
+        const got = tail.run(x, detail, weights);
+        expect(got.length).toBe(want.length);
+        expect(Math.max(...got.map((v, i) => Math.abs(v - want[i])))).toBeLessThanOrEqual(1); // float order differs
+        expect(got.filter((v, i) => v !== want[i]).length).toBeLessThanOrEqual(Math.ceil(want.length / 1000));
+      }
+      student.dispose();
+      model.dispose();
+    }
+  });
+
+  it('lumaDetailModel cuts a graph after its luma detail: one output, no upsample, no unused initializer; other models have none', async () => {
+    const model = buildStudent({ arch: 'compact', scale: 4, width: 4, depth: 1, detail: 'luma', residualInterpolation: 'bilinear', seed: 3 });
+    const onnx = modelToOnnx(model, { layout: 'nchw', target: 'ort-cpu' });
+    expect(readOnnxNodes(onnx).some((n) => n.op === 'Identity')).toBe(false); // the last node writes the output itself
+    const cut = lumaDetailModel(onnx)!;
+    expect(cut.detail.scale).toBe(4);
+    expect(readOnnxOutputs(cut.model)).toEqual([cut.detail.tensor]);
+    const ops = readOnnxNodes(cut.model).map((n) => n.op);
+    expect(ops).not.toContain('Resize');
+    expect(ops.filter((o) => o === 'Add').length).toBe(readOnnxNodes(onnx).filter((n) => n.op === 'Add').length - 1);
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(cut.model);
+    const x = new ort.Tensor('float32', new Float32Array(3 * 5 * 6).fill(0.5), [1, 3, 5, 6]);
+    expect((await session.run({ [session.inputNames[0]]: x }))[cut.detail.tensor].dims).toEqual([1, 1, 20, 24]);
+    await session.release();
+    // Nearest residual, or an RGB detail: no luma-detail metadata.
+    for (const opts of [{ residualInterpolation: 'nearest' as const, detail: 'luma' as const }, { residualInterpolation: 'bilinear' as const, detail: 'rgb' as const }]) {
+      const other = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, seed: 3, ...opts });
+      expect(lumaDetailModel(modelToOnnx(other, { layout: 'nchw' }))).toBeUndefined();
+      other.dispose();
+    }
+    model.dispose();
+    // Scales and sizes the output stage takes.
+    expect(LumaDetailI420.create(8, 4, 3)).toBeUndefined();
+    expect(LumaDetailI420.create(7, 4, 2)).toBeUndefined(); // 14 columns: not a multiple of 4
+    expect(LumaDetailI420.create(7, 4, 4)).toBeDefined();
   });
 
   it('a graph ONNX Runtime refuses is a BackendError from the worker too', async () => {

@@ -105,16 +105,24 @@ export async function onnxTileRunner(
   const { ort, runtime } = await loadOrt(); // a missing runtime fails here, once, not once per provider
   const providers = opts.executionProviders ?? (await currentPlatform().onnxProviders());
   let i420 = opts.i420Output === true;
+  let lumaDetail: { tensor: string; whole: Uint8Array } | undefined;
   if (i420) {
     // The I420 outputs go onto ONNX bytes: a layers model is exported here first, as createOnnxRunner would.
-    const { withI420Output } = await import('../models/onnx/i420-output');
+    const { withI420Output, lumaDetailModel } = await import('../models/onnx/i420-output');
     if (!(model instanceof Uint8Array)) {
       const { modelToOnnx } = await import('../models/onnx/export');
       const cpu = runtime === 'onnxruntime-node' && providers.every((p) => p === 'cpu');
       model = modelToOnnx(model, { target: cpu ? 'ort-cpu' : 'any', layout: 'nchw' });
     }
-    if (readOnnxMetadata(model).layout === 'nchw') model = withI420Output(model);
-    else i420 = false; // a planar graph only; this one gets no I420 outputs (its frames are converted by the caller)
+    if (readOnnxMetadata(model).layout === 'nchw') {
+      // A luma-detail student runs a graph cut after its detail (the caller adds the upsampled input and converts:
+      // `video/luma-detail-i420.ts`); the whole graph with its I420 outputs is loaded only if a frame needs it.
+      const cut = lumaDetailModel(model);
+      if (cut && cut.detail.scale === scale) {
+        lumaDetail = { tensor: cut.detail.tensor, whole: withI420Output(model) };
+        model = cut.model;
+      } else model = withI420Output(model);
+    } else i420 = false; // a planar graph only; this one gets no I420 outputs (its frames are converted by the caller)
   }
   let found: { r: Awaited<ReturnType<typeof createOnnxRunner>>; provider: string } | undefined;
   const failed: string[] = [];
@@ -135,15 +143,23 @@ export async function onnxTileRunner(
     if (failed.length === 1 && lastError instanceof BackendError) throw lastError;
     throw new BackendError(`no ONNX Runtime execution provider could load the model (${failed.join('; ')})`, { cause: lastError });
   }
-  const { r, provider } = found;
-  const planar = r.layout === 'nchw';
+  const { r: first, provider } = found;
+  const planar = first.layout === 'nchw';
+  let wholeRunner: Promise<typeof first> | undefined;
+  // The runner of the whole graph: the first one, or, when that is cut after the luma detail, one made on demand.
+  const whole = async (): Promise<typeof first> => {
+    if (!lumaDetail) return first;
+    wholeRunner ??= createOnnxRunner(lumaDetail.whole, { ort, threads: opts.threads, spinning: opts.spinning, offThread: opts.offThread, executionProviders: [provider], layout: 'nchw' });
+    return wholeRunner;
+  };
   // With I420 outputs, every run feeds the conversion's weights (zeros when only RGB is fetched: they are not used).
   const noWeights = { [I420_NAMES.lumaWeights]: { data: new Float32Array(3), dims: [1, 3, 1, 1] }, [I420_NAMES.chromaWeights]: { data: new Float32Array(6), dims: [2, 3, 1, 1] } };
   const runner: TileRunner = {
     scale,
     channels: [3],
-    layout: r.layout,
+    layout: first.layout,
     async run(tile, height, width, channels) {
+      const r = await whole();
       const dims = planar ? [1, channels, height, width] : [1, height, width, channels];
       const { data, shape } = i420 ? (await r.runFeeds({ [r.inputName]: { data: tile, dims }, ...noWeights }, [r.outputNames[0]]))[r.outputNames[0]] : await r.run(tile, dims);
       const expect = planar ? [1, channels, height * scale, width * scale] : [1, height * scale, width * scale, channels];
@@ -154,6 +170,7 @@ export async function onnxTileRunner(
       ? async (tile, height, width, weights) => {
           const [W, H] = [width * scale, height * scale];
           if (W % 2 !== 0 || H % 2 !== 0) throw new ShapeError(`I420 needs an even width and height, got ${W}x${H}`);
+          const r = await whole();
           const feeds = {
             [r.inputName]: { data: tile, dims: [1, 3, height, width] },
             [I420_NAMES.lumaWeights]: { data: weights.luma, dims: [1, 3, 1, 1] },
@@ -164,8 +181,17 @@ export async function onnxTileRunner(
           return data as Uint8Array;
         }
       : undefined,
+    runLumaDetail: lumaDetail
+      ? async (tile, height, width) => {
+          const name = lumaDetail!.tensor;
+          const { data, shape } = (await first.runFeeds({ [first.inputName]: { data: tile, dims: [1, 3, height, width] } }, [name]))[name];
+          if (shape.join() !== `1,1,${height * scale},${width * scale}`) throw new ShapeError(`ONNX luma detail has shape [${shape.join(', ')}], expected [1, 1, ${height * scale}, ${width * scale}]`);
+          return data as Float32Array;
+        }
+      : undefined,
     dispose() {
-      void r.dispose();
+      void first.dispose();
+      void wholeRunner?.then((w) => w.dispose(), () => undefined);
     },
   };
   return { runner, provider };

@@ -35,6 +35,11 @@ export interface TileRunner {
    * output as I420 bytes (Y, then Cb and Cr at half size), converted with `weights` (`i420ConvWeights` of a matrix).
    */
   runI420?(tile: Float32Array, height: number, width: number, weights: { luma: Float32Array; chroma: Float32Array }): Promise<Uint8Array>;
+  /**
+   * Runners of a luma-detail student with I420 outputs (`i420Output`): runs the planar RGB tile only up to the
+   * model's luma detail, `[height·scale, width·scale]` floats, which `video/luma-detail-i420.ts` turns into the frame.
+   */
+  runLumaDetail?(tile: Float32Array, height: number, width: number): Promise<Float32Array>;
   /** Frees what the runner holds. */
   dispose(): void;
 }

@@ -23,12 +23,13 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError, ModelError } from '../../errors';
-import { modelGraph } from '../graph';
+import { modelGraph, type GraphNode } from '../graph';
 import { mergedOptions } from '../layers/rep-conv';
 import { findModelInfo } from '../metadata';
 import { convertLayer } from './convert-layer';
 import { findFusableShuffles } from './fuse-residual';
 import { convertUnshuffledConv, findFusableUnshuffles } from './fuse-unshuffle';
+import { LUMA_DETAIL_KEY, type LumaDetailInfo } from './i420-output';
 import { attr, encodeOnnxModel, OnnxGraph } from './onnx-model';
 import { rewritePreluForNchwc } from './ort-cpu';
 
@@ -145,6 +146,7 @@ export function modelToOnnxGraph(model: tfl.LayersModel, opts: OnnxExportOptions
   // The same for an unshuffle front end (`fuse-unshuffle.ts`), keyed by the conv that reads the unshuffled tensor.
   const unshuffled = opts.fuseUnshuffle === false ? new Map() : new Map([...findFusableUnshuffles(nodes)].filter(([, f]) => !f.unshuffle.outputs.some((t) => modelOutputs.has(t.id))));
   const skipped = new Set([...unshuffled.values()].map((f) => f.unshuffle.layer.name));
+  let lumaDetailInfo: LumaDetailInfo | undefined;
   for (const node of nodes) {
     if (node.inputs.length === 0) {
       const nchw = layout === 'nhwc' ? g.add('Transpose', [ONNX_INPUT], 'input_nchw', { perm: attr.ints([0, 3, 1, 2]) }) : ONNX_INPUT;
@@ -175,6 +177,8 @@ export function modelToOnnxGraph(model: tfl.LayersModel, opts: OnnxExportOptions
       names.set(node.outputs[0].id, g.add('DepthToSpace', [sum], n, { blocksize: attr.int(s), mode: attr.string('DCR') }));
       continue;
     }
+    const detail = lumaDetail(node, ins, model, layout);
+    if (detail) lumaDetailInfo = { ...detail, tensor: ins[0] };
     names.set(node.outputs[0].id, convertLayer(g, node.layer, ins));
   }
 
@@ -189,7 +193,17 @@ export function modelToOnnxGraph(model: tfl.LayersModel, opts: OnnxExportOptions
       g.nodes.push({ op: 'Transpose', inputs: [src], outputs: [outName], name: g.unique(`${outName}_to_nhwc`), attrs: { perm: attr.ints([0, 2, 3, 1]) } });
       g.outputs.push({ name: outName, dims: [sym[0], sym[1], sym[2], ch] });
     } else {
-      g.nodes.push({ op: 'Identity', inputs: [src], outputs: [outName], name: g.unique(`${outName}_identity`), attrs: {} });
+      // The node that makes the output writes it under the output's name: an Identity here would be a copy of the
+      // whole frame on every run (ONNX Runtime keeps an Identity that writes a graph output).
+      const producer = g.nodes.find((nd) => nd.outputs.includes(src));
+      const alsoOutput = model.outputs.some((u, j) => j !== i && names.get(u.id) === src);
+      if (producer && !alsoOutput && !g.outputs.some((o) => o.name === src)) {
+        producer.outputs = producer.outputs.map((o) => (o === src ? outName : o));
+        for (const nd of g.nodes) nd.inputs = nd.inputs.map((v) => (v === src ? outName : v));
+        names.set(t.id, outName);
+      } else {
+        g.nodes.push({ op: 'Identity', inputs: [src], outputs: [outName], name: g.unique(`${outName}_identity`), attrs: {} });
+      }
       g.outputs.push({ name: outName, dims: [sym[0], ch, sym[1], sym[2]] });
     }
   });
@@ -200,6 +214,18 @@ export function modelToOnnxGraph(model: tfl.LayersModel, opts: OnnxExportOptions
   const metadata: Record<string, string> = { ...opts.metadata, layout, 'value-range': '[0, 1] RGB float32' };
   // The graph holds merged kernels for re-parameterizable convs: describe it as the plain net (as reparameterize does).
   if (info) metadata['sharpen-kd'] = JSON.stringify({ ...info, options: mergedOptions(info.options) });
+  if (lumaDetailInfo) metadata[LUMA_DETAIL_KEY] = JSON.stringify(lumaDetailInfo);
   return { graph: g, encode: { graphName: model.name, opset, producerVersion: '0.0.0', metadata, docString: `sharpen-kd export of ${model.name}` } };
 }
 
+/**
+ * The model's final layer when it adds a one-channel detail to the bilinear upsample of the (planar) graph input
+ * and makes the model's only output.
+ */
+function lumaDetail(node: GraphNode, ins: string[], model: tfl.LayersModel, layout: string): { scale: number } | undefined {
+  if (layout !== 'nchw' || node.layer.getClassName() !== 'AddUpsampledInput' || model.outputs.length !== 1) return undefined;
+  const c = node.layer.getConfig() as { scale?: number; interpolation?: string };
+  const ok = c.interpolation === 'bilinear' && typeof c.scale === 'number' && c.scale > 1 && ins[1] === ONNX_INPUT;
+  const detailChannels = node.inputs[0].shape[3];
+  return ok && detailChannels === 1 && node.outputs[0].id === model.outputs[0].id ? { scale: c.scale! } : undefined;
+}

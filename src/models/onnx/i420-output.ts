@@ -12,8 +12,8 @@
  * input), and a run that fetches only the RGB output computes none of this. H and W must be even (AveragePool drops
  * an odd last row or column).
  */
-import { appendToOnnxGraph, attr, ONNX_UINT8, OnnxGraph } from './onnx-model';
-import { readOnnxOutputs } from './proto';
+import { appendToOnnxGraph, attr, ONNX_UINT8, OnnxGraph, writeValueInfo } from './onnx-model';
+import { PbWriter, readFields, readOnnxMetadata, readOnnxOutputs } from './proto';
 
 /** Names of what {@link withI420Output} adds to a graph. */
 export const I420_NAMES = {
@@ -51,4 +51,69 @@ export function withI420Output(model: Uint8Array): Uint8Array {
   g.nodes.push({ op: 'Concat', inputs: [y, cbcr], outputs: [I420_NAMES.i420], name: 'i420_Concat', attrs: { axis: attr.int(1) } });
   g.outputs.push({ name: I420_NAMES.i420, dims: ['N', 'I420'], type: ONNX_UINT8 });
   return appendToOnnxGraph(model, g);
+}
+
+/**
+ * @internal Metadata key of a graph whose output is `bilinear_up(input) + detail` with a one-channel (luma) detail:
+ * JSON {@link LumaDetailInfo}, written by the exporter. The video pipeline then fetches the detail and does the rest itself
+ * (`video/luma-detail-i420.ts`).
+ */
+export const LUMA_DETAIL_KEY = 'luma-detail';
+
+/** @internal The value of {@link LUMA_DETAIL_KEY}: the detail tensor's name (`[N, 1, H·scale, W·scale]`) and the scale. */
+export interface LumaDetailInfo {
+  tensor: string;
+  scale: number;
+}
+
+/**
+ * @internal `model` cut after its luma detail (the tensor named by its {@link LUMA_DETAIL_KEY} metadata): the graph's
+ * only output is then that tensor (`[N, 1, H, W]` float), and the nodes and initializers that only served the rest
+ * (the upsample of the input, the sum) are gone; undefined for a model without a luma detail. ONNX Runtime runs every
+ * node of a graph whatever a run fetches, so the cut is what saves the work; the caller does the rest
+ * (`video/luma-detail-i420.ts`). The bytes are rewritten field by field, nothing else is decoded.
+ */
+export function lumaDetailModel(model: Uint8Array): { model: Uint8Array; detail: LumaDetailInfo } | undefined {
+  const raw = readOnnxMetadata(model)[LUMA_DETAIL_KEY];
+  if (!raw) return undefined;
+  const detail = JSON.parse(raw) as LumaDetailInfo;
+  const td = new TextDecoder();
+  const strings = (msg: Uint8Array, field: number): string[] =>
+    readFields(msg).flatMap((e) => (e.field === field && typeof e.value !== 'number' ? [td.decode(e.value)] : []));
+  const w = new PbWriter();
+  let found = false;
+  for (const f of readFields(model)) {
+    if (typeof f.value === 'number') w.int(f.field, f.value);
+    else if (f.field !== 7) w.bytes(f.field, f.value);
+    else {
+      // GraphProto: node=1 (NodeProto: input=1, output=2), initializer=5 (TensorProto: name=8), input=11,
+      // output=12, value_info=13 (ValueInfoProto: name=1).
+      const fields = readFields(f.value);
+      const needed = new Set([detail.tensor]);
+      const keep = new Set<(typeof fields)[number]>();
+      for (let i = fields.length - 1; i >= 0; i--) {
+        const e = fields[i];
+        if (e.field !== 1 || typeof e.value === 'number') continue;
+        if (!strings(e.value, 2).some((o) => needed.has(o))) continue;
+        keep.add(e);
+        if (strings(e.value, 2).includes(detail.tensor)) found = true;
+        for (const input of strings(e.value, 1)) needed.add(input);
+      }
+      w.message(7, (gw) => {
+        for (const e of fields) {
+          if (typeof e.value === 'number') gw.int(e.field, e.value);
+          else if (e.field === 1) {
+            if (keep.has(e)) gw.bytes(1, e.value);
+          } else if (e.field === 5) {
+            if (strings(e.value, 8).some((n) => needed.has(n))) gw.bytes(5, e.value);
+          } else if (e.field === 11 || e.field === 13) {
+            if (strings(e.value, 1).some((n) => needed.has(n))) gw.bytes(e.field, e.value);
+          } else if (e.field !== 12) gw.bytes(e.field, e.value);
+        }
+        gw.message(12, (vw) => writeValueInfo(vw, { name: detail.tensor, dims: ['N', 1, 'OH', 'OW'] }));
+      });
+    }
+  }
+  if (!found) throw new Error(`the ONNX graph has no node that writes its luma detail "${detail.tensor}"`);
+  return { model: w.finish(), detail };
 }

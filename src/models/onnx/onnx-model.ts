@@ -123,7 +123,8 @@ function writeAttr(w: PbWriter, name: string, a: OnnxAttr): void {
   }
 }
 
-function writeValueInfo(w: PbWriter, v: OnnxValueInfo): void {
+/** @internal Writes a ValueInfoProto (name, float or given element type, dims) into a message. */
+export function writeValueInfo(w: PbWriter, v: OnnxValueInfo): void {
   // ValueInfoProto: name=1, type=2 ; TypeProto.tensor_type=1 ; Tensor: elem_type=1, shape=2 ; dim=1: dim_value=1, dim_param=2
   w.string(1, v.name);
   w.message(2, (t) =>
