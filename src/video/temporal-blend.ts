@@ -8,8 +8,29 @@
  * Fixed point: the state holds 7 fractional bits (0 … 255·128), the weights are Q15 (0 … 32767), and a step is
  * `s ← t + ((w·(s − t) + 2¹⁴) >> 15)` with `t = y·128`, then `y ← (s + 64) >> 7`.
  */
-import type { FramePlane } from './temporal-filter';
 import { WASM_BYTES } from './temporal-blend-wasm';
+
+/**
+ * One plane of an output frame for `TemporalFilter.pushPlanes`: `width × height` pixels of `channels`
+ * interleaved samples, from `offset` in the frame's bytes. Each of its pixels takes the weight of the input pixel it
+ * lies in (`x · inputWidth / width`, rounded down; likewise down the rows).
+ *
+ * @example
+ * ```ts
+ * // I420 at 1280×720: Y, then Cb and Cr at half size
+ * const planes: FramePlane[] = [
+ *   { offset: 0, width: 1280, height: 720, channels: 1 },
+ *   { offset: 921600, width: 640, height: 360, channels: 1 },
+ *   { offset: 1152000, width: 640, height: 360, channels: 1 },
+ * ];
+ * ```
+ */
+export interface FramePlane {
+  offset: number;
+  width: number;
+  height: number;
+  channels: number;
+}
 
 type Bytes = Uint8Array | Uint8ClampedArray;
 

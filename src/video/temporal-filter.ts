@@ -20,7 +20,9 @@
  */
 import { ConfigError, ShapeError } from '../errors';
 import type { RawImage } from '../io/raw-image';
-import { PlaneBlender, WEIGHT_ONE } from './temporal-blend';
+import { PlaneBlender, WEIGHT_ONE, type FramePlane } from './temporal-blend';
+
+export type { FramePlane } from './temporal-blend';
 
 /**
  * Options of {@link TemporalFilter}.
@@ -62,28 +64,6 @@ export interface TemporalFilterStats {
    * (the `noise` option, or the estimate); undefined before the second frame.
    */
   noise?: number;
-}
-
-/**
- * One plane of an output frame for {@link TemporalFilter.pushPlanes}: `width × height` pixels of `channels`
- * interleaved samples, from `offset` in the frame's bytes. Each of its pixels takes the weight of the input pixel it
- * lies in (`x · inputWidth / width`, rounded down; likewise down the rows).
- *
- * @example
- * ```ts
- * // I420 at 1280×720: Y, then Cb and Cr at half size
- * const planes: FramePlane[] = [
- *   { offset: 0, width: 1280, height: 720, channels: 1 },
- *   { offset: 921600, width: 640, height: 360, channels: 1 },
- *   { offset: 1152000, width: 640, height: 360, channels: 1 },
- * ];
- * ```
- */
-export interface FramePlane {
-  offset: number;
-  width: number;
-  height: number;
-  channels: number;
 }
 
 /** @internal The default strength of {@link TemporalFilter} and of `sharpenVideo`'s `temporal` option. */
