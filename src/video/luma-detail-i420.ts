@@ -12,6 +12,7 @@
  * rare ±1 where a value lies within rounding of a half level (the tests bound both). Scales 2 and 4; the output
  * width must be a multiple of 4 and the height even.
  */
+import { lazyWasmModule } from '../core/wasm-simd';
 import { WASM_BYTES } from './luma-detail-i420-wasm';
 
 interface TailExports {
@@ -20,18 +21,7 @@ interface TailExports {
   tail(up: number, detail: number, out: number, w: number, h: number, s: number, coef: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-
-function wasmModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try {
-      compiled = typeof WebAssembly === 'object' && WebAssembly.validate(WASM_BYTES) ? new WebAssembly.Module(WASM_BYTES) : null;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+const wasmModule = lazyWasmModule(WASM_BYTES);
 
 /**
  * @internal The luma-detail output stage for one frame size (`w × h` input, ×`scale`), with its own memory. Use

@@ -8,6 +8,7 @@
  * Fixed point: the state holds 7 fractional bits (0 … 255·128), the weights are Q15 (0 … 32767), and a step is
  * `s ← t + ((w·(s − t) + 2¹⁴) >> 15)` with `t = y·128`, then `y ← (s + 64) >> 7`.
  */
+import { lazyWasmModule } from '../core/wasm-simd';
 import { WASM_BYTES } from './temporal-blend-wasm';
 
 /**
@@ -45,19 +46,7 @@ interface BlendExports {
   gather(src: number, index: number, dst: number, n: number): void;
 }
 
-let compiled: WebAssembly.Module | null | undefined;
-
-/** The compiled module, or null where the engine has no WebAssembly or no SIMD. */
-function wasmModule(): WebAssembly.Module | null {
-  if (compiled === undefined) {
-    try {
-      compiled = typeof WebAssembly === 'object' && WebAssembly.validate(WASM_BYTES) ? new WebAssembly.Module(WASM_BYTES) : null;
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
+const wasmModule = lazyWasmModule(WASM_BYTES);
 
 /** Per plane: the byte offset, into a row of Q15 weights, of each sample's input pixel. */
 interface PlaneIndex {
