@@ -97,14 +97,21 @@ const FILTER_CASES: ConvCase[] = [
   // The im2col formulation in several column blocks (R * P > 4M floats).
   { x: [16, 96, 96, 4], f: [3, 3, 4, 8], s: 1, pad: 'same' },
   { x: [3, 9, 10, 40], f: [1, 1, 40, 20], s: 2, pad: 'valid' },
-  // (Added after the cases above, so that those keep their random data.) The shifted-window formulation with 'valid'
-  // and unread rows, pads larger than the kernel, even and non-square kernels.
+  // (Added after the cases above, so that those keep their random data.) Stride 1 (the WebAssembly SIMD loop) with
+  // 'valid' and unread rows, pads larger than the kernel, even and non-square kernels, channels padded to 4 / 8.
   { x: [2, 9, 8, 8], f: [3, 3, 8, 8], s: 1, pad: 'valid' },
   { x: [2, 6, 7, 9], f: [3, 3, 9, 10], s: 1, pad: [[0, 0], [4, 4], [3, 5], [0, 0]] },
   { x: [3, 8, 10, 16], f: [2, 4, 16, 16], s: 1, pad: 'same' },
-  // The convolution formulation (more than 16 channels, 3x3, stride 1, outputs < 2x inputs), in several row blocks.
+  // More than 16 channels, several row blocks (the convolution formulation before the SIMD loop took stride 1).
   { x: [2, 10, 9, 20], f: [3, 3, 20, 20], s: 1, pad: 'same' },
   { x: [16, 40, 16, 17], f: [3, 3, 17, 17], s: 1, pad: 'same' },
+  // The SIMD loop on channels that fill its blocks (Ci a multiple of 4, Co of 8): pads larger than the kernel,
+  // 'valid' with unread rows and columns, 1x1 and non-square kernels, several blocks of input and output channels.
+  { x: [2, 6, 7, 8], f: [3, 3, 8, 16], s: 1, pad: [[0, 0], [4, 4], [3, 5], [0, 0]] },
+  { x: [3, 11, 9, 12], f: [3, 3, 12, 8], s: 1, pad: 'valid' },
+  { x: [2, 8, 8, 4], f: [1, 1, 4, 24], s: 1, pad: 'same' },
+  { x: [2, 9, 10, 16], f: [5, 3, 16, 32], s: 1, pad: 'same' },
+  { x: [16, 12, 12, 16], f: [3, 3, 16, 16], s: 1, pad: 'same' },
 ];
 
 const label = (c: ConvCase) => `x ${c.x} f ${c.f} s ${c.s} pad ${JSON.stringify(c.pad)}`;

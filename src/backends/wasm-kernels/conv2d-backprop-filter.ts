@@ -17,7 +17,7 @@
 import { backend_util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { type KernelScope, withScope } from './kernel-scope';
 import { filterGradByMatMul, type FilterGradGeometry } from './filter-grad-matmul';
-import { COL_FLOATS, filterGradShifted } from './filter-grad-shifted';
+import { canFilterGradSimd, filterGradSimd } from './filter-grad-simd';
 import { permutedView, stridedCopy, type StridedView } from './permute';
 
 /**
@@ -86,28 +86,13 @@ function accumulate(src: StridedView, dst: StridedView, shape: number[], add: bo
 
 /**
  * Whether the im2col + matrix-product formulation (`filter-grad-matmul.ts`) beats the convolution one for this
- * geometry. Measured on ResNet-teacher and student shapes (batch 16; `npm run bench:kernels`): the matrix
+ * geometry (strided layers, and every layer where WebAssembly SIMD is missing; stride 1 runs `filter-grad-simd.ts`). Measured on ResNet-teacher and student shapes (batch 16; `npm run bench:kernels`): the matrix
  * product wins for 1x1 filters (3-7x), strided convolutions (2x), fewer than 8 input channels (3x) and output
  * channels at least twice the input channels (1.4x); the convolution wins for 3x3 filters with as many
  * outputs as inputs, by up to 3x on large activations (the gather is then bound by memory).
  */
 export function preferMatMul(g: FilterGradGeometry, inC: number, outC: number): boolean {
   return g.kh * g.kw === 1 || g.strides[0] > 1 || g.strides[1] > 1 || inC < 8 || outC >= 2 * inC;
-}
-
-/**
- * Whether the shifted-window matrix product (`filter-grad-shifted.ts`) beats the convolution for a geometry the
- * convolution would take: stride and dilation 1 with at most 16 input and output channels (the compact students'
- * 16→16 3x3 layers: 7.7 against 13.2 ms and 8.5 against 10.7 ms for [16,32,32,16], two interleaved runs of 11 rounds
- * under load) and an im2col matrix that fits one block. With 32 channels or more the convolution was faster
- * ([16,24,24,32]→32: 25 against 35 ms; [16,24,24,80]→16: 18 against 31 ms), and large activations are memory-bound.
- */
-export function preferShifted(g: FilterGradGeometry, x: number[], dy: number[]): boolean {
-  const [batch, , , inC] = x;
-  const [, outH, outW, outC] = dy;
-  const n = batch * (outH + g.kh - 1) * (outW + g.kw - 1);
-  const unit = g.strides.every((v) => v === 1) && g.dilations.every((v) => v === 1);
-  return unit && g.kh * g.kw > 1 && inC <= 16 && outC <= 16 && g.kh * g.kw * inC * n <= COL_FLOATS;
 }
 
 /** Kernel function registered as `Conv2DBackpropFilter` on `wasm`. */
@@ -149,8 +134,9 @@ export const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => 
       padTop: info.padInfo.top,
       padLeft: info.padInfo.left,
     };
+    if (canFilterGradSimd(g)) return filterGradSimd(s, xh, dyh, g);
     if (preferMatMul(g, info.inChannels, info.outChannels)) return filterGradByMatMul(s, xh, dyh, g);
-    return preferShifted(g, xh.shape, dyh.shape) ? filterGradShifted(s, xh, dyh, g) : filterGradByConv(s, xh, dyh, g);
+    return filterGradByConv(s, xh, dyh, g);
   });
 };
 
