@@ -288,7 +288,8 @@ export class RepConv2D extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      return tf.add(tf.conv2d(x, this.mergedKernel(), 1, 'same'), this.bias.read());
+      // The bias inside the convolution (XNNPACK adds it as it writes the output; no broadcast Add over the activation).
+      return tf.fused.conv2d({ x, filter: this.mergedKernel(), strides: 1, pad: 'same', bias: this.bias.read() });
     });
   }
 
