@@ -215,9 +215,10 @@ describe('sharpen-kd train|distill --config', () => {
   it('distill reads the teacher section; a train-only key is an error', async () => {
     const imgs = path.join(dir, 'imgs');
     const out = path.join(dir, 'kd-run');
-    const file = await writeConfig('kd.json', { ...config(imgs, out), teacher: { model: 'resnet', runtime: 'tfjs', ensemble: 2 }, loss: { pixel: 1, output: 0.5 } });
+    const file = await writeConfig('kd.json', { ...config(imgs, out), teacher: { model: 'resnet', runtime: 'tfjs', ensemble: 2 }, loss: { pixel: 1, output: 0.5, outputKind: 'mse' } });
+    expect(loadRunConfig(file, distillCmd()).values).toMatchObject({ lossOutput: 0.5, outputLoss: 'mse' });
     io.stdout = '';
-    expect(await cli(['distill', ...flags(imgs, out), '--pixel-loss', 'l1', '--loss-ssim', '0', '--teacher', 'resnet', '--teacher-runtime', 'tfjs', '--teacher-ensemble', '2', '--loss-output', '0.5', '--resume', '--dry-run'])).toBe(0);
+    expect(await cli(['distill', ...flags(imgs, out), '--pixel-loss', 'l1', '--loss-ssim', '0', '--teacher', 'resnet', '--teacher-runtime', 'tfjs', '--teacher-ensemble', '2', '--loss-output', '0.5', '--output-loss', 'mse', '--resume', '--dry-run'])).toBe(0);
     const fromFlags = io.stdout;
     io.stdout = '';
     expect(await cli(['distill', '--config', file, '--dry-run'])).toBe(0);

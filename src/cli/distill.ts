@@ -12,6 +12,7 @@ import type { PatchDataset } from '../data/types';
 import { distill } from '../train/distill';
 import { checkEnsembleSize } from '../train/self-ensemble';
 import type { TeacherRuntime } from '../train/teacher';
+import { PIXEL_LOSS_KINDS, type PixelLossKind } from '../losses/pixel';
 import type { RegisterCommand } from './run-command';
 import { runCommand, signalFromProcess } from './run-command';
 import { choiceOption, intOption, numberOption } from './options';
@@ -24,6 +25,7 @@ interface DistillCliOptions extends TrainCliOptions {
   cacheSize: number;
   teacherRuntime: TeacherRuntime;
   lossOutput: number;
+  outputLoss: PixelLossKind;
   lossFeature: number;
   teacherEnsemble: number;
   teacherWeights?: string;
@@ -74,6 +76,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP);
   addTrainingOptions(cmd, ['teacher'])
     .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', numberOption('--loss-output', 0), 1)
+    .option('--output-loss <kind>', `output distillation loss: ${PIXEL_LOSS_KINDS.join(', ')} (mse regresses the student on the teacher's prediction, an estimate of the conditional mean PSNR rewards)`, choiceOption('--output-loss', PIXEL_LOSS_KINDS), 'l1')
     .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); with --cache-dir the teacher\'s tap features are cached with its predictions (large: C·h·w·2 bytes per patch and tap; cached batches are then not flipped/rotated), else the teacher runs every step', numberOption('--loss-feature', 0), 0)
     .option('--cache-dir <dir>', 'cache the teacher predictions (and, with --loss-feature, its tap features) for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
@@ -93,11 +96,11 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         const student = await modelFromOptions(o);
         const progress = progressReporter();
         try {
-          const loss = { pixel: o.lossPixel, output: o.lossOutput, feature: o.lossFeature, ssim: o.lossSsim, pixelKind: o.pixelLoss, pixelSpace: pixelSpaceOf(o) };
+          const loss = { pixel: o.lossPixel, output: o.lossOutput, feature: o.lossFeature, ssim: o.lossSsim, pixelKind: o.pixelLoss, outputKind: o.outputLoss, pixelSpace: pixelSpaceOf(o) };
           const base = trainOptionsFromCli(o, loss, signal, progress.onProgress);
           const r = await distill({
             ...base,
-            meta: { ...base.meta, teacher: o.teacher, teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, lossOutput: o.lossOutput, lossFeature: o.lossFeature },
+            meta: { ...base.meta, teacher: o.teacher, teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, lossOutput: o.lossOutput, outputLoss: o.outputLoss, lossFeature: o.lossFeature },
             teacher,
             student,
             data,
