@@ -48,11 +48,12 @@ function kernelTable(prof: Profile, top = 24): number {
   return total;
 }
 
-/** Convolution kernels' totals (ms, calls) by kernel and input shapes, costliest first, printed. */
+/** Kernels' totals (ms, calls) by kernel and input shapes, costliest first, printed (`SHAPES=all`: every kernel, else the convolutions). */
 function convShapes(prof: Profile, top: number): void {
   const byShape = new Map<string, { ms: number; n: number }>();
+  const all = process.env.SHAPES === 'all';
   for (const k of prof.kernels) {
-    if (!['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].includes(k.name)) continue;
+    if (!all && !['Conv2D', 'FusedConv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'].includes(k.name)) continue;
     const key = `${k.name} ${JSON.stringify(k.inputShapes)}`;
     const a = byShape.get(key) ?? { ms: 0, n: 0 };
     a.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
