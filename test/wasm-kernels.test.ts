@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../src/backends/use-backend';
 import { Rng } from '../src/core/rng';
 import { spaceToDepth } from '../src/backends/wasm-kernels/depth-to-space-grad';
-import { installPreluGradient, preluGradConfig, uninstallPreluGradient } from '../src/backends/wasm-kernels/prelu-grad';
+import { installPreluGradient, PRELU_GRAD, preluGradConfig, uninstallPreluGradient } from '../src/backends/wasm-kernels/prelu-grad';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -90,11 +90,11 @@ const FILTER_CASES: ConvCase[] = [
   ...CONV_CASES,
   { x: [16, 48, 48, 2], f: [3, 3, 2, 9], s: 1, pad: 'same' },
   { x: [16, 64, 40, 2], f: [3, 3, 2, 3], s: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
-  // The shifted-window formulation (stride 1, 8 to 16 input channels, at most 16 outputs, fewer than 2x the inputs).
+  // Stride 1 (the SIMD loop): 8 to 16 input channels, at most 16 outputs, channels padded to 4 / 8.
   { x: [2, 10, 9, 12], f: [3, 3, 12, 12], s: 1, pad: 'same' },
   { x: [16, 40, 40, 8], f: [3, 3, 8, 8], s: 1, pad: 'same' },
   { x: [2, 11, 12, 9], f: [3, 5, 9, 4], s: 1, pad: [[0, 0], [2, 0], [1, 3], [0, 0]] },
-  // The im2col formulation in several column blocks (R * P > 4M floats).
+  // A long reduction (16·96·96 pixels), then the im2col formulation in several column blocks (R * P > 4M floats).
   { x: [16, 96, 96, 4], f: [3, 3, 4, 8], s: 1, pad: 'same' },
   { x: [3, 9, 10, 40], f: [1, 1, 40, 20], s: 2, pad: 'valid' },
   // (Added after the cases above, so that those keep their random data.) Stride 1 (the WebAssembly SIMD loop) with
@@ -155,6 +155,37 @@ const INPUT_CASES: ConvCase[] = [
   { x: [2, 7, 6, 40], f: [3, 1, 40, 36], s: 1, pad: 'same' },
   { x: [2, 6, 6, 70], f: [1, 1, 70, 33], s: 2, pad: 'same' },
 ];
+
+// Forward convolutions: the SIMD loop (stride 1, Ci in fours, Co in eights: 'same', 'valid', explicit pads larger
+// than the kernel, a row width that is not a multiple of 4, 1x1 and non-square kernels) and XNNPACK for the rest.
+const FORWARD_CASES: ConvCase[] = [
+  ...CONV_CASES,
+  { x: [2, 9, 11, 16], f: [3, 3, 16, 16], s: 1, pad: 'same' },
+  { x: [3, 8, 13, 4], f: [3, 3, 4, 8], s: 1, pad: 'valid' },
+  { x: [1, 6, 7, 8], f: [3, 3, 8, 24], s: 1, pad: [[0, 0], [4, 4], [3, 5], [0, 0]] },
+  { x: [2, 5, 6, 12], f: [1, 1, 12, 8], s: 1, pad: 'valid' },
+  { x: [2, 7, 9, 8], f: [5, 3, 8, 16], s: 1, pad: 'same' },
+  { x: [1, 3, 2, 4], f: [3, 3, 4, 8], s: 1, pad: 'same' },
+];
+
+describe('Conv2D and FusedConv2D on wasm (SIMD loop or XNNPACK)', () => {
+  it.each(FORWARD_CASES)('match cpu: $x $f s$s $pad', async (c) => {
+    const inputs = { x: { data: randomData(c.x), shape: c.x }, filter: { data: randomData(c.f), shape: c.f } };
+    const attrs = { strides: c.s, pad: c.pad, dataFormat: 'NHWC', dilations: 1 };
+    const r = await onBoth('Conv2D', inputs, attrs);
+    expect(r.gotShape, label(c)).toEqual(r.refShape);
+    expect(relErr(r.ref, r.got), label(c)).toBeLessThan(1e-5);
+    expect(r.leaked).toBe(0);
+    const bias = { data: randomData([c.f[3]]), shape: [c.f[3]] };
+    const f = await onBoth('FusedConv2D', { ...inputs, bias }, { ...attrs, activation: 'linear' });
+    expect(f.gotShape, label(c)).toEqual(f.refShape);
+    expect(relErr(f.ref, f.got), label(c)).toBeLessThan(1e-5);
+    expect(f.leaked).toBe(0);
+    // An activation goes to XNNPACK.
+    const relu = await onBoth('FusedConv2D', { ...inputs, bias }, { ...attrs, activation: 'relu' });
+    expect(relErr(relu.ref, relu.got), label(c)).toBeLessThan(1e-5);
+  });
+});
 
 describe('Conv2DBackpropInput on wasm (XNNPACK convs per stride phase)', () => {
   it.each(INPUT_CASES)('matches cpu: $x $f s$s $pad', async (c) => {
@@ -344,31 +375,49 @@ describe('zero-copy Identity on wasm', () => {
   });
 });
 
-describe('Prelu gradient (float-only ops)', () => {
-  it('matches tfjs-core\'s gradient, per-channel and scalar alpha', async () => {
-    const grads = async (backend: string, alphaShape: number[]) => {
+describe('Prelu gradient (one SIMD pass per input on wasm, float-only ops elsewhere)', () => {
+  it('matches tfjs-core\'s gradient, per-channel and scalar alpha, and leaks nothing', async () => {
+    const grads = async (backend: string, xShape: number[], alphaShape: number[]) => {
       await tf.setBackend(backend);
-      const x = tf.tensor4d(randomDataSeeded([2, 5, 4, 6], 5), [2, 5, 4, 6]);
+      const x = tf.tensor(randomDataSeeded(xShape, 5), xShape);
       const a = tf.tensor(randomDataSeeded(alphaShape, 6), alphaShape);
-      const w = tf.tensor4d(randomDataSeeded([2, 5, 4, 6], 7), [2, 5, 4, 6]);
+      const w = tf.tensor(randomDataSeeded(xShape, 7), xShape);
+      const before = tf.memory().numTensors;
       const [gx, ga] = tf.grads((xx: tf.Tensor, aa: tf.Tensor) => tf.sum(tf.mul(tf.prelu(xx, aa), w)))([x, a]);
+      expect(tf.memory().numTensors).toBe(before + 2);
       const out = [await gx.data(), await ga.data(), ga.shape] as const;
       tf.dispose([x, a, w, gx, ga]);
       return out;
     };
-    for (const alphaShape of [[1, 1, 6], [6], [1]]) {
+    // 6 channels: the float-op gradient; 8 and 16: the SIMD kernel on wasm (the pixel count spans several of its
+    // 64-pixel chunks and ends inside one).
+    const cases: [number[], number[]][] = [
+      [[2, 5, 4, 6], [1, 1, 6]], [[2, 5, 4, 6], [6]], [[2, 5, 4, 6], [1]],
+      [[2, 5, 4, 8], [1, 1, 8]], [[3, 9, 7, 16], [16]], [[2, 5, 4, 8], [1]],
+    ];
+    for (const [xShape, alphaShape] of cases) {
       uninstallPreluGradient();
       expect(tf.getGradient('Prelu')).not.toBe(preluGradConfig);
-      const ref = await grads('cpu', alphaShape);
+      const ref = await grads('cpu', xShape, alphaShape);
       installPreluGradient();
       expect(tf.getGradient('Prelu')).toBe(preluGradConfig);
       for (const backend of ['cpu', 'wasm']) {
-        const got = await grads(backend, alphaShape);
+        const got = await grads(backend, xShape, alphaShape);
         expect(got[2]).toEqual(ref[2]);
         expect(relErr(ref[0] as Float32Array, got[0] as Float32Array)).toBeLessThan(1e-6);
         expect(relErr(ref[1] as Float32Array, got[1] as Float32Array)).toBeLessThan(1e-5);
       }
     }
+  });
+
+  it('runs the one-pass kernel on wasm for per-channel alpha in fours', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([2, 6, 5, 8]);
+    const a = tf.fill([1, 1, 8], 0.25);
+    const { kernelNames } = await tf.profile(() => tf.dispose(tf.grads((xx: tf.Tensor, aa: tf.Tensor) => tf.sum(tf.prelu(xx, aa)))([x, a])));
+    expect(kernelNames).toContain(PRELU_GRAD);
+    expect(kernelNames).not.toContain('Step');
+    tf.dispose([x, a]);
   });
 });
 

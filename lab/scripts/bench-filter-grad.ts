@@ -9,7 +9,7 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../../src/backends/use-backend';
-import { withScope, type KernelScope, type WasmBackendLike } from '../../src/backends/wasm-kernels/kernel-scope';
+import { KernelScope, withScope, type WasmBackendLike } from '../../src/backends/wasm-kernels/kernel-scope';
 import { filterGradByConv } from '../../src/backends/wasm-kernels/conv2d-backprop-filter';
 import { filterGradByMatMul, type FilterGradGeometry } from '../../src/backends/wasm-kernels/filter-grad-matmul';
 import { canFilterGradSimd, filterGradSimd } from '../../src/backends/wasm-kernels/filter-grad-simd';
@@ -35,7 +35,7 @@ for (const [B, H, W, Ci, K, Co, st] of cases) {
   void pad;
   const g: FilterGradGeometry = { kh: K, kw: K, strides: [st, st], dilations: [1, 1], padTop, padLeft };
   const impls: [string, Impl][] = [['conv', filterGradByConv], ['matmul', filterGradByMatMul]];
-  if (canFilterGradSimd(g)) impls.push(['simd', filterGradSimd]);
+  if (canFilterGradSimd(new KernelScope(be), g)) impls.push(['simd', filterGradSimd]);
   const run = (f: Impl) => { const o = withScope(be, (s) => f(s, x, dy, g)); const d = be.readSync(o.dataId) as Float32Array; be.disposeData(o.dataId); return d; };
   const ref = run(filterGradByConv);
   const times = impls.map(() => [] as number[]);

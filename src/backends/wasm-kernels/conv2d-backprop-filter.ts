@@ -134,7 +134,7 @@ export const conv2dBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => 
       padTop: info.padInfo.top,
       padLeft: info.padInfo.left,
     };
-    if (canFilterGradSimd(g)) return filterGradSimd(s, xh, dyh, g);
+    if (canFilterGradSimd(s, g)) return filterGradSimd(s, xh, dyh, g);
     if (preferMatMul(g, info.inChannels, info.outChannels)) return filterGradByMatMul(s, xh, dyh, g);
     return filterGradByConv(s, xh, dyh, g);
   });

@@ -2,18 +2,27 @@
  * A cheaper gradient for `Prelu` (same math as tfjs-core's).
  *
  * tfjs-core computes it with `greater`, two `where`s and `zerosLike`; on wasm, boolean masks and `Select`
- * are scalar loops that cost more than the convolution gradients of a small PReLU net. This version uses
- * only float ops that XNNPACK vectorises:
+ * are scalar loops that cost more than the convolution gradients of a small PReLU net. Two ways here:
  *
- *     m = step(x)                      (1 where x > 0, else 0)
- *     dx = dy - dy * (1 - m) * (1 - alpha)
- *     dalpha = sum(dy * (x - relu(x))) over the axes alpha is broadcast along      (x - relu(x) = min(x, 0))
+ * - on wasm, with one alpha per channel and channels in fours (the students' PReLUs, shared over height and width):
+ *   one SIMD pass over the heap per gradient ({@link PRELU_GRAD}, `prelu_dx` / `prelu_dalpha` in heap-simd.wat),
  *
- * `dx` is exactly `dy` where x > 0, and `alpha * dy` up to one rounding elsewhere.
+ *       dx = x > 0 ? dy : alpha · dy                dalpha[c] = Σ dy · min(x, 0) over the pixels
+ *
+ * - elsewhere, float ops that XNNPACK vectorises (nine passes over the activation per layer where the above makes two):
+ *
+ *       m = step(x)                      (1 where x > 0, else 0)
+ *       dx = dy - dy * (1 - m) * (1 - alpha)
+ *       dalpha = sum(dy * (x - relu(x))) over the axes alpha is broadcast along      (x - relu(x) = min(x, 0))
+ *
+ *   `dx` is exactly `dy` where x > 0, and `alpha * dy` up to one rounding elsewhere.
  */
 import {
   backend_util,
+  engine,
+  getBackend,
   getGradient,
+  getKernel,
   mul,
   registerGradient,
   relu,
@@ -24,8 +33,49 @@ import {
   sum,
   unregisterGradient,
   type GradConfig,
+  type KernelBackend,
+  type KernelConfig,
+  type KernelFunc,
   type Tensor,
+  type TensorInfo,
 } from '@tensorflow/tfjs-core';
+import { withScope, type WasmBackendLike } from './kernel-scope';
+import { heapAddress, heapSimd } from './heap-simd';
+
+/** Name of the one-pass PReLU gradient kernel (registered on wasm by `registerWasmTrainingKernels`). */
+export const PRELU_GRAD = 'SharpenKdPreluGrad';
+
+/** Whether {@link PRELU_GRAD} takes this PReLU: alpha `[1, …, 1, C]` or `[C]` for C a multiple of 4, on wasm with the kernels. */
+function onePass(alpha: Tensor, x: Tensor): boolean {
+  const c = x.shape[x.shape.length - 1];
+  const perChannel = alpha.shape.length <= x.shape.length && alpha.shape[alpha.shape.length - 1] === c && alpha.shape.slice(0, -1).every((d) => d === 1);
+  if (!perChannel || c % 4 !== 0 || x.dtype !== 'float32' || !getKernel(PRELU_GRAD, getBackend())) return false;
+  return heapSimd(engine().backend as unknown as WasmBackendLike) !== null;
+}
+
+/** Kernel function of {@link PRELU_GRAD}: `attrs.output` `'x'` gives dx (shape of x), `'alpha'` gives dalpha. */
+export const preluGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, x, alpha } = inputs as { dy: TensorInfo; x: TensorInfo; alpha: TensorInfo };
+  const output = (attrs as { output: 'x' | 'alpha' }).output;
+  return withScope(backend as KernelBackend, (s) => {
+    const k = heapSimd(s.backend);
+    if (!k) throw new Error(`${PRELU_GRAD}: WebAssembly SIMD kernels not available`);
+    const c = x.shape[x.shape.length - 1];
+    const pixels = x.shape.reduce((p, d) => p * d, 1) / c;
+    if (output === 'x') {
+      const dx = s.empty(x.shape);
+      if (pixels > 0) k.prelu_dx(heapAddress(s, dy), heapAddress(s, x), heapAddress(s, alpha), heapAddress(s, dx), pixels, c);
+      return dx;
+    }
+    const dalpha = s.empty(alpha.shape);
+    const acc = s.empty([2 * c]); // c float64 sums
+    k.prelu_dalpha(heapAddress(s, dy), heapAddress(s, x), heapAddress(s, acc), heapAddress(s, dalpha), pixels, c);
+    return dalpha;
+  });
+};
+
+/** Kernel config: {@link PRELU_GRAD} on `wasm`. */
+export const preluGradKernelConfig: KernelConfig = { kernelName: PRELU_GRAD, backendName: 'wasm', kernelFunc: preluGradKernel };
 
 /** The fast `Prelu` gradient config. */
 export const preluGradConfig: GradConfig = {
@@ -34,6 +84,10 @@ export const preluGradConfig: GradConfig = {
   gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
     const g = dy as Tensor;
     const [x, alpha] = saved;
+    if (onePass(alpha, x)) {
+      const run = (output: 'x' | 'alpha') => () => engine().runKernel(PRELU_GRAD, { dy: g, x, alpha }, { output }) as Tensor;
+      return { x: run('x'), alpha: run('alpha') };
+    }
     return {
       x: () => {
         const notPositive = sub(scalar(1), step(x));

@@ -2,38 +2,42 @@
  * Registers sharpen-kd's training kernels on the TF.js wasm backend (tensorflow/tfjs#8474).
  *
  * tfjs-backend-wasm 4.22 cannot train convolutional nets: it has no `Conv2DBackpropFilter` and no
- * depthwise backprops, and its `Conv2DBackpropInput` is a naive loop. Added here, all on the backend's own
- * XNNPACK convolutions:
+ * depthwise backprops, and its `Conv2DBackpropInput` is a naive loop. Added here, on the backend's own XNNPACK
+ * convolutions and on the library's WebAssembly SIMD kernels, which run on the backend's heap (`heap-simd.wat`):
  *
- * - `Conv2DBackpropFilter` (x and dy transposed so that batch becomes channels; one conv per block)
+ * - `Conv2DBackpropFilter` (stride 1: a SIMD loop; strided: XNNPACK convolutions or im2col + matrix product)
  * - `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`
+ * - `SharpenKdPreluGrad`: the `Prelu` gradient in one SIMD pass per input, used by the installed `Prelu` gradient
  *
  * Replaced, because they dominated a training step (originals kept for fallbacks and restoring):
  *
  * - `Conv2DBackpropInput`: one conv per stride phase, or 1x1 conv + scatter-add below 8 channels
+ * - `Conv2D`, `FusedConv2D`: a SIMD loop for stride-1 convolutions with channels in fours (in) and eights (out),
+ *   no activation, on one thread (`conv-simd.ts`); XNNPACK for the rest
  * - `Tanh` (XNNPACK sigmoid), `DepthToSpace` (reshape + transpose), `Sum` over leading axes (bias
  *   gradients), `Identity` (zero-copy)
  *
- * and a float-only `Prelu` gradient is installed. `useBackend('wasm')` calls
+ * and a cheaper `Prelu` gradient is installed. `useBackend('wasm')` calls
  * {@link registerWasmTrainingKernels}; importing this module also registers the `DepthToSpace` gradient
  * (pixel shuffle) for every backend. See docs/training-on-wasm.md.
  */
 import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
+import { conv2dSimdConfig, fusedConv2dSimdConfig } from './conv-simd';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
 import { depthToSpaceConfig } from './depth-to-space';
 import { identityConfig } from './identity';
-import { installPreluGradient, uninstallPreluGradient } from './prelu-grad';
+import { installPreluGradient, preluGradKernelConfig, uninstallPreluGradient } from './prelu-grad';
 import { sumConfig } from './sum';
 import { tanhConfig } from './tanh';
 import './depth-to-space-grad';
 import { originalConfig, rememberOriginal } from './originals';
 
 /** Kernels the wasm backend lacks, added here. */
-const ADDED: KernelConfig[] = [conv2dBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig];
+const ADDED: KernelConfig[] = [conv2dBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig, preluGradKernelConfig];
 /** Kernels the wasm backend has, replaced here by faster ones. */
-const REPLACED: KernelConfig[] = [conv2dBackpropInputConfig, tanhConfig, depthToSpaceConfig, sumConfig, identityConfig];
+const REPLACED: KernelConfig[] = [conv2dBackpropInputConfig, conv2dSimdConfig, fusedConv2dSimdConfig, tanhConfig, depthToSpaceConfig, sumConfig, identityConfig];
 
 function isOurs(cfg: KernelConfig | undefined): boolean {
   return cfg != null && [...ADDED, ...REPLACED].includes(cfg);
