@@ -60,6 +60,7 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma16x8-emt8k-feature', label: 'the same + feature KD from EMT\'s blocks 2 / 4 / 6, weight 1 (1×1 adapters; cached features, so no flips; stopped)' },
       { run: 'student-x4-luma16x8-emt8k-feature005', label: 'the same with the feature term at weight 0.05 (its gradient then about that of the pixel and output terms)' },
       { run: 'student-x4-luma16x8-emt8k-extra2', label: 'output KD + as many extra inputs labelled by EMT: the training sets shrunk by 2 (16384 cached patches)' },
+      { run: 'student-x4-luma16x8-emtmse8k', label: 'EMT\'s predictions alone, squared error on luma (no HR term; the same cache)' },
     ],
   },
   {
@@ -69,7 +70,10 @@ const STUDIES: Study[] = [
     recipe:
       'the 16×8 study\'s recipe at width 32 (compact 32×8, luma detail + bilinear residual, re-parameterized convs; same data, patches, schedule, 8000 steps, seed 1; `lab/runs/student-x4-luma32x8-scratch8k.json`)',
     base: { run: 'student-x4-luma32x8-scratch8k', label: 'from scratch (HR only)' },
-    arms: [{ run: 'student-x4-luma32x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; the 16×8 study\'s cache of 8192 patches)' }],
+    arms: [
+      { run: 'student-x4-luma32x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; the 16×8 study\'s cache of 8192 patches)' },
+      { run: 'student-x4-luma32x8-emtmse8k', label: 'EMT\'s predictions alone, squared error on luma (no HR term; the same cache; stopped at 2946 and resumed with faster training kernels)' },
+    ],
   },
   {
     id: 'oracle-x1-blind',
