@@ -10,7 +10,7 @@
  */
 import { backend_util, type KernelBackend, type KernelConfig, type KernelFunc, type TensorInfo } from '@tensorflow/tfjs-core';
 import { withScope, type KernelScope, type WasmBackendLike } from './kernel-scope';
-import { backendThreads, heapAddress, heapSimd } from './heap-simd';
+import { backendThreads, heapAddress, heapSimd, paddedFrame } from './heap-simd';
 import { callOriginal } from './originals';
 
 interface ConvAttrs {
@@ -53,22 +53,7 @@ function convSimd(s: KernelScope, x: TensorInfo, filter: TensorInfo, bias: Tenso
   const wp = ow + kw - 1;
   const out = s.empty([batch, oh, ow, co]);
   // The input as the padded frame [B, Hp, Wp, Ci]: x itself when no padding is needed and x is exactly that frame.
-  let xp = x;
-  if (top !== 0 || left !== 0 || hp !== inH || wp !== inW) {
-    xp = s.empty([batch, hp, wp, ci]);
-    const [xv, xpv] = [s.view(x), s.view(xp)];
-    xpv.fill(0);
-    const fx0 = Math.max(0, left);
-    const fx1 = Math.min(wp, inW + left);
-    for (let b = 0; b < batch; b++) {
-      for (let fy = 0; fy < hp; fy++) {
-        const y = fy - top;
-        if (y < 0 || y >= inH || fx1 <= fx0) continue;
-        const src = ((b * inH + y) * inW + (fx0 - left)) * ci;
-        xpv.set(xv.subarray(src, src + (fx1 - fx0) * ci), ((b * hp + fy) * wp + fx0) * ci);
-      }
-    }
-  }
+  const xp = top !== 0 || left !== 0 || hp !== inH || wp !== inW ? paddedFrame(s, x, hp, wp, top, left, ci) : x;
   k.conv(heapAddress(s, xp), heapAddress(s, filter), bias ? heapAddress(s, bias) : 0, heapAddress(s, out), batch, oh, ow, kh, kw, ci, co);
   return out;
 }

@@ -11,7 +11,7 @@
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import type { KernelScope } from './kernel-scope';
 import type { FilterGradGeometry } from './filter-grad-matmul';
-import { heapAddress, heapSimd } from './heap-simd';
+import { heapAddress, heapSimd, paddedFrame, spreadPixels } from './heap-simd';
 
 /**
  * Whether the SIMD loop takes this geometry on `s`'s backend: stride and dilation 1, and the kernels available. On
@@ -27,7 +27,7 @@ export function canFilterGradSimd(s: KernelScope, g: FilterGradGeometry): boolea
 export function filterGradSimd(s: KernelScope, x: TensorInfo, dy: TensorInfo, g: FilterGradGeometry): TensorInfo {
   const k = heapSimd(s.backend);
   if (!k || !canFilterGradSimd(s, g)) throw new Error('filterGradSimd: stride 1, dilation 1 and WebAssembly SIMD only');
-  const [batch, inH, inW, inC] = x.shape;
+  const [batch, , , inC] = x.shape;
   const [, outH, outW, outC] = dy.shape;
   // Channels as the loop takes them: zero channels added (their gradients are computed and dropped).
   const ci = Math.ceil(inC / 4) * 4;
@@ -40,29 +40,13 @@ export function filterGradSimd(s: KernelScope, x: TensorInfo, dy: TensorInfo, g:
     s.view(dw).fill(0);
     return dw;
   }
-  const xp = s.empty([batch, hp, wp, ci]);
+  const xp = paddedFrame(s, x, hp, wp, g.padTop, g.padLeft, ci);
   const dyp = co === outC ? dy : s.empty([batch, outH, outW, co]);
   const acc = exact ? dw : s.empty([g.kh, g.kw, ci, co]);
-  // Views after the allocations (the heap may grow).
-  const [xv, xpv] = [s.view(x), s.view(xp)];
-  // xp[b, fy, fx, :] = x[b, fy − padTop, fx − padLeft, :] inside x, else 0: one contiguous run per row.
-  xpv.fill(0);
-  const fx0 = Math.max(0, g.padLeft);
-  const fx1 = Math.min(wp, inW + g.padLeft);
-  for (let b = 0; b < batch; b++) {
-    for (let fy = 0; fy < hp; fy++) {
-      const y = fy - g.padTop;
-      if (y < 0 || y >= inH || fx1 <= fx0) continue;
-      const src = ((b * inH + y) * inW + (fx0 - g.padLeft)) * inC;
-      const dst = ((b * hp + fy) * wp + fx0) * ci;
-      if (ci === inC) xpv.set(xv.subarray(src, src + (fx1 - fx0) * inC), dst);
-      else spread(xv, src, inC, xpv, dst, ci, fx1 - fx0);
-    }
-  }
   if (dyp !== dy) {
     const v = s.view(dyp);
     v.fill(0);
-    spread(s.view(dy), 0, outC, v, 0, co, batch * outH * outW);
+    spreadPixels(s.view(dy), 0, outC, v, 0, co, batch * outH * outW);
   }
   s.view(acc).fill(0);
   k.filter_grad(heapAddress(s, xp), heapAddress(s, dyp), heapAddress(s, acc), batch, outH, outW, g.kh, g.kw, ci, co);
@@ -74,9 +58,4 @@ export function filterGradSimd(s: KernelScope, x: TensorInfo, dy: TensorInfo, g:
     }
   }
   return dw;
-}
-
-/** Copies `n` pixels of `c` channels from `src` (at `from`) to `dst` (at `to`), whose pixels are `stride` floats apart. */
-function spread(src: Float32Array, from: number, c: number, dst: Float32Array, to: number, stride: number, n: number): void {
-  for (let p = 0; p < n; p++, from += c, to += stride) for (let j = 0; j < c; j++) dst[to + j] = src[from + j];
 }

@@ -60,3 +60,34 @@ export function backendThreads(backend: WasmBackendLike): number {
 export function heapAddress(s: KernelScope, t: TensorInfo): number {
   return s.view(t).byteOffset;
 }
+
+/**
+ * `x` `[B, H, W, C]` as the zero-padded frame a stride-1 filter slides over, `[B, hp, wp, ci]`, with `x[b, y, x]` at
+ * `[b, y + top, x + left]` (what lies outside the frame is dropped) and channels `C … ci − 1` zero. A new intermediate
+ * of `s`.
+ */
+export function paddedFrame(s: KernelScope, x: TensorInfo, hp: number, wp: number, top: number, left: number, ci: number): TensorInfo {
+  const [batch, inH, inW, inC] = x.shape;
+  const xp = s.empty([batch, hp, wp, ci]);
+  // Views after the allocation (the heap may grow).
+  const [xv, xpv] = [s.view(x), s.view(xp)];
+  xpv.fill(0);
+  const fx0 = Math.max(0, left);
+  const fx1 = Math.min(wp, inW + left);
+  for (let b = 0; b < batch; b++) {
+    for (let fy = 0; fy < hp; fy++) {
+      const y = fy - top;
+      if (y < 0 || y >= inH || fx1 <= fx0) continue;
+      const src = ((b * inH + y) * inW + (fx0 - left)) * inC;
+      const dst = ((b * hp + fy) * wp + fx0) * ci;
+      if (ci === inC) xpv.set(xv.subarray(src, src + (fx1 - fx0) * inC), dst);
+      else spreadPixels(xv, src, inC, xpv, dst, ci, fx1 - fx0);
+    }
+  }
+  return xp;
+}
+
+/** Copies `n` pixels of `c` channels from `src` (at `from`) to `dst` (at `to`), whose pixels are `stride` floats apart. */
+export function spreadPixels(src: Float32Array, from: number, c: number, dst: Float32Array, to: number, stride: number, n: number): void {
+  for (let p = 0; p < n; p++, from += c, to += stride) for (let j = 0; j < c; j++) dst[to + j] = src[from + j];
+}
