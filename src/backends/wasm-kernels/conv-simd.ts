@@ -17,7 +17,7 @@ interface ConvAttrs {
   strides: [number, number] | number;
   pad: 'valid' | 'same' | number | backend_util.ExplicitPadding;
   dataFormat: 'NHWC' | 'NCHW';
-  dilations: [number, number] | number;
+  dilations?: [number, number] | number;
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
   activation?: string;
   leakyreluAlpha?: number;
@@ -33,7 +33,7 @@ function simdGeometry(backend: WasmBackendLike, x: TensorInfo, filter: TensorInf
     x.shape as [number, number, number, number],
     filter.shape as [number, number, number, number],
     a.strides,
-    a.dilations,
+    a.dilations ?? 1,
     a.pad,
     a.dimRoundingMode,
     false,
