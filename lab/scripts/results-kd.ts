@@ -77,6 +77,15 @@ const STUDIES: Study[] = [
     ],
   },
   {
+    id: 'emt-x4-luma40x8',
+    title: 'EMT ×4 → mid-size luma-detail student 40×8 (124K parameters), from scratch',
+    scale: 4,
+    recipe:
+      'the 16×8 study\'s recipe at width 40 (compact 40×8, luma detail + bilinear residual, re-parameterized convs; same data, patches, schedule, 8000 steps, seed 1; `lab/runs/student-x4-luma40x8-scratch8k.json`)',
+    base: { run: 'student-x4-luma40x8-scratch8k', label: 'from scratch (HR only)' },
+    arms: [{ run: 'student-x4-luma40x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; the 16×8 study\'s cache of 8192 patches)' }],
+  },
+  {
     id: 'oracle-x1-blind',
     title: 'Privileged targets → the real-time blind ×1 student 16×6 (unshuffle 4), from scratch',
     scale: 1,
