@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { useBackend } from '../src/backends/use-backend';
 import { Rng } from '../src/core/rng';
 import { spaceToDepth } from '../src/backends/wasm-kernels/depth-to-space-grad';
+import { rgbToY, rgbToYHost } from '../src/metrics/y-channel';
 import { installPreluGradient, PRELU_GRAD, preluGradConfig, uninstallPreluGradient } from '../src/backends/wasm-kernels/prelu-grad';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
@@ -325,6 +326,33 @@ describe('replaced wasm kernels (Tanh, DepthToSpace, Sum) match cpu', () => {
     expect(r.gotShape).toEqual(r.refShape);
     expect(Array.from(r.got)).toEqual(Array.from(r.ref));
     expect(r.leaked).toBe(0);
+  });
+
+  it.each([
+    [[2, 5, 7, 1], [2, 5, 7, 3]],
+    [[2, 5, 7, 3], [2, 5, 7, 1]],
+    [[3, 4, 1], [3, 4, 6]],
+    [[1, 1, 3], [2, 5, 7, 3]], // another broadcast: the backend's own Add
+    [[2, 5, 7, 3], [2, 5, 7, 3]],
+  ])('Add %j + %j (a value per pixel added to every channel by the heap loop)', async (sa, sb) => {
+    const r = await onBoth('Add', { a: { data: randomData(sa), shape: sa }, b: { data: randomData(sb), shape: sb } }, {});
+    expect(r.gotShape).toEqual(r.refShape);
+    expect(Array.from(r.got)).toEqual(Array.from(r.ref));
+    expect(r.leaked).toBe(0);
+  });
+
+  it('rgbToY runs as heap kernels on wasm, with the bits of the host loop, forward and gradient', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(randomData([2, 9, 7, 3]).map((v) => (v + 1) / 2), [2, 9, 7, 3]);
+    const dy = tf.tensor4d(randomData([2, 9, 7, 1]), [2, 9, 7, 1]);
+    const viaKernel = (f: (v: tf.Tensor) => tf.Tensor) => tf.tidy(() => [f(x), tf.grad((v: tf.Tensor) => tf.sum(tf.mul(f(v), dy)))(x)]);
+    const [y, g] = viaKernel(rgbToY);
+    const [yHost, gHost] = viaKernel(rgbToYHost);
+    expect(Array.from(await y.data())).toEqual(Array.from(await yHost.data()));
+    expect(Array.from(await g.data())).toEqual(Array.from(await gHost.data()));
+    const { kernelNames } = await tf.profile(() => tf.dispose(viaKernel(rgbToY)));
+    expect(kernelNames).toEqual(expect.arrayContaining(['SharpenKdRgbToY', 'SharpenKdRgbToYGrad']));
+    tf.dispose([x, dy, y, g, yHost, gHost]);
   });
 
   it('DepthToSpace NCHW equals NHWC through transposes', async () => {

@@ -32,7 +32,23 @@ export const Y_OFFSET = 16;
 export function rgbToY<T extends tf.Tensor>(x: T): T {
   const c = x.shape[x.rank - 1];
   if (c !== 3) throw new ShapeError(`rgbToY expects RGB (last axis 3), got shape [${x.shape.join(', ')}]`);
+  if (x.dtype === 'float32' && tf.getBackend() === 'wasm' && tf.getKernel(RGB_TO_Y_KERNEL, 'wasm')) return rgbToYKernel(x);
   return HOST_BACKENDS.has(tf.getBackend()) && x.dtype === 'float32' ? rgbToYHost(x) : rgbToYOps(x);
+}
+
+/** @internal Name of the wasm kernel of {@link rgbToY} (registered with sharpen-kd's wasm training kernels). */
+export const RGB_TO_Y_KERNEL = 'SharpenKdRgbToY';
+/** @internal Name of the wasm kernel of {@link rgbToY}'s gradient. */
+export const RGB_TO_Y_GRAD_KERNEL = 'SharpenKdRgbToYGrad';
+
+/** @internal {@link rgbToY} by the wasm backend's own kernels, in its heap (`backends/wasm-kernels/rgb-to-y.ts`). */
+function rgbToYKernel<T extends tf.Tensor>(x: T): T {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const value = tf.engine().runKernel(RGB_TO_Y_KERNEL, { x: args[0] as tf.Tensor }) as tf.Tensor;
+    const gradFunc = (dy: tf.Tensor | tf.Tensor[]) => [tf.engine().runKernel(RGB_TO_Y_GRAD_KERNEL, { dy: Array.isArray(dy) ? dy[0] : dy }) as tf.Tensor];
+    return { value, gradFunc };
+  });
+  return op(x) as T;
 }
 
 /** Backends whose tensors live in CPU memory. */
@@ -67,6 +83,8 @@ export function rgbToYHost<T extends tf.Tensor>(x: T): T {
 const fr = Math.fround;
 const [WR, WG, WB] = Y_WEIGHTS.map((v) => fr(v / 255));
 const OFF = fr(Y_OFFSET / 255);
+/** @internal The weights and offset of {@link rgbToY} as float32 values, in [0, 1] units: `[wr, wg, wb, offset]`. */
+export const Y_FLOAT32: readonly [number, number, number, number] = [WR, WG, WB, OFF];
 
 /** Y of interleaved RGB, rounded as wasm (`wasm`) or cpu rounds {@link rgbToYOps}. */
 function yForward(v: Float32Array, wasm: boolean): Float32Array {

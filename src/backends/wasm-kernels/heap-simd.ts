@@ -14,6 +14,9 @@ export interface HeapSimd {
   conv(xp: number, w: number, bias: number, out: number, batch: number, oh: number, ow: number, kh: number, kw: number, ci: number, co: number): void;
   prelu_dx(dy: number, x: number, alpha: number, dx: number, pixels: number, c: number): void;
   prelu_dalpha(dy: number, x: number, acc: number, dalpha: number, pixels: number, c: number): void;
+  rgb_to_y(x: number, y: number, pixels: number, wr: number, wg: number, wb: number, offset: number): void;
+  rgb_to_y_grad(dy: number, dx: number, pixels: number, wr: number, wg: number, wb: number): void;
+  add_pixel_broadcast(a: number, b: number, out: number, pixels: number, c: number): void;
 }
 
 const plainModule = lazyWasmModule(WASM_BYTES);

@@ -24,6 +24,15 @@
 ;;
 ;; dalpha sums 64 pixels at a time in float32, then the partial sums in float64.
 ;;
+;; rgb_to_y, rgb_to_y_grad: the luma of interleaved RGB and its gradient (rgb-to-y.ts), with the weights as arguments:
+;;
+;;   y = ((r · wr + g · wg) + b · wb) + offset        dx[3i + c] = dy[i] · w_c
+;;
+;; each operation rounded to float32, as TF.js's wasm kernels compute the same expression (metrics/y-channel.ts).
+;;
+;; add_pixel_broadcast: `out[p, j] = a[p] + b[p, j]`, the `Add` of one value per pixel to every channel of that
+;; pixel (add-pixel-broadcast.ts: a luma detail added to the upsampled RGB image).
+;;
 ;; Every sum runs in a fixed order, so the results are the same on every run.
 (module
   (import "env" "memory" (memory 1))
@@ -340,4 +349,58 @@
         (f32.store (i32.add (local.get $dalpha) (i32.shl (local.get $j) (i32.const 2)))
           (f32.demote_f64 (f64.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))))
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
-        (br $write)))))
+        (br $write))))
+
+  ;; rgb_to_y(x, y, pixels, wr, wg, wb, offset): x interleaved RGB, y one value per pixel.
+  (func (export "rgb_to_y")
+    (param $x i32) (param $y i32) (param $pixels i32) (param $wr f32) (param $wg f32) (param $wb f32) (param $off f32)
+    (local $end i32)
+    (local.set $end (i32.add (local.get $y) (i32.shl (local.get $pixels) (i32.const 2))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+        (f32.store (local.get $y)
+          (f32.add
+            (f32.add
+              (f32.add (f32.mul (f32.load (local.get $x)) (local.get $wr)) (f32.mul (f32.load offset=4 (local.get $x)) (local.get $wg)))
+              (f32.mul (f32.load offset=8 (local.get $x)) (local.get $wb)))
+            (local.get $off)))
+        (local.set $x (i32.add (local.get $x) (i32.const 12)))
+        (local.set $y (i32.add (local.get $y) (i32.const 4)))
+        (br $pixel))))
+
+  ;; rgb_to_y_grad(dy, dx, pixels, wr, wg, wb): dx interleaved RGB.
+  (func (export "rgb_to_y_grad")
+    (param $dy i32) (param $dx i32) (param $pixels i32) (param $wr f32) (param $wg f32) (param $wb f32)
+    (local $end i32) (local $g f32)
+    (local.set $end (i32.add (local.get $dy) (i32.shl (local.get $pixels) (i32.const 2))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $dy) (local.get $end)))
+        (local.set $g (f32.load (local.get $dy)))
+        (f32.store (local.get $dx) (f32.mul (local.get $g) (local.get $wr)))
+        (f32.store offset=4 (local.get $dx) (f32.mul (local.get $g) (local.get $wg)))
+        (f32.store offset=8 (local.get $dx) (f32.mul (local.get $g) (local.get $wb)))
+        (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+        (local.set $dx (i32.add (local.get $dx) (i32.const 12)))
+        (br $pixel))))
+
+  ;; add_pixel_broadcast(a, b, out, pixels, c): a one value per pixel, b and out c values per pixel.
+  (func (export "add_pixel_broadcast")
+    (param $a i32) (param $b i32) (param $out i32) (param $pixels i32) (param $c i32)
+    (local $end i32) (local $rowEnd i32) (local $v f32) (local $row i32)
+    (local.set $row (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $end (i32.add (local.get $a) (i32.shl (local.get $pixels) (i32.const 2))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+        (local.set $v (f32.load (local.get $a)))
+        (local.set $rowEnd (i32.add (local.get $out) (local.get $row)))
+        (loop $channel
+          (f32.store (local.get $out) (f32.add (local.get $v) (f32.load (local.get $b))))
+          (local.set $b (i32.add (local.get $b) (i32.const 4)))
+          (local.set $out (i32.add (local.get $out) (i32.const 4)))
+          (br_if $channel (i32.lt_u (local.get $out) (local.get $rowEnd))))
+        (local.set $a (i32.add (local.get $a) (i32.const 4)))
+        (br $pixel))))
+)

@@ -8,6 +8,8 @@
  * - `Conv2DBackpropFilter` (stride 1: a SIMD loop; strided: XNNPACK convolutions or im2col + matrix product)
  * - `DepthwiseConv2dNativeBackpropFilter`, `DepthwiseConv2dNativeBackpropInput`
  * - `SharpenKdPreluGrad`: the `Prelu` gradient in one SIMD pass per input, used by the installed `Prelu` gradient
+ * - `SharpenKdRgbToY`, `SharpenKdRgbToYGrad`: the luma of RGB and its gradient in the heap, used by `rgbToY` (the luma
+ *   losses)
  *
  * Replaced, because they dominated a training step (originals kept for fallbacks and restoring):
  *
@@ -15,13 +17,14 @@
  * - `Conv2D`, `FusedConv2D`: a SIMD loop for stride-1 convolutions with channels in fours (in) and eights (out),
  *   no activation, on one thread (`conv-simd.ts`); XNNPACK for the rest
  * - `Tanh` (XNNPACK sigmoid), `DepthToSpace` (reshape + transpose), `Sum` over leading axes (bias
- *   gradients), `Identity` (zero-copy)
+ *   gradients), `Identity` (zero-copy), `Add` of one value per pixel to every channel (`add-pixel-broadcast.ts`)
  *
  * and a cheaper `Prelu` gradient is installed. `useBackend('wasm')` calls
  * {@link registerWasmTrainingKernels}; importing this module also registers the `DepthToSpace` gradient
  * (pixel shuffle) for every backend. See docs/training-on-wasm.md.
  */
 import { findBackend, getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { addPixelBroadcastConfig } from './add-pixel-broadcast';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input';
 import { conv2dSimdConfig, fusedConv2dSimdConfig } from './conv-simd';
@@ -29,15 +32,32 @@ import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './d
 import { depthToSpaceConfig } from './depth-to-space';
 import { identityConfig } from './identity';
 import { installPreluGradient, preluGradKernelConfig, uninstallPreluGradient } from './prelu-grad';
+import { rgbToYGradKernelConfig, rgbToYKernelConfig } from './rgb-to-y';
 import { sumConfig } from './sum';
 import { tanhConfig } from './tanh';
 import './depth-to-space-grad';
 import { originalConfig, rememberOriginal } from './originals';
 
 /** Kernels the wasm backend lacks, added here. */
-const ADDED: KernelConfig[] = [conv2dBackpropFilterConfig, depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig, preluGradKernelConfig];
+const ADDED: KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  depthwiseBackpropFilterConfig,
+  depthwiseBackpropInputConfig,
+  preluGradKernelConfig,
+  rgbToYKernelConfig,
+  rgbToYGradKernelConfig,
+];
 /** Kernels the wasm backend has, replaced here by faster ones. */
-const REPLACED: KernelConfig[] = [conv2dBackpropInputConfig, conv2dSimdConfig, fusedConv2dSimdConfig, tanhConfig, depthToSpaceConfig, sumConfig, identityConfig];
+const REPLACED: KernelConfig[] = [
+  conv2dBackpropInputConfig,
+  conv2dSimdConfig,
+  fusedConv2dSimdConfig,
+  tanhConfig,
+  depthToSpaceConfig,
+  sumConfig,
+  identityConfig,
+  addPixelBroadcastConfig,
+];
 
 function isOurs(cfg: KernelConfig | undefined): boolean {
   return cfg != null && [...ADDED, ...REPLACED].includes(cfg);
