@@ -375,6 +375,7 @@ describe('replaced wasm kernels (Tanh, DepthToSpace, Sum) match cpu', () => {
     [[4, 6, 5, 3], [0, 1, 2, 3], false],
     [[4, 6, 5, 3], [-1], true],
     [[7, 3], [0], false],
+    [[16, 9, 9, 16], [0, 1, 2], false], // 1296 rows: the heap loop's 64-row chunks and a partial one
   ])('Sum %j over %j keepDims %s', async (shape, axis, keepDims) => {
     const r = await onBoth('Sum', { x: { data: randomData(shape), shape } }, { axis, keepDims });
     expect(r.gotShape).toEqual(r.refShape);

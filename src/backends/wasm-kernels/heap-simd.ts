@@ -17,6 +17,7 @@ export interface HeapSimd {
   rgb_to_y(x: number, y: number, pixels: number, wr: number, wg: number, wb: number, offset: number): void;
   rgb_to_y_grad(dy: number, dx: number, pixels: number, wr: number, wg: number, wb: number): void;
   add_pixel_broadcast(a: number, b: number, out: number, pixels: number, c: number): void;
+  column_sum(x: number, acc: number, out: number, rows: number, c: number): void;
 }
 
 const plainModule = lazyWasmModule(WASM_BYTES);

@@ -30,6 +30,9 @@
 ;;
 ;; each operation rounded to float32, as TF.js's wasm kernels compute the same expression (metrics/y-channel.ts).
 ;;
+;; column_sum: `out[j] = Σ_r x[r, j]` over the rows of an [R, C] matrix, C a multiple of 4 (sum.ts: bias gradients),
+;; 64 rows at a time in float32, then those partial sums in float64, as prelu_dalpha.
+;;
 ;; add_pixel_broadcast: `out[p, j] = a[p] + b[p, j]`, the `Add` of one value per pixel to every channel of that
 ;; pixel (add-pixel-broadcast.ts: a luma detail added to the upsampled RGB image).
 ;;
@@ -403,4 +406,50 @@
           (br_if $channel (i32.lt_u (local.get $out) (local.get $rowEnd))))
         (local.set $a (i32.add (local.get $a) (i32.const 4)))
         (br $pixel))))
+
+  ;; column_sum(x, acc, out, rows, c): acc is scratch for c float64 sums (8-byte aligned), out gets c float32 values.
+  (func (export "column_sum")
+    (param $x i32) (param $acc i32) (param $out i32) (param $rows i32) (param $c i32)
+    (local $rowBytes i32) (local $k i32) (local $chunk i32) (local $j i32) (local $p i32) (local $q i32) (local $s v128)
+    (local.set $rowBytes (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $j (i32.const 0))
+    (block $zeroed
+      (loop $zero
+        (br_if $zeroed (i32.ge_u (local.get $j) (local.get $c)))
+        (f64.store (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))) (f64.const 0))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $zero)))
+    (local.set $k (i32.const 0))
+    (block $done
+      (loop $chunks
+        (br_if $done (i32.ge_u (local.get $k) (local.get $rows)))
+        (local.set $chunk (i32.sub (local.get $rows) (local.get $k)))
+        (if (i32.gt_u (local.get $chunk) (i32.const 64)) (then (local.set $chunk (i32.const 64))))
+        (local.set $j (i32.const 0))
+        (loop $block
+          (local.set $s (v128.const f32x4 0 0 0 0))
+          (local.set $q (i32.add (local.get $x) (i32.add (i32.mul (local.get $k) (local.get $rowBytes)) (i32.shl (local.get $j) (i32.const 2)))))
+          (local.set $p (i32.const 0))
+          (loop $row
+            (local.set $s (f32x4.add (local.get $s) (v128.load (local.get $q))))
+            (local.set $q (i32.add (local.get $q) (local.get $rowBytes)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br_if $row (i32.lt_u (local.get $p) (local.get $chunk))))
+          (local.set $q (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))
+          (v128.store (local.get $q) (f64x2.add (v128.load (local.get $q)) (f64x2.promote_low_f32x4 (local.get $s))))
+          (v128.store offset=16 (local.get $q)
+            (f64x2.add (v128.load offset=16 (local.get $q))
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $s) (local.get $s)))))
+          (local.set $j (i32.add (local.get $j) (i32.const 4)))
+          (br_if $block (i32.lt_u (local.get $j) (local.get $c))))
+        (local.set $k (i32.add (local.get $k) (local.get $chunk)))
+        (br $chunks)))
+    (local.set $j (i32.const 0))
+    (block $written
+      (loop $write
+        (br_if $written (i32.ge_u (local.get $j) (local.get $c)))
+        (f32.store (i32.add (local.get $out) (i32.shl (local.get $j) (i32.const 2)))
+          (f32.demote_f64 (f64.load (i32.add (local.get $acc) (i32.shl (local.get $j) (i32.const 3))))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br $write))))
 )

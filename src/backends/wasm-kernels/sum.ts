@@ -2,11 +2,13 @@
  * `Sum` over leading axes for the wasm backend (bias gradients: `sum(dy, [0, 1, 2])` of NHWC `dy`).
  *
  * tfjs-backend-wasm first transposes the input so that the reduced axes are innermost, which for NHWC
- * costs a full strided copy of `dy`; summing rows of the `[N, C]` view directly (in float64) is one pass.
- * Every other reduction goes to the backend's own kernel.
+ * costs a full strided copy of `dy`; summing rows of the `[N, C]` view directly is one pass: a SIMD loop in the heap
+ * (`column_sum` in heap-simd.wat: float32 sums of 64 rows, added in float64) when C is a multiple of 4, else in
+ * JavaScript in float64. Every other reduction goes to the backend's own kernel.
  */
 import { util, type KernelBackend, type KernelConfig, type KernelFunc, type SumAttrs, type TensorInfo } from '@tensorflow/tfjs-core';
 import { withScope } from './kernel-scope';
+import { heapAddress, heapSimd } from './heap-simd';
 import { callOriginal } from './originals';
 
 /** Kernel function registered as `Sum` on `wasm`. */
@@ -22,7 +24,9 @@ export const sum: KernelFunc = (args) => {
     const inner = kept.reduce((p, d) => p * d, 1);
     const outer = util.sizeFromShape(x.shape) / Math.max(inner, 1);
     const out = s.empty(keepDims ? [...axes.map(() => 1), ...kept] : kept);
-    s.view(out).set(sumRows(s.view(x), outer, inner));
+    const k = inner % 4 === 0 && outer > 0 ? heapSimd(s.backend) : null;
+    if (k) k.column_sum(heapAddress(s, x), heapAddress(s, s.empty([2 * inner])), heapAddress(s, out), outer, inner);
+    else s.view(out).set(sumRows(s.view(x), outer, inner));
     return out;
   });
 };
