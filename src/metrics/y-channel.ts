@@ -86,8 +86,8 @@ const OFF = fr(Y_OFFSET / 255);
 /** @internal The weights and offset of {@link rgbToY} as float32 values, in [0, 1] units: `[wr, wg, wb, offset]`. */
 export const Y_FLOAT32: readonly [number, number, number, number] = [WR, WG, WB, OFF];
 
-/** Y of interleaved RGB, rounded as wasm (`wasm`) or cpu rounds {@link rgbToYOps}. */
-function yForward(v: Float32Array, wasm: boolean): Float32Array {
+/** @internal Y of interleaved RGB, rounded as wasm (`wasm`) or cpu rounds {@link rgbToYOps}. */
+export function yForward(v: Float32Array, wasm: boolean): Float32Array {
   const n = v.length / 3;
   const out = new Float32Array(n);
   if (wasm) for (let i = 0, j = 0; i < n; i++, j += 3) out[i] = fr(fr(fr(v[j] * WR) + fr(v[j + 1] * WG)) + fr(v[j + 2] * WB)) + OFF;
@@ -95,8 +95,8 @@ function yForward(v: Float32Array, wasm: boolean): Float32Array {
   return out;
 }
 
-/** `dx[..., c] = dy · w_c`. */
-function yBackward(g: Float32Array): Float32Array {
+/** @internal `dx[..., c] = dy · w_c`. */
+export function yBackward(g: Float32Array): Float32Array {
   const n = g.length;
   const dx = new Float32Array(3 * n);
   for (let i = 0, j = 0; i < n; i++, j += 3) {

@@ -3,14 +3,12 @@
  * kernels there, forward and gradient, instead of copying the batch out to JavaScript and the result back in (a luma
  * loss converts the student's output and the HR batch at every step: [16, 128, 128, 3] twice, ~10 ms per call that way
  * against well under 1 ms here). The loops are `rgb_to_y` / `rgb_to_y_grad` in heap-simd.wat; without WebAssembly SIMD
- * the same arithmetic runs on the heap views in JavaScript.
+ * the host loops of y-channel.ts run on the heap views.
  */
 import type { KernelBackend, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { RGB_TO_Y_GRAD_KERNEL, RGB_TO_Y_KERNEL, Y_FLOAT32 } from '../../metrics/y-channel';
+import { RGB_TO_Y_GRAD_KERNEL, RGB_TO_Y_KERNEL, Y_FLOAT32, yBackward, yForward } from '../../metrics/y-channel';
 import { withScope } from './kernel-scope';
 import { heapAddress, heapSimd } from './heap-simd';
-
-const fr = Math.fround;
 
 /** Kernel function of {@link RGB_TO_Y_KERNEL}: `x` `[..., 3]` float32 → `[..., 1]`. */
 export const rgbToYKernel: KernelFunc = ({ inputs, backend }) => {
@@ -23,8 +21,7 @@ export const rgbToYKernel: KernelFunc = ({ inputs, backend }) => {
     if (k) {
       k.rgb_to_y(heapAddress(s, x), heapAddress(s, y), pixels, wr, wg, wb, off);
     } else {
-      const [v, out] = [s.view(x), s.view(y)];
-      for (let i = 0, j = 0; i < pixels; i++, j += 3) out[i] = fr(fr(fr(v[j] * wr) + fr(v[j + 1] * wg)) + fr(v[j + 2] * wb)) + off;
+      s.view(y).set(yForward(s.view(x), true));
     }
     return y;
   });
@@ -41,12 +38,7 @@ export const rgbToYGradKernel: KernelFunc = ({ inputs, backend }) => {
     if (k) {
       k.rgb_to_y_grad(heapAddress(s, dy), heapAddress(s, dx), pixels, wr, wg, wb);
     } else {
-      const [g, out] = [s.view(dy), s.view(dx)];
-      for (let i = 0, j = 0; i < pixels; i++, j += 3) {
-        out[j] = g[i] * wr;
-        out[j + 1] = g[i] * wg;
-        out[j + 2] = g[i] * wb;
-      }
+      s.view(dx).set(yBackward(s.view(dy)));
     }
     return dx;
   });
