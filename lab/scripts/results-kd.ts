@@ -59,6 +59,7 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma16x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' },
       { run: 'student-x4-luma16x8-emt8k-feature', label: 'the same + feature KD from EMT\'s blocks 2 / 4 / 6, weight 1 (1×1 adapters; cached features, so no flips; stopped)' },
       { run: 'student-x4-luma16x8-emt8k-feature005', label: 'the same with the feature term at weight 0.05 (its gradient then about that of the pixel and output terms)' },
+      { run: 'student-x4-luma16x8-emt8k-cache16k', label: 'output KD as above, EMT outputs cached for twice the patches (16384: each comes back 8 times in 8000 steps, not 16)' },
       { run: 'student-x4-luma16x8-emt8k-extra2', label: 'output KD + as many extra inputs labelled by EMT: the training sets shrunk by 2 (16384 cached patches)' },
       { run: 'student-x4-luma16x8-emtonly8k', label: 'EMT\'s predictions alone, L1 on luma (no HR term; the same cache)' },
       { run: 'student-x4-luma16x8-emtmse8k', label: 'EMT\'s predictions alone, squared error on luma (no HR term; the same cache)' },
