@@ -40,6 +40,15 @@ interface Study {
 /** The studies, newest first. Every arm shares its base's data, patches, schedule, seed and step count. */
 const STUDIES: Study[] = [
   {
+    id: 'emt-x4-luma32x8-24k',
+    title: 'EMT ×4 → the mid-size ×4 student (luma-detail 32×8, 24000 steps)',
+    scale: 4,
+    recipe:
+      'compact 32×8 (80K parameters), luma detail + bilinear residual, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 32² LR patches in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 24000 steps, seed 1 (`lab/runs/student-x4-luma32x8-scratch24k.json`; both runs did their first steps on slower training kernels of the same arithmetic)',
+    base: { run: 'student-x4-luma32x8-scratch24k', label: 'from scratch (HR only)' },
+    arms: [{ run: 'student-x4-luma32x8-emt24k', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 16384 patches): the shipped `x4-plus`' }],
+  },
+  {
     id: 'emt-x4-luma16x8-24k',
     title: 'EMT ×4 → the shipped ×4 recipe (luma-detail 16×8, 24000 steps)',
     scale: 4,
