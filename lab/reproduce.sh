@@ -6,8 +6,8 @@
 #        bash lab/reproduce.sh <scale> --dry-run   # check every stage (data, checkpoints, resume), train nothing
 # Wall time from scratch on a 2-core machine (one wasm thread per run, two runs sharing it): about 1 h 55 min (x4: the
 # EMT cache of 8192 patches, then 24000 steps; 1 h 20 min with two wasm threads alone),
-# 1 h 40 min (x2), 2 h 30 min (x1: 20000 steps, 1.2-5.7 steps/s), 2 h 10 min (x4-plus: the EMT cache of 8192 patches,
-# then 8000 steps at 1.2-2 steps/s). The x1 chain before the blind benchmark (student-x1-reparam) and the earlier RGB-detail chains (student-x<s>-reparam -> -reparam-long -> -extra ->
+# 1 h 40 min (x2), 2 h 30 min (x1: 20000 steps, 1.2-5.7 steps/s), 3 h 30 min (x4-plus: the EMT cache of 16384
+# patches, about 1 h, then 24000 steps at 1.3-4 steps/s). The x1 chain before the blind benchmark (student-x1-reparam) and the earlier RGB-detail chains (student-x<s>-reparam -> -reparam-long -> -extra ->
 # -finetune, 44000 / 30000 steps) are recorded in docs/results/runs.md and lab/runs/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ case "$scale" in
   4) stages=(student-x4-luma16x8-emt24k) ;; # the scratch recipe + output KD from EMT x4 (needs SHARPEN_KD_TEACHERS)
   2) stages=(student-x2-luma16x8) ;;
   1) stages=(student-x1-blind) ;;
-  x4-plus) stages=(student-x4-luma32x8-emt8k) ;; # distilled from EMT x4 (needs SHARPEN_KD_TEACHERS); float16 weights
+  x4-plus) stages=(student-x4-luma32x8-emt24k) ;; # distilled from EMT x4 (needs SHARPEN_KD_TEACHERS); float16 weights
   *) echo "usage: bash lab/reproduce.sh <scale 1|2|4, or x4-plus> [--dry-run] [train flags]" >&2; exit 2 ;;
 esac
 log=$(mktemp); trap 'rm -f "$log"' EXIT
