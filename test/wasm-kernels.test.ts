@@ -10,6 +10,8 @@ import { Rng } from '../src/core/rng';
 import { spaceToDepth } from '../src/backends/wasm-kernels/depth-to-space-grad';
 import { rgbToY, rgbToYHost } from '../src/metrics/y-channel';
 import { installPreluGradient, PRELU_GRAD, preluGradConfig, uninstallPreluGradient } from '../src/backends/wasm-kernels/prelu-grad';
+import { preluConfig } from '../src/backends/wasm-kernels/prelu';
+import { registerWasmTrainingKernels, unregisterWasmTrainingKernels } from '../src/backends/wasm-kernels/register';
 
 type Pad = 'same' | 'valid' | number | [[0, 0], [number, number], [number, number], [0, 0]];
 type Shape4 = [number, number, number, number];
@@ -401,6 +403,42 @@ describe('zero-copy Identity on wasm', () => {
     tf.dispose([c, v]);
     expect(tf.memory().numTensors).toBe(before.numTensors);
     expect(tf.memory().numBytes).toBe(before.numBytes);
+  });
+});
+
+describe('Prelu on wasm (one pass on the heap for per-channel alphas in fours, else XNNPACK)', () => {
+  it.each([
+    [[3, 9, 7, 16], [1, 1, 16]],
+    [[2, 5, 4, 8], [8]],
+    [[2, 5, 4, 8], [1, 1, 8]],
+    [[2, 5, 4, 6], [1, 1, 6]], // channels not in fours: the backend's own kernel
+    [[2, 5, 4, 8], [1]], // one alpha for all: the backend's own kernel
+  ])('x %j alpha %j gives the bits of the backend\'s own kernel, zeros and negative alphas included', async (xShape, alphaShape) => {
+    await tf.setBackend('wasm');
+    const xData = randomData(xShape);
+    for (let i = 0; i < xData.length; i += 7) xData[i] = i % 2 ? 0 : -0;
+    const alphaData = randomData(alphaShape); // both signs
+    const run = async () => {
+      const before = tf.memory().numTensors;
+      const x = tf.tensor(xData, xShape);
+      const a = tf.tensor(alphaData, alphaShape);
+      const y = tf.prelu(x, a);
+      const out = { data: new Uint32Array(Float32Array.from((await y.data()) as Float32Array).buffer), shape: y.shape };
+      tf.dispose([x, a, y]);
+      expect(tf.memory().numTensors).toBe(before);
+      return out;
+    };
+    expect(tf.getKernel('Prelu', 'wasm')).toBe(preluConfig);
+    const ours = await run();
+    unregisterWasmTrainingKernels();
+    try {
+      expect(tf.getKernel('Prelu', 'wasm')).not.toBe(preluConfig);
+      const theirs = await run();
+      expect(ours.shape).toEqual(theirs.shape);
+      expect(Array.from(ours.data)).toEqual(Array.from(theirs.data));
+    } finally {
+      registerWasmTrainingKernels();
+    }
   });
 });
 

@@ -12,6 +12,7 @@ import { WASM_BYTES, WASM_BYTES_SHARED } from './heap-simd-wasm';
 export interface HeapSimd {
   filter_grad(xp: number, dy: number, dw: number, batch: number, oh: number, ow: number, kh: number, kw: number, ci: number, co: number): void;
   conv(xp: number, w: number, bias: number, out: number, batch: number, oh: number, ow: number, kh: number, kw: number, ci: number, co: number): void;
+  prelu(x: number, alpha: number, y: number, pixels: number, c: number): void;
   prelu_dx(dy: number, x: number, alpha: number, dx: number, pixels: number, c: number): void;
   prelu_dalpha(dy: number, x: number, acc: number, dalpha: number, pixels: number, c: number): void;
   rgb_to_y(x: number, y: number, pixels: number, wr: number, wg: number, wb: number, offset: number): void;

@@ -18,6 +18,11 @@
 ;; gradient (a convolution of dy with the flipped filter); Ci a multiple of 4, Co of 8. Each output is summed in the
 ;; order of the taps and input channels.
 ;;
+;; prelu: the PReLU itself (prelu.ts) for one alpha per channel, C a multiple of 4, in the form whose bits are those
+;; of the backend's own kernel (a zero in gives +0 out, whatever its sign):
+;;
+;;   y = max(x, 0) + alpha · min(x, 0)
+;;
 ;; prelu_dx, prelu_dalpha: the PReLU gradient (prelu-grad.ts) for one alpha per channel, C a multiple of 4:
 ;;
 ;;   dx = x > 0 ? dy : alpha · dy                  dalpha[c] = Σ dy · min(x, 0) over the pixels
@@ -279,6 +284,27 @@
         (br_if $rows (i32.lt_u (local.get $y) (local.get $oh))))
       (local.set $b (i32.add (local.get $b) (i32.const 1)))
       (br_if $images (i32.lt_u (local.get $b) (local.get $batch)))))
+
+  ;; prelu(x, alpha, y, pixels, c): byte addresses, 16-byte aligned.
+  (func (export "prelu")
+    (param $x i32) (param $alpha i32) (param $y i32) (param $pixels i32) (param $c i32)
+    (local $end i32) (local $a i32) (local $aEnd i32) (local $v v128)
+    (local.set $end (i32.add (local.get $y) (i32.shl (i32.mul (local.get $pixels) (local.get $c)) (i32.const 2))))
+    (local.set $aEnd (i32.add (local.get $alpha) (i32.shl (local.get $c) (i32.const 2))))
+    (block $done
+      (loop $pixel
+        (br_if $done (i32.ge_u (local.get $y) (local.get $end)))
+        (local.set $a (local.get $alpha))
+        (loop $block
+          (local.set $v (v128.load (local.get $x)))
+          (v128.store (local.get $y)
+            (f32x4.add (f32x4.max (local.get $v) (v128.const f32x4 0 0 0 0))
+              (f32x4.mul (v128.load (local.get $a)) (f32x4.min (local.get $v) (v128.const f32x4 0 0 0 0)))))
+          (local.set $x (i32.add (local.get $x) (i32.const 16)))
+          (local.set $y (i32.add (local.get $y) (i32.const 16)))
+          (local.set $a (i32.add (local.get $a) (i32.const 16)))
+          (br_if $block (i32.lt_u (local.get $a) (local.get $aEnd))))
+        (br $pixel))))
 
   ;; prelu_dx(dy, x, alpha, dx, pixels, c): byte addresses, 16-byte aligned.
   (func (export "prelu_dx")

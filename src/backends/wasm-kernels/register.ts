@@ -17,7 +17,8 @@
  * - `Conv2D`, `FusedConv2D`: a SIMD loop for stride-1 convolutions with channels in fours (in) and eights (out),
  *   no activation, on one thread (`conv-simd.ts`); XNNPACK for the rest
  * - `Tanh` (XNNPACK sigmoid), `DepthToSpace` (reshape + transpose), `Sum` over leading axes (bias
- *   gradients), `Identity` (zero-copy), `Add` of one value per pixel to every channel (`add-pixel-broadcast.ts`)
+ *   gradients), `Identity` (zero-copy), `Add` of one value per pixel to every channel (`add-pixel-broadcast.ts`),
+ *   `Prelu` with one alpha per channel (`prelu.ts`: one pass on the calling thread, not XNNPACK's operator)
  *
  * and a cheaper `Prelu` gradient is installed. `useBackend('wasm')` calls
  * {@link registerWasmTrainingKernels}; importing this module also registers the `DepthToSpace` gradient
@@ -31,6 +32,7 @@ import { conv2dSimdConfig, fusedConv2dSimdConfig } from './conv-simd';
 import { depthwiseBackpropFilterConfig, depthwiseBackpropInputConfig } from './depthwise-backprop';
 import { depthToSpaceConfig } from './depth-to-space';
 import { identityConfig } from './identity';
+import { preluConfig } from './prelu';
 import { installPreluGradient, preluGradKernelConfig, uninstallPreluGradient } from './prelu-grad';
 import { rgbToYGradKernelConfig, rgbToYKernelConfig } from './rgb-to-y';
 import { sumConfig } from './sum';
@@ -57,6 +59,7 @@ const REPLACED: KernelConfig[] = [
   sumConfig,
   identityConfig,
   addPixelBroadcastConfig,
+  preluConfig,
 ];
 
 function isOurs(cfg: KernelConfig | undefined): boolean {
