@@ -7,12 +7,15 @@
  *   `torch.jit.optimize_for_inference`), with as many threads as ONNX Runtime.
  * - sharpen-kd: `Student.load(name, { backend: 'onnx' })`'s tile runner on a whole frame (what `sharpen-kd bench` /
  *   `benchmarkFps` time), with the default thread policy (spinning on) and with spinning off.
+ * Every engine runs in a process of its own (this script in `--serve` mode for ours), as PyTorch does, and reports
+ * the minor page faults of each frame besides its time (the table's last three columns; docs/guide.md, Backends).
  * - onnxruntime-node on its own: the shipped `model.onnx` (the graph Student runs, planar NCHW), and the portable
  *   export (`modelToOnnx`, target 'any': PRelu kept, NHWC), each with spinning on and off.
  *
  * Before timing, the PyTorch output is compared with sharpen-kd's on a random 37×45 input (max |difference| must be
  * under 1e-4). Each round runs `per` frames of every engine in turn (PyTorch in its own process, Node waiting), so
- * drift in machine load hits all alike. The table gives median / p10 / p90 ms per frame, fps, the ratio of fps to
+ * drift in machine load hits all alike; each engine's turn starts with one untimed frame (ONNX Runtime's first
+ * frames after another engine ran are up to 3× slower while its memory is faulted back in). The table gives median / p10 / p90 ms per frame, fps, the ratio of fps to
  * PyTorch (freeze) in the same run, GFLOP/s (describeModel's FLOPs per frame / median time) and that as a fraction
  * of the CPU's theoretical fp32 peak (scripts/cpu-peak.ts prints how it is computed). A float32 1024² matmul in
  * PyTorch is timed too, as a practical ceiling.
@@ -28,6 +31,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as readline from 'node:readline';
 import { parseArgs } from 'node:util';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
@@ -58,6 +62,7 @@ const { values: args } = parseArgs({
     ghz: { type: 'string' },
     'flops-per-cycle': { type: 'string' },
     json: { type: 'string' },
+    serve: { type: 'string' },
   },
 });
 const [outW, outH] = args.size.split('x').map(Number);
@@ -66,9 +71,67 @@ const PER = Number(args.per);
 const threads = args.threads ? Number(args.threads) : os.availableParallelism();
 const helper = path.join(path.dirname(new URL(import.meta.url).pathname), 'bench_torch.py');
 
+/** The sharpen-kd / ONNX Runtime engines, each timed in a process of its own (as PyTorch is). */
+const ENGINES = {
+  'student-spin': 'sharpen-kd Student (onnx, default: spinning on)',
+  'student-nospin': 'sharpen-kd Student (onnx, spinning off)',
+  'shipped-spin': 'onnxruntime-node, shipped model.onnx, spinning on',
+  'shipped-nospin': 'onnxruntime-node, shipped model.onnx, spinning off',
+  'portable-spin': 'onnxruntime-node, portable export (PRelu, NHWC), spinning on',
+  'portable-nospin': 'onnxruntime-node, portable export (PRelu, NHWC), spinning off',
+} as const;
+type EngineId = keyof typeof ENGINES;
+
+/**
+ * `--serve <engine> --models <name>`: one engine of one model in this process, answering `{ cmd: 'time', n, h, w }`
+ * with the ms of `n` frames after one untimed frame (what scripts/bench_torch.py does for PyTorch). Engines share no
+ * process: in one process, ONNX Runtime sessions that take turns keep faulting their output buffers back in (their
+ * frames then take up to 3× as long), which a program running one model never sees.
+ */
+async function serve(id: EngineId, name: string): Promise<void> {
+  const ort = await import('onnxruntime-node');
+  const dir = path.join('models', name);
+  const spin = !id.endsWith('-nospin');
+  let frameRun: (frame: Float32Array, h: number, w: number) => Promise<unknown>;
+  if (id.startsWith('student')) {
+    const student = await Student.load(name, { backend: 'onnx', threads, spinning: spin });
+    const { runner } = studentInternals(student);
+    frameRun = (frame, h, w) => runner.run(frame, h, w, 3);
+  } else {
+    const shipped = id.startsWith('shipped');
+    const bytes = shipped ? new Uint8Array(fs.readFileSync(path.join(dir, 'model.onnx'))) : modelToOnnx(await loadModel(dir), { layout: 'nhwc' });
+    const planar = shipped && readOnnxMetadata(bytes).layout === 'nchw';
+    const session = await ort.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } });
+    frameRun = (frame, h, w) => session.run({ input: new ort.Tensor('float32', frame, planar ? [1, 3, h, w] : [1, h, w, 3]) });
+  }
+  const say = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
+  say({ ready: true });
+  for await (const line of readline.createInterface({ input: process.stdin })) {
+    const req = JSON.parse(line) as { cmd: string; n: number; h: number; w: number };
+    if (req.cmd === 'quit') break;
+    const frame = new Float32Array(req.h * req.w * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
+    await frameRun(frame, req.h, req.w);
+    const ms: number[] = [];
+    const faults: number[] = [];
+    for (let i = 0; i < req.n; i++) {
+      const f0 = process.resourceUsage().minorPageFault;
+      const t0 = performance.now();
+      await frameRun(frame, req.h, req.w);
+      ms.push(performance.now() - t0);
+      faults.push(process.resourceUsage().minorPageFault - f0);
+    }
+    say({ ms, faults });
+  }
+}
+
+if (args.serve) {
+  if (!(args.serve in ENGINES)) throw new Error(`--serve: one of ${Object.keys(ENGINES).join(', ')}`);
+  await serve(args.serve as EngineId, args.models);
+  process.exit(0);
+}
+
 requireTorchOrSkip(args.python);
 
-const ortMod = await import('onnxruntime-node');
 await tf.setBackend('cpu');
 const peak = cpuPeak({ ghz: args.ghz ? Number(args.ghz) : undefined, flopsPerCycle: args['flops-per-cycle'] ? Number(args['flops-per-cycle']) : undefined });
 const usedCores = Math.min(threads, peak.cores);
@@ -83,17 +146,11 @@ let sgemm: number | undefined;
 for (const name of args.models.split(',')) {
   const dir = path.join('models', name);
   const student = await Student.load(name, { backend: 'onnx', threads });
-  const studentOff = await Student.load(name, { backend: 'onnx', threads, spinning: false });
   const s = student.scale;
   const [h, w] = [outH / s, outW / s];
   if (!Number.isInteger(h) || !Number.isInteger(w)) throw new Error(`${args.size} is not a multiple of ${s}`);
   const model = await loadModel(dir);
   const flops = describeModel(model, { inputSize: [h, w] }).flops;
-  const shipped = new Uint8Array(fs.readFileSync(path.join(dir, 'model.onnx')));
-  const shippedShape = readOnnxMetadata(shipped).layout === 'nchw' ? [1, 3, h, w] : [1, h, w, 3];
-  const portable = modelToOnnx(model, { layout: 'nhwc' });
-  const session = (bytes: Uint8Array, spin: boolean) =>
-    ortMod.InferenceSession.create(bytes, { graphOptimizationLevel: 'all', intraOpNumThreads: threads, extra: { session: { intra_op: { allow_spinning: spin ? '1' : '0' } } } });
   const torch = new TorchHelper(args.python, [helper, '--model-dir', dir, '--threads', String(threads)]);
   const hello = await torch.next();
 
@@ -115,37 +172,29 @@ for (const name of args.models.split(',')) {
   console.log(`\n${name}: PyTorch ${String(hello.torch)} (${String(hello.threads)} threads, mkldnn ${String(hello.mkldnn)}) vs sharpen-kd on a ${vw}x${vh} input: max |difference| ${maxDiff.toExponential(2)} (jit vs eager: ${JSON.stringify(v.maxAbsDiffJit)})`);
   if (!(maxDiff < 1e-4)) throw new Error(`${name}: PyTorch and sharpen-kd disagree (max |difference| ${maxDiff}): not timing different networks`);
 
-  const frame = new Float32Array(h * w * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
-  const ortRun = async (sess: Awaited<ReturnType<typeof session>>, shape: number[]): Promise<number[]> => {
-    const ms: number[] = [];
-    for (let i = 0; i < PER; i++) {
-      const t0 = performance.now();
-      await sess.run({ input: new ortMod.Tensor('float32', frame, shape) });
-      ms.push(performance.now() - t0);
-    }
-    return ms;
-  };
-  const studentRun = (st: Student): Run => async () => {
-    const { runner } = studentInternals(st);
-    const ms: number[] = [];
-    for (let i = 0; i < PER; i++) {
-      const t0 = performance.now();
-      await runner.run(frame, h, w, 3);
-      ms.push(performance.now() - t0);
-    }
-    return ms;
-  };
-  const torchRun = (variant: string): Run => async () => (await torch.ask({ cmd: 'time', variant, n: PER, h, w })).ms as number[];
-  const sessions = [await session(shipped, true), await session(shipped, false), await session(portable, true), await session(portable, false)];
+  // Minor page faults per timed frame, by engine (each process counts its own).
+  const faultsBy = new Map<string, number[]>();
+  const timed = (label: string, ask: () => Promise<Record<string, unknown>>): [string, Run] => [
+    label,
+    async () => {
+      const r = await ask();
+      faultsBy.set(label, [...(faultsBy.get(label) ?? []), ...(r.faults as number[])]);
+      return r.ms as number[];
+    },
+  ];
+  const torchRun = (label: string, variant: string) => timed(label, () => torch.ask({ cmd: 'time', variant, n: PER, h, w }));
+  student.dispose();
+  const self = new URL(import.meta.url).pathname;
+  const helpers = new Map<EngineId, TorchHelper>();
+  for (const id of Object.keys(ENGINES) as EngineId[]) {
+    const hp = new TorchHelper(process.execPath, ['--import', 'tsx', self, '--serve', id, '--models', name, '--threads', String(threads)]);
+    await hp.next();
+    helpers.set(id, hp);
+  }
   const engines = new Map<string, Run>([
-    ['PyTorch, torch.jit.freeze', torchRun('freeze')],
-    ['PyTorch, torch.jit.optimize_for_inference', torchRun('optimize')],
-    ['sharpen-kd Student (onnx, default: spinning on)', studentRun(student)],
-    ['sharpen-kd Student (onnx, spinning off)', studentRun(studentOff)],
-    ['onnxruntime-node, shipped model.onnx, spinning on', () => ortRun(sessions[0], shippedShape)],
-    ['onnxruntime-node, shipped model.onnx, spinning off', () => ortRun(sessions[1], shippedShape)],
-    ['onnxruntime-node, portable export (PRelu, NHWC), spinning on', () => ortRun(sessions[2], [1, h, w, 3])],
-    ['onnxruntime-node, portable export (PRelu, NHWC), spinning off', () => ortRun(sessions[3], [1, h, w, 3])],
+    torchRun('PyTorch, torch.jit.freeze', 'freeze'),
+    torchRun('PyTorch, torch.jit.optimize_for_inference', 'optimize'),
+    ...[...helpers].map(([id, hp]) => timed(ENGINES[id], () => hp.ask({ cmd: 'time', n: PER, h, w }))),
   ]);
   const times = await interleavedRounds(engines, ROUNDS);
   sgemm ??= (await torch.ask({ cmd: 'sgemm', n: 1024, reps: 20 })).gflops as number;
@@ -153,17 +202,25 @@ for (const name of args.models.split(',')) {
 
   const ref = pct(times.get('PyTorch, torch.jit.freeze')!, 50);
   console.log(`${name} (x${s}) at ${outW}x${outH} output (${w}x${h} input), ${(flops / 1e9).toFixed(2)} GFLOP/frame, ${ROUNDS} rounds x ${PER} frames, load average now ${os.loadavg()[0].toFixed(2)}`);
-  console.log('| engine | median ms | p10 ms | p90 ms | fps | × PyTorch fps | GFLOP/s | % of fp32 peak |');
-  console.log('|---|---|---|---|---|---|---|---|');
+  // A frame that faulted in a megabyte or more (256 pages) paid for memory the process had given back; ONNX Runtime in
+  // Node does so in bursts of ~2700 faults (one float RGB output frame at 1280×720) on some machines, PyTorch not.
+  const FAULTED = 256;
+  const steadyOf = (k: string, t: number[]) => t.filter((_, i) => (faultsBy.get(k)?.[i] ?? 0) < FAULTED);
+  const steadyRef = pct(steadyOf('PyTorch, torch.jit.freeze', times.get('PyTorch, torch.jit.freeze')!), 50);
+  console.log('| engine | median ms | p10 ms | p90 ms | fps | × PyTorch fps | GFLOP/s | % of fp32 peak | frames faulting ≥ 1 MB in | median ms of the others | × PyTorch, those |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [k, t] of times) {
     const med = pct(t, 50);
     const gfs = flops / 1e9 / (med / 1000);
-    console.log(`| ${k} | ${med.toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 90).toFixed(1)} | ${(1000 / med).toFixed(1)} | ${(ref / med).toFixed(2)} | ${gfs.toFixed(0)} | ${((100 * gfs) / peakUsed).toFixed(0)}% |`);
-    report.push({ model: name, engine: k, msMedian: med, msP10: pct(t, 10), msP90: pct(t, 90), fps: 1000 / med, vsPytorch: ref / med, gflops: gfs, peakFraction: gfs / peakUsed });
+    const steady = steadyOf(k, t);
+    const faulted = 1 - steady.length / t.length;
+    const steadyMed = steady.length ? pct(steady, 50) : NaN;
+    console.log(
+      `| ${k} | ${med.toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 90).toFixed(1)} | ${(1000 / med).toFixed(1)} | ${(ref / med).toFixed(2)} | ${gfs.toFixed(0)} | ${((100 * gfs) / peakUsed).toFixed(0)}% | ${(100 * faulted).toFixed(0)}% | ${steadyMed.toFixed(1)} | ${(steadyRef / steadyMed).toFixed(2)} |`,
+    );
+    report.push({ model: name, engine: k, msMedian: med, msP10: pct(t, 10), msP90: pct(t, 90), fps: 1000 / med, vsPytorch: ref / med, gflops: gfs, peakFraction: gfs / peakUsed, faultedFraction: faulted, msMedianUnfaulted: steadyMed, vsPytorchUnfaulted: steadyRef / steadyMed });
   }
-  for (const x of sessions) await x.release();
-  student.dispose();
-  studentOff.dispose();
+  for (const hp of helpers.values()) hp.quit();
   model.dispose();
 }
 console.log(`\nPyTorch float32 1024² matmul, ${threads} thread(s): ${sgemm?.toFixed(0)} GFLOP/s (${((100 * (sgemm ?? 0)) / peakUsed).toFixed(0)}% of the computed peak)`);

@@ -21,6 +21,7 @@ sharpen-kd.
 Usage: /usr/bin/python3 scripts/bench_torch.py --model-dir models/x4 --threads 2
 """
 import argparse
+import resource
 import json
 import os
 import time
@@ -165,14 +166,16 @@ def main():
         h, w = req["h"], req["w"]
         m = module(req["variant"], h, w)
         x = np.random.default_rng(1).random((1, 3, h, w), dtype=np.float32)
-        ms = []
+        ms, faults = [], []
         with torch.no_grad():
             m(torch.from_numpy(x)).numpy()
             for _ in range(req["n"]):
+                f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
                 t0 = time.perf_counter()
                 m(torch.from_numpy(x)).numpy()
                 ms.append((time.perf_counter() - t0) * 1000)
-        return {"ms": ms}
+                faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0)
+        return {"ms": ms, "faults": faults}
 
     def sgemm(req):
         n, reps = req.get("n", 1024), req.get("reps", 20)
