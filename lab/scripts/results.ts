@@ -19,6 +19,7 @@ import { useBackend } from '../../src/backends/use-backend';
 import { writeFileAtomic } from '../../src/io/atomic-write';
 import { entriesFor, ENTRY_IDS, type Entry } from './results/catalog';
 import { load1, loadWarning, machineInfo } from './results/machine';
+import { rerunWithMallocTuning } from '../../src/cli/malloc-tuning';
 import { measure, type MeasureOptions } from './results/measure';
 import { renderMarkdown } from './results/report';
 import { checkTargets, type Row } from './results/targets';
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${HELP}\n`);
     return;
   }
+  // Frame rates measured as `sharpen-kd bench` measures them: with the CLI's malloc thresholds on glibc.
+  await rerunWithMallocTuning();
   const quick = !!args.quick;
   const only = args.only?.split(',').map((s) => s.trim()).filter(Boolean);
   const bad = only?.filter((id) => !(ENTRY_IDS as readonly string[]).includes(id));

@@ -55,7 +55,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
         });
         bar?.finish();
         if (o.json) {
-          process.stdout.write(`${JSON.stringify(r)}\n`);
+          process.stdout.write(`${JSON.stringify({ ...r, glibcTunables: process.env.GLIBC_TUNABLES ?? null })}\n`);
           return;
         }
         process.stdout.write(

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { rerunWithMallocTuning, TUNED_COMMANDS } from './malloc-tuning';
 import type { RegisterCommand } from './run-command';
 
 // TF.js's cpu backend advertises tfjs-node on first use; in a CLI that already picks its backend that banner is noise.
@@ -7,6 +8,10 @@ console.warn = (...args: unknown[]) => {
   if (typeof args[0] === 'string' && args[0].includes('looks like you are running TensorFlow.js in Node.js')) return;
   warn(...args);
 };
+
+// Long commands run again with fixed malloc thresholds where glibc would otherwise make frames re-fault their memory.
+const command = process.argv[2] ?? '';
+if (TUNED_COMMANDS.has(command) && !process.argv.some((a) => a === '-h' || a === '--help')) await rerunWithMallocTuning();
 
 const program = new Command();
 program
@@ -21,7 +26,7 @@ program
 const LIGHT: Record<string, () => Promise<RegisterCommand>> = {
   sharpen: () => import('./sharpen').then((m) => m.registerSharpen),
 };
-const only = LIGHT[process.argv[2] ?? ''];
+const only = LIGHT[command];
 const registers = only ? [await only()] : (await import('./commands')).commands;
 for (const register of registers) register(program);
 // An argument error is one line and where to find the usage (exit code 1, commander's), not the whole usage.

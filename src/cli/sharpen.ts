@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { ConfigError } from '../errors';
 import { sharpenFiles } from '../infer/batch';
@@ -10,6 +11,7 @@ import { DEFAULT_MAX_OUTPUT_PIXELS, DEFAULT_MAX_PIXELS } from '../io/pixel-limit
 import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
+import { rerunWithMallocTuning } from './malloc-tuning';
 
 /**
  * Loads the model a command asks for: `--model` (name or path), else the shipped student for `--scale`.
@@ -93,6 +95,7 @@ export const registerSharpen: RegisterCommand = (program: Command) => {
     )
     .action(
       runCommand(async (inputs: string[], o: SharpenCliOptions) => {
+        if (inputs.length > 1 || inputs.some((i) => fs.statSync(i, { throwIfNoEntry: false })?.isDirectory())) await rerunWithMallocTuning();
         const signal = signalFromProcess();
         const student = await studentFromOptions(o);
         try {

@@ -14,6 +14,8 @@ export interface MachineInfo {
   platform: string;
   /** Versions of the engines the numbers come from. */
   versions: Record<string, string | null>;
+  /** GLIBC_TUNABLES of the process that measured (the CLI's malloc thresholds, src/cli/malloc-tuning.ts), if set. */
+  glibcTunables: string | null;
   /** os.loadavg() at start and end: [1, 5, 15] minutes. */
   loadStart: number[];
   loadEnd?: number[];
@@ -39,6 +41,7 @@ export function machineInfo(root: string): MachineInfo {
     versions: Object.fromEntries(
       ['@tensorflow/tfjs-core', '@tensorflow/tfjs-backend-wasm', 'onnxruntime-node', 'sharp'].map((p) => [p, pkgVersion(root, p)]),
     ),
+    glibcTunables: process.env.GLIBC_TUNABLES ?? null,
     loadStart: os.loadavg(),
   };
 }

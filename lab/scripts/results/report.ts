@@ -85,7 +85,7 @@ export function renderMarkdown(r: ReportInput): string {
     '`results.json` (per-image scores, frame timings, machine).',
     '',
     r.quick || r.partial ? `> **Development run** (${[r.quick && '--quick: Set5 only, fewer frames', r.partial && 'subset of models / scales'].filter(Boolean).join('; ')}): not the published table.\n` : '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}. Engines: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v ?? 'not installed'}`).join(', ')}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}. Engines: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v ?? 'not installed'}`).join(', ')}.${m.glibcTunables ? ` glibc malloc: GLIBC_TUNABLES=${m.glibcTunables} (as the CLI's bench sets it).` : ''}`,
     `Load average (1/5/15 min) at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}${m.loadEnd ? `, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')}` : ''}.`,
     '',
     ...warnings.map((w) => `> **Warning:** ${w}.\n`),

@@ -75,7 +75,7 @@ export function renderX1Markdown(r: ReportInput): string {
     'degradations are in `x1.json`. The ×1 rows of [README.md](README.md) come from the same code when `npm run results` runs.',
     '',
     r.quick || r.partial ? `> **Development run** (${[r.quick && '--quick: Set5 only, fewer frames', r.partial && 'subset of models'].filter(Boolean).join('; ')}): not the published table.\n` : '',
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}. Engines: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v ?? 'not installed'}`).join(', ')}.`,
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}. Engines: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v ?? 'not installed'}`).join(', ')}.${m.glibcTunables ? ` glibc malloc: GLIBC_TUNABLES=${m.glibcTunables} (as the CLI's bench sets it).` : ''}`,
     `Load average (1/5/15 min) at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}${m.loadEnd ? `, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')}` : ''}.`,
     '',
     ...(warn ? [`> **Warning:** ${warn}.`, ''] : []),
