@@ -42,6 +42,7 @@ import { modelToOnnx } from '../src/models/onnx/export';
 import { readOnnxMetadata } from '../src/models/onnx/proto';
 import { interleave } from '../src/infer/pixels';
 import { cpuPeak } from './cpu-peak';
+import { rerunWithMallocTuning } from '../src/cli/malloc-tuning';
 import { defaultPython, interleavedRounds, loadLine, pct, requireTorchOrSkip, TorchHelper, type EngineRun as Run } from './torch-helper';
 
 // TF.js (used here only to read the models and count FLOPs) advertises tfjs-node on first use: noise in a report.
@@ -124,6 +125,10 @@ async function serve(id: EngineId, name: string): Promise<void> {
   }
 }
 
+// Measured as the CLI's long commands run: with fixed glibc malloc thresholds (src/cli/malloc-tuning.ts);
+// SHARPEN_KD_MALLOC_TUNING=off measures without them. The engines' processes inherit the setting.
+if (!args.serve) await rerunWithMallocTuning();
+
 if (args.serve) {
   if (!(args.serve in ENGINES)) throw new Error(`--serve: one of ${Object.keys(ENGINES).join(', ')}`);
   await serve(args.serve as EngineId, args.models);
@@ -139,6 +144,7 @@ const peakUsed = (peak.gflops / peak.cores) * usedCores;
 console.log(`${peak.model}, ${os.availableParallelism()} vCPUs, Node ${process.version}, onnxruntime-node ${(await import('onnxruntime-node/package.json', { with: { type: 'json' } })).default.version}, ${threads} thread(s) per engine`);
 console.log(`fp32 peak: ${peak.how}; with ${threads} thread(s): ${usedCores} core(s) = ${peakUsed.toFixed(1)} GFLOP/s`);
 console.log(`load average at start: ${loadLine(os.loadavg())}`);
+console.log(`glibc malloc: ${process.env.GLIBC_TUNABLES ? `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES}` : 'default thresholds'}`);
 
 const report: Record<string, unknown>[] = [];
 let sgemm: number | undefined;
