@@ -13,16 +13,21 @@ import { describeModel } from '../../src/models/describe';
 import { buildStudent, type StudentOptions } from '../../src/models/student';
 import { Student, studentInternals } from '../../src/infer/student';
 import { interleavedTimes, timesTable } from '../../scripts/interleaved-ab';
+import { rerunWithMallocTuning } from '../../src/cli/malloc-tuning';
 
+// As `sharpen-kd bench` runs: with the CLI's malloc thresholds (src/cli/malloc-tuning.ts).
+await rerunWithMallocTuning();
 const ROUNDS = Number(process.argv[2] ?? 6);
 const PER = 5;
 const [W, H] = [1280, 720];
 await useBackend('cpu');
 const x1: Record<string, StudentOptions> = {
-  'x1 luma 16×6, unshuffle 4': { width: 16, depth: 6, unshuffle: 4, detail: 'luma' },
-  'x1 luma 16×5, unshuffle 4': { width: 16, depth: 5, unshuffle: 4, detail: 'luma' },
-  'x1 luma 12×8, unshuffle 4': { width: 12, depth: 8, unshuffle: 4, detail: 'luma' },
-  'x1 rgb 16×6, unshuffle 4': { width: 16, depth: 6, unshuffle: 4 },
+  'x1 luma 16×6, unshuffle 4 (shipped)': { width: 16, depth: 6, unshuffle: 4, detail: 'luma' },
+  'x1 luma 24×6, unshuffle 4': { width: 24, depth: 6, unshuffle: 4, detail: 'luma' },
+  'x1 luma 24×8, unshuffle 4': { width: 24, depth: 8, unshuffle: 4, detail: 'luma' },
+  'x1 luma 32×6, unshuffle 4': { width: 32, depth: 6, unshuffle: 4, detail: 'luma' },
+  'x1 luma 32×8, unshuffle 4': { width: 32, depth: 8, unshuffle: 4, detail: 'luma' },
+  'x1 luma 16×6, unshuffle 2': { width: 16, depth: 6, unshuffle: 2, detail: 'luma' },
 };
 const students = new Map<string, { s: Student; inW: number; inH: number; gflops: number }>();
 const x4 = await Student.load('x4');
