@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readRun, type Entry } from '../lab/scripts/results/catalog';
 import type { Measured } from '../lab/scripts/results/measure';
 import { checkTargets, headlineStudent, type Row } from '../lab/scripts/results/targets';
+import { cpuMark, otherCores, othersNote, othersWarning } from '../lab/scripts/results/machine';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sharpen-kd-results-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -84,5 +85,29 @@ describe('checkTargets', () => {
     const t = checkTargets(rows).find((x) => x.id === 'x4-fps')!;
     expect([t.status, t.gap]).toEqual(['PASS', 1]);
     expect(t.note).not.toMatch(/busy/);
+    const busy = [row('student-scratch', 4, 30, {}, { fps: { fps: 31, msMedian: 32.2, msP95: 35, width: 1280, height: 720, warmup: 3, runs: 20, load1: 2.1, others: 0.8 } })];
+    expect(checkTargets(busy).find((x) => x.id === 'x4-fps')!.note).toMatch(/other processes 0\.80 cores \(machine busy/);
+  });
+});
+
+describe('other processes while frames are timed', () => {
+  it('flags a frame rate, and the page, only when other processes took more than a quarter core', () => {
+    expect(othersNote(undefined)).toBe('');
+    expect(othersNote(0.05)).toBe('; other processes 0.05 cores');
+    expect(othersNote(0.6)).toMatch(/0\.60 cores \(machine busy: not publishable\)/);
+    expect(othersWarning([0.1, undefined, 0.25])).toBeUndefined();
+    expect(othersWarning([0.1, 0.9, undefined])).toMatch(/up to 0\.90 cores/);
+    expect(otherCores(undefined)).toBeUndefined();
+  });
+
+  it.skipIf(process.platform !== 'linux')('reads the machine\'s busy time and this process\'s own from /proc/stat', () => {
+    const m = cpuMark()!;
+    expect(Number.isFinite(m.busy) && m.busy > 0).toBe(true);
+    expect(m.own).toBeGreaterThan(0);
+    const t0 = performance.now();
+    while (performance.now() - t0 < 50) Math.sqrt(t0); // some time of our own, not counted as others'
+    const others = otherCores(m)!;
+    expect(others).toBeGreaterThanOrEqual(0);
+    expect(others).toBeLessThanOrEqual(os.cpus().length);
   });
 });

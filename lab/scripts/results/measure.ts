@@ -15,7 +15,7 @@ import { Student } from '../../../src/infer/student';
 import type { RawImage } from '../../../src/io/raw-image';
 import { loadPretrainedTeacher } from '../../../src/models/pretrained-teachers';
 import type { Entry } from './catalog';
-import { load1 } from './machine';
+import { cpuMark, load1, otherCores, othersNote, type CpuMark } from './machine';
 
 export interface Quality {
   psnr: number;
@@ -33,8 +33,10 @@ export interface Speed {
   height: number;
   warmup: number;
   runs: number;
-  /** 1-min load average when the timing ended. */
+  /** 1-min load average when the timing ended (this measurement's own threads included). */
   load1: number;
+  /** Cores' worth of CPU other processes used while the frames were timed (Linux; undefined elsewhere). */
+  others?: number;
 }
 
 export interface Measured {
@@ -87,9 +89,9 @@ async function timeFrames(fn: () => Promise<unknown>, warmup: number, runs: numb
   return ms.sort((a, b) => a - b);
 }
 
-function speedFrom(ms: number[], o: MeasureOptions, warmup: number): Speed {
+function speedFrom(ms: number[], o: MeasureOptions, warmup: number, mark: CpuMark | undefined): Speed {
   const at = (p: number) => ms[Math.min(ms.length - 1, Math.max(0, Math.ceil((p / 100) * ms.length) - 1))];
-  return { fps: 1000 / at(50), msMedian: at(50), msP95: at(95), width: o.width, height: o.height, warmup, runs: ms.length, load1: load1() };
+  return { fps: 1000 / at(50), msMedian: at(50), msP95: at(95), width: o.width, height: o.height, warmup, runs: ms.length, load1: load1(), others: otherCores(mark) };
 }
 
 /**
@@ -102,8 +104,9 @@ async function timeStudent(student: Student, o: MeasureOptions): Promise<{ speed
   const fast = t * (o.warmup + o.runs) <= o.budgetMs;
   const warmup = fast ? o.warmup : 0;
   const runs = fast ? o.runs : Math.max(3, Math.min(o.runs, Math.floor(o.budgetMs / t)));
+  const mark = cpuMark();
   const result = await benchmarkFps({ model: student, width: o.width, height: o.height, warmup, runs, reference: false });
-  const speed: Speed = { fps: result.fps, msMedian: result.msMedian, msP95: result.msP95, width: o.width, height: o.height, warmup, runs, load1: load1() };
+  const speed: Speed = { fps: result.fps, msMedian: result.msMedian, msP95: result.msP95, width: o.width, height: o.height, warmup, runs, load1: load1(), others: otherCores(mark) };
   return { speed, result };
 }
 
@@ -148,8 +151,9 @@ export async function measure(e: Entry, o: MeasureOptions, withFps = true): Prom
         const t = performance.now() - t0;
         const fast = t * (o.warmup + o.runs) <= o.budgetMs;
         const runs = fast ? o.runs : Math.max(3, Math.min(o.runs, Math.floor(o.budgetMs / t)));
-        m.fps = speedFrom(await timeFrames(() => restore(lr, undefined, info), fast ? o.warmup : 0, runs), o, fast ? o.warmup : 0);
-        o.log(`  ${e.id} x${e.scale} fps: ${m.fps.fps.toFixed(2)} (${m.fps.msMedian.toFixed(1)} ms median of ${m.fps.runs}, ${m.backend}, load ${m.fps.load1.toFixed(2)})`);
+        const mark = cpuMark();
+        m.fps = speedFrom(await timeFrames(() => restore(lr, undefined, info), fast ? o.warmup : 0, runs), o, fast ? o.warmup : 0, mark);
+        o.log(`  ${e.id} x${e.scale} fps: ${m.fps.fps.toFixed(2)} (${m.fps.msMedian.toFixed(1)} ms median of ${m.fps.runs}, ${m.backend}${othersNote(m.fps.others)})`);
       }
       return m;
     }
@@ -160,8 +164,9 @@ export async function measure(e: Entry, o: MeasureOptions, withFps = true): Prom
       const m: Measured = { backend: 'sharp (libvips)', params: 0, gflops: ((o.width * (o.height / e.scale) + o.width * o.height) * 3 * 12) / 1e9, quality };
       if (withFps) {
         const lr: RawImage = { data: frame(o.width / e.scale, o.height / e.scale), width: o.width / e.scale, height: o.height / e.scale, channels: 3, bits: 8 };
-        m.fps = speedFrom(await timeFrames(() => up(lr), o.warmup, o.runs), o, o.warmup);
-        o.log(`  ${e.id} x${e.scale} fps: ${m.fps.fps.toFixed(1)} (${m.fps.msMedian.toFixed(1)} ms median of ${m.fps.runs}, sharp, load ${m.fps.load1.toFixed(2)})`);
+        const mark = cpuMark();
+        m.fps = speedFrom(await timeFrames(() => up(lr), o.warmup, o.runs), o, o.warmup, mark);
+        o.log(`  ${e.id} x${e.scale} fps: ${m.fps.fps.toFixed(1)} (${m.fps.msMedian.toFixed(1)} ms median of ${m.fps.runs}, sharp${othersNote(m.fps.others)})`);
       }
       return m;
     }
@@ -174,7 +179,7 @@ export async function measure(e: Entry, o: MeasureOptions, withFps = true): Prom
         m.fps = speed;
         m.gflops = result.gflops;
         m.params = result.params || student.info.params;
-        o.log(`  ${e.id} x${e.scale} fps: ${speed.fps.toFixed(2)} (${speed.msMedian.toFixed(1)} ms median of ${speed.runs}, ${m.backend}, load ${speed.load1.toFixed(2)})`);
+        o.log(`  ${e.id} x${e.scale} fps: ${speed.fps.toFixed(2)} (${speed.msMedian.toFixed(1)} ms median of ${speed.runs}, ${m.backend}${othersNote(speed.others)})`);
       }
       return m;
     } finally {

@@ -1,6 +1,6 @@
 /** Renders the measured rows and targets as docs/results/README.md. */
 import type { Entry } from './catalog';
-import { loadWarning, type MachineInfo } from './machine';
+import { othersWarning, type MachineInfo } from './machine';
 import type { Row, TargetResult } from './targets';
 
 export interface ReportInput {
@@ -75,8 +75,7 @@ export function targetTable(targets: TargetResult[]): string[] {
 /** The whole page. */
 export function renderMarkdown(r: ReportInput): string {
   const m = r.machine;
-  const peak = Math.max(m.loadStart[0], m.loadEnd?.[0] ?? 0);
-  const warnings = [loadWarning([peak])].filter(Boolean);
+  const warnings = [othersWarning(r.rows.map((row) => row.measured?.fps?.others))].filter(Boolean);
   const title = { 1: '×1 sharpening, blind protocol (targets and protocol: [x1.md](x1.md))', 2: '×2 super-resolution', 4: '×4 super-resolution' } as Record<number, string>;
   const out = [
     '# Results',
@@ -86,7 +85,7 @@ export function renderMarkdown(r: ReportInput): string {
     '',
     r.quick || r.partial ? `> **Development run** (${[r.quick && '--quick: Set5 only, fewer frames', r.partial && 'subset of models / scales'].filter(Boolean).join('; ')}): not the published table.\n` : '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}. Engines: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v ?? 'not installed'}`).join(', ')}.${m.glibcTunables ? ` glibc malloc: GLIBC_TUNABLES=${m.glibcTunables} (as the CLI's bench sets it).` : ''}`,
-    `Load average (1/5/15 min) at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}${m.loadEnd ? `, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')}` : ''}.`,
+    `Load average (1/5/15 min) at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}${m.loadEnd ? `, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')}` : ''} (the measurements' own threads count in it; each frame rate's note gives the CPU other processes took while it was timed).`,
     '',
     ...warnings.map((w) => `> **Warning:** ${w}.\n`),
     '## Targets',

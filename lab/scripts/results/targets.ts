@@ -1,6 +1,6 @@
 /** The student targets (quality, distillation gain, frame rate), checked against the measured numbers: value, PASS / MISS and the gap. */
 import type { Entry } from './catalog';
-import { LOAD_WARN } from './machine';
+import { othersNote } from './machine';
 import type { Measured } from './measure';
 
 export interface Row {
@@ -104,7 +104,7 @@ function fps(rows: Row[], scale: number, threshold: number): TargetResult {
   const r = headlineStudent(rows, scale);
   const f = r?.measured?.fps;
   const note = f
-    ? `${r!.measured!.backend}, ${f.msMedian.toFixed(1)} ms median of ${f.runs} frames; load ${f.load1.toFixed(2)}${f.load1 > LOAD_WARN ? ' (machine busy: not publishable)' : ''}`
+    ? `${r!.measured!.backend}, ${f.msMedian.toFixed(1)} ms median of ${f.runs} frames${othersNote(f.others)}`
     : 'no student frame rate measured at this scale yet';
   return result({ id: `x${scale}-fps`, description: `×${scale} student at 1280×720 ≥ ${threshold} fps`, model: r ? `${r.entry.id} x${scale}` : null, measured: f?.fps ?? null, threshold, unit: 'fps', note });
 }

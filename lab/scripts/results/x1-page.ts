@@ -7,9 +7,8 @@ import { BLIND_X1_SHRINK } from '../../../src/classical/blind';
 import { WIENER_X1 } from '../../../src/classical/deconvolve';
 import { SHARP_SHARPEN_X1 } from '../../../src/classical/sharp-sharpen';
 import { BLIND_X1_DEGRADATION, BLIND_X1_SEED } from '../../../src/data/x1-protocol';
-import { loadWarning } from './machine';
 import { scaleTable, targetTable, type ReportInput } from './report';
-import { LOAD_WARN } from './machine';
+import { othersNote, othersWarning } from './machine';
 import type { Row, TargetResult } from './targets';
 
 /** Classical methods a ×1 student must beat (the oracle knows the kernel and is not one of them). */
@@ -54,7 +53,7 @@ export function checkX1Targets(rows: Row[], sets: string[]): TargetResult[] {
     unit: 'fps',
     status: f ? (f.fps >= X1_FPS ? 'PASS' : 'MISS') : 'not measured',
     gap: f ? f.fps - X1_FPS : null,
-    note: f ? `${shipped!.measured!.backend}, ${f.msMedian.toFixed(1)} ms median of ${f.runs} frames; load ${f.load1.toFixed(2)}${f.load1 > LOAD_WARN ? ' (machine busy: not publishable)' : ''}` : 'not measured',
+    note: f ? `${shipped!.measured!.backend}, ${f.msMedian.toFixed(1)} ms median of ${f.runs} frames${othersNote(f.others)}` : 'not measured',
   });
   return out;
 }
@@ -65,8 +64,7 @@ const prob = (k: keyof typeof BLIND_X1_DEGRADATION) => BLIND_X1_DEGRADATION[k].p
 /** The ×1 page. */
 export function renderX1Markdown(r: ReportInput): string {
   const m = r.machine;
-  const peak = Math.max(m.loadStart[0], m.loadEnd?.[0] ?? 0);
-  const warn = loadWarning([peak]);
+  const warn = othersWarning(r.rows.map((row) => row.measured?.fps?.others));
   const sharpParams = Object.entries(SHARP_SHARPEN_X1).map(([k, v]) => `${k} ${v}`).join(', ');
   const out = [
     '# Blind ×1 sharpening benchmark',
@@ -76,7 +74,7 @@ export function renderX1Markdown(r: ReportInput): string {
     '',
     r.quick || r.partial ? `> **Development run** (${[r.quick && '--quick: Set5 only, fewer frames', r.partial && 'subset of models'].filter(Boolean).join('; ')}): not the published table.\n` : '',
     `Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}. Engines: ${Object.entries(m.versions).map(([k, v]) => `${k} ${v ?? 'not installed'}`).join(', ')}.${m.glibcTunables ? ` glibc malloc: GLIBC_TUNABLES=${m.glibcTunables} (as the CLI's bench sets it).` : ''}`,
-    `Load average (1/5/15 min) at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}${m.loadEnd ? `, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')}` : ''}.`,
+    `Load average (1/5/15 min) at start ${m.loadStart.map((v) => v.toFixed(2)).join(' / ')}${m.loadEnd ? `, at end ${m.loadEnd.map((v) => v.toFixed(2)).join(' / ')}` : ''} (the measurements' own threads count in it; each frame rate's note gives the CPU other processes took while it was timed).`,
     '',
     ...(warn ? [`> **Warning:** ${warn}.`, ''] : []),
     '## Targets',
