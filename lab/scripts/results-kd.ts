@@ -84,6 +84,7 @@ const STUDIES: Study[] = [
     arms: [
       { run: 'student-x4-luma32x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; the 16×8 study\'s cache of 8192 patches)' },
       { run: 'student-x4-luma32x8-emtmse8k', label: 'EMT\'s predictions alone, squared error on luma (no HR term; the same cache; stopped at 2946 and resumed with faster training kernels)' },
+      { run: 'student-x4-luma32x8-emt8k-extra2', label: 'output KD + as many extra inputs labelled by EMT: the training sets shrunk by 2 (the 16×8 study\'s 16384-patch cache)' },
     ],
   },
   {
