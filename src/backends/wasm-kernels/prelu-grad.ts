@@ -41,15 +41,14 @@ import {
 } from '@tensorflow/tfjs-core';
 import { withScope, type WasmBackendLike } from './kernel-scope';
 import { heapAddress, heapSimd } from './heap-simd';
+import { perChannelInFours } from './prelu';
 
 /** Name of the one-pass PReLU gradient kernel (registered on wasm by `registerWasmTrainingKernels`). */
 export const PRELU_GRAD = 'SharpenKdPreluGrad';
 
 /** Whether {@link PRELU_GRAD} takes this PReLU: alpha `[1, …, 1, C]` or `[C]` for C a multiple of 4, on wasm with the kernels. */
 function onePass(alpha: Tensor, x: Tensor): boolean {
-  const c = x.shape[x.shape.length - 1];
-  const perChannel = alpha.shape.length <= x.shape.length && alpha.shape[alpha.shape.length - 1] === c && alpha.shape.slice(0, -1).every((d) => d === 1);
-  if (!perChannel || c % 4 !== 0 || x.dtype !== 'float32' || !getKernel(PRELU_GRAD, getBackend())) return false;
+  if (!perChannelInFours(x, alpha) || !getKernel(PRELU_GRAD, getBackend())) return false;
   return heapSimd(engine().backend as unknown as WasmBackendLike) !== null;
 }
 

@@ -10,8 +10,11 @@ import { withScope, type WasmBackendLike } from './kernel-scope';
 import { heapAddress, heapSimd } from './heap-simd';
 import { callOriginal } from './originals';
 
-/** Whether `alpha` holds one value per channel of `x` (the last axis), that channel count a multiple of 4. */
-function perChannel(x: TensorInfo, alpha: TensorInfo): boolean {
+/**
+ * @internal Whether `alpha` holds one value per channel of `x` (the last axis), that channel count a multiple of 4, both
+ * float32: the PReLUs the heap loops take (`prelu` here, `prelu_dx` / `prelu_dalpha` in prelu-grad.ts).
+ */
+export function perChannelInFours(x: Pick<TensorInfo, 'shape' | 'dtype'>, alpha: Pick<TensorInfo, 'shape' | 'dtype'>): boolean {
   const c = x.shape[x.shape.length - 1];
   return (
     x.dtype === 'float32' &&
@@ -26,7 +29,7 @@ function perChannel(x: TensorInfo, alpha: TensorInfo): boolean {
 /** Kernel function registered as `Prelu` on `wasm`. */
 export const prelu: KernelFunc = (args) => {
   const { x, alpha } = args.inputs as { x: TensorInfo; alpha: TensorInfo };
-  if (!perChannel(x, alpha) || !heapSimd(args.backend as WasmBackendLike)) return callOriginal('Prelu', args);
+  if (!perChannelInFours(x, alpha) || !heapSimd(args.backend as WasmBackendLike)) return callOriginal('Prelu', args);
   return withScope(args.backend as KernelBackend, (s) => {
     const y = s.empty(x.shape);
     const c = x.shape[x.shape.length - 1];
