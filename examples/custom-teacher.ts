@@ -1,6 +1,6 @@
 /**
  * Bring your own teacher: adopt a pretrained TF.js super-resolution model — here the MIT-licensed ESRGAN-slim ×4
- * of UpscalerJS (`npm install @upscalerjs/esrgan-slim`; its weights ship inside the package) — and distil it into
+ * of UpscalerJS (`npm install @upscalerjs/esrgan-slim`; its weights ship inside the package) — and distill it into
  * a tiny student.
  *
  *   npx tsx --tsconfig examples/tsconfig.json examples/custom-teacher.ts   # 150 steps on synthetic data

@@ -2,7 +2,7 @@
  * Distillation in miniature, on the synthetic data sharpen-kd generates when you have no images:
  *
  *   1. train a small teacher (the ResNet U-Net architecture, slimmed down) with `train`,
- *   2. distil it into a tiny student with `distill` (pixel loss + output KD; the teacher's outputs are cached once),
+ *   2. distill it into a tiny student with `distill` (pixel loss + output KD; the teacher's outputs are cached once),
  *   3. compare bicubic, teacher and student on held-out synthetic images (Y-PSNR / SSIM),
  *   4. reload the exported student with `Student.load` and sharpen an image with it.
  *

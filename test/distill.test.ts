@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 describe('distill', () => {
-  it('distils a tiny student from a tiny teacher: the loss decreases and the tensor count does not grow', async () => {
+  it('distills a tiny student from a tiny teacher: the loss decreases and the tensor count does not grow', async () => {
     const s = student();
     const ds = data();
     const before = tf.memory().numTensors;

@@ -88,7 +88,7 @@ describe.skipIf(!built)('examples (against the built package)', () => {
     expect([lr.width, lr.height]).toEqual([50, 37]);
   });
 
-  it('distill: trains a teacher, distils a student, exports and reloads it', async () => {
+  it('distill: trains a teacher, distills a student, exports and reloads it', async () => {
     const dir = path.join(tmp, 'distill');
     const out = await example('distill', ['--teacher-steps', '30', '--steps', '40', '--out', dir]);
     for (const row of ['bicubic', 'teacher', 'student']) expect(number(out, new RegExp(`^\\s+${row}\\s+([\\d.]+) dB`, 'm'))).toBeGreaterThan(15);
@@ -98,7 +98,7 @@ describe.skipIf(!built)('examples (against the built package)', () => {
     expect([sr.width, sr.height]).toEqual([256, 256]);
   });
 
-  it('custom-teacher: adopts ESRGAN-slim and distils a few steps from it', async () => {
+  it('custom-teacher: adopts ESRGAN-slim and distills a few steps from it', async () => {
     const out = await example('custom-teacher', ['--steps', '12', '--out', path.join(tmp, 'ct')]);
     expect(number(out, /teacher \(ESRGAN-slim\): (\d+) parameters/)).toBeGreaterThan(100_000);
     expect(out).toMatch(/teacher outputs cached for 256 patches/);

@@ -176,7 +176,7 @@ describe('sharpen-kd train / distill', () => {
     expect(pixelSpaceOf({} as TrainCliOptions)).toBe('rgb');
   });
 
-  it('distils from a saved teacher with a cache, and reports bad options with exit code 2', async () => {
+  it('distills from a saved teacher with a cache, and reports bad options with exit code 2', async () => {
     const tdir = path.join(dir, 'teacher');
     await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);
     const out = path.join(dir, 'kd');
@@ -200,7 +200,7 @@ describe('sharpen-kd train / distill', () => {
     expect(await cli(['train', '--scale', '2', '--out', out, '--data', path.join(dir, 'missing')])).toBe(2);
   });
 
-  it('distils with extra inputs labelled by the teacher (--extra, --extra-downscale)', async () => {
+  it('distills with extra inputs labelled by the teacher (--extra, --extra-downscale)', async () => {
     const tdir = path.join(dir, 'teacher-extra');
     await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);
     const out = path.join(dir, 'kd-extra');

@@ -1,4 +1,4 @@
-/** `sharpen-kd distill`: distils a teacher into a student, with the same flags as `train` plus the teacher's. */
+/** `sharpen-kd distill`: distills a teacher into a student, with the same flags as `train` plus the teacher's. */
 import type { Command } from 'commander';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { useBackend } from '../backends/use-backend';
@@ -71,7 +71,7 @@ async function distillDataset(o: DistillCliOptions): Promise<PatchDataset> {
 export const registerDistill: RegisterCommand = (program: Command) => {
   const cmd = program
     .command('distill')
-    .description('distil a teacher into a tiny student: loss = α·pixel(S,HR) + β·output(S,T) + γ·feature(S,T) + δ·(1-SSIM(S,HR))')
+    .description('distill a teacher into a tiny student: loss = α·pixel(S,HR) + β·output(S,T) + γ·feature(S,T) + δ·(1-SSIM(S,HR))')
     .option('-t, --teacher <model>', `teacher (required: here or in --config): emt-x2, emt-x3, emt-x4 (EMT, the strong teacher; weights from --teacher-weights), an EMT .pth checkpoint, esrgan-slim, esrgan-medium, esrgan-thick (npm packages, offline), a saved model folder / model.json, or resnet (untrained)`)
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP);
   addTrainingOptions(cmd, ['teacher'])
@@ -89,7 +89,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
       runCommand(async (o: DistillCliOptions) => {
         const signal = signalFromProcess();
 
-        if (o.arch === 'resnet') throw new ConfigError('--arch resnet is the teacher; distil into a student arch: compact, espcn or fsrcnn');
+        if (o.arch === 'resnet') throw new ConfigError('--arch resnet is the teacher; distill into a student arch: compact, espcn or fsrcnn');
         await useBackend(o.backend, { threads: o.threads });
         const teacher = await teacherFromOption(o);
         const data = await distillDataset(o);
