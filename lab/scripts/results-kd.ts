@@ -18,6 +18,8 @@ import { evaluateStudent } from '../../src/infer/evaluate';
 import { Student } from '../../src/infer/student';
 import { writeFileAtomic } from '../../src/io/atomic-write';
 import { readRun, type RunInfo } from './results/catalog';
+import { targetTable } from './results/report';
+import { kdGainTarget, KD_GAIN_TARGET, type TargetResult } from './results/targets';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -244,6 +246,8 @@ async function main(): Promise<void> {
     '',
   ];
   const json: Record<string, unknown>[] = [];
+  const sections: string[] = [];
+  const targets: TargetResult[] = [];
   for (const study of STUDIES) {
     const rows: ArmResult[] = [];
     for (const arm of [study.base, ...study.arms]) {
@@ -263,11 +267,19 @@ async function main(): Promise<void> {
     const withCurves = rows.some((r) => r.info && Object.keys(r.info.val).length > 1);
     const svgName = withCurves ? `distillation-${study.id}.svg` : undefined;
     if (svgName) await writeFileAtomic(path.join(outDir, svgName), curvesSvg(study, rows));
-    md.push(...studyMarkdown(study, rows, svgName));
+    sections.push(...studyMarkdown(study, rows, svgName));
+    if (study.id.startsWith('emt-') && study.base.label.startsWith('from scratch')) {
+      const scores = (r: ArmResult) => ({ run: r.run, steps: r.info?.trainedSteps ?? 0, set5: r.quality?.Set5 });
+      targets.push(kdGainTarget({ title: study.title, base: scores(rows[0]), arms: rows.slice(1).map(scores) }));
+    }
     json.push({ ...study, runs: rows.map((r) => ({ run: r.run, label: r.label, trainedSteps: r.info?.trainedSteps, model: r.info?.model, val: r.info?.val, quality: r.quality })) });
   }
+  if (doEval) {
+    md.push('## Targets', '', `Each study's best distilled arm against its from-scratch run, both trained to the same step (model Set5; target ≥ ${KD_GAIN_TARGET} dB).`, '', ...targetTable(targets), '');
+  }
+  md.push(...sections);
   await writeFileAtomic(path.join(outDir, 'distillation.md'), `${md.join('\n')}\n`);
-  await writeFileAtomic(path.join(outDir, 'distillation.json'), `${JSON.stringify({ generated: new Date().toISOString(), studies: json }, null, 1)}\n`);
+  await writeFileAtomic(path.join(outDir, 'distillation.json'), `${JSON.stringify({ generated: new Date().toISOString(), targets, studies: json }, null, 1)}\n`);
   process.stderr.write(`wrote ${path.relative(root, path.join(outDir, 'distillation.md'))} in ${((performance.now() - t0) / 1000).toFixed(0)} s\n`);
 }
 
