@@ -87,6 +87,7 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma32x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; the 16×8 study\'s cache of 8192 patches)' },
       { run: 'student-x4-luma32x8-emtmse8k', label: 'EMT\'s predictions alone, squared error on luma (no HR term; the same cache; stopped at 2946 and resumed with faster training kernels)' },
       { run: 'student-x4-luma32x8-emt8k-extra2', label: 'output KD + as many extra inputs labelled by EMT: the training sets shrunk by 2 (the 16×8 study\'s 16384-patch cache)' },
+      { run: 'student-x4-luma32x8-emt8k-feature005', label: 'output KD + feature KD from EMT\'s blocks 2 / 4 / 6 through 1×1 adapters, weight 0.05 (the 16×8 study\'s feature cache)' },
     ],
   },
   {
@@ -114,7 +115,11 @@ const STUDIES: Study[] = [
     recipe:
       'compact 16×8, luma detail + bilinear residual, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 48² LR patches in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 6000 steps, seed 1 (`lab/runs/student-x2-luma16x8-scratch6k.json`)',
     base: { run: 'student-x2-luma16x8-scratch6k', label: 'from scratch (HR only)' },
-    arms: [{ run: 'student-x2-luma16x8-emt6k', label: 'output KD from EMT ×2 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' }],
+    arms: [
+      { run: 'student-x2-luma16x8-emt6k', label: 'output KD from EMT ×2 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' },
+      { run: 'student-x2-luma16x8-emt6k-feature005', label: 'output KD + feature KD from EMT ×2\'s blocks 2 / 4 / 6 through 1×1 adapters, weight 0.05 (outputs and features cached for the same 8192 patches, no flips)' },
+      { run: 'student-x2-luma16x8-emt6k-extra2', label: 'output KD + as many extra inputs labelled by EMT ×2: the training sets shrunk by 2 (16384-patch cache)' },
+    ],
   },
   {
     id: 'emt-x2-luma32x8',

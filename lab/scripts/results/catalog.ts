@@ -54,7 +54,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'shipped', 'shipped-plus', 'shipped-gaussian'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'student-blind-32x6', 'shipped', 'shipped-plus', 'shipped-gaussian'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -172,7 +172,7 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // distill-feature.sh: feature KD from the shipped student), the 32×8 student grown from the shipped one (student-grow.sh),
   // and the luma-detail students (student.sh --reparam --detail luma: the equal-steps ablation; student-luma.sh: 16×8,
   // all four training sets, and its MSE fine-tune), and at ×1 the real-time student trained on the blind degradations
-  // (lab/runs/student-x1-blind.json).
+  // (lab/runs/student-x1-blind.json) and its 32×6 twin (lab/runs/student-x1-blind-32x6.json).
   const optional: Array<[(typeof ENTRY_IDS)[number], string, string]> = [
     ['student-unshuffle', 'student with pixel-unshuffle front end (fast)', 'unshuffle'],
     ['student-wide', 'wider student: compact 32×8, pixel-unshuffle 2', 'wide'],
@@ -188,6 +188,7 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
     ['student-luma', 'luma-detail student 16×8, re-parameterized, four training sets', 'luma16x8'],
     ['student-luma-finetune', 'luma-detail student 16×8 + MSE fine-tune on larger patches', 'luma16x8-finetune'],
     ['student-blind', 'real-time blind ×1 student: compact 16×6, pixel-unshuffle 4, luma detail, re-parameterized', 'blind'],
+    ['student-blind-32x6', 'the same blind ×1 student at width 32 (compact 32×6): about 3× the arithmetic', 'blind-32x6'],
   ];
   for (const [id, label, suffix] of optional) {
     const e = runEntry(root, id, scale, 'student', label, `student-x${scale}-${suffix}`);

@@ -76,11 +76,16 @@ export function cpuMark(): CpuMark | undefined {
   }
 }
 
-/** Cores' worth of CPU other processes used since `mark` (steal time included: another VM's use of this host). */
+/**
+ * Cores' worth of CPU other processes used since `mark` (steal time included: another VM's use of this host).
+ * `/proc/stat` counts in 10 ms ticks, so over a short window the figure is rounded; it is kept within
+ * 0 … the machine's core count.
+ */
 export function otherCores(mark: CpuMark | undefined): number | undefined {
   const now = cpuMark();
   if (!mark || !now || now.at <= mark.at) return undefined;
-  return Math.max(0, now.busy - mark.busy - (now.own - mark.own)) / ((now.at - mark.at) / 1000);
+  const others = (now.busy - mark.busy - (now.own - mark.own)) / ((now.at - mark.at) / 1000);
+  return Math.min(os.cpus().length, Math.max(0, others));
 }
 
 /** `; others X cores` for a timing's note, with the not-publishable flag over {@link OTHERS_WARN}. */
