@@ -18,7 +18,8 @@
  * frames after another engine ran are up to 3× slower while its memory is faulted back in). The table gives median / p10 / p90 ms per frame, fps, the ratio of fps to
  * PyTorch (freeze) in the same run, GFLOP/s (describeModel's FLOPs per frame / median time) and that as a fraction
  * of the CPU's theoretical fp32 peak (scripts/cpu-peak.ts prints how it is computed). A float32 1024² matmul in
- * PyTorch is timed too, as a practical ceiling.
+ * PyTorch is timed too. It measures PyTorch's BLAS, not its convolutions (oneDNN), and is no ceiling: Debian's
+ * torch 1.13 runs it at a few GFLOP/s while it runs the students' convolutions at over 150.
  *
  * Needs python3 with torch and numpy (Debian: `apt install python3-torch`; `--python /usr/bin/python3` when another
  * python3 is first on PATH); without them it says so and exits 0. Never a dependency of sharpen-kd or its tests.
@@ -229,5 +230,5 @@ for (const name of args.models.split(',')) {
   for (const hp of helpers.values()) hp.quit();
   model.dispose();
 }
-console.log(`\nPyTorch float32 1024² matmul, ${threads} thread(s): ${sgemm?.toFixed(0)} GFLOP/s (${((100 * (sgemm ?? 0)) / peakUsed).toFixed(0)}% of the computed peak)`);
+console.log(`\nPyTorch float32 1024² matmul (its BLAS, not the oneDNN convolutions above), ${threads} thread(s): ${sgemm?.toFixed(0)} GFLOP/s (${((100 * (sgemm ?? 0)) / peakUsed).toFixed(0)}% of the computed peak)`);
 if (args.json) fs.writeFileSync(args.json, JSON.stringify({ cpu: peak, threads, loadAverage: os.loadavg(), sgemmGflops: sgemm, rows: report }, null, 2));

@@ -9,7 +9,7 @@ serves requests from the Node script, one JSON object per line on stdin, one JSO
   {"cmd": "time", "variant": "freeze" | "optimize", "n": 10, "h": 180, "w": 320}
       times n frames (ms each, after one untimed frame of that size) of the frozen TorchScript module
   {"cmd": "sgemm", "n": 1024, "reps": 20}
-      GFLOP/s of a float32 n×n matmul, a practical ceiling of this CPU under PyTorch
+      GFLOP/s of a float32 n×n matmul (PyTorch's BLAS; the convolutions go through oneDNN and can be much faster)
   {"cmd": "quit"}
 
 Supported topology: InputLayer, Conv2D (3×3 'same', bias), PReLU (one slope per channel), PixelShuffle (TF's
