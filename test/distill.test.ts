@@ -112,6 +112,21 @@ describe('distill', () => {
     const log = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l)).filter((r) => r.loss !== undefined);
     expect(log.length).toBe(6);
     expect(log.every((r) => r.feature > 0 && r.output > 0)).toBe(true);
+
+    // Output KD alone is served by the same cache. With cacheAugment false it replays the feature run's patches as
+    // they are (the same first-step pixel loss from the same student), by default flipped and rotated (another one).
+    const firstPixel = async (extra: { cacheAugment?: boolean }) => {
+      const o = path.join(dir, `output-only-${String(extra.cacheAugment)}`);
+      await distill({ ...opts, ...extra, loss: { pixel: 1, output: 1 }, schedule: { ...opts.schedule, steps: 1 }, student: student(7), data: data(8), out: o, onProgress: (p) => {
+        if (p.stage === 'teacher-cache') throw new Error('the cache should have been reused');
+      } });
+      return JSON.parse((await fs.readFile(path.join(o, 'log.jsonl'), 'utf8')).split('\n')[0]).pixel as number;
+    };
+    const fullLog = (await fs.readFile(path.join(dir, 'feat-cached', 'log.jsonl'), 'utf8')).split('\n').map((l) => (l ? JSON.parse(l) : {}));
+    expect(await firstPixel({ cacheAugment: false })).toBe(fullLog[0].pixel);
+    expect(await firstPixel({})).not.toBe(fullLog[0].pixel);
+    await expect(distill({ ...opts, student: student(7), data: data(8), cacheAugment: true })).rejects.toThrow(/not equivariant/);
+    await expect(distill({ ...opts, student: student(7), data: data(8), cacheAugment: 'no' as unknown as boolean })).rejects.toThrow(ConfigError);
   });
 
   it('learns from unlabeled images (no HR): patches at their own resolution, the teacher predictions as targets', async () => {

@@ -144,7 +144,8 @@ describe('teacher cache with features', () => {
     expect((await plain.nextArrays()).teacherFeatures).toBeUndefined();
     await expect(openTeacherCache(cacheDir, { augment: true })).rejects.toThrow(/not equivariant/);
 
-    // Same taps: reused. Other taps: rebuilt under another key. No taps: rebuilt without features (old files removed).
+    // Same taps: reused. Other taps: rebuilt under another key. No taps: served by the cache with features as it is.
+    // Another count without taps: rebuilt without features (old files removed).
     const reports: Progress[] = [];
     expect((await ensureTeacherCache(emt, ds, { dir: cacheDir, count: 8, taps, onProgress: (p) => reports.push(p) })).key).toBe(index.key);
     expect(reports).toEqual([]);
@@ -152,7 +153,11 @@ describe('teacher cache with features', () => {
     expect(one.key).not.toBe(index.key);
     expect(one.features?.map((f) => f.tap)).toEqual(['body.1']);
     await expect(fs.stat(path.join(cacheDir, 'features-1.bin'))).rejects.toThrow();
-    const none = await ensureTeacherCache(emt, ds, { dir: cacheDir, count: 8 });
+    const served: Progress[] = [];
+    expect((await ensureTeacherCache(emt, ds, { dir: cacheDir, count: 8, onProgress: (p) => served.push(p) })).key).toBe(one.key);
+    expect(served).toEqual([]);
+    expect((await fs.readdir(cacheDir)).filter((f) => f.startsWith('features-'))).toEqual(['features-0.bin']);
+    const none = await ensureTeacherCache(emt, ds, { dir: cacheDir, count: 12 });
     expect(new Set([index.key, one.key, none.key]).size).toBe(3);
     expect(none.features).toBeUndefined();
     expect((await fs.readdir(cacheDir)).filter((f) => f.startsWith('features-'))).toEqual([]);

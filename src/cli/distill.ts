@@ -23,6 +23,8 @@ interface DistillCliOptions extends TrainCliOptions {
   teacher: string;
   cacheDir?: string;
   cacheSize: number;
+  /** `--no-cache-augment`: false. */
+  cacheAugment?: boolean;
   teacherRuntime: TeacherRuntime;
   lossOutput: number;
   outputLoss: PixelLossKind;
@@ -80,6 +82,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); with --cache-dir the teacher\'s tap features are cached with its predictions (large: C·h·w·2 bytes per patch and tap; cached batches are then not flipped/rotated), else the teacher runs every step', numberOption('--loss-feature', 0), 0)
     .option('--cache-dir <dir>', 'cache the teacher predictions (and, with --loss-feature, its tap features) for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
+    .option('--no-cache-augment', 'replay the cached patches as stored, never flipped or rotated (as feature distillation must): the control that tells a feature term from the augmentation it gives up')
     .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', choiceOption<TeacherRuntime>('--teacher-runtime', ['auto', 'onnx', 'tfjs']), 'auto')
     .option('--unlabeled', "the --data images have no HR (your own photos, screenshots, frames): LR patches are cut from them as they are and the teacher's predictions are the targets (needs --cache-dir; --val should hold HR images of the same kind)")
     .option('--extra <dirs...>', "more inputs, without HR, mixed batch for batch with --data and labelled by the teacher (needs --cache-dir): your own photos, or the training images at another scale with --extra-downscale")
@@ -100,12 +103,13 @@ export const registerDistill: RegisterCommand = (program: Command) => {
           const base = trainOptionsFromCli(o, loss, signal, progress.onProgress);
           const r = await distill({
             ...base,
-            meta: { ...base.meta, teacher: o.teacher, teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, lossOutput: o.lossOutput, outputLoss: o.outputLoss, lossFeature: o.lossFeature },
+            meta: { ...base.meta, teacher: o.teacher, teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, ...(o.cacheAugment === false ? { cacheAugment: false } : {}), lossOutput: o.lossOutput, outputLoss: o.outputLoss, lossFeature: o.lossFeature },
             teacher,
             student,
             data,
             cacheDir: o.cacheDir,
             cacheSize: o.cacheSize,
+            cacheAugment: o.cacheAugment === false ? false : undefined,
             teacherRuntime: o.teacherRuntime,
             teacherEnsemble: checkEnsembleSize(o.teacherEnsemble),
           });

@@ -109,6 +109,8 @@ export interface RunConfig {
     ensemble?: number;
     cacheDir?: string;
     cacheSize?: number;
+    /** `--no-cache-augment` when false. */
+    cacheAugment?: boolean;
   };
   /** `--checkpoint-every`, `--checkpoint-precision`, `--log-every`: the `checkpoint` option, key for key. */
   checkpoint?: TrainCheckpointOptions;
@@ -171,6 +173,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'teacher.ensemble': { flag: 'teacherEnsemble', kind: 'number' },
   'teacher.cacheDir': { flag: 'cacheDir', kind: 'path' },
   'teacher.cacheSize': { flag: 'cacheSize', kind: 'number' },
+  'teacher.cacheAugment': { flag: 'cacheAugment', kind: 'boolean' },
   'checkpoint.every': { flag: 'checkpointEvery', kind: 'number' },
   'checkpoint.precision': { flag: 'checkpointPrecision', kind: 'string' },
   'checkpoint.logEvery': { flag: 'logEvery', kind: 'number' },

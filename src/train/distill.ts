@@ -40,6 +40,12 @@ export interface DistillOptions extends TrainStudentOptions {
   cacheDir?: string;
   /** Patches in the cache (default 2048). */
   cacheSize?: number;
+  /**
+   * Flip and rotate the cached batches as they are replayed (default true; false, and only false, with a feature
+   * weight > 0, since features are not equivariant). False replays every patch as the cache stores it, which makes an
+   * output-KD run the exact control of a feature-KD run on the same cache.
+   */
+  cacheAugment?: boolean;
   /** Identity of a function teacher, for the cache key. */
   teacherId?: string;
   /** Feature KD: student / teacher layer names to tap (default: each model's default taps). */
@@ -89,6 +95,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
   const weights = resolveLossWeights(opts.loss, { output: 1 });
   const scale = runScale(data, student);
   const ensemble = checkEnsembleSize(opts.teacherEnsemble ?? 1);
+  if (opts.cacheAugment !== undefined && typeof opts.cacheAugment !== 'boolean') throw new ConfigError(`cacheAugment must be true or false, got ${JSON.stringify(opts.cacheAugment)}`);
   if (ensemble > 1 && weights.feature > 0) throw new ConfigError('teacherEnsemble applies to output targets; it cannot be combined with feature distillation');
 
   let forward = student;
@@ -129,7 +136,7 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
           throw new ShapeError(`the teacher cache in ${opts.cacheDir} has features of [${cached.join(', ')}] channels, the teacher's taps have [${adapters.teacherChannels.join(', ')}]; delete the folder to rebuild it`);
         }
       }
-      ownData = await openTeacherCache(opts.cacheDir, { batchSize: data.batchSize, seed: data.state().seed, features: adapters !== undefined });
+      ownData = await openTeacherCache(opts.cacheDir, { batchSize: data.batchSize, seed: data.state().seed, features: adapters !== undefined, augment: opts.cacheAugment });
       trainData = ownData;
     }
 

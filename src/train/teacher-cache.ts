@@ -12,7 +12,8 @@
  *
  * Files in `dir`: `lr.bin`, `hr.bin`, `teacher.bin`, the feature files, and `index.json` (removed before a rebuild
  * replaces the files and written last: an interrupted build leaves no index and is rebuilt). The index's `key`
- * identifies the teacher, the data stream, N and the taps; a mismatch rebuilds.
+ * identifies the teacher, the data stream, N and the taps; a mismatch rebuilds, except that a cache with features
+ * also serves a request for the same predictions without features.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { throwIfAborted, yieldToEventLoop, type TaskOptions } from '../core/task';
@@ -151,9 +152,13 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
   // The taps join the key only when features are stored, so that the key of an output-only cache stays as it was.
   const keyParts: unknown[] = [id, data.description, data.state().seed, count];
   if (taps !== undefined) keyParts.push({ taps });
-  const key = createHash('sha256').update(JSON.stringify(keyParts)).digest('hex').slice(0, 32);
+  const hash = (parts: unknown[]) => createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+  const key = hash(keyParts);
   const existing = await readIndex(opts.dir);
   if (existing && existing.key === key) return existing;
+  // A cache with features serves a request for predictions alone: the same teacher, data and count, plus features
+  // the request does not need (rebuilding would throw them away).
+  if (existing && taps === undefined && existing.features?.length && existing.key === hash([...keyParts, { taps: existing.features.map((f) => f.tap) }])) return existing;
 
   const fs = await import('node:fs/promises');
   const path = await import('node:path');
