@@ -6,7 +6,8 @@
  *   scripts/bench_torch.py (conv kernels HWIO → OIHW), traced and `torch.jit.freeze`d (and, as a second row,
  *   `torch.jit.optimize_for_inference`), with as many threads as ONNX Runtime.
  * - sharpen-kd: `Student.load(name, { backend: 'onnx' })`'s tile runner on a whole frame (what `sharpen-kd bench` /
- *   `benchmarkFps` time), with the default thread policy (spinning on) and with spinning off.
+ *   `benchmarkFps` time), with the default thread policy (spinning on) and with spinning off; and, spinning on, with
+ *   the output stage of a luma-detail student in the graph instead of in WebAssembly (`infer/luma-detail-tail.ts`).
  * Every engine runs in a process of its own (this script in `--serve` mode for ours), as PyTorch does, and reports
  * the minor page faults of each frame besides its time (the table's last three columns; docs/guide.md, Backends).
  * - onnxruntime-node on its own: the shipped `model.onnx` (the graph Student runs, planar NCHW), and the portable
@@ -27,7 +28,7 @@
  * same-run ratios mean something.
  *
  * Usage: npx tsx scripts/bench-vs-pytorch.ts [--models x4,x2] [--size 1280x720] [--rounds 8] [--per 5]
- *          [--threads N] [--python /usr/bin/python3] [--ghz G] [--flops-per-cycle F] [--json out.json]
+ *          [--engines student-spin,student-graph,...] [--threads N] [--python /usr/bin/python3] [--ghz G] [--flops-per-cycle F] [--json out.json]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -65,6 +66,7 @@ const { values: args } = parseArgs({
     'flops-per-cycle': { type: 'string' },
     json: { type: 'string' },
     serve: { type: 'string' },
+    engines: { type: 'string' },
   },
 });
 const [outW, outH] = args.size.split('x').map(Number);
@@ -77,6 +79,7 @@ const helper = path.join(path.dirname(new URL(import.meta.url).pathname), 'bench
 const ENGINES = {
   'student-spin': 'sharpen-kd Student (onnx, default: spinning on)',
   'student-nospin': 'sharpen-kd Student (onnx, spinning off)',
+  'student-graph': 'sharpen-kd Student (onnx, spinning on, output stage in the graph)',
   'shipped-spin': 'onnxruntime-node, shipped model.onnx, spinning on',
   'shipped-nospin': 'onnxruntime-node, shipped model.onnx, spinning off',
   'portable-spin': 'onnxruntime-node, portable export (PRelu, NHWC), spinning on',
@@ -96,7 +99,8 @@ async function serve(id: EngineId, name: string): Promise<void> {
   const spin = !id.endsWith('-nospin');
   let frameRun: (frame: Float32Array, h: number, w: number) => Promise<unknown>;
   if (id.startsWith('student')) {
-    const student = await Student.load(name, { backend: 'onnx', threads, spinning: spin });
+    // student-graph: the whole graph in ONNX Runtime, without the WebAssembly output stage (infer/luma-detail-tail.ts).
+    const student = await Student.load(name, { backend: 'onnx', threads, spinning: spin, lumaDetailTail: id !== 'student-graph' });
     const { runner } = studentInternals(student);
     frameRun = (frame, h, w) => runner.run(frame, h, w, 3);
   } else {
@@ -193,7 +197,9 @@ for (const name of args.models.split(',')) {
   student.dispose();
   const self = new URL(import.meta.url).pathname;
   const helpers = new Map<EngineId, TorchHelper>();
-  for (const id of Object.keys(ENGINES) as EngineId[]) {
+  const ids = (args.engines ? args.engines.split(',') : Object.keys(ENGINES)) as EngineId[];
+  for (const id of ids) if (!(id in ENGINES)) throw new Error(`--engines: names from ${Object.keys(ENGINES).join(', ')}`);
+  for (const id of ids) {
     const hp = new TorchHelper(process.execPath, ['--import', 'tsx', self, '--serve', id, '--models', name, '--threads', String(threads)]);
     await hp.next();
     helpers.set(id, hp);

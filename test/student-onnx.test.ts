@@ -5,11 +5,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createOnnxRunner, resolveSpinning } from '../src/backends/onnx-runner';
 import { benchmarkFps } from '../src/bench/fps';
 import { onOffOption } from '../src/cli/options';
 import { ConfigError } from '../src/errors';
+import { LumaDetailTail } from '../src/infer/luma-detail-tail';
 import { Student, studentInternals } from '../src/infer/student';
 import { buildStudentOnnx } from '../src/infer/student-onnx-build';
 import { findStudentOnnx, modelSourceHash, STUDENT_ONNX_FILE, STUDENT_ONNX_KEY } from '../src/infer/student-onnx';
@@ -70,6 +71,32 @@ describe('shipped model.onnx', () => {
     } finally {
       shipped.dispose();
       converted.dispose();
+    }
+  });
+
+  it.each([
+    ['x4', 4, 52],
+    ['x2', 2, 53], // an odd width at ×2: the tail pads one column
+    ['x4-plus', 4, 37],
+  ] as const)('%s: the graph cut at the luma detail plus the WebAssembly output stage gives the whole graph\'s RGB', async (name, scale, w) => {
+    const tailed = await Student.load(name, { backend: 'onnx', threads: 1 });
+    const whole = await Student.load(name, { backend: 'onnx', threads: 1, lumaDetailTail: false });
+    try {
+      expect(tailed.scale).toBe(scale);
+      const h = 41;
+      // Values beyond [0, 1] too: the stage adds and does not clamp, as the graph.
+      const x = new Float32Array(3 * h * w).map((_, i) => ((i * 2654435761) >>> 24) / 200 - 0.1);
+      const stage = vi.spyOn(LumaDetailTail.prototype, 'rgb');
+      const a = await studentInternals(tailed).runner.run(x, h, w, 3);
+      expect(stage).toHaveBeenCalledTimes(1);
+      const b = await studentInternals(whole).runner.run(x, h, w, 3);
+      expect(stage).toHaveBeenCalledTimes(1);
+      stage.mockRestore();
+      expect(a.length).toBe(3 * h * scale * w * scale);
+      expect(maxAbs(a, b)).toBeLessThan(2e-6);
+    } finally {
+      tailed.dispose();
+      whole.dispose();
     }
   });
 

@@ -224,7 +224,7 @@ describe('the temporal blend kernel', () => {
   it('the compiled WebAssembly modules are those of their .wat sources (scripts/build-wasm.ts)', async () => {
     const { generate } = await import('../scripts/build-wasm');
     const { readFileSync } = await import('node:fs');
-    for (const wat of ['src/video/temporal-blend.wat', 'src/video/luma-detail-i420.wat']) {
+    for (const wat of ['src/video/temporal-blend.wat', 'src/infer/luma-detail-tail.wat']) {
       const { path, text } = await generate(wat);
       expect(readFileSync(path, 'utf8'), `${path} is stale: run npx tsx scripts/build-wasm.ts`).toBe(text);
     }

@@ -13,7 +13,7 @@ import { buildStudent } from '../src/models/student';
 import { lumaDetailModel } from '../src/models/onnx/i420-output';
 import { modelToOnnx } from '../src/models/onnx/export';
 import { readOnnxNodes, readOnnxOutputs } from '../src/models/onnx/proto';
-import { LumaDetailI420 } from '../src/video/luma-detail-i420';
+import { LumaDetailTail } from '../src/infer/luma-detail-tail';
 import { TemporalFilter } from '../src/video/temporal-filter';
 import { i420ConvWeights, i420Size, rgbToI420 } from '../src/video/yuv';
 import { testImage } from './infer-fixtures';
@@ -174,7 +174,7 @@ describe('ONNX Runtime on a worker thread', () => {
       const { runner } = studentInternals(student);
       expect(runner.runLumaDetail).toBeDefined();
       const [h, w] = [10, scale === 4 ? 13 : 14]; // output widths 52 and 28: multiples of 4
-      const tail = LumaDetailI420.create(w, h, scale)!;
+      const tail = LumaDetailTail.create()!;
       expect(tail).toBeDefined();
       // Saturated colours and values beyond [0, 1], so that the clamp matters.
       const x = interleave(testImage(h, w, 11).map((v, i) => (i % 13 === 0 ? v * 1.6 - 0.3 : i % 7 === 0 ? 1 : v)), h * w, true);
@@ -183,7 +183,7 @@ describe('ONNX Runtime on a worker thread', () => {
       for (const matrix of ['bt709', 'smpte170m', 'bt2020']) {
         const weights = i420ConvWeights(matrix);
         const want = await runner.runI420!(x, h, w, weights); // the whole graph, loaded on demand
-        const got = tail.run(x, detail, weights);
+        const got = tail.i420(x, detail, w, h, scale, weights);
         expect(got.length).toBe(want.length);
         expect(Math.max(...got.map((v, i) => Math.abs(v - want[i])))).toBeLessThanOrEqual(1); // float order differs
         expect(got.filter((v, i) => v !== want[i]).length).toBeLessThanOrEqual(Math.ceil(want.length / 1000));
@@ -216,9 +216,10 @@ describe('ONNX Runtime on a worker thread', () => {
     }
     model.dispose();
     // Scales and sizes the output stage takes.
-    expect(LumaDetailI420.create(8, 4, 3)).toBeUndefined();
-    expect(LumaDetailI420.create(7, 4, 2)).toBeUndefined(); // 14 columns: not a multiple of 4
-    expect(LumaDetailI420.create(7, 4, 4)).toBeDefined();
+    expect(LumaDetailTail.supports(8, 4, 3, 'rgb')).toBe(false);
+    expect(LumaDetailTail.supports(7, 4, 2, 'i420')).toBe(false); // 14 columns: not a multiple of 4
+    expect(LumaDetailTail.supports(7, 4, 2, 'rgb')).toBe(true);
+    expect(LumaDetailTail.supports(7, 4, 4, 'i420')).toBe(true);
   });
 
   it('a graph ONNX Runtime refuses is a BackendError from the worker too', async () => {

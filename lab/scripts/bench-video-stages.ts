@@ -2,7 +2,7 @@
  * The video pipeline's per-frame stages, timed alone and interleaved (scripts/interleaved-ab.ts), for a shipped
  * luma-detail student at 1280×720 output (default ×4, 320×180 input): ONNX Runtime on the whole graph with its I420
  * outputs (`i420-output.ts`) against the graph cut after the luma detail (`lumaDetailModel`), on one and on two
- * threads (spinning off, as `sharpenVideo` runs it); the WebAssembly output stage (`video/luma-detail-i420.ts`, with
+ * threads (spinning off, as `sharpenVideo` runs it); the WebAssembly output stage (`infer/luma-detail-tail.ts`, with
  * its copies in and out); and one temporal-filter step over the I420 planes (`TemporalFilter.pushPlanes`, its blend
  * in WebAssembly, and with the JavaScript blend). Run it on an idle machine.
  *
@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { interleavedTimes, timesTable } from '../../scripts/interleaved-ab';
 import { I420_NAMES, lumaDetailModel, withI420Output } from '../../src/models/onnx/i420-output';
-import { LumaDetailI420 } from '../../src/video/luma-detail-i420';
+import { LumaDetailTail } from '../../src/infer/luma-detail-tail';
 import { PlaneBlender } from '../../src/video/temporal-blend';
 import { TemporalFilter } from '../../src/video/temporal-filter';
 import { i420ConvWeights } from '../../src/video/yuv';
@@ -40,8 +40,8 @@ for (const threads of [1, 2]) {
   variants.set(`whole graph → I420, ${threads} thread(s)`, () => whole.run(feeds, [I420_NAMES.i420]));
   variants.set(`graph cut after the detail, ${threads} thread(s)`, () => part.run({ [part.inputNames[0]]: x }));
 }
-const tail = LumaDetailI420.create(w, h, s)!;
-variants.set('WebAssembly output stage (with copies)', async () => tail.run(input, detail, weights));
+const tail = LumaDetailTail.create()!;
+variants.set('WebAssembly output stage (with copies)', async () => tail.i420(input, detail, w, h, s, weights));
 // The temporal filter on a static noisy sequence of I420 frames (so it blends every frame).
 const planes = [
   { offset: 0, width: W, height: H, channels: 1 },
@@ -51,7 +51,7 @@ const planes = [
 let seed = 1;
 const rnd = (): number => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
 const frameIn = new Uint8Array(w * h * 3).map(() => rnd() * 255);
-const frameOut = tail.run(input, detail, weights);
+const frameOut = tail.i420(input, detail, w, h, s, weights);
 const noisy = (f: Uint8Array) => f.map((v) => Math.max(0, Math.min(255, v + (rnd() - 0.5) * 6)));
 const inputs = Array.from({ length: 8 }, () => noisy(frameIn));
 const outputs = Array.from({ length: 8 }, () => noisy(frameOut));

@@ -9,6 +9,7 @@ import { BackendError, ConfigError, ShapeError } from '../errors';
 import { I420_NAMES } from '../models/onnx/i420-output';
 import { readOnnxMetadata } from '../models/onnx/proto';
 import { currentPlatform } from '../platform/current';
+import { LumaDetailTail } from './luma-detail-tail';
 import { tfjsRunner } from './runners';
 import type { TileRunner } from './tile-engine';
 
@@ -70,6 +71,8 @@ export interface OnnxEngineOptions {
   offThread?: boolean;
   /** The graph also writes I420 (`models/onnx/i420-output.ts`), for {@link TileRunner.runI420}. */
   i420Output?: boolean;
+  /** Luma-detail students: the output stage in WebAssembly after the graph's detail (default true; see `luma-detail-tail.ts`). */
+  lumaDetailTail?: boolean;
 }
 
 /**
@@ -105,9 +108,14 @@ export async function onnxTileRunner(
   const { ort, runtime } = await loadOrt(); // a missing runtime fails here, once, not once per provider
   const providers = opts.executionProviders ?? (await currentPlatform().onnxProviders());
   let i420 = opts.i420Output === true;
+  // The output stage of a luma-detail student in WebAssembly (undefined without WebAssembly SIMD, or when turned off).
+  // Only where the graph runs on the CPU too: on a GPU the graph's own upsample and sum cost next to nothing.
+  const onCpu = providers.every((p) => p === 'cpu' || p === 'wasm');
+  const tail = opts.lumaDetailTail !== false && onCpu && (scale === 2 || scale === 4) ? LumaDetailTail.create() : undefined;
   let lumaDetail: { tensor: string; whole: Uint8Array } | undefined;
-  if (i420) {
-    // The I420 outputs go onto ONNX bytes: a layers model is exported here first, as createOnnxRunner would.
+  if (i420 || tail) {
+    // The graph is cut and the I420 outputs are added on ONNX bytes: a layers model is exported here first, as
+    // createOnnxRunner would.
     const { withI420Output, lumaDetailModel } = await import('../models/onnx/i420-output');
     if (!(model instanceof Uint8Array)) {
       const { modelToOnnx } = await import('../models/onnx/export');
@@ -115,13 +123,14 @@ export async function onnxTileRunner(
       model = modelToOnnx(model, { target: cpu ? 'ort-cpu' : 'any', layout: 'nchw' });
     }
     if (readOnnxMetadata(model).layout === 'nchw') {
-      // A luma-detail student runs a graph cut after its detail (the caller adds the upsampled input and converts:
-      // `video/luma-detail-i420.ts`); the whole graph with its I420 outputs is loaded only if a frame needs it.
+      // A luma-detail student runs a graph cut after its detail, and the caller adds the upsampled input (and
+      // converts to I420): `infer/luma-detail-tail.ts`. The whole graph (with its I420 outputs) is loaded only if a
+      // frame needs it.
       const cut = lumaDetailModel(model);
       if (cut && cut.detail.scale === scale) {
-        lumaDetail = { tensor: cut.detail.tensor, whole: withI420Output(model) };
+        lumaDetail = { tensor: cut.detail.tensor, whole: i420 ? withI420Output(model) : model };
         model = cut.model;
-      } else model = withI420Output(model);
+      } else if (i420) model = withI420Output(model);
     } else i420 = false; // a planar graph only; this one gets no I420 outputs (its frames are converted by the caller)
   }
   let found: { r: Awaited<ReturnType<typeof createOnnxRunner>>; provider: string } | undefined;
@@ -152,6 +161,13 @@ export async function onnxTileRunner(
     wholeRunner ??= createOnnxRunner(lumaDetail.whole, { ort, threads: opts.threads, spinning: opts.spinning, offThread: opts.offThread, executionProviders: [provider], layout: 'nchw' });
     return wholeRunner;
   };
+  // The cut graph's luma detail of a planar RGB tile.
+  const runDetail = async (tile: Float32Array, height: number, width: number): Promise<Float32Array> => {
+    const name = lumaDetail!.tensor;
+    const { data, shape } = (await first.runFeeds({ [first.inputName]: { data: tile, dims: [1, 3, height, width] } }, [name]))[name];
+    if (shape.join() !== `1,1,${height * scale},${width * scale}`) throw new ShapeError(`ONNX luma detail has shape [${shape.join(', ')}], expected [1, 1, ${height * scale}, ${width * scale}]`);
+    return data as Float32Array;
+  };
   // With I420 outputs, every run feeds the conversion's weights (zeros when only RGB is fetched: they are not used).
   const noWeights = { [I420_NAMES.lumaWeights]: { data: new Float32Array(3), dims: [1, 3, 1, 1] }, [I420_NAMES.chromaWeights]: { data: new Float32Array(6), dims: [2, 3, 1, 1] } };
   const runner: TileRunner = {
@@ -159,6 +175,9 @@ export async function onnxTileRunner(
     channels: [3],
     layout: first.layout,
     async run(tile, height, width, channels) {
+      if (lumaDetail && tail && channels === 3 && LumaDetailTail.supports(width, height, scale, 'rgb')) {
+        return tail.rgb(tile, await runDetail(tile, height, width), width, height, scale);
+      }
       const r = await whole();
       const dims = planar ? [1, channels, height, width] : [1, height, width, channels];
       const { data, shape } = i420 ? (await r.runFeeds({ [r.inputName]: { data: tile, dims }, ...noWeights }, [r.outputNames[0]]))[r.outputNames[0]] : await r.run(tile, dims);
@@ -181,14 +200,7 @@ export async function onnxTileRunner(
           return data as Uint8Array;
         }
       : undefined,
-    runLumaDetail: lumaDetail
-      ? async (tile, height, width) => {
-          const name = lumaDetail!.tensor;
-          const { data, shape } = (await first.runFeeds({ [first.inputName]: { data: tile, dims: [1, 3, height, width] } }, [name]))[name];
-          if (shape.join() !== `1,1,${height * scale},${width * scale}`) throw new ShapeError(`ONNX luma detail has shape [${shape.join(', ')}], expected [1, 1, ${height * scale}, ${width * scale}]`);
-          return data as Float32Array;
-        }
-      : undefined,
+    runLumaDetail: lumaDetail && i420 ? runDetail : undefined,
     dispose() {
       void first.dispose();
       void wholeRunner?.then((w) => w.dispose(), () => undefined);

@@ -52,6 +52,12 @@ export interface StudentLoadOptions extends TaskOptions {
   /** @internal ONNX Runtime: the graph also writes I420 frames (for `sharpenVideo`: `TileRunner.runI420`). */
   i420Output?: boolean;
   /**
+   * @internal ONNX Runtime, luma-detail students: run the graph up to the luma detail and the output stage (bilinear
+   * upsample of the input + detail) in WebAssembly (`luma-detail-tail.ts`), the default; false runs the whole graph
+   * (for A/B benchmarks).
+   */
+  lumaDetailTail?: boolean;
+  /**
    * Pretrained teachers used as models (`emt-x4`, …): their checkpoint file or folder (default `$SHARPEN_KD_TEACHERS`);
    * see {@link loadPretrainedTeacher}.
    */

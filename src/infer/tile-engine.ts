@@ -37,7 +37,7 @@ export interface TileRunner {
   runI420?(tile: Float32Array, height: number, width: number, weights: { luma: Float32Array; chroma: Float32Array }): Promise<Uint8Array>;
   /**
    * Runners of a luma-detail student with I420 outputs (`i420Output`): runs the planar RGB tile only up to the
-   * model's luma detail, `[height·scale, width·scale]` floats, which `video/luma-detail-i420.ts` turns into the frame.
+   * model's luma detail, `[height·scale, width·scale]` floats, which `infer/luma-detail-tail.ts` turns into the frame.
    */
   runLumaDetail?(tile: Float32Array, height: number, width: number): Promise<Float32Array>;
   /** Frees what the runner holds. */

@@ -22,7 +22,7 @@ import { Student } from '../infer/student';
 import { readTile, writeRows } from '../infer/pixels';
 import type { RawImage } from '../io/raw-image';
 import { studentInternals } from '../infer/student';
-import { LumaDetailI420 } from './luma-detail-i420';
+import { LumaDetailTail } from '../infer/luma-detail-tail';
 import { TemporalFilter, type FramePlane } from './temporal-filter';
 import { i420ConvWeights, i420Size, rgbToI420 } from './yuv';
 import { encoderInfo, ffmpegReason, findFfmpeg, killAndWait, probeVideo, type EncoderInfo, type Ffmpeg, type VideoInfo } from './ffmpeg';
@@ -292,14 +292,14 @@ function frameFunction(student: Student, inW: number, inH: number, opts: Sharpen
   // The graph converts to I420 itself when it can (ONNX Runtime): 1.5 bytes per pixel come back instead of 12.
   const weights = i420 && runner.runI420 && layout === 'nchw' && outW % 2 === 0 && outH % 2 === 0 ? i420ConvWeights(i420) : undefined;
   // A luma-detail student's graph can stop at its detail, and the output stage run here (WebAssembly SIMD).
-  const tail = whole && weights && runner.runLumaDetail ? LumaDetailI420.create(inW, inH, s) : undefined;
+  const tail = whole && weights && runner.runLumaDetail ? (LumaDetailTail.supports(inW, inH, s, 'i420') ? LumaDetailTail.create() : undefined) : undefined;
   return async (frame) => {
     const src: RawImage<Uint8Array> = { data: frame, width: inW, height: inH, channels: 3, bits: 8 };
     if (whole) {
       throwIfAborted(opts.signal);
       if (tail) {
         const input = readTile(src, 'color', 0, 0, inW, inH, layout);
-        return tail.run(input, await runner.runLumaDetail!(input, inH, inW), weights!);
+        return tail.i420(input, await runner.runLumaDetail!(input, inH, inW), inW, inH, s, weights!);
       }
       if (weights) return runner.runI420!(readTile(src, 'color', 0, 0, inW, inH, layout), inH, inW, weights);
       const out = await runner.run(readTile(src, 'color', 0, 0, inW, inH, layout), inH, inW, 3);

@@ -56,7 +56,7 @@ export function withI420Output(model: Uint8Array): Uint8Array {
 /**
  * @internal Metadata key of a graph whose output is `bilinear_up(input) + detail` with a one-channel (luma) detail:
  * JSON {@link LumaDetailInfo}, written by the exporter. The video pipeline then fetches the detail and does the rest itself
- * (`video/luma-detail-i420.ts`).
+ * (`infer/luma-detail-tail.ts`).
  */
 export const LUMA_DETAIL_KEY = 'luma-detail';
 
@@ -71,7 +71,7 @@ export interface LumaDetailInfo {
  * only output is then that tensor (`[N, 1, H, W]` float), and the nodes and initializers that only served the rest
  * (the upsample of the input, the sum) are gone; undefined for a model without a luma detail. ONNX Runtime runs every
  * node of a graph whatever a run fetches, so the cut is what saves the work; the caller does the rest
- * (`video/luma-detail-i420.ts`). The bytes are rewritten field by field, nothing else is decoded.
+ * (`infer/luma-detail-tail.ts`). The bytes are rewritten field by field, nothing else is decoded.
  */
 export function lumaDetailModel(model: Uint8Array): { model: Uint8Array; detail: LumaDetailInfo } | undefined {
   const raw = readOnnxMetadata(model)[LUMA_DETAIL_KEY];

@@ -1,12 +1,13 @@
-;; The output stage of a luma-detail student (residual bilinear upsample of the input + the net's luma detail), written
-;; straight to an I420 frame, in WebAssembly with 128-bit SIMD: what the model's graph and `i420-output.ts` do after
-;; the pixel shuffle (Resize, Add, Clip, then Y′CbCr and 4:2:0), in two passes over memory instead of eight.
-;; luma-detail-i420.ts lays out the memory and documents the arithmetic; the scales are 2 and 4.
+;; The output stage of a luma-detail student (residual bilinear upsample of the input + the net's luma detail), in
+;; WebAssembly with 128-bit SIMD: what the model's graph does after the pixel shuffle (Resize, Add), and for video what
+;; `i420-output.ts` does after that (Clip, then Y′CbCr and 4:2:0), in two passes over memory. luma-detail-tail.ts lays
+;; out the memory and documents the arithmetic; the scales are 2 and 4.
 ;;
 ;; Bilinear ×s with half-pixel centres (ONNX Resize `half_pixel`, edges clamped) is separable: `hpass` upsamples the
-;; rows of the padded input planes (one replicated pixel on every side) along x, `tail` interpolates those rows along
-;; y for each output row, adds the detail, clamps to [0, 1] (pmin / pmax: the inputs are never NaN), and writes Y for every pixel and Cb, Cr for every 2×2
-;; block (from the block's mean RGB), rounded to the nearest level (ties to even) and saturated, as QuantizeLinear.
+;; rows of the padded input planes (one replicated pixel on every side) along x; then `rgb` interpolates those rows along
+;; y for each output row and adds the detail (planar float RGB, the graph's output), or `tail` does that, clamps to
+;; [0, 1] (pmin / pmax: the inputs are never NaN), and writes Y for every pixel and Cb, Cr for every 2×2 block (from the
+;; block's mean RGB), rounded to the nearest level (ties to even) and saturated, as QuantizeLinear.
 (module
   (memory (export "memory") 1)
 
@@ -50,6 +51,48 @@
             (br $group)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
         (br $row))))
+
+  ;; rgb(up, detail, out, w, h, s): `up` holds the three channels' hpass rows (h + 2 rows of W = s·w floats each, channel
+  ;; after channel), `detail` the net's luma detail (H × W floats), `out` receives three planes of H × W floats, channel
+  ;; after channel: along y the two hpass rows around output row Y (at y + (Y + ½)/s − ½), plus the detail, as the
+  ;; graph computes them (no clamp: the graph has none). Four columns at a time (W is a multiple of 4).
+  (func (export "rgb") (param $up i32) (param $detail i32) (param $out i32) (param $w i32) (param $h i32) (param $s i32)
+    (local $W i32) (local $H i32) (local $rowBytes i32) (local $plane i32) (local $oplane i32) (local $Y i32) (local $X i32)
+    (local $a i32) (local $d i32) (local $o i32) (local $k i32) (local $sy f32) (local $fy v128) (local $v v128) (local $r v128)
+    (local.set $W (i32.mul (local.get $w) (local.get $s)))
+    (local.set $H (i32.mul (local.get $h) (local.get $s)))
+    (local.set $rowBytes (i32.shl (local.get $W) (i32.const 2)))
+    (local.set $plane (i32.mul (i32.add (local.get $h) (i32.const 2)) (local.get $rowBytes)))
+    (local.set $oplane (i32.mul (local.get $H) (local.get $rowBytes)))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $Y) (local.get $H)))
+        (local.set $sy (f32.sub (f32.div (f32.add (f32.convert_i32_u (local.get $Y)) (f32.const 0.5)) (f32.convert_i32_u (local.get $s))) (f32.const 0.5)))
+        (local.set $a (i32.add (local.get $up) (i32.mul (i32.add (i32.trunc_f32_s (f32.floor (local.get $sy))) (i32.const 1)) (local.get $rowBytes))))
+        (local.set $fy (f32x4.splat (f32.sub (local.get $sy) (f32.floor (local.get $sy)))))
+        (local.set $d (i32.add (local.get $detail) (i32.mul (local.get $Y) (local.get $rowBytes))))
+        (local.set $o (i32.add (local.get $out) (i32.mul (local.get $Y) (local.get $rowBytes))))
+        (local.set $X (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $X) (local.get $rowBytes)))
+            (local.set $v (v128.load (i32.add (local.get $d) (local.get $X))))
+            (local.set $k (i32.add (local.get $a) (local.get $X)))
+            (local.set $r (v128.load (local.get $k)))
+            (v128.store (i32.add (local.get $o) (local.get $X)) (f32x4.add (local.get $v)
+              (f32x4.add (local.get $r) (f32x4.mul (local.get $fy) (f32x4.sub (v128.load (i32.add (local.get $k) (local.get $rowBytes))) (local.get $r))))))
+            (local.set $k (i32.add (local.get $k) (local.get $plane)))
+            (local.set $r (v128.load (local.get $k)))
+            (v128.store (i32.add (i32.add (local.get $o) (local.get $oplane)) (local.get $X)) (f32x4.add (local.get $v)
+              (f32x4.add (local.get $r) (f32x4.mul (local.get $fy) (f32x4.sub (v128.load (i32.add (local.get $k) (local.get $rowBytes))) (local.get $r))))))
+            (local.set $k (i32.add (local.get $k) (local.get $plane)))
+            (local.set $r (v128.load (local.get $k)))
+            (v128.store (i32.add (i32.add (local.get $o) (i32.shl (local.get $oplane) (i32.const 1))) (local.get $X)) (f32x4.add (local.get $v)
+              (f32x4.add (local.get $r) (f32x4.mul (local.get $fy) (f32x4.sub (v128.load (i32.add (local.get $k) (local.get $rowBytes))) (local.get $r))))))
+            (local.set $X (i32.add (local.get $X) (i32.const 16)))
+            (br $cols)))
+        (local.set $Y (i32.add (local.get $Y) (i32.const 1)))
+        (br $rows))))
 
   ;; Four floats rounded to the nearest integer (ties to even) and saturated to 0 … 255, as QuantizeLinear does:
   ;; clamped first, then rounded by adding 2²³ (the sum's float has no fraction bits left, so the addition itself
