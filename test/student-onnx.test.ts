@@ -78,7 +78,7 @@ describe('shipped model.onnx', () => {
     ['x4', 4, 52],
     ['x2', 2, 53], // an odd width at ×2: the tail pads one column
     ['x4-plus', 4, 37],
-  ] as const)('%s: the graph cut at the luma detail plus the WebAssembly output stage gives the whole graph\'s RGB', async (name, scale, w) => {
+  ] as const)('%s: the graph cut before the pixel shuffle of its luma detail plus the WebAssembly output stage gives the whole graph\'s RGB', async (name, scale, w) => {
     const tailed = await Student.load(name, { backend: 'onnx', threads: 1 });
     const whole = await Student.load(name, { backend: 'onnx', threads: 1, lumaDetailTail: false });
     try {
@@ -86,7 +86,7 @@ describe('shipped model.onnx', () => {
       const h = 41;
       // Values beyond [0, 1] too: the stage adds and does not clamp, as the graph.
       const x = new Float32Array(3 * h * w).map((_, i) => ((i * 2654435761) >>> 24) / 200 - 0.1);
-      const stage = vi.spyOn(LumaDetailTail.prototype, 'rgb');
+      const stage = vi.spyOn(LumaDetailTail.prototype, 'rgbFromPhases');
       const a = await studentInternals(tailed).runner.run(x, h, w, 3);
       expect(stage).toHaveBeenCalledTimes(1);
       const b = await studentInternals(whole).runner.run(x, h, w, 3);
@@ -97,6 +97,25 @@ describe('shipped model.onnx', () => {
     } finally {
       tailed.dispose();
       whole.dispose();
+    }
+  });
+
+  it('the output stage from the detail and from its sub-pixel phases agree bit for bit, at any width', () => {
+    const tail = LumaDetailTail.create()!;
+    for (const [scale, w, h] of [[4, 8, 3], [4, 5, 2], [2, 7, 3], [2, 12, 1], [4, 1, 1]] as const) {
+      const [W, H] = [w * scale, h * scale];
+      const x = new Float32Array(3 * w * h).map((_, i) => ((i * 2654435761) >>> 24) / 255);
+      const phases = new Float32Array(W * H).map((_, i) => ((i * 40503) % 97) / 97 - 0.5);
+      // The pixel shuffle: phase i·s + j, pixel (y, x) → output (s·y + i, s·x + j).
+      const detail = new Float32Array(W * H);
+      for (let p = 0; p < scale * scale; p++) {
+        for (let y = 0; y < h; y++) for (let c = 0; c < w; c++) detail[(scale * y + Math.floor(p / scale)) * W + scale * c + (p % scale)] = phases[(p * h + y) * w + c];
+      }
+      const a = tail.rgb(x, detail, w, h, scale);
+      expect(tail.rgbFromPhases(x, phases, w, h, scale)).toEqual(a);
+      // Corner pixels: the input's own value (edges clamped) plus the detail.
+      expect(a[0]).toBeCloseTo(x[0] + detail[0], 6);
+      expect(a[2 * W * H + W * H - 1]).toBeCloseTo(x[3 * w * h - 1] + detail[W * H - 1], 6);
     }
   });
 

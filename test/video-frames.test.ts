@@ -208,6 +208,14 @@ describe('ONNX Runtime on a worker thread', () => {
     const x = new ort.Tensor('float32', new Float32Array(3 * 5 * 6).fill(0.5), [1, 3, 5, 6]);
     expect((await session.run({ [session.inputNames[0]]: x }))[cut.detail.tensor].dims).toEqual([1, 1, 20, 24]);
     await session.release();
+    // With phases: cut before the pixel shuffle, whose input is the one output.
+    const early = lumaDetailModel(onnx, { phases: true })!;
+    expect(early.phases).toBeDefined();
+    expect(readOnnxOutputs(early.model)).toEqual([early.phases]);
+    expect(readOnnxNodes(early.model).map((n) => n.op)).not.toContain('DepthToSpace');
+    const s2 = await ort.InferenceSession.create(early.model);
+    expect((await s2.run({ [s2.inputNames[0]]: x }))[early.phases!].dims).toEqual([1, 16, 5, 6]);
+    await s2.release();
     // Nearest residual, or an RGB detail: no luma-detail metadata.
     for (const opts of [{ residualInterpolation: 'nearest' as const, detail: 'luma' as const }, { residualInterpolation: 'bilinear' as const, detail: 'rgb' as const }]) {
       const other = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 1, seed: 3, ...opts });

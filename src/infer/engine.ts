@@ -112,7 +112,8 @@ export async function onnxTileRunner(
   // Only where the graph runs on the CPU too: on a GPU the graph's own upsample and sum cost next to nothing.
   const onCpu = providers.every((p) => p === 'cpu' || p === 'wasm');
   const tail = opts.lumaDetailTail !== false && onCpu && (scale === 2 || scale === 4) ? LumaDetailTail.create() : undefined;
-  let lumaDetail: { tensor: string; whole: Uint8Array } | undefined;
+  // The cut graph's output: the luma detail, or (without I420) its sub-pixel phases before the pixel shuffle.
+  let lumaDetail: { tensor: string; phases: boolean; whole: Uint8Array } | undefined;
   if (i420 || tail) {
     // The graph is cut and the I420 outputs are added on ONNX bytes: a layers model is exported here first, as
     // createOnnxRunner would.
@@ -126,9 +127,9 @@ export async function onnxTileRunner(
       // A luma-detail student runs a graph cut after its detail, and the caller adds the upsampled input (and
       // converts to I420): `infer/luma-detail-tail.ts`. The whole graph (with its I420 outputs) is loaded only if a
       // frame needs it.
-      const cut = lumaDetailModel(model);
+      const cut = lumaDetailModel(model, { phases: !i420 });
       if (cut && cut.detail.scale === scale) {
-        lumaDetail = { tensor: cut.detail.tensor, whole: i420 ? withI420Output(model) : model };
+        lumaDetail = { tensor: cut.phases ?? cut.detail.tensor, phases: cut.phases !== undefined, whole: i420 ? withI420Output(model) : model };
         model = cut.model;
       } else if (i420) model = withI420Output(model);
     } else i420 = false; // a planar graph only; this one gets no I420 outputs (its frames are converted by the caller)
@@ -161,11 +162,12 @@ export async function onnxTileRunner(
     wholeRunner ??= createOnnxRunner(lumaDetail.whole, { ort, threads: opts.threads, spinning: opts.spinning, offThread: opts.offThread, executionProviders: [provider], layout: 'nchw' });
     return wholeRunner;
   };
-  // The cut graph's luma detail of a planar RGB tile.
+  // The cut graph's luma detail (or its phases) of a planar RGB tile.
   const runDetail = async (tile: Float32Array, height: number, width: number): Promise<Float32Array> => {
     const name = lumaDetail!.tensor;
     const { data, shape } = (await first.runFeeds({ [first.inputName]: { data: tile, dims: [1, 3, height, width] } }, [name]))[name];
-    if (shape.join() !== `1,1,${height * scale},${width * scale}`) throw new ShapeError(`ONNX luma detail has shape [${shape.join(', ')}], expected [1, 1, ${height * scale}, ${width * scale}]`);
+    const expect = lumaDetail!.phases ? [1, scale * scale, height, width] : [1, 1, height * scale, width * scale];
+    if (shape.join() !== expect.join()) throw new ShapeError(`ONNX luma detail has shape [${shape.join(', ')}], expected [${expect.join(', ')}]`);
     return data as Float32Array;
   };
   // With I420 outputs, every run feeds the conversion's weights (zeros when only RGB is fetched: they are not used).
@@ -176,7 +178,8 @@ export async function onnxTileRunner(
     layout: first.layout,
     async run(tile, height, width, channels) {
       if (lumaDetail && tail && channels === 3 && LumaDetailTail.supports(width, height, scale, 'rgb')) {
-        return tail.rgb(tile, await runDetail(tile, height, width), width, height, scale);
+        const detail = await runDetail(tile, height, width);
+        return lumaDetail.phases ? tail.rgbFromPhases(tile, detail, width, height, scale) : tail.rgb(tile, detail, width, height, scale);
       }
       const r = await whole();
       const dims = planar ? [1, channels, height, width] : [1, height, width, channels];

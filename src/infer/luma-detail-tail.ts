@@ -6,7 +6,9 @@
  * a broadcasting Add, about a third of the ×4 student's time at 1280×720 (`lab/scripts/profile-ort.ts`). Here the
  * graph stops at the detail (`lumaDetailModel`), and `luma-detail-tail.wat` does the rest in WebAssembly SIMD in two
  * passes (bilinear along x on the input's rows; then along y, + detail), writing either
- * - `rgb`: the graph's own output, planar float RGB (what `Student` runs on ONNX Runtime), or
+ * - `rgb`: the graph's own output, planar float RGB. `Student` on ONNX Runtime cuts the graph one node earlier,
+ *   before the pixel shuffle of the detail (its DepthToSpace was another full-size pass), and `rgbFromPhases` does
+ *   the shuffle while it adds; or
  * - `i420`: for video, that clamped to [0, 1] and converted to an I420 frame (what the graph with `i420-output.ts`'s
  *   nodes gives), Y for every pixel and Cb, Cr from every 2×2 block.
  *
@@ -21,6 +23,7 @@ interface TailExports {
   memory: WebAssembly.Memory;
   hpass(src: number, dst: number, w: number, rows: number, s: number): void;
   rgb(up: number, detail: number, out: number, w: number, h: number, s: number): void;
+  rgb_phases(up: number, phases: number, out: number, w: number, h: number, s: number): void;
   tail(up: number, detail: number, out: number, w: number, h: number, s: number, coef: number): void;
 }
 
@@ -54,15 +57,16 @@ export class LumaDetailTail {
 
   /**
    * Lays out the memory for one frame (growing it when needed), copies the planar input and the detail in and runs
-   * the horizontal pass. At ×2 an odd width gets one more replicated input column (`wp = w + 1`; the kernels' rows go
-   * four output samples at a time), which only the last two output columns, discarded, see.
+   * the horizontal pass. The kernels run on `wp ≥ w` input columns, the extra ones replicating the last (only the
+   * discarded output columns past `W` see them): `rgb` and `tail` go four output samples at a time (`wp = w + 1` at ×2
+   * for an odd `w`), `rgb_phases` four input columns at a time (`wp` = `w` rounded up to a multiple of 4).
    */
-  private load(input: Float32Array, detail: Float32Array, w: number, h: number, scale: number, output: LumaDetailOutput) {
+  private load(input: Float32Array, detail: Float32Array, w: number, h: number, scale: number, output: LumaDetailOutput, phases = false) {
     if (!LumaDetailTail.supports(w, h, scale, output)) throw new Error(`luma-detail tail: ${w}x${h} ×${scale} cannot be written as ${output}`);
     const W = w * scale;
     const H = h * scale;
     if (input.length !== 3 * w * h || detail.length !== W * H) throw new Error(`luma-detail tail: got ${input.length} input and ${detail.length} detail samples for ${w}x${h} ×${scale}`);
-    const wp = W % 4 === 0 ? w : w + 1;
+    const wp = phases ? (w + 3) & ~3 : W % 4 === 0 ? w : w + 1;
     const Wp = wp * scale;
     const align = (v: number) => (v + 15) & ~15;
     const planes = 0;
@@ -91,8 +95,10 @@ export class LumaDetailTail {
       p.copyWithin(base + (h + 1) * pw, base + h * pw, base + (h + 1) * pw);
     }
     const d = new Float32Array(buf, det, Wp * H);
-    if (Wp === W) d.set(detail);
-    else for (let y = 0; y < H; y++) d.set(detail.subarray(y * W, (y + 1) * W), y * Wp);
+    // The detail's rows (H of W samples, or s²·h phase rows of w) at the kernels' width.
+    const [rows, rw, rwp] = phases ? [scale * scale * h, w, wp] : [H, W, Wp];
+    if (rwp === rw) d.set(detail);
+    else for (let y = 0; y < rows; y++) d.set(detail.subarray(y * rw, (y + 1) * rw), y * rwp);
     x.hpass(planes, up, wp, 3 * (h + 2), scale);
     return { wp, up, det, out, coef };
   }
@@ -102,8 +108,20 @@ export class LumaDetailTail {
    * it), `detail` the graph's luma detail (`[h·scale, w·scale]` floats). Returns new planar float RGB.
    */
   rgb(input: Float32Array, detail: Float32Array, w: number, h: number, scale: number): Float32Array {
-    const { wp, up, det, out } = this.load(input, detail, w, h, scale, 'rgb');
-    this.x.rgb(up, det, out, wp, h, scale);
+    return this.planarRgb(input, detail, w, h, scale, false);
+  }
+
+  /**
+   * {@link LumaDetailTail.rgb} from the detail before its pixel shuffle: `phases` is `[s², h, w]`, phase `i·s + j`
+   * holding output pixel `(s·y + i, s·x + j)` (`lumaDetailModel` with `phases`), so the graph needs no DepthToSpace.
+   */
+  rgbFromPhases(input: Float32Array, phases: Float32Array, w: number, h: number, scale: number): Float32Array {
+    return this.planarRgb(input, phases, w, h, scale, true);
+  }
+
+  private planarRgb(input: Float32Array, detail: Float32Array, w: number, h: number, scale: number, phases: boolean): Float32Array {
+    const { wp, up, det, out } = this.load(input, detail, w, h, scale, 'rgb', phases);
+    (phases ? this.x.rgb_phases : this.x.rgb)(up, det, out, wp, h, scale);
     const [W, H, Wp] = [w * scale, h * scale, wp * scale];
     const all = new Float32Array(this.x.memory.buffer, out, 3 * Wp * H);
     if (Wp === W) return all.slice();

@@ -5,7 +5,8 @@
 ;;
 ;; Bilinear ×s with half-pixel centres (ONNX Resize `half_pixel`, edges clamped) is separable: `hpass` upsamples the
 ;; rows of the padded input planes (one replicated pixel on every side) along x; then `rgb` interpolates those rows along
-;; y for each output row and adds the detail (planar float RGB, the graph's output), or `tail` does that, clamps to
+;; y for each output row and adds the detail (planar float RGB, the graph's output; `rgb_phases` the same from the
+;; detail before its pixel shuffle), or `tail` does that, clamps to
 ;; [0, 1] (pmin / pmax: the inputs are never NaN), and writes Y for every pixel and Cb, Cr for every 2×2 block (from the
 ;; block's mean RGB), rounded to the nearest level (ties to even) and saturated, as QuantizeLinear.
 (module
@@ -90,6 +91,88 @@
             (v128.store (i32.add (i32.add (local.get $o) (i32.shl (local.get $oplane) (i32.const 1))) (local.get $X)) (f32x4.add (local.get $v)
               (f32x4.add (local.get $r) (f32x4.mul (local.get $fy) (f32x4.sub (v128.load (i32.add (local.get $k) (local.get $rowBytes))) (local.get $r))))))
             (local.set $X (i32.add (local.get $X) (i32.const 16)))
+            (br $cols)))
+        (local.set $Y (i32.add (local.get $Y) (i32.const 1)))
+        (br $rows))))
+
+  ;; rgb_phases(up, phases, out, w, h, s): as `rgb`, with the detail given as its s² sub-pixel phases at input
+  ;; resolution (the pixel shuffle's input: plane i·s + j, h rows of w floats, holds output pixel (s·y + i, s·x + j)),
+  ;; so that the shuffle happens here. w is a multiple of 4. Four input columns at a time: at ×4 the four phase rows
+  ;; of output row Y are transposed into 16 output samples, at ×2 the two are interleaved into 8.
+  (func (export "rgb_phases") (param $up i32) (param $phases i32) (param $out i32) (param $w i32) (param $h i32) (param $s i32)
+    (local $W i32) (local $H i32) (local $rowBytes i32) (local $plane i32) (local $oplane i32) (local $pplane i32)
+    (local $Y i32) (local $x i32) (local $a i32) (local $p i32) (local $o i32) (local $k i32) (local $sy f32) (local $fy v128)
+    (local $q0 v128) (local $q1 v128) (local $q2 v128) (local $q3 v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local $v v128) (local $r v128) (local $n i32) (local $X i32)
+    (local.set $W (i32.mul (local.get $w) (local.get $s)))
+    (local.set $H (i32.mul (local.get $h) (local.get $s)))
+    (local.set $rowBytes (i32.shl (local.get $W) (i32.const 2)))
+    (local.set $plane (i32.mul (i32.add (local.get $h) (i32.const 2)) (local.get $rowBytes)))
+    (local.set $oplane (i32.mul (local.get $H) (local.get $rowBytes)))
+    (local.set $pplane (i32.shl (i32.mul (local.get $h) (local.get $w)) (i32.const 2)))
+    (block $rowsDone
+      (loop $rows
+        (br_if $rowsDone (i32.ge_u (local.get $Y) (local.get $H)))
+        (local.set $sy (f32.sub (f32.div (f32.add (f32.convert_i32_u (local.get $Y)) (f32.const 0.5)) (f32.convert_i32_u (local.get $s))) (f32.const 0.5)))
+        (local.set $a (i32.add (local.get $up) (i32.mul (i32.add (i32.trunc_f32_s (f32.floor (local.get $sy))) (i32.const 1)) (local.get $rowBytes))))
+        (local.set $fy (f32x4.splat (f32.sub (local.get $sy) (f32.floor (local.get $sy)))))
+        ;; Phase row: planes (Y mod s)·s …, row Y div s.
+        (local.set $p (i32.add (local.get $phases)
+          (i32.add (i32.mul (i32.mul (i32.rem_u (local.get $Y) (local.get $s)) (local.get $s)) (local.get $pplane))
+                   (i32.shl (i32.mul (i32.div_u (local.get $Y) (local.get $s)) (local.get $w)) (i32.const 2)))))
+        (local.set $o (i32.add (local.get $out) (i32.mul (local.get $Y) (local.get $rowBytes))))
+        (local.set $x (i32.const 0))
+        (local.set $X (i32.const 0))
+        (block $colsDone
+          (loop $cols
+            (br_if $colsDone (i32.ge_u (local.get $x) (local.get $w)))
+            (local.set $k (i32.add (local.get $p) (i32.shl (local.get $x) (i32.const 2))))
+            (local.set $q0 (v128.load (local.get $k)))
+            (local.set $q1 (v128.load (i32.add (local.get $k) (local.get $pplane))))
+            (if (i32.eq (local.get $s) (i32.const 4))
+              (then
+                (local.set $q2 (v128.load (i32.add (local.get $k) (i32.shl (local.get $pplane) (i32.const 1)))))
+                (local.set $q3 (v128.load (i32.add (local.get $k) (i32.mul (local.get $pplane) (i32.const 3)))))
+                ;; 4×4 transpose: t0 = [q0₀ q1₀ q0₁ q1₁], t1 = [q0₂ q1₂ q0₃ q1₃], t2, t3 the same of q2, q3.
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $q0) (local.get $q1)))
+                (local.set $t1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $q0) (local.get $q1)))
+                (local.set $t2 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $q2) (local.get $q3)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $q2) (local.get $q3)))
+                (local.set $q0 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t2)))
+                (local.set $q1 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t2)))
+                (local.set $q2 (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t1) (local.get $t3)))
+                (local.set $q3 (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t1) (local.get $t3)))
+                (local.set $n (i32.const 4)))
+              (else
+                ;; Interleave: [q0₀ q1₀ q0₁ q1₁], [q0₂ q1₂ q0₃ q1₃].
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $q0) (local.get $q1)))
+                (local.set $q1 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $q0) (local.get $q1)))
+                (local.set $q0 (local.get $t0))
+                (local.set $n (i32.const 2))))
+            ;; The n vectors of detail q0 … q(n-1), four output samples each, onto the three channels.
+            (block $vecsDone
+              (loop $vecs
+                (br_if $vecsDone (i32.eqz (local.get $n)))
+                (local.set $v (local.get $q0))
+                (local.set $q0 (local.get $q1))
+                (local.set $q1 (local.get $q2))
+                (local.set $q2 (local.get $q3))
+                (local.set $k (i32.add (local.get $a) (local.get $X)))
+                (local.set $r (v128.load (local.get $k)))
+                (v128.store (i32.add (local.get $o) (local.get $X)) (f32x4.add (local.get $v)
+                  (f32x4.add (local.get $r) (f32x4.mul (local.get $fy) (f32x4.sub (v128.load (i32.add (local.get $k) (local.get $rowBytes))) (local.get $r))))))
+                (local.set $k (i32.add (local.get $k) (local.get $plane)))
+                (local.set $r (v128.load (local.get $k)))
+                (v128.store (i32.add (i32.add (local.get $o) (local.get $oplane)) (local.get $X)) (f32x4.add (local.get $v)
+                  (f32x4.add (local.get $r) (f32x4.mul (local.get $fy) (f32x4.sub (v128.load (i32.add (local.get $k) (local.get $rowBytes))) (local.get $r))))))
+                (local.set $k (i32.add (local.get $k) (local.get $plane)))
+                (local.set $r (v128.load (local.get $k)))
+                (v128.store (i32.add (i32.add (local.get $o) (i32.shl (local.get $oplane) (i32.const 1))) (local.get $X)) (f32x4.add (local.get $v)
+                  (f32x4.add (local.get $r) (f32x4.mul (local.get $fy) (f32x4.sub (v128.load (i32.add (local.get $k) (local.get $rowBytes))) (local.get $r))))))
+                (local.set $X (i32.add (local.get $X) (i32.const 16)))
+                (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+                (br $vecs)))
+            (local.set $x (i32.add (local.get $x) (i32.const 4)))
             (br $cols)))
         (local.set $Y (i32.add (local.get $Y) (i32.const 1)))
         (br $rows))))

@@ -72,14 +72,32 @@ export interface LumaDetailInfo {
  * (the upsample of the input, the sum) are gone; undefined for a model without a luma detail. ONNX Runtime runs every
  * node of a graph whatever a run fetches, so the cut is what saves the work; the caller does the rest
  * (`infer/luma-detail-tail.ts`). The bytes are rewritten field by field, nothing else is decoded.
+ *
+ * With `phases`, when the detail is written by a DepthToSpace of the scale, the cut is before it: the output is the
+ * detail's s² sub-pixel phases at input resolution (`[N, s², h, w]`, phase `i·s + j` holding output pixels
+ * `(s·y + i, s·x + j)`; DCR and CRD order agree for one channel), named in `phases`.
  */
-export function lumaDetailModel(model: Uint8Array): { model: Uint8Array; detail: LumaDetailInfo } | undefined {
+export function lumaDetailModel(model: Uint8Array, opts: { phases?: boolean } = {}): { model: Uint8Array; detail: LumaDetailInfo; phases?: string } | undefined {
   const raw = readOnnxMetadata(model)[LUMA_DETAIL_KEY];
   if (!raw) return undefined;
   const detail = JSON.parse(raw) as LumaDetailInfo;
   const td = new TextDecoder();
   const strings = (msg: Uint8Array, field: number): string[] =>
     readFields(msg).flatMap((e) => (e.field === field && typeof e.value !== 'number' ? [td.decode(e.value)] : []));
+  let output = detail.tensor;
+  let phases: string | undefined;
+  if (opts.phases) {
+    // NodeProto: input=1, output=2, op_type=4, attribute=5 (AttributeProto: name=1, i=3).
+    for (const f of readFields(model)) {
+      if (f.field !== 7 || typeof f.value === 'number') continue;
+      for (const n of readFields(f.value)) {
+        if (n.field !== 1 || typeof n.value === 'number' || !strings(n.value, 2).includes(detail.tensor)) continue;
+        if (strings(n.value, 4)[0] !== 'DepthToSpace') continue;
+        const block = readFields(n.value).flatMap((a) => (a.field === 5 && typeof a.value !== 'number' && strings(a.value, 1)[0] === 'blocksize' ? readFields(a.value).filter((e) => e.field === 3) : []));
+        if (block.length === 1 && block[0].value === detail.scale) phases = output = strings(n.value, 1)[0];
+      }
+    }
+  }
   const w = new PbWriter();
   let found = false;
   for (const f of readFields(model)) {
@@ -89,14 +107,14 @@ export function lumaDetailModel(model: Uint8Array): { model: Uint8Array; detail:
       // GraphProto: node=1 (NodeProto: input=1, output=2), initializer=5 (TensorProto: name=8), input=11,
       // output=12, value_info=13 (ValueInfoProto: name=1).
       const fields = readFields(f.value);
-      const needed = new Set([detail.tensor]);
+      const needed = new Set([output]);
       const keep = new Set<(typeof fields)[number]>();
       for (let i = fields.length - 1; i >= 0; i--) {
         const e = fields[i];
         if (e.field !== 1 || typeof e.value === 'number') continue;
         if (!strings(e.value, 2).some((o) => needed.has(o))) continue;
         keep.add(e);
-        if (strings(e.value, 2).includes(detail.tensor)) found = true;
+        if (strings(e.value, 2).includes(output)) found = true;
         for (const input of strings(e.value, 1)) needed.add(input);
       }
       w.message(7, (gw) => {
@@ -110,10 +128,10 @@ export function lumaDetailModel(model: Uint8Array): { model: Uint8Array; detail:
             if (strings(e.value, 1).some((n) => needed.has(n))) gw.bytes(e.field, e.value);
           } else if (e.field !== 12) gw.bytes(e.field, e.value);
         }
-        gw.message(12, (vw) => writeValueInfo(vw, { name: detail.tensor, dims: ['N', 1, 'OH', 'OW'] }));
+        gw.message(12, (vw) => writeValueInfo(vw, phases ? { name: phases, dims: ['N', detail.scale ** 2, 'H', 'W'] } : { name: detail.tensor, dims: ['N', 1, 'OH', 'OW'] }));
       });
     }
   }
-  if (!found) throw new Error(`the ONNX graph has no node that writes its luma detail "${detail.tensor}"`);
-  return { model: w.finish(), detail };
+  if (!found) throw new Error(`the ONNX graph has no node that writes its luma detail "${output}"`);
+  return { model: w.finish(), detail, ...(phases ? { phases } : {}) };
 }
