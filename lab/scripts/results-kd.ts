@@ -70,6 +70,7 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma16x8-emt8k', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' },
       { run: 'student-x4-luma16x8-emt8k-feature', label: 'the same + feature KD from EMT\'s blocks 2 / 4 / 6, weight 1 (1×1 adapters; cached features, so no flips; stopped)' },
       { run: 'student-x4-luma16x8-emt8k-feature005', label: 'the same with the feature term at weight 0.05 (its gradient then about that of the pixel and output terms)' },
+      { run: 'student-x4-luma16x8-emt8k-noaug', label: 'its control: output KD alone from the same feature cache, replayed as stored (no flips, `cacheAugment: false`)' },
       { run: 'student-x4-luma16x8-emt8k-cache16k', label: 'output KD as above, EMT outputs cached for twice the patches (16384: each comes back 8 times in 8000 steps, not 16)' },
       { run: 'student-x4-luma16x8-emt8k-extra2', label: 'output KD + as many extra inputs labelled by EMT: the training sets shrunk by 2 (16384 cached patches)' },
       { run: 'student-x4-luma16x8-emtonly8k', label: 'EMT\'s predictions alone, L1 on luma (no HR term; the same cache)' },
@@ -118,6 +119,7 @@ const STUDIES: Study[] = [
     arms: [
       { run: 'student-x2-luma16x8-emt6k', label: 'output KD from EMT ×2 on luma (weight 1, L1; EMT outputs cached for 8192 patches)' },
       { run: 'student-x2-luma16x8-emt6k-feature005', label: 'output KD + feature KD from EMT ×2\'s blocks 2 / 4 / 6 through 1×1 adapters, weight 0.05 (outputs and features cached for the same 8192 patches, no flips)' },
+      { run: 'student-x2-luma16x8-emt6k-noaug', label: 'its control: output KD alone from the same feature cache, replayed as stored (no flips, `cacheAugment: false`)' },
       { run: 'student-x2-luma16x8-emt6k-extra2', label: 'output KD + as many extra inputs labelled by EMT ×2: the training sets shrunk by 2 (16384-patch cache)' },
     ],
   },
