@@ -51,11 +51,29 @@ export class TorchHelper {
 /** An engine run: some calls, each timed by the engine itself (ms per call). */
 export type EngineRun = () => Promise<number[]>;
 
-/** One warm-up run of every engine, then `rounds` rounds running each engine in turn, so load drift hits all alike. */
-export async function interleavedRounds(engines: Map<string, EngineRun>, rounds: number): Promise<Map<string, number[]>> {
-  const times = new Map([...engines.keys()].map((k) => [k, [] as number[]]));
-  for (const run of engines.values()) await run();
-  for (let r = 0; r < rounds; r++) for (const [k, run] of engines) times.get(k)!.push(...(await run()));
+/**
+ * One warm-up run of every engine, then `rounds` rounds running each engine in turn, so load drift hits all alike.
+ * Every turn starts after `gapMs` of quiet (default 300): the engine before it may leave worker threads spinning for
+ * a while after its last call (PyTorch's OpenMP and TBB workers, ONNX Runtime's spinning pool), and those would take
+ * cores from the next engine's first calls. Each round starts one engine further on, so that no engine always
+ * follows the same one.
+ */
+export async function interleavedRounds(engines: Map<string, EngineRun>, rounds: number, opts: { gapMs?: number } = {}): Promise<Map<string, number[]>> {
+  const gap = opts.gapMs ?? 300;
+  const quiet = () => new Promise((resolve) => setTimeout(resolve, gap));
+  const entries = [...engines];
+  const times = new Map(entries.map(([k]) => [k, [] as number[]]));
+  for (const [, run] of entries) {
+    await quiet();
+    await run();
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (let i = 0; i < entries.length; i++) {
+      const [k, run] = entries[(r + i) % entries.length];
+      await quiet();
+      times.get(k)!.push(...(await run()));
+    }
+  }
   return times;
 }
 

@@ -605,9 +605,11 @@ async function runPipeline(a: PipelineArgs): Promise<SharpenVideoResult> {
     throw e instanceof SharpenError ? e : new IoError(`video pipeline failed: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   } finally {
     opts.signal?.removeEventListener('abort', onAbort);
-    process.off('exit', onExit);
+    // The exit hook stays until the temporary file is gone: a forced exit while ffmpeg is being stopped (a second
+    // Ctrl-C right after the first) must still delete it.
     await Promise.all([killAndWait(dec), killAndWait(enc)]);
     await fs.rm(tmp, { force: true }).catch(() => undefined);
+    process.off('exit', onExit);
   }
 }
 
