@@ -89,6 +89,7 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma32x8-emtmse8k', label: 'EMT\'s predictions alone, squared error on luma (no HR term; the same cache; stopped at 2946 and resumed with faster training kernels)' },
       { run: 'student-x4-luma32x8-emt8k-extra2', label: 'output KD + as many extra inputs labelled by EMT: the training sets shrunk by 2 (the 16×8 study\'s 16384-patch cache)' },
       { run: 'student-x4-luma32x8-emt8k-feature005', label: 'output KD + feature KD from EMT\'s blocks 2 / 4 / 6 through 1×1 adapters, weight 0.05 (the 16×8 study\'s feature cache)' },
+      { run: 'student-x4-luma32x8-emt8k-noaug', label: 'its control: output KD alone from the same feature cache, replayed as stored (no flips, `cacheAugment: false`)' },
     ],
   },
   {
