@@ -2,13 +2,12 @@
  * The output stage of a luma-detail student, done here instead of in its graph.
  *
  * The shipped ×2 and ×4 students end in `output = bilinear_up(input) + luma_detail` (the detail, one channel, added to
- * R, G and B alike). In ONNX Runtime the upsample and the sum are two passes over the full-size frame, a Resize and
- * a broadcasting Add, about a third of the ×4 student's time at 1280×720 (`lab/scripts/profile-ort.ts`). Here the
- * graph stops at the detail (`lumaDetailModel`), and `luma-detail-tail.wat` does the rest in WebAssembly SIMD in two
- * passes (bilinear along x on the input's rows; then along y, + detail), writing either
+ * R, G and B alike). In ONNX Runtime the shuffle, the upsample and the sum are three passes over the full-size frame
+ * (DepthToSpace, Resize, a broadcasting Add; the first two alone over a fifth of the ×4 student's time at 1280×720,
+ * `lab/scripts/profile-ort.ts`). Here the graph stops at the detail (`lumaDetailModel`), and `luma-detail-tail.wat`
+ * does the rest in WebAssembly SIMD in two passes (bilinear along x on the input's rows; then along y, + detail), writing either
  * - `rgb`: the graph's own output, planar float RGB. `Student` on ONNX Runtime cuts the graph one node earlier,
- *   before the pixel shuffle of the detail (its DepthToSpace was another full-size pass), and `rgbFromPhases` does
- *   the shuffle while it adds; or
+ *   before the pixel shuffle of the detail, and `rgbFromPhases` does the shuffle while it adds; or
  * - `i420`: for video, that clamped to [0, 1] and converted to an I420 frame (what the graph with `i420-output.ts`'s
  *   nodes gives), Y for every pixel and Cb, Cr from every 2×2 block.
  *
