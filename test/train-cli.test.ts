@@ -42,7 +42,7 @@ describe('sharpen-kd train / distill', () => {
     await fs.access(path.join(next, 'model-best', 'model.json'));
   });
 
-  it('--resume of a finished run says so, prints no loss, takes no step and writes nothing', async () => {
+  it('--resume of a finished run says so, prints no loss, takes no step and writes nothing but a missing model-last', async () => {
     const out = path.join(dir, 'finished');
     const imgs = path.join(dir, 'imgs');
     const common = ['train', '--data', imgs, '--scale', '2', '--arch', 'espcn', '--width', '8', '--patch', '12', '--batch', '2', '--val', imgs, '--val-every', '2', '--out', out, '--seed', '3'];
@@ -60,6 +60,15 @@ describe('sharpen-kd train / distill', () => {
     expect(io.stdout).toMatch(/^already at step 2, past --steps 1; nothing to do \(raise --steps to train further\)$/m);
     expect(Buffer.compare(await fs.readFile(path.join(out, 'last.ckpt')), ckpt)).toBe(0);
     expect(await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).toBe(log);
+    // A finished run folder without its model-last (committed without it) gets the very same model back.
+    const modelLast = path.join(out, 'model-last');
+    const weights = await fs.readFile(path.join(modelLast, 'weights.bin'));
+    await fs.rm(modelLast, { recursive: true });
+    io.stdout = '';
+    expect(await cli([...common, '--steps', '2', '--resume'])).toBe(0);
+    expect(io.stdout).toMatch(/model-last was missing: exported again from the last checkpoint to .*model-last/);
+    expect(Buffer.compare(await fs.readFile(path.join(modelLast, 'weights.bin')), weights)).toBe(0);
+    expect(Buffer.compare(await fs.readFile(path.join(out, 'last.ckpt')), ckpt)).toBe(0);
   });
 
   it('--dry-run checks a fresh run and a resume, prints the plan, writes nothing and takes no step', async () => {

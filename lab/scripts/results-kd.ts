@@ -55,9 +55,9 @@ const STUDIES: Study[] = [
     title: 'EMT ×4 → the shipped ×4 recipe (luma-detail 16×8, 24000 steps)',
     scale: 4,
     recipe:
-      'compact 16×8, luma detail + bilinear residual, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 32² LR patches in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 24000 steps, seed 1 (`lab/runs/student-x4-luma16x8.json`, the shipped `x4` until the KD arm replaced it)',
+      'compact 16×8, luma detail + bilinear residual, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 32² LR patches in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 24000 steps, seed 1 (`lab/runs/student-x4-luma16x8.json`; continued to 96000 steps it is the shipped `x4`)',
     base: { run: 'student-x4-luma16x8', label: 'from scratch (HR only)' },
-    arms: [{ run: 'student-x4-luma16x8-emt24k', label: 'output KD from EMT ×4 on luma (weight 1, L1; the 8192-patch cache of the 8000-step study): the shipped `x4`' }],
+    arms: [{ run: 'student-x4-luma16x8-emt24k', label: 'output KD from EMT ×4 on luma (weight 1, L1; the 8192-patch cache of the 8000-step study): the shipped `x4` until the 96000-step scratch run replaced it' }],
   },
   {
     id: 'emt-x4-luma16x8',

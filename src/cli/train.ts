@@ -242,6 +242,7 @@ export function printSummary(r: TrainResult, data?: PatchDataset): void {
     const lines = [
       `${r.step === steps ? `already finished at step ${r.step} of ${steps}` : `already at step ${r.step}, past --steps ${steps}`}; nothing to do (raise --steps to train further)`,
     ];
+    if (r.alreadyFinished.restored) lines.push(`model-last was missing: exported again from the last checkpoint to ${r.alreadyFinished.restored}`);
     if (r.best?.psnr !== undefined) lines.push(`best validation (step ${r.best.step}): Y-PSNR ${r.best.psnr.toFixed(2)} dB, Y-SSIM ${r.best.ssim!.toFixed(4)}`);
     process.stdout.write(`${lines.join('\n')}\n`);
     return;

@@ -51,10 +51,11 @@ export interface TrainResult {
   /** Set by a dry run (`dryRun: true`): what the run would do. No step was taken and nothing was written. */
   plan?: { startStep: number; steps: number; lrAtStart: number; validationImages: number };
   /**
-   * Set when the resumed checkpoint was already at (or past) `steps`: no step was taken, nothing was written and
-   * `loss` is NaN. Raise `schedule.steps` to train further.
+   * Set when the resumed checkpoint was already at (or past) `steps`: no step was taken and `loss` is NaN. Raise
+   * `schedule.steps` to train further. Nothing was written, except a missing `model-last` of the run folder, which is
+   * exported again from its `last.ckpt` (`restored` is then its path).
    */
-  alreadyFinished?: { steps: number };
+  alreadyFinished?: { steps: number; restored?: string };
 }
 
 /** @internal What `train` and `distill` plug into the loop. */
@@ -113,6 +114,27 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     user: o.meta ?? {},
   });
   try {
+    const withEma = async <T>(f: () => Promise<T>): Promise<T> => {
+      ema?.swap();
+      try {
+        return await f();
+      } finally {
+        ema?.swap();
+      }
+    };
+    const exportModel = async (dir: string) => {
+      if (!o.exportModels) return;
+      const { saveModel } = await import('../io/model-io');
+      // Re-parameterizable students are saved as the plain model they equal (inference graph and size).
+      await withEma(async () => {
+        const plain = await reparameterize(spec.student);
+        try {
+          await saveModel(plain, dir);
+        } finally {
+          if (plain !== spec.student) plain.dispose();
+        }
+      });
+    };
     // Resume.
     let resumeFile: string | undefined;
     if (typeof o.resume === 'string' && fs && path) {
@@ -139,6 +161,11 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     }
     if (resumeFile && result.step >= sc.steps && !o.dryRun) {
       result.alreadyFinished = { steps: sc.steps };
+      // A finished run whose model-last is gone (a run folder committed without it) gets it back from last.ckpt.
+      if (files?.modelLast && fs && path && path.resolve(resumeFile) === path.resolve(files.last) && !(await fs.stat(path.join(files.modelLast, 'model.json')).catch(() => undefined))) {
+        await exportModel(files.modelLast);
+        result.alreadyFinished.restored = files.modelLast;
+      }
       return result;
     }
     const valSet: ValidationSet | undefined =
@@ -151,27 +178,6 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     }
     const log = files ? await RunLog.open(files.log, { keepUpTo: result.step }) : undefined;
 
-    const withEma = async <T>(f: () => Promise<T>): Promise<T> => {
-      ema?.swap();
-      try {
-        return await f();
-      } finally {
-        ema?.swap();
-      }
-    };
-    const exportModel = async (dir: string) => {
-      if (!o.exportModels) return;
-      const { saveModel } = await import('../io/model-io');
-      // Re-parameterizable students are saved as the plain model they equal (inference graph and size).
-      await withEma(async () => {
-        const plain = await reparameterize(spec.student);
-        try {
-          await saveModel(plain, dir);
-        } finally {
-          if (plain !== spec.student) plain.dispose();
-        }
-      });
-    };
     const checkpoint = async (which: 'last' | 'best') => {
       if (!files) return;
       await saveCheckpoint(which === 'last' ? files.last : files.best, snapshotTraining(result.step, parts, meta(), { compact: ck.precision === 'compact' }));

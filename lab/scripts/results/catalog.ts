@@ -5,6 +5,7 @@
  */
 import { existsSync, openSync, readSync, closeSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findPackageDir } from '../../../src/models/pretrained-teachers';
 import { X1_BASELINES, type X1BaselineName } from '../../../src/classical/x1-baselines';
 import type { X1Protocol } from '../../../src/data/x1-protocol';
@@ -76,6 +77,17 @@ function checkpointConfig(file: string): Record<string, unknown> | undefined {
   }
 }
 
+/** `schedule.steps` of lab/runs/<run>.json, if that config exists and says. */
+function runConfigSteps(run: string): number | undefined {
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'runs', `${run}.json`);
+  try {
+    const steps = (JSON.parse(readFileSync(file, 'utf8')) as { schedule?: { steps?: unknown } }).schedule?.steps;
+    return typeof steps === 'number' ? steps : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Reads a run folder; undefined when it has no exported model yet. */
 export function readRun(dir: string): RunInfo | undefined {
   const model = existsSync(path.join(dir, 'model-best', 'model.json')) ? 'model-best' : existsSync(path.join(dir, 'model-last', 'model.json')) ? 'model-last' : undefined;
@@ -101,8 +113,9 @@ export function readRun(dir: string): RunInfo | undefined {
     info.active = Date.now() - statSync(logFile).mtimeMs < 15 * 60_000;
   }
   info.config = checkpointConfig(path.join(dir, 'last.ckpt'));
-  // A run that reached its planned steps is finished, however recent its log (newer checkpoints record them).
-  const target = info.config?.targetSteps;
+  // A run that reached its planned steps is finished, however recent its log (a fresh checkout dates every file
+  // now): the steps come from its checkpoint, or from its run config (lab/runs/<folder>.json) when it has none.
+  const target = info.config?.targetSteps ?? runConfigSteps(path.basename(dir));
   if (typeof target === 'number' && info.trainedSteps >= target) info.active = false;
   return info;
 }
