@@ -102,7 +102,8 @@ async function serve(id: EngineId, name: string): Promise<void> {
     // student-graph: the whole graph in ONNX Runtime, without the WebAssembly output stage (infer/luma-detail-tail.ts).
     const student = await Student.load(name, { backend: 'onnx', threads, spinning: spin, lumaDetailTail: id !== 'student-graph' });
     const { runner } = studentInternals(student);
-    frameRun = (frame, h, w) => runner.run(frame, h, w, 3);
+    // As Student.sharpen runs it: the frame is read before the next call (transient), so no new output array per frame.
+    frameRun = (frame, h, w) => runner.run(frame, h, w, 3, { transient: true });
   } else {
     const shipped = id.startsWith('shipped');
     const bytes = shipped ? new Uint8Array(fs.readFileSync(path.join(dir, 'model.onnx'))) : modelToOnnx(await loadModel(dir), { layout: 'nhwc' });

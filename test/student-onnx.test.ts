@@ -100,6 +100,42 @@ describe('shipped model.onnx', () => {
     }
   });
 
+  it('a transient run returns a view of the output stage\'s memory (the next run overwrites it); concurrent sharpens keep their own pixels', async () => {
+    const student = await Student.load('x4', { backend: 'onnx', threads: 1 });
+    try {
+      const { runner } = studentInternals(student);
+      const [h, w] = [9, 12];
+      const x = new Float32Array(3 * h * w).map((_, i) => ((i * 2654435761) >>> 24) / 255);
+      const y = new Float32Array(3 * h * w).map((_, i) => ((i * 40503) % 251) / 251);
+      const kept = await runner.run(x, h, w, 3);
+      const view = await runner.run(x, h, w, 3, { transient: true });
+      expect(view).toEqual(kept);
+      const next = await runner.run(y, h, w, 3, { transient: true });
+      expect(next.buffer).toBe(view.buffer); // the same memory, now holding y's output
+      expect(maxAbs(view, kept)).toBeGreaterThan(0.01);
+      expect(maxAbs(kept, await runner.run(x, h, w, 3))).toBe(0); // a kept result is its own array
+      // Images sharpened at the same time on one Student (tiled and untiled) each get their own output.
+      const img = (seed: number, width: number, height: number) => ({
+        data: new Uint8Array(width * height * 3).map((_, i) => ((i + seed) * 2654435761) >>> 24),
+        width,
+        height,
+        channels: 3 as const,
+        bits: 8 as const,
+      });
+      const imgs = [img(1, 80, 60), img(2, 80, 60), img(3, 110, 90), img(4, 33, 21)];
+      const alone: ArrayLike<number>[] = [];
+      for (const im of imgs) alone.push((await student.sharpenPixels(im, { tile: 40 })).data);
+      const together = await Promise.all(imgs.map((im) => student.sharpenPixels(im, { tile: 40 })));
+      together.forEach((r, i) => expect(Buffer.from(r.data).equals(Buffer.from(alone[i] as Uint8Array))).toBe(true));
+      const whole = await Promise.all(imgs.map((im) => student.sharpenPixels(im)));
+      const wholeAlone: ArrayLike<number>[] = [];
+      for (const im of imgs) wholeAlone.push((await student.sharpenPixels(im)).data);
+      whole.forEach((r, i) => expect(Buffer.from(r.data).equals(Buffer.from(wholeAlone[i] as Uint8Array))).toBe(true));
+    } finally {
+      student.dispose();
+    }
+  });
+
   it('the output stage from the detail and from its sub-pixel phases agree bit for bit, at any width', () => {
     const tail = LumaDetailTail.create()!;
     for (const [scale, w, h] of [[4, 8, 3], [4, 5, 2], [2, 7, 3], [2, 12, 1], [4, 1, 1]] as const) {

@@ -140,7 +140,7 @@ export async function benchmarkFps(opts: FpsOptions): Promise<FpsResult> {
     const { runner, model, flopsPerInputPixel } = studentInternals(student);
     const frame = new Float32Array(inW * inH * 3).map((_, i) => ((i * 2654435761) >>> 24) / 255);
     const total = warmup + runs;
-    const ms = await timeFrames(() => runner.run(frame, inH, inW, 3), warmup, runs, opts.signal, (i) =>
+    const ms = await timeFrames(() => runner.run(frame, inH, inW, 3, { transient: true }), warmup, runs, opts.signal, (i) =>
       opts.onProgress?.({ stage: 'bench', done: warmup + i, total }),
     );
     const d = model ? describeModel(model, { inputSize: [inH, inW] }) : undefined;

@@ -176,10 +176,11 @@ export async function onnxTileRunner(
     scale,
     channels: [3],
     layout: first.layout,
-    async run(tile, height, width, channels) {
+    async run(tile, height, width, channels, runOpts) {
       if (lumaDetail && tail && channels === 3 && LumaDetailTail.supports(width, height, scale, 'rgb')) {
         const detail = await runDetail(tile, height, width);
-        return lumaDetail.phases ? tail.rgbFromPhases(tile, detail, width, height, scale) : tail.rgb(tile, detail, width, height, scale);
+        const view = runOpts?.transient === true;
+        return lumaDetail.phases ? tail.rgbFromPhases(tile, detail, width, height, scale, { view }) : tail.rgb(tile, detail, width, height, scale, { view });
       }
       const r = await whole();
       const dims = planar ? [1, channels, height, width] : [1, height, width, channels];

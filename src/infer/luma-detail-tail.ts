@@ -104,26 +104,28 @@ export class LumaDetailTail {
 
   /**
    * The graph's output of one image: `input` is the model's input (planar float RGB, `[3, h, w]`, as the graph took
-   * it), `detail` the graph's luma detail (`[h·scale, w·scale]` floats). Returns new planar float RGB.
+   * it), `detail` the graph's luma detail (`[h·scale, w·scale]` floats). Returns new planar float RGB, or with
+   * `view: true` (where the kernels' width is the output's) a view of the tail's memory, valid until its next call:
+   * no copy out and no new 4·3·W·H-byte array per frame.
    */
-  rgb(input: Float32Array, detail: Float32Array, w: number, h: number, scale: number): Float32Array {
-    return this.planarRgb(input, detail, w, h, scale, false);
+  rgb(input: Float32Array, detail: Float32Array, w: number, h: number, scale: number, opts: { view?: boolean } = {}): Float32Array {
+    return this.planarRgb(input, detail, w, h, scale, false, opts.view === true);
   }
 
   /**
    * {@link LumaDetailTail.rgb} from the detail before its pixel shuffle: `phases` is `[s², h, w]`, phase `i·s + j`
    * holding output pixel `(s·y + i, s·x + j)` (`lumaDetailModel` with `phases`), so the graph needs no DepthToSpace.
    */
-  rgbFromPhases(input: Float32Array, phases: Float32Array, w: number, h: number, scale: number): Float32Array {
-    return this.planarRgb(input, phases, w, h, scale, true);
+  rgbFromPhases(input: Float32Array, phases: Float32Array, w: number, h: number, scale: number, opts: { view?: boolean } = {}): Float32Array {
+    return this.planarRgb(input, phases, w, h, scale, true, opts.view === true);
   }
 
-  private planarRgb(input: Float32Array, detail: Float32Array, w: number, h: number, scale: number, phases: boolean): Float32Array {
+  private planarRgb(input: Float32Array, detail: Float32Array, w: number, h: number, scale: number, phases: boolean, view: boolean): Float32Array {
     const { wp, up, det, out } = this.load(input, detail, w, h, scale, 'rgb', phases);
     (phases ? this.x.rgb_phases : this.x.rgb)(up, det, out, wp, h, scale);
     const [W, H, Wp] = [w * scale, h * scale, wp * scale];
     const all = new Float32Array(this.x.memory.buffer, out, 3 * Wp * H);
-    if (Wp === W) return all.slice();
+    if (Wp === W) return view ? all : all.slice();
     const res = new Float32Array(3 * W * H);
     for (let r = 0; r < 3 * H; r++) res.set(all.subarray(r * Wp, r * Wp + W), r * W);
     return res;

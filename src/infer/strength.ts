@@ -55,7 +55,7 @@ export function strengthRunner(model: TileRunner, strength: number): TileRunner 
       const viaHwc = planar && channels === 3 && s > 1;
       const b0 = await base.run(viaHwc ? interleave(tile, height * width) : tile, height, width, channels);
       const b = viaHwc ? interleave(b0, height * width * s * s, true) : b0;
-      const m = await model.run(tile, height, width, channels);
+      const m = await model.run(tile, height, width, channels, { transient: true });
       const out = new Float32Array(m.length);
       for (let i = 0; i < m.length; i++) out[i] = b[i] + strength * (m[i] - b[i]);
       return out;

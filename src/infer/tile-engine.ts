@@ -10,6 +10,12 @@ import type { ImageSamples, RawImage } from '../io/raw-image';
 import { planeChannels, readTile, writeRows, type Plane, type TileLayout } from './pixels';
 import { planSpans, spanWeights, verticalParams, type TileParams } from './tile-plan';
 
+/** Options of {@link TileRunner.run}. */
+export interface TileRunOptions {
+  /** The result is read at once and not kept: a runner may return a view of memory it reuses (default false). */
+  transient?: boolean;
+}
+
 /**
  * Something that upscales one float HWC tile: the model (tfjs or ONNX Runtime) or bicubic interpolation.
  *
@@ -28,8 +34,12 @@ export interface TileRunner {
    * `[3, height, width]`: ONNX graphs then need no Transpose at either end). 1-channel tiles are the same either way.
    */
   readonly layout?: TileLayout;
-  /** Upscales a `[height, width, channels]` float tile (`[channels, height, width]` in `'nchw'` layout) by `scale`. */
-  run(tile: Float32Array, height: number, width: number, channels: number): Promise<Float32Array>;
+  /**
+   * Upscales a `[height, width, channels]` float tile (`[channels, height, width]` in `'nchw'` layout) by `scale`.
+   * With `transient: true` the caller reads the result before its next `await` and keeps nothing of it: the runner may
+   * then return a view of its own memory, valid only until its next call, instead of a new array.
+   */
+  run(tile: Float32Array, height: number, width: number, channels: number, opts?: TileRunOptions): Promise<Float32Array>;
   /**
    * Runners whose graph writes I420 itself (ONNX Runtime, `i420Output`): upscales a planar RGB tile and returns the
    * output as I420 bytes (Y, then Cb and Cr at half size), converted with `weights` (`i420ConvWeights` of a matrix).
@@ -84,7 +94,7 @@ export async function runTiled(
   if (xs.length === 1 && ys.length === 1) {
     // One tile (a video frame, a small image): its weights are all 1, so it is written as is, without a strip.
     throwIfAborted(opts.signal);
-    const out = await runner.run(readTile(src, plane, 0, 0, src.width, src.height, layout), src.height, src.width, pc);
+    const out = await runner.run(readTile(src, plane, 0, 0, src.width, src.height, layout), src.height, src.width, pc, { transient: true });
     throwIfAborted(opts.signal);
     writeRows(dst, plane, out, 0, src.height * s, layout);
     counter.done++;
@@ -107,7 +117,7 @@ export async function runTiled(
       const rx = xs[i];
       const tw = rx.end - rx.start;
       const tile = readTile(src, plane, rx.start, ry.start, tw, th, layout);
-      const out = await runner.run(tile, th, tw, pc);
+      const out = await runner.run(tile, th, tw, pc, { transient: true });
       throwIfAborted(opts.signal);
       accumulate(strip, out, outW, pc, oy0 - stripY0, rx.start * s, th * s, tw * s, wy[j], wx[i], layout);
       counter.done++;

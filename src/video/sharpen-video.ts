@@ -302,7 +302,7 @@ function frameFunction(student: Student, inW: number, inH: number, opts: Sharpen
         return tail.i420(input, await runner.runLumaDetail!(input, inH, inW), inW, inH, s, weights!);
       }
       if (weights) return runner.runI420!(readTile(src, 'color', 0, 0, inW, inH, layout), inH, inW, weights);
-      const out = await runner.run(readTile(src, 'color', 0, 0, inW, inH, layout), inH, inW, 3);
+      const out = await runner.run(readTile(src, 'color', 0, 0, inW, inH, layout), inH, inW, 3, { transient: true });
       if (i420) return rgbToI420(out, layout === 'nchw' ? 'planar' : 'interleaved', outW, outH, i420, new Uint8Array(i420Size(outW, outH)));
       const rgb: RawImage<Uint8Array> = { data: new Uint8Array(outW * outH * 3), width: outW, height: outH, channels: 3, bits: 8 };
       writeRows(rgb, 'color', out, 0, outH, layout);
