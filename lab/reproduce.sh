@@ -6,7 +6,7 @@
 #        bash lab/reproduce.sh <scale> --dry-run   # check every stage (data, checkpoints, resume), train nothing
 # Wall time from scratch on a 2-core machine (one wasm thread per run, two runs sharing it): about 3 h 45 min (x4:
 # 24000 steps in 1 h 35 min, then 72000 more in 2 h 10 min),
-# 1 h 40 min (x2), 2 h 30 min (x1: 20000 steps, 1.2-5.7 steps/s), 3 h 30 min (x4-plus: the EMT cache of 16384
+# 2 h 45 min (x2: 16000 steps in 1 h 30 min, then 32000 more in about 1 h 15 min on two wasm threads), 2 h 30 min (x1: 20000 steps, 1.2-5.7 steps/s), 3 h 30 min (x4-plus: the EMT cache of 16384
 # patches, about 1 h, then 24000 steps at 1.3-4 steps/s). The x1 chain before the blind benchmark (student-x1-reparam) and the earlier RGB-detail chains (student-x<s>-reparam -> -reparam-long -> -extra ->
 # -finetune, 44000 / 30000 steps) are recorded in docs/results/runs.md and lab/runs/.
 set -euo pipefail
@@ -16,7 +16,7 @@ dry=0
 for a in "$@"; do [ "$a" = "--dry-run" ] && dry=1; done
 case "$scale" in
   4) stages=(student-x4-luma16x8 student-x4-luma16x8-96k) ;; # 24000 steps, then one cosine cycle to 96000 (HR only)
-  2) stages=(student-x2-luma16x8) ;;
+  2) stages=(student-x2-luma16x8 student-x2-luma16x8-48k) ;; # 16000 steps, then one cosine cycle to 48000 (HR only)
   1) stages=(student-x1-blind) ;;
   x4-plus) stages=(student-x4-luma32x8-emt24k) ;; # distilled from EMT x4 (needs SHARPEN_KD_TEACHERS); float16 weights
   *) echo "usage: bash lab/reproduce.sh <scale 1|2|4, or x4-plus> [--dry-run] [train flags]" >&2; exit 2 ;;

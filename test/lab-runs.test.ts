@@ -103,7 +103,7 @@ describe.skipIf(!hasData)('lab run configs and chains (dry runs against the comm
 
   it.each([
     ['4', 'x4', 'student-x4-', 2], // 24000 steps, then continued to 96000
-    ['2', 'x2', 'student-x2-', 1],
+    ['2', 'x2', 'student-x2-', 2], // 16000 steps, then continued to 48000
     ['1', 'x1', 'student-x1-', 1],
     ['x4-plus', 'x4-plus', 'student-x4-luma32x8-', 1],
   ])('reproduce.sh %s: every stage of the shipped model checks out', (arg, model, run, count) => {
