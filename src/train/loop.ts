@@ -162,7 +162,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     if (resumeFile && result.step >= sc.steps && !o.dryRun) {
       result.alreadyFinished = { steps: sc.steps };
       // A finished run whose model-last is gone (a run folder committed without it) gets it back from last.ckpt.
-      if (files?.modelLast && fs && path && path.resolve(resumeFile) === path.resolve(files.last) && !(await fs.stat(path.join(files.modelLast, 'model.json')).catch(() => undefined))) {
+      if (o.exportModels && files?.modelLast && fs && path && path.resolve(resumeFile) === path.resolve(files.last) && !(await fs.stat(path.join(files.modelLast, 'model.json')).catch(() => undefined))) {
         await exportModel(files.modelLast);
         result.alreadyFinished.restored = files.modelLast;
       }
