@@ -24,8 +24,12 @@
  * `--compare <dir>` adds a third engine: the same step of another checkout of sharpen-kd (its copy of this script in
  * `--serve` mode, in its own process), interleaved in the same rounds: a before/after A/B in one run.
  *
+ * `--no-pytorch` times sharpen-kd alone (with `--compare`, an A/B of two checkouts); a recipe with a pixel-unshuffle
+ * front end (the ×1 student, `lab/runs/student-x1-blind.json`) implies it, since the PyTorch side has none.
+ *
  * Usage: npx tsx scripts/bench-train-vs-pytorch.ts [--threads 1|2] [--rounds 8] [--per 5]
- *          [--recipe lab/runs/student-x4-luma16x8.json] [--python /usr/bin/python3] [--compare <checkout>] [--json out.json]
+ *          [--recipe lab/runs/student-x4-luma16x8.json] [--python /usr/bin/python3] [--compare <checkout>] [--no-pytorch]
+ *          [--json out.json]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -47,6 +51,7 @@ const { values: args } = parseArgs({
     python: { type: 'string', default: defaultPython() },
     compare: { type: 'string' },
     serve: { type: 'boolean', default: false },
+    pytorch: { type: 'boolean', default: true },
     json: { type: 'string' },
   },
 });
@@ -84,50 +89,57 @@ if (args.serve) {
   process.exit(0);
 }
 
-requireTorchOrSkip(args.python);
+const usePytorch = args.pytorch && recipe.model.unshuffle === 1;
+if (args.pytorch && !usePytorch) console.log('the PyTorch side has no pixel-unshuffle front end: timing sharpen-kd only');
+if (usePytorch) requireTorchOrSkip(args.python);
+else if (!args.compare) console.log('(no --compare: sharpen-kd alone)');
 await useBackend('wasm', { threads });
 const load0 = os.loadavg();
 console.log(`${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} vCPUs, Node ${process.version}, ${threads} thread(s) per engine`);
 console.log(`load average at start: ${loadLine(load0)}`);
 const m = recipe.model;
 console.log(
-  `${path.basename(recipe.file)}: ${m.arch} ${m.width}x${m.depth}${m.reparam ? ' reparam' : ''}, ${m.detail} detail, ${m.residualInterpolation} residual, x${recipe.scale}; ` +
+  `${path.basename(recipe.file)}: ${m.arch} ${m.width}x${m.depth}${m.unshuffle > 1 ? `, unshuffle ${m.unshuffle}` : ''}${m.reparam ? ' reparam' : ''}, ${m.detail} detail, ${m.residualInterpolation} residual, x${recipe.scale}; ` +
     `${recipe.weights.pixelKind} on ${recipe.weights.pixelSpace}; batch ${recipe.batch} of ${recipe.patch}x${recipe.patch}; clip ${recipe.clip}, EMA ${recipe.ema}`,
 );
 
-const helper = path.join(path.dirname(new URL(import.meta.url).pathname), 'bench_torch_train.py');
-const torchConfig = { scale: recipe.scale, ...m, interpolation: m.residualInterpolation, batch: recipe.batch, patch: recipe.patch, pixelSpace: recipe.weights.pixelSpace, clip: recipe.clip, ema: recipe.ema };
-if (recipe.weights.ssim > 0 || recipe.weights.pixelKind !== 'l1') throw new Error('the PyTorch side implements the L1 pixel loss only');
-const torch = new TorchHelper(args.python, [helper, '--config', JSON.stringify(torchConfig), '--threads', String(threads)]);
-const hello = await torch.next();
-
-// Same training? Same initial weights, three steps on the same batches.
 const ours = recipeTrainer(recipe);
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skd-train-vs-torch-'));
-const manifest = ours.parts.vars.map((v, i) => [ours.student.trainableWeights[i].name, v.shape]);
-const flat = tf.tidy(() => tf.concat(ours.parts.vars.map((v) => tf.reshape(v, [-1]))).dataSync() as Float32Array);
-fs.writeFileSync(path.join(tmp, 'w.f32'), Buffer.from(flat.buffer, flat.byteOffset, flat.byteLength));
-await torch.ask({ cmd: 'init', weights: path.join(tmp, 'w.f32'), manifest });
-const check = randomBatches(recipe, 3);
-fs.writeFileSync(path.join(tmp, 'lr.f32'), Buffer.from(check.lr.buffer));
-fs.writeFileSync(path.join(tmp, 'hr.f32'), Buffer.from(check.hr.buffer));
-const theirs = await torch.ask({ cmd: 'steps', lr: path.join(tmp, 'lr.f32'), hr: path.join(tmp, 'hr.f32'), batches: 3, rate: recipe.lr });
-fs.rmSync(tmp, { recursive: true, force: true });
-const mine = check.batches.map((b) => ours.step(b, recipe.lr));
-const emaSum = ours.parts.ema ? ours.parts.ema.getState().values.reduce((s, a) => s + a.reduce((x, y) => x + y, 0), 0) : 0;
-const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-12);
-const lossDiff = Math.max(...mine.map((o, i) => rel(o.loss, (theirs.loss as number[])[i])));
-const normDiffs = mine.map((o, i) => rel(o.gradNorm, (theirs.gradNorm as number[])[i]));
-const normDiff = Math.max(...normDiffs);
-const emaDiff = rel(emaSum, theirs.emaSum as number);
-console.log(`PyTorch ${String(hello.torch)} (${String(hello.threads)} threads), ${String(hello.variables)} variables / ${String(hello.parameters)} parameters on both sides`);
-console.log('same 3 steps from the same weights and batches, sharpen-kd / PyTorch:');
-console.log(`  losses ${mine.map((o, i) => `${o.loss.toFixed(5)} / ${(theirs.loss as number[])[i].toFixed(5)}`).join(', ')}; gradient norms ${mine.map((o, i) => `${o.gradNorm.toFixed(5)} / ${(theirs.gradNorm as number[])[i].toFixed(5)}`).join(', ')}`);
-console.log(`  max relative difference: loss ${lossDiff.toExponential(1)}, first gradient norm ${normDiffs[0].toExponential(1)}, later ones ${normDiff.toExponential(1)}, EMA weight sum ${emaDiff.toExponential(1)}`);
-tf.dispose(check.batches.flatMap((b) => [b.lr, b.hr]));
-// The first step starts from equal weights; after it, L1's sign gradient flips at a few pixels whose error is near 0,
-// which moves the (by then small) later gradient norms by up to ~1e-3.
-if (!(lossDiff < 1e-4 && normDiffs[0] < 1e-4 && normDiff < 1e-2 && emaDiff < 1e-4)) throw new Error('PyTorch and sharpen-kd train differently: not timing the same step');
+let torch: TorchHelper | undefined;
+let [lossDiff, normDiff, emaDiff] = [NaN, NaN, NaN];
+if (usePytorch) {
+  const helper = path.join(path.dirname(new URL(import.meta.url).pathname), 'bench_torch_train.py');
+  const torchConfig = { scale: recipe.scale, ...m, interpolation: m.residualInterpolation, batch: recipe.batch, patch: recipe.patch, pixelSpace: recipe.weights.pixelSpace, clip: recipe.clip, ema: recipe.ema };
+  if (recipe.weights.ssim > 0 || recipe.weights.pixelKind !== 'l1') throw new Error('the PyTorch side implements the L1 pixel loss only');
+  torch = new TorchHelper(args.python, [helper, '--config', JSON.stringify(torchConfig), '--threads', String(threads)]);
+  const hello = await torch.next();
+
+  // Same training? Same initial weights, three steps on the same batches.
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'skd-train-vs-torch-'));
+  const manifest = ours.parts.vars.map((v, i) => [ours.student.trainableWeights[i].name, v.shape]);
+  const flat = tf.tidy(() => tf.concat(ours.parts.vars.map((v) => tf.reshape(v, [-1]))).dataSync() as Float32Array);
+  fs.writeFileSync(path.join(tmp, 'w.f32'), Buffer.from(flat.buffer, flat.byteOffset, flat.byteLength));
+  await torch.ask({ cmd: 'init', weights: path.join(tmp, 'w.f32'), manifest });
+  const check = randomBatches(recipe, 3);
+  fs.writeFileSync(path.join(tmp, 'lr.f32'), Buffer.from(check.lr.buffer));
+  fs.writeFileSync(path.join(tmp, 'hr.f32'), Buffer.from(check.hr.buffer));
+  const theirs = await torch.ask({ cmd: 'steps', lr: path.join(tmp, 'lr.f32'), hr: path.join(tmp, 'hr.f32'), batches: 3, rate: recipe.lr });
+  fs.rmSync(tmp, { recursive: true, force: true });
+  const mine = check.batches.map((b) => ours.step(b, recipe.lr));
+  const emaSum = ours.parts.ema ? ours.parts.ema.getState().values.reduce((s, a) => s + a.reduce((x, y) => x + y, 0), 0) : 0;
+  const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-12);
+  lossDiff = Math.max(...mine.map((o, i) => rel(o.loss, (theirs.loss as number[])[i])));
+  const normDiffs = mine.map((o, i) => rel(o.gradNorm, (theirs.gradNorm as number[])[i]));
+  normDiff = Math.max(...normDiffs);
+  emaDiff = rel(emaSum, theirs.emaSum as number);
+  console.log(`PyTorch ${String(hello.torch)} (${String(hello.threads)} threads), ${String(hello.variables)} variables / ${String(hello.parameters)} parameters on both sides`);
+  console.log('same 3 steps from the same weights and batches, sharpen-kd / PyTorch:');
+  console.log(`  losses ${mine.map((o, i) => `${o.loss.toFixed(5)} / ${(theirs.loss as number[])[i].toFixed(5)}`).join(', ')}; gradient norms ${mine.map((o, i) => `${o.gradNorm.toFixed(5)} / ${(theirs.gradNorm as number[])[i].toFixed(5)}`).join(', ')}`);
+  console.log(`  max relative difference: loss ${lossDiff.toExponential(1)}, first gradient norm ${normDiffs[0].toExponential(1)}, later ones ${normDiff.toExponential(1)}, EMA weight sum ${emaDiff.toExponential(1)}`);
+  tf.dispose(check.batches.flatMap((b) => [b.lr, b.hr]));
+  // The first step starts from equal weights; after it, L1's sign gradient flips at a few pixels whose error is near 0,
+  // which moves the (by then small) later gradient norms by up to ~1e-3.
+  if (!(lossDiff < 1e-4 && normDiffs[0] < 1e-4 && normDiff < 1e-2 && emaDiff < 1e-4)) throw new Error('PyTorch and sharpen-kd train differently: not timing the same step');
+}
 
 const timed = randomBatches(recipe, 1, 2).batches[0];
 const time = timer(ours, timed);
@@ -142,41 +154,45 @@ const withCpu = (name: string, run: () => Promise<{ ms: number[]; cpuMs: number[
     return r.ms;
   },
 ];
-const engines = new Map<string, EngineRun>([
-  withCpu('sharpen-kd wasm (trainingStep)', async () => time(PER)),
-  withCpu('PyTorch (eager, torch.optim.Adam)', async () => (await torch.ask({ cmd: 'time', n: PER })) as { ms: number[]; cpuMs: number[] }),
-]);
+const [OURS, TORCH] = ['sharpen-kd wasm (trainingStep)', 'PyTorch (eager, torch.optim.Adam)'];
+const engines = new Map<string, EngineRun>([withCpu(OURS, async () => time(PER))]);
+if (torch) engines.set(...withCpu(TORCH, async () => (await torch!.ask({ cmd: 'time', n: PER })) as { ms: number[]; cpuMs: number[] }));
 let other: TorchHelper | undefined;
+const OTHER = `sharpen-kd wasm, ${args.compare}`;
 if (args.compare) {
   const dir = path.resolve(args.compare);
   other = new TorchHelper(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts', 'bench-train-vs-pytorch.ts'), '--serve', '--threads', String(threads), '--recipe', path.resolve(recipe.file)], dir);
   await other.next();
-  engines.set(...withCpu(`sharpen-kd wasm, ${args.compare}`, async () => (await other!.ask({ cmd: 'time', n: PER })) as { ms: number[]; cpuMs: number[] }));
+  engines.set(...withCpu(OTHER, async () => (await other!.ask({ cmd: 'time', n: PER })) as { ms: number[]; cpuMs: number[] }));
 }
 const numTensors = tf.memory().numTensors;
 const times = await interleavedRounds(engines, ROUNDS);
 // The warm-up run's CPU times are not in the wall times: drop them too.
 for (const [k, c] of cpu) cpu.set(k, c.slice(PER));
 if (tf.memory().numTensors !== numTensors) throw new Error(`the step leaked ${tf.memory().numTensors - numTensors} tensors`);
-torch.quit();
+torch?.quit();
 other?.quit();
 tf.dispose([timed.lr, timed.hr]);
 ours.dispose();
 
-const [oursT, torchT, otherT] = [...times.values()];
-const [oursC, torchC, otherC] = [...cpu.values()];
-const ratio = pct(oursT, 50) / pct(torchT, 50);
-const cpuRatio = pct(oursC, 50) / pct(torchC, 50);
+// Median wall and CPU ms of an engine, and the ratio of two engines' steps/s.
+const med = (k: string) => ({ wall: pct(times.get(k)!, 50), cpu: pct(cpu.get(k)!, 50) });
+const speedup = (fast: string, slow: string) => ({ wall: med(slow).wall / med(fast).wall, cpu: med(slow).cpu / med(fast).cpu });
+const vsTorch = torch ? speedup(TORCH, OURS) : undefined;
 console.log(`\n${ROUNDS} rounds x ${PER} steps, interleaved; load average now ${loadLine(os.loadavg())}`);
 console.log('| engine | median ms | p10 ms | p90 ms | steps/s | median CPU ms |');
 console.log('|---|---|---|---|---|---|');
 for (const [k, t] of times) console.log(`| ${k} | ${pct(t, 50).toFixed(1)} | ${pct(t, 10).toFixed(1)} | ${pct(t, 90).toFixed(1)} | ${(1000 / pct(t, 50)).toFixed(1)} | ${pct(cpu.get(k)!, 50).toFixed(1)} |`);
-console.log(`\nPyTorch steps/s / sharpen-kd steps/s: ${ratio.toFixed(2)} wall, ${cpuRatio.toFixed(2)} CPU time (same run)`);
-if (otherT) {
-  console.log(`PyTorch steps/s / ${args.compare} steps/s: ${(pct(otherT, 50) / pct(torchT, 50)).toFixed(2)} wall, ${(pct(otherC, 50) / pct(torchC, 50)).toFixed(2)} CPU time`);
-  console.log(`this checkout is ${(pct(otherT, 50) / pct(oursT, 50)).toFixed(2)}x as fast as ${args.compare} (wall), ${(pct(otherC, 50) / pct(oursC, 50)).toFixed(2)}x (CPU time)`);
+if (vsTorch) console.log(`\nPyTorch steps/s / sharpen-kd steps/s: ${vsTorch.wall.toFixed(2)} wall, ${vsTorch.cpu.toFixed(2)} CPU time (same run)`);
+if (other) {
+  if (torch) {
+    const r = speedup(TORCH, OTHER);
+    console.log(`PyTorch steps/s / ${args.compare} steps/s: ${r.wall.toFixed(2)} wall, ${r.cpu.toFixed(2)} CPU time`);
+  }
+  const r = speedup(OURS, OTHER);
+  console.log(`this checkout is ${r.wall.toFixed(2)}x as fast as ${args.compare} (wall), ${r.cpu.toFixed(2)}x (CPU time)`);
 }
 if (args.json) {
   const rows = [...times].map(([engine, t]) => ({ engine, msMedian: pct(t, 50), msP10: pct(t, 10), msP90: pct(t, 90), stepsPerSec: 1000 / pct(t, 50), cpuMsMedian: pct(cpu.get(engine)!, 50) }));
-  fs.writeFileSync(args.json, JSON.stringify({ recipe: recipe.file, threads, loadAverage: { start: load0, end: os.loadavg() }, ratio, cpuRatio, check: { lossDiff, normDiff, emaDiff }, rows }, null, 2));
+  fs.writeFileSync(args.json, JSON.stringify({ recipe: recipe.file, threads, loadAverage: { start: load0, end: os.loadavg() }, ratio: vsTorch?.wall, cpuRatio: vsTorch?.cpu, check: { lossDiff, normDiff, emaDiff }, rows }, null, 2));
 }

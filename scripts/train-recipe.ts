@@ -27,7 +27,7 @@ export const DEFAULT_RECIPE = 'lab/runs/student-x4-luma16x8.json';
 export interface Recipe {
   file: string;
   scale: Scale;
-  model: { arch: 'compact'; width: number; depth: number; reparam: boolean; detail: DetailKind; residualInterpolation: ResidualInterpolation };
+  model: { arch: 'compact'; width: number; depth: number; unshuffle: 1 | 2 | 4; reparam: boolean; detail: DetailKind; residualInterpolation: ResidualInterpolation };
   patch: number;
   batch: number;
   lr: number;
@@ -37,13 +37,13 @@ export interface Recipe {
   weights: ResolvedLossWeights;
 }
 
-/** Reads the parts of a run config that define a training step (compact students only). */
+/** Reads the parts of a run config that define a training step (compact students only; the PyTorch side has no unshuffle). */
 export function readRecipe(file = DEFAULT_RECIPE): Recipe {
   const c = JSON.parse(fs.readFileSync(file, 'utf8')) as RunConfig;
   const m = c.model ?? {};
-  if ((m.arch ?? 'compact') !== 'compact' || (m.unshuffle ?? 1) !== 1) throw new Error(`${file}: only compact students without unshuffle are supported`);
+  if ((m.arch ?? 'compact') !== 'compact') throw new Error(`${file}: only compact students are supported`);
   const detail = (m.detail ?? 'rgb') as DetailKind;
-  const model = { arch: 'compact' as const, width: m.width ?? 16, depth: m.depth ?? 4, reparam: m.reparam ?? false, detail, residualInterpolation: (m.residualInterpolation ?? 'nearest') as ResidualInterpolation };
+  const model = { arch: 'compact' as const, width: m.width ?? 16, depth: m.depth ?? 4, unshuffle: (m.unshuffle ?? 1) as 1 | 2 | 4, reparam: m.reparam ?? false, detail, residualInterpolation: (m.residualInterpolation ?? 'nearest') as ResidualInterpolation };
   const pixelSpace = pixelSpaceOf({ detail, pixelSpace: c.loss?.pixelSpace } as TrainCliOptions);
   const s = c.schedule ?? {};
   return {

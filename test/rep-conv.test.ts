@@ -9,6 +9,7 @@ import { ConfigError } from '../src/errors';
 import { loadModel } from '../src/io/model-io';
 import { syntheticDataset } from '../src/data/datasets';
 import { describeModel } from '../src/models/describe';
+import { convWithBias } from '../src/models/layers/conv-with-bias';
 import { mergeRepKernel, mergeRepKernelOps, RepConv2D, reparameterize, type RepBranches } from '../src/models/layers/rep-conv';
 import { getModelInfo } from '../src/models/metadata';
 import { modelToOnnx } from '../src/models/onnx/export';
@@ -125,6 +126,44 @@ describe('mergeRepKernel (the merged kernel as one custom op on cpu and wasm)', 
           expect(tf.memory().numTensors).toBe(before);
           tf.dispose([dy, ...list(b)]);
         }
+      } finally {
+        await useBackend('cpu');
+      }
+    });
+  }
+});
+
+describe('convWithBias (the layer\'s convolution: no input gradient where the input needs none)', () => {
+  for (const backend of ['cpu', 'wasm'] as const) {
+    it(`gives tf.fused.conv2d's values and gradients, bit for bit, on ${backend}, and skips the input's gradient`, async () => {
+      await useBackend(backend);
+      try {
+        const x = tf.randomNormal([2, 9, 7, 8], 0, 1, 'float32', 1) as tf.Tensor4D;
+        const w = tf.variable(tf.randomNormal([3, 3, 8, 16], 0, 0.3, 'float32', 2));
+        const b = tf.variable(tf.randomNormal([16], 0, 0.3, 'float32', 3));
+        const dy = tf.randomNormal([2, 9, 7, 16], 0, 1, 'float32', 4);
+        const before = tf.memory().numTensors;
+        const ours = (v: tf.Tensor4D) => convWithBias(v, w as tf.Tensor4D, b as tf.Tensor1D);
+        const ref = (v: tf.Tensor4D) => tf.fused.conv2d({ x: v, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'same' });
+        const [y, yRef] = [ours(x), ref(x)];
+        expect(y.dataSync()).toEqual(yRef.dataSync());
+        // The filter and bias gradients with the input constant: the same bits, and no Conv2DBackpropInput kernel.
+        const run = (f: (v: tf.Tensor4D) => tf.Tensor4D) => tf.variableGrads(() => tf.sum(tf.mul(f(x), dy)), [w, b]);
+        let g!: ReturnType<typeof run>;
+        const prof = await tf.profile(() => {
+          g = run(ours);
+        });
+        const gRef = run(ref);
+        expect(prof.kernelNames).not.toContain('Conv2DBackpropInput');
+        expect(prof.kernelNames).toContain('Conv2DBackpropFilter');
+        for (const v of [w, b]) expect(g.grads[v.name].dataSync(), v.name).toEqual(gRef.grads[v.name].dataSync());
+        // With an input that needs a gradient, its gradient too.
+        const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ours(v as tf.Tensor4D), dy)))(x);
+        const dxRef = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(ref(v as tf.Tensor4D), dy)))(x);
+        expect(dx.dataSync()).toEqual(dxRef.dataSync());
+        tf.dispose([y, yRef, g.value, gRef.value, ...Object.values(g.grads), ...Object.values(gRef.grads), dx, dxRef]);
+        expect(tf.memory().numTensors).toBe(before);
+        tf.dispose([x, w, b, dy]);
       } finally {
         await useBackend('cpu');
       }

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Shape } from '@tensorflow/tfjs-layers';
 import { tfSeed } from '../blocks';
+import { convWithBias } from './conv-with-bias';
 
 type Init = ReturnType<typeof tfl.initializers.heNormal>;
 
@@ -288,8 +289,9 @@ export class RepConv2D extends tfl.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor4D;
-      // The bias inside the convolution (XNNPACK adds it as it writes the output; no broadcast Add over the activation).
-      return tf.fused.conv2d({ x, filter: this.mergedKernel(), strides: 1, pad: 'same', bias: this.bias.read() });
+      // The bias inside the convolution (XNNPACK adds it as it writes the output; no broadcast Add over the activation);
+      // no input gradient where the input needs none (the first layer).
+      return convWithBias(x, this.mergedKernel(), this.bias.read() as tf.Tensor1D);
     });
   }
 
