@@ -14,8 +14,6 @@ import type { PatchDataset, Scale } from '../data/types';
 import type { LossWeights, PixelSpace } from '../losses/combined';
 import { PIXEL_LOSS_KINDS, type PixelLossKind } from '../losses/pixel';
 import { ConfigError } from '../errors';
-import type { DetailKind } from '../models/compact';
-import type { ResidualInterpolation } from '../models/layers/add-upsampled-input';
 import { buildStudent, type StudentArch } from '../models/student';
 import { buildTeacher } from '../models/teacher';
 import type { TrainResult } from '../train/loop';
@@ -26,18 +24,14 @@ import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { initialStudent } from './init-student';
 import { addRunConfigOption } from './run-config';
+import { addStudentShapeOptions, studentShape, type StudentShapeCliOptions } from './student-shape';
 import { choiceOption, intOption, numberOption } from './options';
 
 /** Flags shared by `train` and `distill`, as commander parses them. */
-export interface TrainCliOptions {
+export interface TrainCliOptions extends StudentShapeCliOptions {
   data: string[];
   scale: Scale;
   arch: StudentArch | 'resnet';
-  width?: number;
-  depth?: number;
-  unshuffle?: 1 | 2 | 4;
-  detail?: DetailKind;
-  residualInterpolation?: ResidualInterpolation;
   pixelSpace?: PixelSpace;
   reparam?: boolean;
   teacherDepths?: number[];
@@ -86,7 +80,6 @@ export interface TrainCliOptions {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 const precisionOption = choiceOption<CheckpointPrecision>('--checkpoint-precision', ['full', 'compact']);
-const unshuffleOption = (v: string): 1 | 2 | 4 => Number(choiceOption('--unshuffle', ['1', '2', '4'])(v)) as 1 | 2 | 4;
 const teacherActivationOption = choiceOption('--teacher-activation', ['relu', 'prelu']);
 /** `off`, or `min,max[,prob]`. */
 const degradation = (name: string) => (v: string): RandomDegradation | false => {
@@ -102,15 +95,10 @@ const degradation = (name: string) => (v: string): RandomDegradation | false => 
  */
 export function addTrainingOptions(cmd: Command, required: readonly string[] = []): Command {
   addRunConfigOption(cmd, ['scale', 'out', ...required]);
-  return cmd
+  cmd
     .option('-d, --data <dir>', 'training images (repeatable): a folder of HR images, a set folder with HR/ (and LR/ for pairs), or a DIV2K root; none = synthetic data', collect, [])
-    .option('-s, --scale <n>', 'upscaling factor 1 (sharpening), 2, 3 or 4 (required: here or in --config)', (v) => intOption('--scale', 1, 4)(v) as Scale)
-    .option('--arch <name>', 'student architecture: compact, espcn or fsrcnn (train also accepts resnet: the teacher)', 'compact')
-    .option('--width <n>', 'student width (compact: channels; espcn: n1; fsrcnn: d)', intOption('--width', 1))
-    .option('--depth <n>', 'student depth (compact: body convs; fsrcnn: mapping layers)', intOption('--depth', 0))
-    .option('--unshuffle <n>', 'compact: pixel-unshuffle the input by 2 or 4 so the body runs at 1/n resolution (for real-time x2 / x1)', unshuffleOption)
-    .option('--detail <kind>', "compact: what the last conv predicts, rgb (a correction per channel) or luma (one Y correction on all three; pair with --residual-interpolation bilinear)", choiceOption('--detail', ['rgb', 'luma'] as const))
-    .option('--residual-interpolation <kind>', 'interpolation of the input the net adds its output to: nearest (default) or bilinear', choiceOption('--residual-interpolation', ['nearest', 'bilinear'] as const))
+    .option('-s, --scale <n>', 'upscaling factor 1 (sharpening), 2, 3 or 4 (required: here or in --config)', (v) => intOption('--scale', 1, 4)(v) as Scale);
+  return addStudentShapeOptions(cmd, 'student architecture: compact, espcn or fsrcnn (train also accepts resnet: the teacher)', 'compact')
     .option('--reparam', 'compact: train each 3x3 conv as a re-parameterizable ECB block (saved models are the plain net)')
     .option('--patch <n>', 'LR patch side (default 96/scale, i.e. 96-pixel HR patches)', intOption('--patch', 4, 1024))
     .option('--batch <n>', 'patches per batch', intOption('--batch', 1, 4096), 16)
@@ -166,7 +154,7 @@ export async function modelFromOptions(o: TrainCliOptions): Promise<tfl.LayersMo
     if (o.init !== undefined) throw new ConfigError('--init starts a student from a saved compact student; it does not apply to --arch resnet');
     return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, activation: o.teacherActivation, seed: o.seed });
   }
-  const spec = { arch: o.arch, scale: o.scale, width: o.width, depth: o.depth, unshuffle: o.unshuffle, reparam: o.reparam, detail: o.detail, residualInterpolation: o.residualInterpolation, seed: o.seed };
+  const spec = { ...studentShape(o, o.scale), reparam: o.reparam, seed: o.seed };
   if (o.init === undefined) return buildStudent(spec);
   return initialStudent(o.init, spec);
 }

@@ -1,0 +1,28 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './cli-process';
+
+describe('sharpen-kd bench --arch (a student shape timed before training)', () => {
+  it('builds the shape train would build and times it, with its parameters and FLOPs', async () => {
+    const r = await runCli('bench', '--arch', 'compact', '--width', '8', '--depth', '2', '--scale', '2', '--detail', 'luma', '--residual-interpolation', 'bilinear', '--size', '32x24', '--warmup', '0', '--runs', '2', '--backend', 'cpu', '--json');
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { model: string; params: number; gflops: number; width: number; height: number; backend: string };
+    expect(j.model).toBe('compact 8×2 ×2, luma detail, bilinear residual (untrained)');
+    expect(j.backend).toBe('cpu');
+    expect([j.width, j.height]).toEqual([32, 24]);
+    // 3→8, 8→8, 8→8, 8→(1·2·2) 3×3 convs with biases, and a PReLU per hidden conv (one alpha per channel).
+    expect(j.params).toBe(3 * 8 * 9 + 8 + 2 * (8 * 8 * 9 + 8) + 8 * 4 * 9 + 4 + 3 * 8);
+    expect(j.gflops).toBeGreaterThan(0);
+  });
+
+  it('says which flags do not go together', async () => {
+    const noArch = await runCli('bench', '--width', '24', '--size', '32x32', '--runs', '1', '--backend', 'cpu');
+    expect(noArch.code).not.toBe(0);
+    expect(noArch.err).toMatch(/--width 24 describe a student to build: add --arch compact/);
+    const both = await runCli('bench', '-m', 'x4', '--arch', 'compact', '--runs', '1', '--backend', 'cpu');
+    expect(both.code).not.toBe(0);
+    expect(both.err).toMatch(/give --model .* or --arch .*, not both/);
+    const teacher = await runCli('bench', '--arch', 'resnet', '--runs', '1', '--backend', 'cpu');
+    expect(teacher.err).toMatch(/--arch resnet is the teacher, not a student/);
+  });
+});
