@@ -120,6 +120,11 @@ describe('students', () => {
     expect(() => buildStudent({ arch: 'espcn', depth: 3 })).toThrow(ConfigError);
     expect(() => buildStudent({ arch: 'compact', width: 0 })).toThrow(/width/);
     expect(() => buildStudent({ arch: 'compact', residual: false })).toThrow(ConfigError);
+    // Sizes past any student are a ConfigError, not a failed allocation deep inside TF.js.
+    expect(() => buildStudent({ arch: 'compact', width: 100_000 })).toThrow(/width must be an integer from 1 to 1024, got 100000/);
+    expect(() => buildStudent({ arch: 'compact', depth: 1000 })).toThrow(/depth must be an integer from 0 to 128/);
+    expect(() => buildStudent({ arch: 'fsrcnn', shrink: 5000 })).toThrow(/shrink must be an integer from 1 to 1024/);
+    expect(() => buildStudent({ arch: 'espcn', widths: [64, 1e6] })).toThrow(/widths\[1\] must be an integer from 1 to 1024/);
   });
 
   it('predict in a loop keeps the tensor count flat', () => {

@@ -94,8 +94,10 @@ export function checkScale(scale: unknown): Scale {
   return scale;
 }
 
-/** @internal Validates a positive integer option. */
-export function checkPositiveInt(name: string, v: unknown, min = 1): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(`${name} must be an integer >= ${min}, got ${String(v)}`);
+/** @internal Validates an integer option in `[min, max]`. */
+export function checkPositiveInt(name: string, v: unknown, min = 1, max = Infinity): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new ConfigError(`${name} must be an integer ${max === Infinity ? `>= ${min}` : `from ${min} to ${max}`}, got ${String(v)}`);
+  }
   return v;
 }

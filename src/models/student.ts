@@ -29,6 +29,9 @@ export type StudentArch = 'espcn' | 'fsrcnn' | 'compact';
  * - `fsrcnn`: `width` = d, `shrink` = s, `depth` = m.
  * - `compact`: `width` = feature channels, `depth` = number of body convolutions after the first.
  *
+ * Widths (and FSRCNN's shrink) go up to 1024 and depths up to 128; beyond that `buildStudent` throws a ConfigError
+ * rather than attempt the allocation.
+ *
  * @example
  * ```ts
  * const opts: StudentOptions = { arch: 'compact', scale: 4, width: 24, depth: 4, seed: 1 };
@@ -73,6 +76,10 @@ export interface StudentOptions {
   /** Model name (default `${arch}_x${scale}`). */
   name?: string;
 }
+
+/** Largest width (channels) and depth (layers) `buildStudent` accepts: far beyond a student, short of a failed allocation. */
+const MAX_WIDTH = 1024;
+const MAX_DEPTH = 128;
 
 /**
  * Default sizes per architecture. The x4 defaults stay under 40K parameters and keep every convolution at
@@ -121,8 +128,8 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
 
   if (arch === 'espcn') {
     if (opts.depth !== undefined) throw new ConfigError('espcn has a fixed depth (2 hidden layers): set width or widths instead of depth, or use arch "compact"');
-    const n1 = opts.widths?.[0] ?? (opts.width !== undefined ? checkPositiveInt('width', opts.width, 2) : STUDENT_DEFAULTS.espcn.widths[0]);
-    const n2 = opts.widths?.[1] ?? (opts.width !== undefined ? Math.max(1, Math.round(n1 / 2)) : STUDENT_DEFAULTS.espcn.widths[1]);
+    const n1 = checkPositiveInt('widths[0]', opts.widths?.[0] ?? (opts.width !== undefined ? checkPositiveInt('width', opts.width, 2, MAX_WIDTH) : STUDENT_DEFAULTS.espcn.widths[0]), 1, MAX_WIDTH);
+    const n2 = checkPositiveInt('widths[1]', opts.widths?.[1] ?? (opts.width !== undefined ? Math.max(1, Math.round(n1 / 2)) : STUDENT_DEFAULTS.espcn.widths[1]), 1, MAX_WIDTH);
     const activation = opts.activation ?? STUDENT_DEFAULTS.espcn.activation;
     if (!['relu', 'tanh', 'prelu', 'linear'].includes(activation)) throw new ConfigError(`activation must be relu, tanh, prelu or linear, got ${String(activation)}`);
     const widths: [number, number] = [checkPositiveInt('widths[0]', n1), checkPositiveInt('widths[1]', n2)];
@@ -131,17 +138,17 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     model = espcn({ scale, widths, activation, residual, residualInterpolation, seed, name });
     taps = ESPCN_TAPS;
   } else if (arch === 'fsrcnn') {
-    const d = checkPositiveInt('width', opts.width ?? STUDENT_DEFAULTS.fsrcnn.width);
-    const s = checkPositiveInt('shrink', opts.shrink ?? STUDENT_DEFAULTS.fsrcnn.shrink);
-    const m = checkPositiveInt('depth', opts.depth ?? STUDENT_DEFAULTS.fsrcnn.depth);
+    const d = checkPositiveInt('width', opts.width ?? STUDENT_DEFAULTS.fsrcnn.width, 1, MAX_WIDTH);
+    const s = checkPositiveInt('shrink', opts.shrink ?? STUDENT_DEFAULTS.fsrcnn.shrink, 1, MAX_WIDTH);
+    const m = checkPositiveInt('depth', opts.depth ?? STUDENT_DEFAULTS.fsrcnn.depth, 1, MAX_DEPTH);
     const residual = opts.residual ?? scale === 1;
     options = { d, s, m, residual: residual || scale === 1, residualInterpolation, seed };
     model = fsrcnn({ scale, d, s, m, upKernel: 3, residual, residualInterpolation, seed, name });
     taps = FSRCNN_TAPS;
   } else if (arch === 'compact') {
     if (opts.residual === false) throw new ConfigError('the compact net always has its global residual; use arch "espcn" or "fsrcnn" for a net without one');
-    const width = checkPositiveInt('width', opts.width ?? STUDENT_DEFAULTS.compact.width);
-    const depth = checkPositiveInt('depth', opts.depth ?? STUDENT_DEFAULTS.compact.depth, 0);
+    const width = checkPositiveInt('width', opts.width ?? STUDENT_DEFAULTS.compact.width, 1, MAX_WIDTH);
+    const depth = checkPositiveInt('depth', opts.depth ?? STUDENT_DEFAULTS.compact.depth, 0, MAX_DEPTH);
     const unshuffle = opts.unshuffle ?? 1;
     if (![1, 2, 4].includes(unshuffle)) throw new ConfigError(`unshuffle must be 1, 2 or 4, got ${String(unshuffle)}`);
     const reparam = opts.reparam ?? false;
