@@ -80,7 +80,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
         }
         process.stdout.write(
           `${r.model} on ${r.backend}, ${r.width}x${r.height} output: ${r.fps.toFixed(1)} fps ` +
-            `(median ${r.msMedian.toFixed(1)} ms, p95 ${r.msP95.toFixed(1)} ms), ${r.params} params, ${r.gflops.toFixed(2)} GFLOPs/frame\n`,
+            `(median ${r.msMedian.toFixed(1)} ms, p95 ${r.msP95.toFixed(1)} ms), ${r.params} params, ${r.gflops >= 1 ? r.gflops.toFixed(2) : r.gflops.toPrecision(2)} GFLOPs/frame\n`,
         );
         if (r.reference) process.stdout.write(`reference ${r.reference.name}: ${r.reference.fps.toFixed(1)} fps\n`);
       }),
