@@ -20,7 +20,7 @@ export { useBackend } from './backends/use-backend';
 export type { BackendName, UseBackendOptions } from './backends/use-backend';
 export { Student } from './infer/student';
 export { provideOnnxRuntime } from './platform/provided';
-export type { StudentLoadOptions, SharpenOptions, StudentInfo } from './infer/student';
+export type { StudentLoadOptions, SharpenOptions, StudentInfo, StudentPrecision } from './infer/student';
 export type { SharpenInput } from './infer/inputs';
 export type { InferenceBackend } from './infer/engine';
 export type { BuiltinModelName } from './infer/registry';

@@ -193,8 +193,9 @@ describe('Student.load', () => {
 
   it('the shipped students stay within their size budgets and load from the package folder with the scale they claim', async () => {
     const dir = path.resolve(__dirname, '..', 'models');
-    // The real-time students: 200 KB each; x4-plus (about 4x the parameters, float16 weights): 512 KB.
-    const budgets = { x1: 200, x2: 200, x4: 200, 'x4-plus': 512 } as const;
+    // The real-time students: 200 KB each; x4-plus (about 4x the parameters, float16 weights): 512 KB. Those with an
+    // int8 graph (model.int8.onnx, int8 weights) get a quarter more for it.
+    const budgets = { x1: 200, x2: 250, x4: 200, 'x4-plus': 640 } as const;
     for (const [name, kb] of Object.entries(budgets)) {
       const files = await fs.readdir(path.join(dir, name));
       let bytes = 0;

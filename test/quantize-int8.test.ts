@@ -11,6 +11,8 @@ import { encodeOnnxModel } from '../src/models/onnx/onnx-model';
 import { readOnnxNodes } from '../src/models/onnx/proto';
 import { activationParams, pickRange, quantizeGraphInt8, quantizeWeights, type QuantizeInt8Options } from '../src/models/onnx/quantize-int8';
 import { buildStudent, type StudentOptions } from '../src/models/student';
+import { Student } from '../src/infer/student';
+import { findStudentOnnx, STUDENT_ONNX_INT8_FILE } from '../src/infer/student-onnx';
 
 let hasOrt = true;
 try {
@@ -166,3 +168,83 @@ async function runWithoutDetail(
   }
   return run(encodeOnnxModel(g, encode));
 }
+
+describe.skipIf(!hasOrt)("int8 graphs beside a model: precision 'int8'", () => {
+  const big = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
+  const mean = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => m + Math.abs(v - b[i]), 0) / a.length;
+  /** A smooth 8-bit image with edges (int8 ranges are calibrated on photos: noise would clip them). */
+  const frame = (w: number, h: number) =>
+    tf.tensor3d(Float32Array.from({ length: h * w * 3 }, (_, i) => {
+      const [y, x, c] = [Math.floor(i / (3 * w)), Math.floor(i / 3) % w, i % 3];
+      return Math.round(255 * (0.5 + 0.3 * Math.sin(x / 3 + c) * Math.cos(y / 5) + (x > w / 2 ? 0.15 : -0.15))) / 255;
+    }), [h, w, 3]);
+
+  it.each(['x2', 'x4-plus'])('the shipped %s has a model.int8.onnx made from its weights; it runs close to the float graph', async (name) => {
+    const dir = path.join('models', name);
+    const file = await findStudentOnnx(dir, STUDENT_ONNX_INT8_FILE);
+    expect(file?.info.int8?.folders).toEqual(['T91/HR', 'BSDS200/HR']);
+    expect(new Set(readOnnxNodes(file!.bytes).map((n) => n.op))).toContain('QuantizeLinear');
+    // The float file is never taken for the int8 one, nor the other way round.
+    expect((await findStudentOnnx(dir))?.info.int8).toBeUndefined();
+    const S = Student;
+    using f = await S.load(name, { backend: 'onnx', threads: 1 });
+    using q = await S.load(name, { precision: 'int8', threads: 1 });
+    expect(q.info).toMatchObject({ backend: 'onnx', precision: 'int8', scale: f.info.scale, params: f.info.params });
+    expect(f.info.precision).toBe('float32');
+    const x = frame(40, 32);
+    const [a, b] = [await f.sharpen(x), await q.sharpen(x)];
+    const [da, db] = [a.dataSync() as Float32Array, b.dataSync() as Float32Array];
+    tf.dispose([x, a, b]);
+    expect(big(da, db)).toBeGreaterThan(0); // it is another graph
+    expect(mean(da, db)).toBeLessThan(0.005);
+  });
+
+  it('refuses what has no int8 graph, other engines and unknown precisions, with typed errors', async () => {
+    const S = Student;
+    const { ConfigError, ModelError } = await import('../src/errors');
+    await expect(S.load('x4', { precision: 'int8' })).rejects.toThrow(ModelError);
+    await expect(S.load('x4', { precision: 'int8' })).rejects.toThrow(/no int8 graph/);
+    await expect(S.load('x2', { precision: 'int8', backend: 'wasm' })).rejects.toThrow(ConfigError);
+    await expect(S.load('x2', { precision: 'int8', executionProviders: ['webgpu'] })).rejects.toThrow(ConfigError);
+    await expect(S.load('bicubic', { precision: 'int8' })).rejects.toThrow(ConfigError);
+    await expect(S.load('x2', { precision: 'fp16' as 'int8' })).rejects.toThrow(/precision must be/);
+  });
+
+  it('writeStudentOnnxInt8 builds one for a saved model; it goes stale with the weights', async () => {
+    const { writeImage } = await import('../src/io/node-image');
+    const { saveModel } = await import('../src/io/model-io');
+    const { writeStudentOnnxInt8 } = await import('../src/infer/student-onnx-build');
+    const { ConfigError, ModelError } = await import('../src/errors');
+    const hr = path.join(tmp, 'calib', 'HR');
+    await fs.mkdir(hr, { recursive: true });
+    for (let i = 0; i < 3; i++) {
+      const { data } = image(48, 40, 50 + i);
+      const rgb = new Uint8Array(48 * 40 * 3).map((_, k) => Math.round(data[(k % 3) * 48 * 40 + Math.floor(k / 3)] * 255));
+      await writeImage(path.join(hr, `${i}.png`), { data: rgb, width: 40, height: 48, channels: 3 });
+    }
+    const model = buildStudent({ arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', seed: 4 });
+    const dir = path.join(tmp, 'mine');
+    await saveModel(model, dir);
+    model.dispose();
+    const S = Student;
+    await expect(S.load(dir, { precision: 'int8' })).rejects.toThrow(ModelError);
+    await expect(writeStudentOnnxInt8(dir, { calibration: [hr], method: 'nope' as 'mse' })).rejects.toThrow(ConfigError);
+    const file = await writeStudentOnnxInt8(dir, { calibration: [hr], method: 'mse', threads: 1 });
+    expect(path.basename(file)).toBe(STUDENT_ONNX_INT8_FILE);
+    {
+      using q = await S.load(dir, { precision: 'int8', threads: 1 });
+      using f = await S.load(dir, { backend: 'onnx', threads: 1 });
+      expect(q.info.precision).toBe('int8');
+      expect((await findStudentOnnx(dir, STUDENT_ONNX_INT8_FILE))?.info.int8).toEqual({ method: 'mse', images: 3, folders: ['calib/HR'] });
+      const x = frame(24, 20);
+      const [a, b] = [await f.sharpen(x), await q.sharpen(x)];
+      expect(mean(a.dataSync() as Float32Array, b.dataSync() as Float32Array)).toBeLessThan(0.01);
+      tf.dispose([x, a, b]);
+    }
+    // New weights: the int8 graph no longer matches the model and is not run.
+    const other = buildStudent({ arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', seed: 5 });
+    await saveModel(other, dir);
+    other.dispose();
+    await expect(S.load(dir, { precision: 'int8' })).rejects.toThrow(ModelError);
+  });
+});

@@ -9,6 +9,7 @@ import { throwIfAborted, type TaskOptions } from '../core/task';
 import { ConfigError } from '../errors';
 import type { InferenceBackend } from '../infer/engine';
 import { Student, studentInternals } from '../infer/student';
+import type { StudentPrecision } from '../infer/student-options';
 import { describeModel } from '../models/describe';
 import { currentPlatform } from '../platform/current';
 
@@ -34,6 +35,8 @@ export interface FpsOptions extends TaskOptions {
   threads?: number;
   /** ONNX Runtime worker spinning (see {@link StudentLoadOptions.spinning}). Ignored for a Student. */
   spinning?: boolean;
+  /** Names and paths: `'int8'` times the model's int8 graph (see {@link StudentLoadOptions.precision}). */
+  precision?: StudentPrecision;
   /** `bicubic` only: its scale (default 4). */
   scale?: number;
   /** Untimed frames first (default 3). */
@@ -128,7 +131,7 @@ export async function benchmarkFps(opts: FpsOptions): Promise<FpsResult> {
     opts.model instanceof Student
       ? opts.model
       : typeof opts.model === 'string'
-        ? await Student.load(opts.model, { backend: opts.backend, scale: opts.scale, signal: opts.signal, teacherWeights: opts.teacherWeights, threads: opts.threads, spinning: opts.spinning })
+        ? await Student.load(opts.model, { backend: opts.backend, scale: opts.scale, signal: opts.signal, teacherWeights: opts.teacherWeights, threads: opts.threads, spinning: opts.spinning, precision: opts.precision })
         : await Student.fromModel(opts.model, { backend: opts.backend, borrowModel: true, threads: opts.threads, spinning: opts.spinning });
   try {
     const s = student.scale;

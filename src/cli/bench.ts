@@ -9,7 +9,7 @@ import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { backendOption, intOption, onOffOption, sizeOption } from './options';
-import { MODEL_HELP, SPINNING_HELP, TEACHER_WEIGHTS_HELP } from './sharpen';
+import { INT8_HELP, MODEL_HELP, SPINNING_HELP, TEACHER_WEIGHTS_HELP } from './sharpen';
 import { addStudentShapeOptions, shapeFlagsGiven, studentShape, type StudentShapeCliOptions } from './student-shape';
 
 interface BenchCliOptions extends StudentShapeCliOptions {
@@ -23,6 +23,7 @@ interface BenchCliOptions extends StudentShapeCliOptions {
   teacherWeights?: string;
   threads?: number;
   spinning?: boolean;
+  int8?: boolean;
 }
 
 /**
@@ -47,12 +48,14 @@ export const registerBench: RegisterCommand = (program: Command) => {
     .option('--runs <n>', 'timed frames', intOption('--runs', 1), 20)
     .option('--threads <n>', 'threads for ONNX Runtime / wasm (default: every core on ONNX Runtime)', intOption('--threads', 1))
     .option('--spinning <on|off>', SPINNING_HELP, onOffOption('--spinning'))
+    .option('--int8', INT8_HELP)
     .option('--json', 'print the result as JSON on stdout')
     .action(
       runCommand(async (o: BenchCliOptions) => {
         const signal = signalFromProcess();
         if (o.arch === undefined && shapeFlagsGiven(o).length > 0) throw new ConfigError(`${shapeFlagsGiven(o).join(', ')} describe a student to build: add --arch compact (or espcn, fsrcnn)`);
         if (o.arch !== undefined && o.model !== undefined) throw new ConfigError('give --model (a saved model) or --arch (a student shape to time untrained), not both');
+        if (o.arch !== undefined && o.int8) throw new ConfigError('--int8 runs a saved model\'s int8 graph: give --model, not --arch');
         // The student is built on the cpu backend (its random weights only fix the graph); the engine then runs it.
         if (o.arch !== undefined) await useBackend('cpu');
         const built = o.arch !== undefined ? buildStudent({ ...studentShape(o, o.scale ?? 4), seed: 1 }) : undefined;
@@ -67,6 +70,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
           scale: o.scale,
           threads: o.threads,
           spinning: o.spinning,
+          precision: o.int8 ? 'int8' : undefined,
           warmup: o.warmup,
           runs: o.runs,
           signal,
@@ -74,6 +78,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
         }).finally(() => built?.dispose());
         bar?.finish();
         if (name) r.model = name;
+        if (o.int8) r.model = `${r.model} (int8)`;
         if (o.json) {
           process.stdout.write(`${JSON.stringify({ ...r, glibcTunables: process.env.GLIBC_TUNABLES ?? null })}\n`);
           return;

@@ -9,7 +9,7 @@ import { DEFAULT_MAX_PIXELS } from '../io/pixel-limits';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { backendOption, choiceOption, intOption, numberOption } from './options';
-import { MODEL_HELP, studentFromOptions, TEACHER_WEIGHTS_HELP } from './sharpen';
+import { INT8_HELP, MODEL_HELP, studentFromOptions, TEACHER_WEIGHTS_HELP } from './sharpen';
 
 interface EvalCliOptions {
   data: string;
@@ -24,6 +24,7 @@ interface EvalCliOptions {
   baseline?: X1BaselineName;
   json?: boolean;
   threads?: number;
+  int8?: boolean;
   maxPixels: number;
 }
 
@@ -54,6 +55,7 @@ export const registerEval: RegisterCommand = (program: Command) => {
     .option('--seed <n>', 'scale 1, blind protocol: seed of the per-image degradations (default 1, the published one)', intOption('--seed', 0, 0xffffffff))
     .option('--baseline <name>', `scale 1 only: score a classical baseline instead of a model: ${Object.keys(X1_BASELINES).join(', ')}`, choiceOption('--baseline', Object.keys(X1_BASELINES) as X1BaselineName[]))
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
+    .option('--int8', INT8_HELP)
     .option('--json', 'print the report as JSON on stdout')
     .option('--max-pixels <n>', 'refuse HR images with more pixels than this, from the header, before decoding', intOption('--max-pixels', 1), DEFAULT_MAX_PIXELS)
     .action(
@@ -63,7 +65,7 @@ export const registerEval: RegisterCommand = (program: Command) => {
         const bar = new ProgressBar('eval');
         let r: EvaluationReport;
         if (o.baseline) {
-          if (o.model) throw new ConfigError('--baseline scores a classical method: drop --model');
+          if (o.model || o.int8) throw new ConfigError(`--baseline scores a classical method: drop ${o.model ? '--model' : '--int8'}`);
           r = await evaluateX1Baseline(o.baseline, o.data, { ...opts, maxPixels: o.maxPixels, signal, onProgress: (p) => bar.update(p) });
         } else {
           const student = await studentFromOptions(o, o.scale);
@@ -84,7 +86,7 @@ export const registerEval: RegisterCommand = (program: Command) => {
         }
         const p = r.protocol;
         const how = p ? (p.name === 'blind' ? `, blind protocol (seed ${p.seed})` : `, gaussian protocol (sigma ${p.blurSigma})`) : '';
-        process.stdout.write(`${r.model} x${r.scale} on ${r.backend}${how}: mean Y-PSNR ${r.psnr.toFixed(2)} dB, Y-SSIM ${r.ssim.toFixed(4)} over ${r.n} images\n`);
+        process.stdout.write(`${r.model} x${r.scale} on ${r.backend}${o.int8 ? ' (int8)' : ''}${how}: mean Y-PSNR ${r.psnr.toFixed(2)} dB, Y-SSIM ${r.ssim.toFixed(4)} over ${r.n} images\n`);
       }),
     );
 };

@@ -11,7 +11,8 @@ import { modelToOnnxGraph, type OnnxExport } from '../models/onnx/export';
 import { encodeOnnxModel } from '../models/onnx/onnx-model';
 import { bytesPerInputPixel, probeScale } from './model-geometry';
 import { receptiveField } from './receptive-field';
-import { modelSourceHash, STUDENT_ONNX_FILE, STUDENT_ONNX_KEY, type StudentOnnxInfo } from './student-onnx';
+import type { RangeMethod } from '../models/onnx/quantize-int8';
+import { modelSourceHash, STUDENT_ONNX_FILE, STUDENT_ONNX_INT8_FILE, STUDENT_ONNX_KEY, type StudentOnnxInfo } from './student-onnx';
 
 /** Input side used to count FLOPs per input pixel. */
 const FLOP_PROBE = 64;
@@ -67,6 +68,64 @@ export async function writeStudentOnnx(dir: string): Promise<string> {
   try {
     const file = path.join(dir, STUDENT_ONNX_FILE);
     await writeFileAtomic(file, await buildStudentOnnx(model, await modelSourceHash(dir)));
+    return file;
+  } finally {
+    model.dispose();
+  }
+}
+
+/** Options of {@link writeStudentOnnxInt8}. */
+export interface StudentOnnxInt8Options {
+  /**
+   * Folders of HR images to calibrate on: training images, never the evaluation sets. Each image gives one LR crop
+   * made with the evaluation protocol's degradation (`calibrate-int8.ts`).
+   */
+  calibration: string[];
+  /** How a tensor's calibrated values become its range: `percentile` (default), `mse` or `minmax` (see `pickRange`). */
+  method?: RangeMethod;
+  /** Images to use at most, in listing order (default 291). */
+  limit?: number;
+  /** ONNX Runtime threads while calibrating (default: every core). */
+  threads?: number;
+}
+
+/**
+ * Writes `<dir>/model.int8.onnx` for the saved model in `dir` and returns its path: the `model.onnx` graph with int8
+ * weights (per output channel) and uint8 activations (per tensor, calibrated), in the QDQ form ONNX Runtime's CPU
+ * provider runs with integer kernels (`models/onnx/quantize-int8.ts`). `Student.load(dir, { precision: 'int8' })` runs
+ * it. Node only, with onnxruntime-node installed (calibration runs the float graph); a TF.js backend must be active.
+ *
+ * It is faster where the convolutions are wide enough (×2 and the 32-wide ×4 here) and always costs some quality:
+ * measure it with `sharpen-kd eval --int8` before using it.
+ *
+ * @throws ModelError for a model that does not export to ONNX; ConfigError without calibration images; IoError when
+ *   the file cannot be written.
+ * @example
+ * ```ts
+ * await writeStudentOnnxInt8('runs/x2/model-last', { calibration: ['data/T91/HR', 'data/BSDS200/HR'] });
+ * ```
+ */
+export async function writeStudentOnnxInt8(dir: string, opts: StudentOnnxInt8Options): Promise<string> {
+  const [path, { writeFileAtomic }, { calibrationHistograms, calibrationInputs, rangesFrom }, { quantizeGraphInt8 }, { ConfigError }] = await Promise.all([
+    import('node:path'),
+    import('../io/atomic-write'),
+    import('../models/onnx/calibrate-int8'),
+    import('../models/onnx/quantize-int8'),
+    import('../errors'),
+  ]);
+  const method = opts.method ?? 'percentile';
+  if (!['percentile', 'mse', 'minmax'].includes(method)) throw new ConfigError(`unknown int8 range method "${String(method)}": use percentile, mse or minmax`);
+  const model = await loadModel(dir);
+  try {
+    const { graph, encode } = await studentOnnxGraph(model, await modelSourceHash(dir));
+    const info = JSON.parse(encode.metadata[STUDENT_ONNX_KEY]) as StudentOnnxInfo;
+    const inputs = await calibrationInputs(opts.calibration, info.scale, { limit: opts.limit ?? 291 });
+    if (inputs.length === 0) throw new ConfigError(`no calibration images in ${opts.calibration.join(', ')}`);
+    const ranges = rangesFrom(await calibrationHistograms(graph, inputs, { threads: opts.threads }), method);
+    const folders = opts.calibration.map((d) => path.basename(path.resolve(d)) === 'HR' ? `${path.basename(path.dirname(path.resolve(d)))}/HR` : path.basename(path.resolve(d)));
+    const int8: StudentOnnxInfo = { ...info, int8: { method, images: inputs.length, folders } };
+    const file = path.join(dir, STUDENT_ONNX_INT8_FILE);
+    await writeFileAtomic(file, encodeOnnxModel(quantizeGraphInt8(graph, ranges), { ...encode, metadata: { ...encode.metadata, [STUDENT_ONNX_KEY]: JSON.stringify(int8) } }));
     return file;
   } finally {
     model.dispose();

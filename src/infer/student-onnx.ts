@@ -15,6 +15,11 @@ import { currentPlatform } from '../platform/current';
 
 /** File name of the ONNX graph beside a model's `model.json`. */
 export const STUDENT_ONNX_FILE = 'model.onnx';
+/**
+ * File name of the int8 graph beside a model's `model.json` (`precision: 'int8'`, built by `writeStudentOnnxInt8`):
+ * the same graph with int8 weights and uint8 activations in ONNX's QDQ form.
+ */
+export const STUDENT_ONNX_INT8_FILE = 'model.int8.onnx';
 /** Metadata key of {@link StudentOnnxInfo} in that file. */
 export const STUDENT_ONNX_KEY = 'sharpen-kd-student';
 
@@ -46,6 +51,11 @@ export interface StudentOnnxInfo {
   params: number;
   /** FLOPs per input pixel (`describeModel` at 64×64 input, divided by 64²). */
   flopsPerInputPixel: number;
+  /**
+   * An int8 graph ({@link STUDENT_ONNX_INT8_FILE}): how its activation ranges were calibrated (range method, number of
+   * LR crops, the HR folders they came from by name). Absent in a float graph.
+   */
+  int8?: { method: string; images: number; folders: string[] };
 }
 
 /** A usable `model.onnx`: its bytes and what it records. */
@@ -117,22 +127,23 @@ function parseInfo(bytes: Uint8Array): StudentOnnxInfo | undefined {
 /**
  * @internal The `model.onnx` beside a model (a local folder or `model.json` path, or an `http(s):` folder or
  * `model.json` URL, fetched), when there is one, it carries {@link StudentOnnxInfo}, and its source hash matches the
- * model files; otherwise undefined.
+ * model files; otherwise undefined. `name` picks the int8 graph ({@link STUDENT_ONNX_INT8_FILE}) instead; each file
+ * must be of its own kind.
  */
-export async function findStudentOnnx(location: string): Promise<StudentOnnxFile | undefined> {
+export async function findStudentOnnx(location: string, name: typeof STUDENT_ONNX_FILE | typeof STUDENT_ONNX_INT8_FILE = STUDENT_ONNX_FILE): Promise<StudentOnnxFile | undefined> {
   const platform = currentPlatform();
   const path = platform.fileSystem ? await import('node:path') : undefined;
   const dir = modelFolder(location, path);
   if (dir === undefined) return undefined;
-  const file = await platform.joinPath(dir, STUDENT_ONNX_FILE);
+  const file = await platform.joinPath(dir, name);
   let bytes: Uint8Array;
   try {
-    bytes = await platform.readBytes(file, STUDENT_ONNX_FILE);
+    bytes = await platform.readBytes(file, name);
   } catch {
     return undefined;
   }
   const info = parseInfo(bytes);
-  if (!info) return undefined;
+  if (!info || (info.int8 !== undefined) !== (name === STUDENT_ONNX_INT8_FILE)) return undefined;
   try {
     if ((await modelSourceHash(dir)) !== info.source) return undefined;
   } catch {

@@ -7,6 +7,9 @@ import type { SharpenWarning } from '../errors';
 import type { ImageFormat } from '../io/node-image';
 import type { InferenceBackend } from './engine';
 
+/** Arithmetic a {@link Student} runs in (see {@link StudentLoadOptions.precision}). */
+export type StudentPrecision = 'float32' | 'int8';
+
 /**
  * Options of {@link Student.load} and {@link Student.fromModel}.
  *
@@ -37,6 +40,14 @@ export interface StudentLoadOptions extends TaskOptions {
   modelBaseUrl?: string;
   /** Threads for ONNX Runtime or wasm, a positive integer (ONNX Runtime in Node: every core by default). */
   threads?: number;
+  /**
+   * Arithmetic of the graph: `'float32'` (default) or `'int8'`, the model's int8 graph (`model.int8.onnx` beside its
+   * `model.json`: int8 weights, uint8 activations) on ONNX Runtime's CPU provider in Node. The shipped `x2` and
+   * `x4-plus` have one (1.6× and 2.0× the float graph's speed, 0.1–0.25 dB less PSNR: guide, Backends);
+   * `writeStudentOnnxInt8` builds one for a saved model. Needs onnxruntime-node; a model without an int8 graph is a
+   * ModelError, any other engine a ConfigError.
+   */
+  precision?: StudentPrecision;
   /**
    * ONNX Runtime in Node: whether its worker threads spin between ops (default true, unless `SHARPEN_KD_ORT_SPINNING`
    * says `off`). Spinning is the fast choice on an idle machine; false suits a machine whose cores are busy with
@@ -129,4 +140,6 @@ export interface StudentInfo {
   tile: number;
   /** Trainable and fixed weights (0 for bicubic). */
   params: number;
+  /** Arithmetic of the graph that runs: `float32`, or `int8` for a model loaded with `precision: 'int8'`. */
+  precision: StudentPrecision;
 }

@@ -10,7 +10,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { isTfTensor, tfCore } from '../backends/tf-lazy';
 import { throwIfAborted } from '../core/task';
-import { ConfigError, SharpenError } from '../errors';
+import { ConfigError, ModelError, SharpenError } from '../errors';
 import type { ImageDataLike } from '../io/browser-image';
 import type { ImageFormat } from '../io/node-image';
 import { isFloatSamples, type FloatSamples, type ImageSamples, type IntegerSamples, type RawImage } from '../io/raw-image';
@@ -18,8 +18,8 @@ import { findModelInfo } from '../models/metadata';
 import { isPretrainedTeacher } from '../models/pretrained-names';
 import { currentPlatform } from '../platform/current';
 import { checkEngineOptions, onnxPolicy, onnxTileRunner, prepareTfBackend, selectEngine, type EngineName } from './engine';
-import { findStudentOnnx } from './student-onnx';
-import type { SharpenOptions, StudentInfo, StudentLoadOptions } from './student-options';
+import { findStudentOnnx, STUDENT_ONNX_INT8_FILE, type StudentOnnxFile } from './student-onnx';
+import type { SharpenOptions, StudentInfo, StudentLoadOptions, StudentPrecision } from './student-options';
 import { checkFormatSize, checkOutputPixels } from '../io/pixel-limits';
 import { sharpenFrames } from './frames';
 import { encodePixels, loadInput, outputFormat, toKind, type SharpenInput } from './inputs';
@@ -38,7 +38,7 @@ import { countTiles, runTiled, type TileCounter, type TileRunner } from './tile-
 import type { TileParams } from './tile-plan';
 import { bytesPerInputPixel, DEFAULT_FEATHER, defaultTileSize, probeScale, tileShape } from './model-geometry';
 
-export type { StudentLoadOptions, SharpenOptions, StudentInfo } from './student-options';
+export type { StudentLoadOptions, SharpenOptions, StudentInfo, StudentPrecision } from './student-options';
 
 /** @internal Engine internals of a Student, for benchmarks. */
 export interface StudentInternals {
@@ -89,7 +89,7 @@ export class Student {
   private constructor(
     private readonly runner: TileRunner,
     private readonly model: tfl.LayersModel | undefined,
-    info: Omit<StudentInfo, 'tile'>,
+    info: Omit<StudentInfo, 'tile' | 'precision'> & { precision?: StudentInfo['precision'] },
     align: number,
     bytesPerPixel: number,
     private readonly ownsModel = true,
@@ -98,7 +98,7 @@ export class Student {
     this.scale = info.scale;
     this.margin = Math.ceil(info.receptiveField) + 1;
     this.align = align;
-    this.info = { ...info, tile: defaultTileSize(bytesPerPixel, this.margin, align) };
+    this.info = { precision: 'float32', ...info, tile: defaultTileSize(bytesPerPixel, this.margin, align) };
     this.alpha = bicubicRunner(info.scale);
     this.upscale = this.sharpen.bind(this) as Student['sharpen'];
     INTERNALS.set(this, { runner, model, flopsPerInputPixel });
@@ -121,8 +121,14 @@ export class Student {
     throwIfAborted(opts.signal);
     const src = nameOrPathOrUrl instanceof URL ? nameOrPathOrUrl.href : nameOrPathOrUrl;
     if (typeof src !== 'string' || src.length === 0) throw new ConfigError('Student.load needs a model name, path or URL');
+    const precision = opts.precision ?? 'float32';
+    if (precision !== 'float32' && precision !== 'int8') throw new ConfigError(`precision must be 'float32' or 'int8', got ${JSON.stringify(opts.precision)}`);
+    const teacher = isPretrainedTeacher(src) || /\.(pth|pt|safetensors)$/i.test(src);
+    if (precision === 'int8' && (src === 'bicubic' || teacher)) {
+      throw new ConfigError(`precision 'int8' is for students with an int8 graph (the shipped x2 and x4-plus, or a model folder with ${STUDENT_ONNX_INT8_FILE}), not ${src}`);
+    }
     if (src === 'bicubic') return Student.bicubic(opts.scale ?? 4, opts);
-    if (isPretrainedTeacher(src) || /\.(pth|pt|safetensors)$/i.test(src)) return Student.fromTeacher(src, opts);
+    if (teacher) return Student.fromTeacher(src, opts);
     let location: string = src;
     if (isBuiltinModel(src)) {
       location = await builtinModelLocation(src as keyof typeof BUILTIN_SCALES, opts);
@@ -133,8 +139,11 @@ export class Student {
     // A `model.onnx` beside the model runs on ONNX Runtime as is: neither TF.js nor a conversion (where that graph
     // suits the platform's runtime: Node; browsers convert, see Platform.shippedOnnxGraphs).
     const backend = opts.backend ?? 'auto';
+    if (precision === 'int8') return Student.fromInt8File(location, src, opts);
     if (onnxPolicy(backend) !== 'never' && currentPlatform().shippedOnnxGraphs) {
-      const ready = await Student.fromOnnxFile(location, src, opts);
+      checkEngineOptions(opts);
+      const file = await findStudentOnnx(location);
+      const ready = file && (await Student.fromOnnxFile(file, src, opts));
       if (ready) return ready;
     }
     // Weights are loaded into TF.js first (also for ONNX, which converts the layers model): a backend must exist.
@@ -150,13 +159,27 @@ export class Student {
   }
 
   /**
-   * The Student of the `model.onnx` beside `location` ({@link findStudentOnnx}), or undefined when there is none (or
-   * it is stale) or, on `auto`, when ONNX Runtime is not installed.
+   * The Student of the int8 graph beside `location` (`precision: 'int8'`): ONNX Runtime's CPU provider in Node, or a
+   * typed error (never a silent fall back to float).
    */
-  private static async fromOnnxFile(location: string, name: string, opts: StudentLoadOptions): Promise<Student | undefined> {
+  private static async fromInt8File(location: string, name: string, opts: StudentLoadOptions): Promise<Student> {
+    const backend = opts.backend ?? 'auto';
+    if (backend !== 'auto' && backend !== 'onnx') throw new ConfigError(`precision 'int8' runs on ONNX Runtime: use backend 'onnx' (or 'auto'), not '${backend}'`);
+    if (!currentPlatform().shippedOnnxGraphs) throw new ConfigError("precision 'int8' runs on ONNX Runtime in Node (onnxruntime-node); in browsers load the float model");
     checkEngineOptions(opts);
-    const file = await findStudentOnnx(location);
-    if (!file) return undefined;
+    if (opts.executionProviders?.some((p) => p !== 'cpu')) throw new ConfigError(`precision 'int8' runs on ONNX Runtime's cpu provider, not ${opts.executionProviders.join(', ')}`);
+    const file = await findStudentOnnx(location, STUDENT_ONNX_INT8_FILE);
+    if (!file) {
+      throw new ModelError(`${name} has no int8 graph (${STUDENT_ONNX_INT8_FILE} beside its model.json, made from these weights): the shipped x2 and x4-plus have one, and writeStudentOnnxInt8() builds one for a saved model`);
+    }
+    return (await Student.fromOnnxFile(file, name, { ...opts, backend: 'onnx' }, 'int8'))!;
+  }
+
+  /**
+   * The Student of a ready ONNX graph beside a model ({@link findStudentOnnx}), or undefined when, on `auto`, ONNX
+   * Runtime is not installed or cannot load it.
+   */
+  private static async fromOnnxFile(file: StudentOnnxFile, name: string, opts: StudentLoadOptions, precision: StudentPrecision = 'float32'): Promise<Student | undefined> {
     const { info } = file;
     if (opts.scale !== undefined && opts.scale !== info.scale) {
       throw new ConfigError(`model ${name} upscales by ${info.scale}, not ${opts.scale}: pick the model for scale ${opts.scale} or drop --scale`);
@@ -171,7 +194,7 @@ export class Student {
     return new Student(
       engine.runner,
       undefined,
-      { name, scale: info.scale, arch: info.arch, backend: 'onnx', executionProvider: engine.provider, receptiveField: info.receptiveField, params: info.params },
+      { name, scale: info.scale, arch: info.arch, backend: 'onnx', executionProvider: engine.provider, receptiveField: info.receptiveField, params: info.params, precision },
       info.align,
       info.bytesPerInputPixel,
       true,

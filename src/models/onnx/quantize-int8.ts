@@ -25,7 +25,10 @@ import { attr, OnnxGraph, type OnnxNode } from './onnx-model';
 /** Activation integer type: uint8 (ONNX Runtime's u8s8 path on x86) or int8. */
 export type ActivationType = 'uint8' | 'int8';
 
-/** How a tensor's calibrated values are reduced to one range (see {@link pickRange}). */
+/**
+ * How a tensor's calibrated values are reduced to one range: `minmax` (the observed extremes), `percentile` (all but
+ * 1e-4 of the values at each end) or `mse` (the shrunk range with the least expected squared quantization error).
+ */
 export type RangeMethod = 'minmax' | 'percentile' | 'mse';
 
 /** A float range `[min, max]` that an activation tensor is quantized over (it always gets widened to include 0). */
