@@ -26,3 +26,31 @@ describe('sharpen-kd bench --arch (a student shape timed before training)', () =
     expect(teacher.err).toMatch(/--arch resnet is the teacher, not a student/);
   });
 });
+
+describe('--int8 (a model\'s int8 graph on ONNX Runtime)', () => {
+  it('bench --int8 times the int8 graph and names it; flags that do not go with it are refused', async () => {
+    let hasOrt = true;
+    try {
+      await import('onnxruntime-node');
+    } catch {
+      hasOrt = false;
+    }
+    if (hasOrt) {
+      const r = await runCli('bench', '-m', 'x2', '--int8', '--size', '64x48', '--warmup', '0', '--runs', '2', '--threads', '1', '--json');
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.out)).toMatchObject({ model: 'x2 (int8)', backend: 'onnx' });
+      const none = await runCli('bench', '-m', 'x4', '--int8', '--size', '64x48', '--runs', '1');
+      expect(none.code).not.toBe(0);
+      expect(none.err).toMatch(/x4 has no int8 graph/);
+    }
+    const arch = await runCli('bench', '--arch', 'compact', '--int8', '--runs', '1', '--backend', 'cpu');
+    expect(arch.code).not.toBe(0);
+    expect(arch.err).toMatch(/--int8 runs a saved model's int8 graph/);
+    const wasm = await runCli('bench', '-m', 'x2', '--int8', '--backend', 'wasm', '--runs', '1');
+    expect(wasm.code).not.toBe(0);
+    expect(wasm.err).toMatch(/precision 'int8' runs on ONNX Runtime/);
+    const baseline = await runCli('eval', '--scale', '1', '--baseline', 'wiener-blind', '--int8', '--data', 'nowhere');
+    expect(baseline.code).not.toBe(0);
+    expect(baseline.err).toMatch(/drop --int8/);
+  });
+});
