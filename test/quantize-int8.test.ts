@@ -199,6 +199,12 @@ describe.skipIf(!hasOrt)("int8 graphs beside a model: precision 'int8'", () => {
     expect(mean(da, db)).toBeLessThan(0.005);
   });
 
+  it('sharpenVideo takes the precision for a model it loads, and refuses one a given Student does not run', async () => {
+    const { sharpenVideo } = await import('../src/video/sharpen-video');
+    using f = await Student.load('x2', { backend: 'onnx', threads: 1 });
+    await expect(sharpenVideo(path.join(tmp, 'in.mp4'), path.join(tmp, 'out.mp4'), { model: f, precision: 'int8' })).rejects.toThrow(/runs its float32 graph, not int8/);
+  });
+
   it('refuses what has no int8 graph, other engines and unknown precisions, with typed errors', async () => {
     const S = Student;
     const { ConfigError, ModelError } = await import('../src/errors');

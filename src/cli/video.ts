@@ -5,6 +5,7 @@ import type { RegisterCommand } from './run-command';
 import { ProgressBar } from './progress-bar';
 import { runCommand, signalFromProcess } from './run-command';
 import { backendOption, intOption, numberOption, onOffOption } from './options';
+import { INT8_HELP } from './sharpen';
 
 interface VideoCliOptions {
   out: string;
@@ -14,6 +15,7 @@ interface VideoCliOptions {
   tile?: number;
   threads?: number;
   spinning?: boolean;
+  int8?: boolean;
   codec?: string;
   crf?: number;
   preset?: string;
@@ -38,6 +40,7 @@ export const registerVideo: RegisterCommand = (program: Command) => {
     .option('-t, --tile <n>', 'tile size in input pixels for large frames (default: chosen from the model)', intOption('--tile', 16))
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))
     .option('--spinning <on|off>', 'ONNX Runtime worker threads spin between ops: off by default here (ffmpeg shares the cores), on, or from SHARPEN_KD_ORT_SPINNING', onOffOption('--spinning'))
+    .option('--int8', INT8_HELP)
     .option('-c, --codec <name>', 'video encoder (default libx264; libvpx-vp9 for .webm)')
     .option('--crf <n>', 'constant quality, lower is better (default 18 for libx264/libx265, 31 for libvpx-vp9)', numberOption('--crf', 0))
     .option('--preset <name>', 'encoder speed preset, e.g. ultrafast ... veryslow for libx264 (default veryfast)')
@@ -80,6 +83,7 @@ export const registerVideo: RegisterCommand = (program: Command) => {
             tile: o.tile,
             threads: o.threads,
             spinning: o.spinning,
+            precision: o.int8 ? 'int8' : undefined,
             codec: o.codec,
             crf: o.crf,
             preset: o.preset,
@@ -101,7 +105,7 @@ export const registerVideo: RegisterCommand = (program: Command) => {
           bar?.finish();
           const i = r.input;
           process.stderr.write(
-            `sharpen-kd: ${r.frames} frames ${i.width}x${i.height} -> ${r.width}x${r.height} at ${i.rate} fps with ${r.model} on ${r.backend}, ` +
+            `sharpen-kd: ${r.frames} frames ${i.width}x${i.height} -> ${r.width}x${r.height} at ${i.rate} fps with ${r.model} on ${r.backend}${o.int8 ? ' (int8)' : ''}, ` +
               `${r.codec}${r.audio ? ` + ${i.audioCodec} audio copied` : ''}${r.temporal.strength > 0 ? `, temporal filter ${r.temporal.strength}` : ''}: ${r.seconds.toFixed(1)} s, ${r.fps.toFixed(1)} fps end to end\n`,
           );
         } finally {

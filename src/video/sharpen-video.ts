@@ -19,6 +19,7 @@ import { ConfigError, InputError, IoError, SharpenError } from '../errors';
 import type { InferenceBackend } from '../infer/engine';
 import { builtinForScale } from '../infer/registry';
 import { Student } from '../infer/student';
+import type { StudentPrecision } from '../infer/student-options';
 import { readTile, writeRows } from '../infer/pixels';
 import type { RawImage } from '../io/raw-image';
 import { studentInternals } from '../infer/student';
@@ -56,6 +57,8 @@ export interface SharpenVideoOptions extends TaskOptions {
    * fps and 114–121 CPU-ms per frame without spinning, 14.8–15.1 fps and 141–143 CPU-ms with it).
    */
   spinning?: boolean;
+  /** For a model given by name or path: `'int8'` runs its int8 graph (see {@link StudentLoadOptions.precision}). */
+  precision?: StudentPrecision;
   /** Tile size in input pixels, as for images (default: chosen from the model; smaller frames run whole). */
   tile?: number;
   /** The ffmpeg binary to use (default `$SHARPEN_KD_FFMPEG`, else `ffmpeg` on PATH, else `@ffmpeg-installer/ffmpeg`). */
@@ -269,7 +272,7 @@ async function loadStudent(opts: SharpenVideoOptions): Promise<{ student: Studen
   }
   const scale = name === 'bicubic' ? (opts.scale ?? 4) : opts.scale;
   const spinning = opts.spinning ?? (process.env.SHARPEN_KD_ORT_SPINNING ? undefined : false);
-  const student = await Student.load(name, { backend: opts.backend, scale, threads: opts.threads, spinning, offThread: true, i420Output: true, signal: opts.signal });
+  const student = await Student.load(name, { backend: opts.backend, scale, threads: opts.threads, spinning, offThread: true, i420Output: true, precision: opts.precision, signal: opts.signal });
   return { student, owned: true };
 }
 
@@ -357,6 +360,9 @@ export async function sharpenVideo(input: string, output: string, opts: SharpenV
     if (await fs.stat(outputAbs).catch(() => undefined)) throw new ConfigError(`output ${output} exists (use overwrite / --overwrite to replace it)`);
   }
 
+  if (opts.model instanceof Student && opts.precision !== undefined && opts.precision !== opts.model.info.precision) {
+    throw new ConfigError(`the Student runs its ${opts.model.info.precision} graph, not ${opts.precision}: load it with that precision`);
+  }
   const temporal = new TemporalFilter({ strength: opts.temporal, noise: opts.temporalNoise });
   const ffmpeg = await findFfmpeg({ ffmpegPath: opts.ffmpegPath });
   const info = await probeVideo(ffmpeg, input, opts.signal);
