@@ -13,7 +13,8 @@
  * protocol: Y-PSNR / Y-SSIM; ×1 on the blind degradation, seed 1), i.e. the same code path as `sharpen-kd eval`.
  * The best range method is the one with the smallest mean PSNR drop over Set5 and Set14 (so it is chosen on the
  * test sets; every method's row is printed). With it, three more graphs keep the input conv, the output conv, or
- * both in float (`floatInputConv`, `floatOutputConv`).
+ * both in float (`floatInputConv`, `floatOutputConv`), and one keeps the first layer, conv and PReLU, in float
+ * (`floatFirstLayer`).
  *
  * Speed: the ONNX session alone, with the session options `createOnnxRunner` gives Student (graph optimization
  * `all`, `--threads` intra-op threads, spinning), at 1280×720 output (×4: 320×180 input, ×2: 640×360, ×1:
@@ -161,6 +162,7 @@ try {
       [`int8 ${best}, input conv float`, { floatInputConv: true }],
       [`int8 ${best}, output conv float`, { floatOutputConv: true }],
       [`int8 ${best}, input and output convs float`, { floatInputConv: true, floatOutputConv: true }],
+      [`int8 ${best}, first layer float`, { floatFirstLayer: true }],
     ];
     for (const [k, o] of partial) {
       variants.set(k, int8(best, o));

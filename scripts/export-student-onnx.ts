@@ -8,7 +8,9 @@
  * (default `$SHARPEN_KD_DATA`, else ../shared/data); needs onnxruntime-node. The shipped int8 graphs: `x2` with
  * percentile ranges, `x4-plus` with MSE ranges (the methods that lost least in `scripts/bench-int8.ts`).
  *
- * Usage: npx tsx scripts/export-student-onnx.ts [--int8 <method>] [--data <dir>] [model-dir...]
+ * `--float-first-layer` keeps the first layer in float (`StudentOnnxInt8Options.floatFirstLayer`).
+ *
+ * Usage: npx tsx scripts/export-student-onnx.ts [--int8 <method> [--float-first-layer]] [--data <dir>] [model-dir...]
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,14 +21,14 @@ import type { RangeMethod } from '../src/models/onnx/quantize-int8';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
-  options: { int8: { type: 'string' }, data: { type: 'string', default: process.env.SHARPEN_KD_DATA ?? path.resolve('../shared/data') } },
+  options: { int8: { type: 'string' }, 'float-first-layer': { type: 'boolean', default: false }, data: { type: 'string', default: process.env.SHARPEN_KD_DATA ?? path.resolve('../shared/data') } },
 });
 await tf.setBackend('cpu');
 const dirs = positionals.length > 0 ? positionals : args.int8 ? ['models/x2', 'models/x4-plus'] : ['models/x1', 'models/x2', 'models/x4', 'models/x4-plus'];
 for (const dir of dirs) {
   if (args.int8) {
     const calibration = ['T91', 'BSDS200'].map((s) => path.join(args.data!, s, 'HR'));
-    console.log(await writeStudentOnnxInt8(dir, { calibration, method: args.int8 as RangeMethod }));
+    console.log(await writeStudentOnnxInt8(dir, { calibration, method: args.int8 as RangeMethod, floatFirstLayer: args['float-first-layer'] }));
   } else {
     console.log(await writeStudentOnnx(dir));
   }

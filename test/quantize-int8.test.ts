@@ -92,6 +92,7 @@ describe.skipIf(!hasOrt)('quantizeGraphInt8 on a tiny random student (ONNX Runti
     ['x2 luma, bilinear residual (the shipped x4 / x2 form)', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', seed: 3 }, {}],
     ['x1, pixel unshuffle 4 (pad, shuffle, nearest residual, crop)', { arch: 'compact', scale: 1, width: 8, depth: 2, unshuffle: 4, detail: 'luma', seed: 4 }, {}],
     ['x2, input and output convs kept in float', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', seed: 3 }, { floatInputConv: true, floatOutputConv: true }],
+    ['x2, first layer (conv and PReLU) kept in float', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', seed: 3 }, { floatFirstLayer: true }],
   ];
   for (const [name, opts, qopts] of cases) {
     it(name, async () => {
@@ -106,7 +107,10 @@ describe.skipIf(!hasOrt)('quantizeGraphInt8 on a tiny random student (ONNX Runti
       const init = new Map(q.initializers.map((t) => [t.name, t]));
       const producer = new Map(q.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
       const qconvs = q.nodes.filter((n) => n.op === 'Conv');
-      const floatConvs = (qopts.floatInputConv ? 1 : 0) + (qopts.floatOutputConv ? 1 : 0);
+      // The first layer in float: its conv and its PReLU's depthwise convs (two where a slope is over 1).
+      const firstLayer = graph.nodes.filter((n) => n.op === 'Conv' && n.name.startsWith('body0')).length;
+      expect(firstLayer).toBeGreaterThanOrEqual(2);
+      const floatConvs = (qopts.floatInputConv ? 1 : 0) + (qopts.floatOutputConv ? 1 : 0) + (qopts.floatFirstLayer ? firstLayer : 0);
       const intConvs = qconvs.filter((c) => producer.get(c.inputs[1])?.op === 'DequantizeLinear');
       expect(intConvs.length).toBe(convs - floatConvs);
       for (const c of intConvs) {
@@ -127,8 +131,8 @@ describe.skipIf(!hasOrt)('quantizeGraphInt8 on a tiny random student (ONNX Runti
       await s.release();
       const ops = readOnnxNodes(new Uint8Array(await fs.readFile(optimized))).map((n) => n.op);
       expect(ops.filter((op) => op === 'QLinearConv').length).toBe(convs - floatConvs);
-      expect(ops.filter((op) => op === 'QLinearAdd').length).toBe(opts.depth! + 1); // one per PReLU
-      expect(ops).not.toContain('Relu');
+      expect(ops.filter((op) => op === 'QLinearAdd').length).toBe(opts.depth! + 1 - (qopts.floatFirstLayer ? 1 : 0)); // one per int8 PReLU
+      if (!qopts.floatFirstLayer) expect(ops).not.toContain('Relu');
 
       const x = image(20, 16, 99); // not a calibration image
       const run = async (b: Uint8Array) => {
@@ -237,11 +241,27 @@ describe.skipIf(!hasOrt)("int8 graphs beside a model: precision 'int8'", () => {
     await expect(writeStudentOnnxInt8(dir, { calibration: [hr], method: 'nope' as 'mse' })).rejects.toThrow(ConfigError);
     const file = await writeStudentOnnxInt8(dir, { calibration: [hr], method: 'mse', threads: 1 });
     expect(path.basename(file)).toBe(STUDENT_ONNX_INT8_FILE);
+    const int8Bytes = new Uint8Array(await fs.readFile(file));
     {
       using q = await S.load(dir, { precision: 'int8', threads: 1 });
       using f = await S.load(dir, { backend: 'onnx', threads: 1 });
       expect(q.info.precision).toBe('int8');
       expect((await findStudentOnnx(dir, STUDENT_ONNX_INT8_FILE))?.info.int8).toEqual({ method: 'mse', images: 3, folders: ['calib/HR'] });
+      const x = frame(24, 20);
+      const [a, b] = [await f.sharpen(x), await q.sharpen(x)];
+      expect(mean(a.dataSync() as Float32Array, b.dataSync() as Float32Array)).toBeLessThan(0.01);
+      tf.dispose([x, a, b]);
+    }
+    // The first layer in float: recorded in the file, one conv fewer on integers, still close to float.
+    await writeStudentOnnxInt8(dir, { calibration: [hr], method: 'mse', threads: 1, floatFirstLayer: true });
+    {
+      const file2 = (await findStudentOnnx(dir, STUDENT_ONNX_INT8_FILE))!;
+      expect(file2.info.int8).toEqual({ method: 'mse', images: 3, folders: ['calib/HR'], floatFirstLayer: true });
+      // The image, the first conv's output and its PReLU's negative branch are not quantized; the PReLU's output is.
+      const quantizes = (b: Uint8Array) => readOnnxNodes(b).filter((n) => n.op === 'QuantizeLinear').length;
+      expect(quantizes(file2.bytes)).toBe(quantizes(int8Bytes) - 3);
+      using q = await S.load(dir, { precision: 'int8', threads: 1 });
+      using f = await S.load(dir, { backend: 'onnx', threads: 1 });
       const x = frame(24, 20);
       const [a, b] = [await f.sharpen(x), await q.sharpen(x)];
       expect(mean(a.dataSync() as Float32Array, b.dataSync() as Float32Array)).toBeLessThan(0.01);

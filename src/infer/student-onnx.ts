@@ -53,9 +53,10 @@ export interface StudentOnnxInfo {
   flopsPerInputPixel: number;
   /**
    * An int8 graph ({@link STUDENT_ONNX_INT8_FILE}): how its activation ranges were calibrated (range method, number of
-   * LR crops, the HR folders they came from by name). Absent in a float graph.
+   * LR crops, the HR folders they came from by name), and whether its first layer stayed in float. Absent in a float
+   * graph.
    */
-  int8?: { method: string; images: number; folders: string[] };
+  int8?: { method: string; images: number; folders: string[]; floatFirstLayer?: true };
 }
 
 /** A usable `model.onnx`: its bytes and what it records. */
