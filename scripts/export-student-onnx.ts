@@ -5,8 +5,9 @@
  *
  * With `--int8 <percentile|mse|minmax>` it writes `model.int8.onnx` instead (`writeStudentOnnxInt8`, what
  * `Student.load(dir, { precision: 'int8' })` runs), calibrated on the HR images of T91 and BSDS200 under `--data`
- * (default `$SHARPEN_KD_DATA`, else ../shared/data); needs onnxruntime-node. The shipped int8 graphs: `x2` with
- * percentile ranges, `x4-plus` with MSE ranges (the methods that lost least in `scripts/bench-int8.ts`).
+ * (default `$SHARPEN_KD_DATA`, else ../shared/data); needs onnxruntime-node. The shipped int8 graphs (`lab/ship.sh`):
+ * `x2` with percentile ranges and its first layer in float, `x4-plus` with MSE ranges (the methods that lost least in
+ * `scripts/bench-int8.ts`).
  *
  * `--float-first-layer` keeps the first layer in float (`StudentOnnxInt8Options.floatFirstLayer`).
  *
@@ -24,7 +25,8 @@ const { values: args, positionals } = parseArgs({
   options: { int8: { type: 'string' }, 'float-first-layer': { type: 'boolean', default: false }, data: { type: 'string', default: process.env.SHARPEN_KD_DATA ?? path.resolve('../shared/data') } },
 });
 await tf.setBackend('cpu');
-const dirs = positionals.length > 0 ? positionals : args.int8 ? ['models/x2', 'models/x4-plus'] : ['models/x1', 'models/x2', 'models/x4', 'models/x4-plus'];
+if (args.int8 && positionals.length === 0) throw new Error('--int8: name the model folders (lab/ship.sh writes the shipped ones with their settings)');
+const dirs = positionals.length > 0 ? positionals : ['models/x1', 'models/x2', 'models/x4', 'models/x4-plus'];
 for (const dir of dirs) {
   if (args.int8) {
     const calibration = ['T91', 'BSDS200'].map((s) => path.join(args.data!, s, 'HR'));
