@@ -115,6 +115,7 @@ export class Student {
    * using student = await Student.load('x4');                 // ONNX Runtime if installed, else wasm
    * const up = await Student.load('bicubic', { scale: 3 });
    * const mine = await Student.load('runs/x2', { backend: 'wasm' });
+   * const fast = await Student.load('x2', { precision: 'int8' }); // its int8 graph: ~1.4× the fps, 0.18 dB less
    * ```
    */
   static async load(nameOrPathOrUrl: string | URL, opts: StudentLoadOptions = {}): Promise<Student> {
