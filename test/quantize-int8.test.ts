@@ -200,6 +200,10 @@ describe.skipIf(!hasOrt)("int8 graphs beside a model: precision 'int8'", () => {
     const [da, db] = [a.dataSync() as Float32Array, b.dataSync() as Float32Array];
     tf.dispose([x, a, b]);
     expect(big(da, db)).toBeGreaterThan(0); // it is another graph
+    // Reports say which graph ran.
+    const { benchmarkFps } = await import('../src/bench/fps');
+    expect((await benchmarkFps({ model: q, width: 2 * 16, height: 2 * 12, warmup: 0, runs: 1 })).precision).toBe('int8');
+    expect((await benchmarkFps({ model: f, width: 2 * 16, height: 2 * 12, warmup: 0, runs: 1 })).precision).toBeUndefined();
     expect(mean(da, db)).toBeLessThan(0.005);
   });
 
@@ -247,6 +251,9 @@ describe.skipIf(!hasOrt)("int8 graphs beside a model: precision 'int8'", () => {
       using f = await S.load(dir, { backend: 'onnx', threads: 1 });
       expect(q.info.precision).toBe('int8');
       expect((await findStudentOnnx(dir, STUDENT_ONNX_INT8_FILE))?.info.int8).toEqual({ method: 'mse', images: 3, folders: ['calib/HR'] });
+      const { evaluateStudent } = await import('../src/infer/evaluate');
+      expect((await evaluateStudent(q, hr, { scale: 2 })).precision).toBe('int8');
+      expect((await evaluateStudent(f, hr, { scale: 2 })).precision).toBeUndefined();
       const x = frame(24, 20);
       const [a, b] = [await f.sharpen(x), await q.sharpen(x)];
       expect(mean(a.dataSync() as Float32Array, b.dataSync() as Float32Array)).toBeLessThan(0.01);

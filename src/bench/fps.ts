@@ -65,6 +65,8 @@ export interface FpsResult {
   backend: string;
   /** ONNX Runtime's execution provider (`cpu`, `wasm`, `webgpu`); absent on TF.js. */
   executionProvider?: string;
+  /** `'int8'` when the model's int8 graph ran (see {@link StudentLoadOptions.precision}); absent for float. */
+  precision?: 'int8';
   model: string;
   /** Output size. */
   width: number;
@@ -157,6 +159,7 @@ export async function benchmarkFps(opts: FpsOptions): Promise<FpsResult> {
       msP95: percentile(ms, 95),
       backend: student.info.backend,
       ...(student.info.executionProvider ? { executionProvider: student.info.executionProvider } : {}),
+      ...(student.info.precision === 'int8' ? { precision: 'int8' as const } : {}),
       model: student.info.name,
       width,
       height,

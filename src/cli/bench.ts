@@ -78,7 +78,7 @@ export const registerBench: RegisterCommand = (program: Command) => {
         }).finally(() => built?.dispose());
         bar?.finish();
         if (name) r.model = name;
-        if (o.int8) r.model = `${r.model} (int8)`;
+        if (r.precision) r.model = `${r.model} (${r.precision})`;
         if (o.json) {
           process.stdout.write(`${JSON.stringify({ ...r, glibcTunables: process.env.GLIBC_TUNABLES ?? null })}\n`);
           return;

@@ -86,7 +86,7 @@ export const registerEval: RegisterCommand = (program: Command) => {
         }
         const p = r.protocol;
         const how = p ? (p.name === 'blind' ? `, blind protocol (seed ${p.seed})` : `, gaussian protocol (sigma ${p.blurSigma})`) : '';
-        process.stdout.write(`${r.model} x${r.scale} on ${r.backend}${o.int8 ? ' (int8)' : ''}${how}: mean Y-PSNR ${r.psnr.toFixed(2)} dB, Y-SSIM ${r.ssim.toFixed(4)} over ${r.n} images\n`);
+        process.stdout.write(`${r.model} x${r.scale} on ${r.backend}${r.precision ? ` (${r.precision})` : ''}${how}: mean Y-PSNR ${r.psnr.toFixed(2)} dB, Y-SSIM ${r.ssim.toFixed(4)} over ${r.n} images\n`);
       }),
     );
 };

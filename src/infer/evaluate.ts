@@ -50,6 +50,8 @@ export interface EvaluateOptions extends TaskOptions {
 export interface EvaluationReport {
   model: string;
   backend: string;
+  /** `'int8'` when the student ran its int8 graph (see {@link StudentLoadOptions.precision}); absent for float. */
+  precision?: 'int8';
   scale: number;
   /** Number of images scored. */
   n: number;
@@ -156,5 +158,6 @@ export async function evaluateStudent(student: Student, hrDir: string, opts: Eva
   const upscale = async (lr: RawImage, signal?: AbortSignal) =>
     // The output is the HR image's size, already bounded by maxPixels.
     integerImage(await student.sharpenPixels(lr, { tile: opts.tile, signal, maxOutputPixels: Infinity }));
-  return evaluateUpscaler(upscale, hrDir, { ...opts, model: student.info.name, backend: student.info.backend });
+  const report = await evaluateUpscaler(upscale, hrDir, { ...opts, model: student.info.name, backend: student.info.backend });
+  return student.info.precision === 'int8' ? { ...report, precision: 'int8' } : report;
 }
