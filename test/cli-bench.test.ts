@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './cli-process';
+import { hasOrt } from './has-ort';
 
 describe('sharpen-kd bench --arch (a student shape timed before training)', () => {
   it('builds the shape train would build and times it, with its parameters and FLOPs', async () => {
@@ -29,12 +30,6 @@ describe('sharpen-kd bench --arch (a student shape timed before training)', () =
 
 describe('--int8 (a model\'s int8 graph on ONNX Runtime)', () => {
   it('bench --int8 times the int8 graph and names it; flags that do not go with it are refused', async () => {
-    let hasOrt = true;
-    try {
-      await import('onnxruntime-node');
-    } catch {
-      hasOrt = false;
-    }
     if (hasOrt) {
       const r = await runCli('bench', '-m', 'x2', '--int8', '--size', '64x48', '--warmup', '0', '--runs', '2', '--threads', '1', '--json');
       expect(r.code).toBe(0);

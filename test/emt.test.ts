@@ -21,12 +21,12 @@ import { emtConfigFromTorch, emtFromTorch } from '../src/models/emt-weights';
 import { channelShiftKernel } from '../src/models/layers/channel-shift';
 import { getModelInfo } from '../src/models/metadata';
 import { loadPretrainedTeacher } from '../src/models/pretrained-teachers';
+import { hasOrt } from './has-ort';
 
 const ROOT = path.resolve(__dirname, '..');
 const TEACHERS = path.resolve(ROOT, process.env.SHARPEN_KD_TEACHERS ?? '../shared/teachers');
 const REFERENCE = path.join(TEACHERS, 'EMT/reference');
 const hasTeachers = fs.existsSync(path.join(TEACHERS, 'EMT/EMT_LSR_x4.pth')) && fs.existsSync(path.join(REFERENCE, 'reference.json'));
-const hasOrt = await import('onnxruntime-node').then(() => true, () => false);
 
 /** A tiny EMT: dim 10, one block of two layers (one attention, one pixel mixer), 4×2 / 2×4 windows. */
 const tiny = (scale: 2 | 3 | 4, seed = 1) => buildEmt({ scale, dim: 10, blocks: 1, layers: 2, attentionLayers: 1, heads: 1, windows: [[4, 2], [2, 4]], shifts: [[2, 1], [1, 2]], seed });

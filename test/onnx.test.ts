@@ -14,13 +14,8 @@ import { buildTeacher } from '../src/models/teacher';
 import { buildEmt } from '../src/models/emt';
 import { relErr } from './numeric';
 import { recordingOrt } from './fake-ort';
+import { hasOrt } from './has-ort';
 
-let hasOrt = true;
-try {
-  await import('onnxruntime-node');
-} catch {
-  hasOrt = false;
-}
 
 
 async function parity(model: tfl.LayersModel, shape: [number, number, number, number]): Promise<number> {

@@ -13,13 +13,8 @@ import { activationParams, pickRange, quantizeGraphInt8, quantizeWeights, type Q
 import { buildStudent, type StudentOptions } from '../src/models/student';
 import { Student } from '../src/infer/student';
 import { findStudentOnnx, STUDENT_ONNX_INT8_FILE } from '../src/infer/student-onnx';
+import { hasOrt } from './has-ort';
 
-let hasOrt = true;
-try {
-  await import('onnxruntime-node');
-} catch {
-  hasOrt = false;
-}
 
 let tmp: string;
 beforeAll(async () => {

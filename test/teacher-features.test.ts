@@ -19,8 +19,8 @@ import { ensureTeacherCache, loadTeacherCache } from '../src/train/teacher-cache
 import type { Progress } from '../src/core/task';
 import type { PatchBatch } from '../src/data/types';
 import { relErr } from './numeric';
+import { hasOrt } from './has-ort';
 
-const hasOrt = await import('onnxruntime-node').then(() => true, () => false);
 /** A tiny EMT with three blocks: three taps (body.0, body.1, body.2) of 10 channels. */
 const tinyEmt = () => buildEmt({ scale: 2, dim: 10, blocks: 3, layers: 1, attentionLayers: 1, heads: 1, windows: [[4, 2], [2, 4]], shifts: [[2, 1], [1, 2]], seed: 4 });
 const data = () => syntheticDataset({ scale: 2, patchSize: 8, batchSize: 4, seed: 3, images: 4, imageSize: 32 });

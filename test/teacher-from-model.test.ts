@@ -18,6 +18,7 @@ import { getModelInfo } from '../src/models/metadata';
 import { findPackageDir, loadPretrainedTeacher } from '../src/models/pretrained-teachers';
 import { tapModel } from '../src/models/taps';
 import { teacherFromModel } from '../src/models/teacher-from-model';
+import { hasOrt } from './has-ort';
 
 const slimDir = await findPackageDir('@upscalerjs/esrgan-slim');
 const DATA = process.env.SHARPEN_KD_DATA ?? path.resolve(__dirname, '../../shared/data');
@@ -110,12 +111,6 @@ describe.skipIf(!slimDir)('esrgan-slim (@upscalerjs, MIT) as a teacher, loaded o
     const a = teacher.predict(x) as tf.Tensor;
     const b = loaded.predict(x) as tf.Tensor;
     expect(tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]).toBe(0);
-    let hasOrt = true;
-    try {
-      await import('onnxruntime-node');
-    } catch {
-      hasOrt = false;
-    }
     if (hasOrt) {
       const runner = await createOnnxRunner(teacher, { threads: 1 });
       const o = await runner.run((await x.data()) as Float32Array, [1, 12, 10, 3]);
