@@ -217,6 +217,9 @@ describe.skipIf(!hasOrt)("int8 graphs beside a model: precision 'int8'", () => {
     await expect(S.load('x2', { precision: 'int8', executionProviders: ['webgpu'] })).rejects.toThrow(ConfigError);
     await expect(S.load('bicubic', { precision: 'int8' })).rejects.toThrow(ConfigError);
     await expect(S.load('x2', { precision: 'fp16' as 'int8' })).rejects.toThrow(/precision must be/);
+    const m = buildStudent({ arch: 'compact', scale: 2, width: 8, depth: 2, seed: 1 });
+    await expect(S.fromModel(m, { precision: 'int8' })).rejects.toThrow(/save the model, build it with writeStudentOnnxInt8/);
+    m.dispose();
   });
 
   it('writeStudentOnnxInt8 builds one for a saved model; it goes stale with the weights', async () => {

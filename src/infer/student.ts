@@ -232,6 +232,9 @@ export class Student {
    * ```
    */
   static async fromModel(model: tfl.LayersModel, opts: StudentLoadOptions & { name?: string; borrowModel?: boolean } = {}): Promise<Student> {
+    if (opts.precision !== undefined && opts.precision !== 'float32') {
+      throw new ConfigError(`precision '${String(opts.precision)}' runs a saved model's ${STUDENT_ONNX_INT8_FILE}: save the model, build it with writeStudentOnnxInt8(), then Student.load(<folder>, { precision: 'int8' })`);
+    }
     const meta = findModelInfo(model);
     const scale = meta?.scale ?? (await probeScale(model));
     if (opts.scale !== undefined && opts.scale !== scale) {
