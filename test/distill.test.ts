@@ -147,6 +147,8 @@ describe('distill', () => {
     // Without a cache there is no target: a clear error.
     await expect(distill({ teacher, student: student(5), data: unlabeled, schedule: { steps: 2 } })).rejects.toThrow(ConfigError);
     const cacheDir = path.join(dir, 'cache-unlabeled');
+    // Teacher-bounded KD compares the teacher with HR, which unlabeled data lack.
+    await expect(distill({ teacher, student: student(5), data: unlabeled, schedule: { steps: 2 }, cacheDir, loss: { outputBounded: true } })).rejects.toThrow(/outputBounded .* unlabeled data have none/);
     const r = await distill({ teacher, student: student(5), data: unlabeled, schedule: { steps: 4, lr: 3e-3, warmup: 1 }, cacheDir, cacheSize: 8, exportModels: false });
     expect(r.history.length).toBe(4);
     const cached = await loadTeacherCache(cacheDir);

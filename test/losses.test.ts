@@ -7,7 +7,7 @@ import { charbonnierLoss, l1Loss, mseLoss, pixelLoss } from '../src/losses/pixel
 import { ssimLoss } from '../src/losses/combined';
 import { outputKdLoss } from '../src/losses/combined';
 import { createFeatureAdapters, featureKdLoss } from '../src/losses/feature-kd';
-import { combinedLoss, resolveLossWeights } from '../src/losses/combined';
+import { combinedLoss, resolveLossWeights, teacherCloser } from '../src/losses/combined';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
@@ -135,6 +135,28 @@ describe('combinedLoss', () => {
     expect(kd('y')).toBeLessThan(1e-6);
     expect(kd('rgb')).toBeGreaterThan(0.05);
     tf.dispose([sr, teacher]);
+  });
+
+  it('outputBounded: output distillation only where the teacher is closer to HR than the student; the mask is a constant', () => {
+    const hr = tf.tensor4d([0, 0, 0, 0], [1, 2, 2, 1]);
+    const student = tf.tensor4d([0.1, -0.5, 0.3, 0], [1, 2, 2, 1]);
+    const teacher = tf.tensor4d([0.2, 0.1, -0.1, 0.4], [1, 2, 2, 1]);
+    // |t - hr| < |s - hr|: no (0.2 vs 0.1), yes (0.1 vs 0.5), yes (0.1 vs 0.3), no (0.4 vs 0: a tie-free student at HR).
+    const m = teacherCloser(student, teacher, hr);
+    expect(Array.from(m.dataSync())).toEqual([0, 1, 1, 0]);
+    const kd = (bounded: boolean) => {
+      const w = resolveLossWeights({ pixel: 0, output: 1, outputBounded: bounded });
+      const { value, grads } = tf.valueAndGrads((s: tf.Tensor) => combinedLoss({ student: s as tf.Tensor4D, hr, teacher }, w).total)([student]);
+      const r = { value: value.dataSync()[0], grad: Array.from(grads[0].dataSync()) };
+      tf.dispose([value, ...grads]);
+      return r;
+    };
+    const b = kd(true);
+    expect(b.value).toBeCloseTo((0.6 + 0.4) / 4, 6); // |s - t| on the two masked values, mean over all four
+    expect(b.grad).toEqual([0, -0.25, 0.25, 0].map((v) => expect.closeTo(v, 6)));
+    expect(kd(false).value).toBeCloseTo((0.1 + 0.6 + 0.4 + 0.4) / 4, 6);
+    expect(() => resolveLossWeights({ outputBounded: 'yes' as unknown as boolean })).toThrow(ConfigError);
+    tf.dispose([hr, student, teacher, m]);
   });
 
   it('validates weights', () => {

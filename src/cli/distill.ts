@@ -28,6 +28,7 @@ interface DistillCliOptions extends TrainCliOptions {
   teacherRuntime: TeacherRuntime;
   lossOutput: number;
   outputLoss: PixelLossKind;
+  outputBounded?: boolean;
   lossFeature: number;
   teacherEnsemble: number;
   teacherWeights?: string;
@@ -79,6 +80,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
   addTrainingOptions(cmd, ['teacher'])
     .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', numberOption('--loss-output', 0), 1)
     .option('--output-loss <kind>', `output distillation loss: ${PIXEL_LOSS_KINDS.join(', ')} (mse regresses the student on the teacher's prediction, an estimate of the conditional mean PSNR rewards)`, choiceOption('--output-loss', PIXEL_LOSS_KINDS), 'l1')
+    .option('--output-bounded', 'teacher-bounded output distillation: only where the teacher is closer to HR than the student (needs HR: not with --unlabeled)')
     .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); with --cache-dir the teacher\'s tap features are cached with its predictions (large: C·h·w·2 bytes per patch and tap; cached batches are then not flipped/rotated), else the teacher runs every step', numberOption('--loss-feature', 0), 0)
     .option('--cache-dir <dir>', 'cache the teacher predictions (and, with --loss-feature, its tap features) for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
@@ -99,11 +101,11 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         const student = await modelFromOptions(o);
         const progress = progressReporter();
         try {
-          const loss = { pixel: o.lossPixel, output: o.lossOutput, feature: o.lossFeature, ssim: o.lossSsim, pixelKind: o.pixelLoss, outputKind: o.outputLoss, pixelSpace: pixelSpaceOf(o) };
+          const loss = { pixel: o.lossPixel, output: o.lossOutput, feature: o.lossFeature, ssim: o.lossSsim, pixelKind: o.pixelLoss, outputKind: o.outputLoss, outputBounded: o.outputBounded === true, pixelSpace: pixelSpaceOf(o) };
           const base = trainOptionsFromCli(o, loss, signal, progress.onProgress);
           const r = await distill({
             ...base,
-            meta: { ...base.meta, teacher: o.teacher, teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, ...(o.cacheAugment === false ? { cacheAugment: false } : {}), lossOutput: o.lossOutput, outputLoss: o.outputLoss, lossFeature: o.lossFeature },
+            meta: { ...base.meta, teacher: o.teacher, teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, ...(o.cacheAugment === false ? { cacheAugment: false } : {}), lossOutput: o.lossOutput, outputLoss: o.outputLoss, ...(o.outputBounded ? { outputBounded: true } : {}), lossFeature: o.lossFeature },
             teacher,
             student,
             data,

@@ -94,9 +94,10 @@ export interface RunConfig {
   schedule?: Partial<Pick<TrainScheduleOptions, 'steps' | 'lr' | 'kind' | 'warmup' | 'minLr' | 'start' | 'clip' | 'ema'>>;
   /**
    * `--loss-pixel`, `--loss-ssim`, `--pixel-loss` (`pixelKind`), `--pixel-space`; `distill`: `--loss-output`,
-   * `--output-loss` (`outputKind`), `--loss-feature`. The `loss` option, key for key.
+   * `--output-loss` (`outputKind`), `--output-bounded` (`outputBounded`), `--loss-feature`. The `loss` option, key
+   * for key.
    */
-  loss?: Pick<LossWeights, 'pixel' | 'ssim' | 'pixelKind' | 'pixelSpace' | 'output' | 'outputKind' | 'feature'>;
+  loss?: Pick<LossWeights, 'pixel' | 'ssim' | 'pixelKind' | 'pixelSpace' | 'output' | 'outputKind' | 'outputBounded' | 'feature'>;
   /** `distill` only. */
   teacher?: {
     /** `--teacher`: a pretrained name (emt-x4, esrgan-slim, ...), resnet, or a path (model folder, model.json, .pth). */
@@ -166,6 +167,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'loss.pixelSpace': { flag: 'pixelSpace', kind: 'string' },
   'loss.output': { flag: 'lossOutput', kind: 'number' },
   'loss.outputKind': { flag: 'outputLoss', kind: 'string' },
+  'loss.outputBounded': { flag: 'outputBounded', kind: 'boolean' },
   'loss.feature': { flag: 'lossFeature', kind: 'number' },
   'teacher.model': { flag: 'teacher', kind: 'teacher' },
   'teacher.weights': { flag: 'teacherWeights', kind: 'path' },

@@ -25,6 +25,19 @@ export function outputKdLoss(student: tf.Tensor, teacher: tf.Tensor, kind: Pixel
 }
 
 /**
+ * @internal 1 where the teacher `t` is closer to `hr` than the student `s`, else 0: a constant of the gradient (the
+ * mask's own gradient is zero).
+ */
+export function teacherCloser(s: tf.Tensor, t: tf.Tensor, hr: tf.Tensor): tf.Tensor {
+  const op = tf.customGrad((...a: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const student = a[0] as tf.Tensor;
+    const value = tf.tidy(() => tf.cast(tf.less(tf.abs(tf.sub(t, hr)), tf.abs(tf.sub(student, hr))), 'float32'));
+    return { value, gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor) };
+  });
+  return op(s);
+}
+
+/**
  * Structural loss `1 − SSIM(a, b)` (11×11 Gaussian window, mean over channels), differentiable on every backend.
  * Patches must be at least 11×11.
  *
@@ -74,6 +87,13 @@ export interface LossWeights {
   pixelSpace?: PixelSpace;
   /** Pixel loss against the teacher output (default `'l1'`). */
   outputKind?: PixelLossKind;
+  /**
+   * Teacher-bounded output distillation (default false): the output term counts only the values (pixels, or pixels and
+   * channels on RGB) where the teacher is closer to HR than the student, so that it never pulls the student away from
+   * HR towards a worse teacher (the bounded regression loss of Chen et al. 2017, per value). Needs HR: not for
+   * unlabeled data.
+   */
+  outputBounded?: boolean;
 }
 
 /**
@@ -103,7 +123,9 @@ export function resolveLossWeights(w: LossWeights = {}, defaults: LossWeights = 
     pixelKind: w.pixelKind ?? defaults.pixelKind ?? 'l1',
     pixelSpace: w.pixelSpace ?? defaults.pixelSpace ?? 'rgb',
     outputKind: w.outputKind ?? defaults.outputKind ?? 'l1',
+    outputBounded: w.outputBounded ?? defaults.outputBounded ?? false,
   };
+  if (typeof r.outputBounded !== 'boolean') throw new ConfigError(`outputBounded must be true or false, got ${String(r.outputBounded)}`);
   for (const k of ['pixel', 'output', 'feature', 'ssim'] as const) {
     if (!(typeof r[k] === 'number' && Number.isFinite(r[k]) && r[k] >= 0)) throw new ConfigError(`loss weight "${k}" must be a finite number >= 0, got ${String(r[k])}`);
   }
@@ -154,7 +176,10 @@ export function combinedLoss(x: LossInputs, w: ResolvedLossWeights): { total: tf
     add('pixel', w.pixel, () => (w.pixelSpace === 'y' ? pixelLoss(w.pixelKind, rgbToY(x.student), rgbToY(x.hr)) : pixelLoss(w.pixelKind, x.student, x.hr)));
     add('output', w.output, () => {
       if (!x.teacher) throw new ConfigError('the output distillation term (weight "output" > 0) needs teacher predictions');
-      return w.pixelSpace === 'y' ? outputKdLoss(rgbToY(x.student), rgbToY(x.teacher), w.outputKind) : outputKdLoss(x.student, x.teacher, w.outputKind);
+      const [s, t] = w.pixelSpace === 'y' ? [rgbToY(x.student), rgbToY(x.teacher)] : [x.student, x.teacher];
+      if (!w.outputBounded) return outputKdLoss(s, t, w.outputKind);
+      const m = teacherCloser(s, t, w.pixelSpace === 'y' ? rgbToY(x.hr) : x.hr);
+      return outputKdLoss(tf.mul(s, m), tf.mul(t, m), w.outputKind);
     });
     add('feature', w.feature, () => {
       if (!x.studentFeatures || !x.teacherFeatures || !x.adapters) throw new ConfigError('the feature distillation term (weight "feature" > 0) needs student and teacher features');

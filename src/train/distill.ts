@@ -117,6 +117,9 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
     if (isPatchDataset(data) && data.unlabeled && !(opts.cacheDir && weights.output > 0)) {
       throw new ConfigError('unlabeled data (images with no HR) need a teacher cache: pass cacheDir (--cache-dir) and an output weight > 0; the teacher\'s predictions are the targets');
     }
+    if (isPatchDataset(data) && data.unlabeled && weights.outputBounded) {
+      throw new ConfigError('outputBounded (--output-bounded) compares the teacher with HR: unlabeled data have none');
+    }
     let trainData = data;
     if (opts.cacheDir && (weights.output > 0 || weights.feature > 0) && !o.dryRun) {
       if (!isPatchDataset(data)) throw new ConfigError('cacheDir needs a PatchDataset (openDataset, imageFolderDataset, ...), not a plain iterable');
