@@ -74,7 +74,14 @@ export async function writeStudentOnnx(dir: string): Promise<string> {
   }
 }
 
-/** Options of {@link writeStudentOnnxInt8}. */
+/**
+ * Options of {@link writeStudentOnnxInt8}.
+ *
+ * @example
+ * ```ts
+ * const opts: StudentOnnxInt8Options = { calibration: ['data/T91/HR'], method: 'mse', floatFirstLayer: true };
+ * ```
+ */
 export interface StudentOnnxInt8Options {
   /**
    * Folders of HR images to calibrate on: training images, never the evaluation sets. Each image gives one LR crop

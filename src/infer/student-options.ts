@@ -7,7 +7,15 @@ import type { SharpenWarning } from '../errors';
 import type { ImageFormat } from '../io/node-image';
 import type { InferenceBackend } from './engine';
 
-/** Arithmetic a {@link Student} runs in (see {@link StudentLoadOptions.precision}). */
+/**
+ * Arithmetic a {@link Student} runs in (see {@link StudentLoadOptions.precision}).
+ *
+ * @example
+ * ```ts
+ * const precision: StudentPrecision = fast ? 'int8' : 'float32';
+ * const student = await Student.load('x2', { precision });
+ * ```
+ */
 export type StudentPrecision = 'float32' | 'int8';
 
 /**

@@ -28,6 +28,11 @@ export type ActivationType = 'uint8' | 'int8';
 /**
  * How a tensor's calibrated values are reduced to one range: `minmax` (the observed extremes), `percentile` (all but
  * 1e-4 of the values at each end) or `mse` (the shrunk range with the least expected squared quantization error).
+ *
+ * @example
+ * ```ts
+ * await writeStudentOnnxInt8('runs/x2/model-last', { calibration: ['data/T91/HR'], method: 'percentile' satisfies RangeMethod });
+ * ```
  */
 export type RangeMethod = 'minmax' | 'percentile' | 'mse';
 
