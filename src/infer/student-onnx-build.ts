@@ -119,7 +119,7 @@ export interface StudentOnnxInt8Options {
  * ```
  */
 export async function writeStudentOnnxInt8(dir: string, opts: StudentOnnxInt8Options): Promise<string> {
-  const [path, { writeFileAtomic }, { calibrationHistograms, calibrationInputs, rangesFrom }, { quantizeGraphInt8 }, { ConfigError }] = await Promise.all([
+  const [path, { writeFileAtomic }, { calibrationHistograms, calibrationInputs, rangesFrom }, { quantizeGraphInt8, RANGE_METHODS }, { ConfigError }] = await Promise.all([
     import('node:path'),
     import('../io/atomic-write'),
     import('../models/onnx/calibrate-int8'),
@@ -127,7 +127,7 @@ export async function writeStudentOnnxInt8(dir: string, opts: StudentOnnxInt8Opt
     import('../errors'),
   ]);
   const method = opts.method ?? 'percentile';
-  if (!['percentile', 'mse', 'minmax'].includes(method)) throw new ConfigError(`unknown int8 range method "${String(method)}": use percentile, mse or minmax`);
+  if (!RANGE_METHODS.includes(method)) throw new ConfigError(`unknown int8 range method "${String(method)}": use ${RANGE_METHODS.join(', ')}`);
   const model = await loadModel(dir);
   try {
     const { graph, encode } = await studentOnnxGraph(model, await modelSourceHash(dir));

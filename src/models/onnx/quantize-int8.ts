@@ -36,6 +36,9 @@ export type ActivationType = 'uint8' | 'int8';
  */
 export type RangeMethod = 'minmax' | 'percentile' | 'mse';
 
+/** @internal Every {@link RangeMethod}. */
+export const RANGE_METHODS: readonly RangeMethod[] = ['minmax', 'percentile', 'mse'];
+
 /** A float range `[min, max]` that an activation tensor is quantized over (it always gets widened to include 0). */
 export interface TensorRange {
   min: number;
