@@ -22,19 +22,14 @@
  * python3 is first on PATH); without them it says so and exits 0. Never a dependency of sharpen-kd or its tests.
  *
  * `--compare <dir>` adds a third engine: the same step of another checkout of sharpen-kd (its copy of this script in
- * `--serve` mode, in its own process), interleaved in the same rounds: a before/after A/B in one run. `--compare .`
- * with `--compare-threads` / `--compare-workers` compares two ways of using the cores in this checkout.
- *
- * `--gradient-workers N` makes sharpen-kd's step data-parallel, as `train({ gradientWorkers: N })` (`--gradient-workers`
- * of the CLI) runs it: the batch split between the timed thread and N worker threads. `--torch-threads` sets
- * PyTorch's threads (default `--threads`): `--threads 1 --gradient-workers 1 --torch-threads 2` compares two cores
- * with two cores.
+ * `--serve` mode, in its own process), interleaved in the same rounds: a before/after A/B in one run. `--compare .
+ * --compare-threads 1` compares this checkout's step on two thread counts. `--torch-threads` sets PyTorch's threads
+ * (default `--threads`).
  *
  * `--no-pytorch` times sharpen-kd alone (with `--compare`, an A/B of two checkouts); a recipe with a pixel-unshuffle
  * front end (the ×1 student, `lab/runs/student-x1-blind.json`) implies it, since the PyTorch side has none.
  *
- * Usage: npx tsx scripts/bench-train-vs-pytorch.ts [--threads 1|2] [--gradient-workers 0|1] [--torch-threads n] [--rounds 8] [--per 5]
- *          [--compare-threads n] [--compare-workers n]
+ * Usage: npx tsx scripts/bench-train-vs-pytorch.ts [--threads 1|2] [--torch-threads n] [--rounds 8] [--per 5] [--compare-threads n]
  *          [--recipe lab/runs/student-x4-luma16x8.json] [--python /usr/bin/python3] [--compare <checkout>] [--no-pytorch]
  *          [--json out.json]
  */
@@ -47,15 +42,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import { useBackend } from '../src/backends/use-backend';
 import type { PatchBatch } from '../src/data/types';
 import { defaultPython, interleavedRounds, loadLine, pct, requireTorchOrSkip, TorchHelper, type EngineRun } from './torch-helper';
-import { DEFAULT_RECIPE, randomBatches, readRecipe, recipeTrainer, type RecipeTrainer } from './train-recipe';
+import { DEFAULT_RECIPE, randomBatches, readRecipe, recipeTrainer } from './train-recipe';
 
 const { values: args } = parseArgs({
   options: {
     threads: { type: 'string', default: '2' },
-    'gradient-workers': { type: 'string', default: '0' },
     'torch-threads': { type: 'string' },
     'compare-threads': { type: 'string' },
-    'compare-workers': { type: 'string' },
     rounds: { type: 'string', default: '8' },
     per: { type: 'string', default: '5' },
     recipe: { type: 'string', default: DEFAULT_RECIPE },
@@ -68,26 +61,21 @@ const { values: args } = parseArgs({
   allowNegative: true,
 });
 const threads = Number(args.threads);
-const workers = Number(args['gradient-workers']);
 const torchThreads = Number(args['torch-threads'] ?? threads);
-const [compareThreads, compareWorkers] = [Number(args['compare-threads'] ?? threads), Number(args['compare-workers'] ?? workers)];
-if (![workers, compareWorkers].every((w) => Number.isInteger(w) && w >= 0) || !(torchThreads >= 1 && compareThreads >= 1)) {
-  throw new Error('--gradient-workers / --compare-workers must be integers >= 0, --torch-threads / --compare-threads >= 1');
-}
-/** How an engine uses the cores. */
-const layout = (t: number, w: number) => `${t} wasm thread${t > 1 ? 's' : ''}${w > 0 ? ` + ${w} gradient worker${w > 1 ? 's' : ''}` : ''}`;
+const compareThreads = Number(args['compare-threads'] ?? threads);
+if (!(torchThreads >= 1 && compareThreads >= 1)) throw new Error('--torch-threads and --compare-threads must be positive');
 const ROUNDS = Number(args.rounds);
 const PER = Number(args.per);
 if (!(threads >= 1 && ROUNDS >= 1 && PER >= 1)) throw new Error('--threads, --rounds and --per must be positive');
 const recipe = readRecipe(args.recipe);
 
 /** The step timed: wall and process CPU ms of each of `n` steps on a fixed batch. */
-const timer = (trainer: RecipeTrainer, batch: PatchBatch) => async (n: number) => {
+const timer = (trainer: ReturnType<typeof recipeTrainer>, batch: PatchBatch) => (n: number) => {
   const ms: number[] = [];
   const cpuMs: number[] = [];
   for (let i = 0; i < n; i++) {
     const [t0, c0] = [performance.now(), process.cpuUsage()];
-    await trainer.step(batch, 1e-4);
+    trainer.step(batch, 1e-4);
     ms.push(performance.now() - t0);
     const c = process.cpuUsage(c0);
     cpuMs.push((c.user + c.system) / 1000);
@@ -98,13 +86,13 @@ const timer = (trainer: RecipeTrainer, batch: PatchBatch) => async (n: number) =
 if (args.serve) {
   // Served to another checkout's run of this script (--compare): answers {"cmd": "time", "n": k} with k step times.
   await useBackend('wasm', { threads });
-  const trainer = await recipeTrainer(recipe, workers);
+  const trainer = recipeTrainer(recipe);
   const time = timer(trainer, randomBatches(recipe, 1, 2).batches[0]);
   process.stdout.write(`${JSON.stringify({ ready: true, commit: process.env.SHARPEN_KD_COMMIT ?? null })}\n`);
   for await (const line of readline.createInterface({ input: process.stdin })) {
     const req = JSON.parse(line) as { cmd: string; n?: number };
     if (req.cmd === 'quit') break;
-    process.stdout.write(`${JSON.stringify(req.cmd === 'time' ? await time(req.n ?? 1) : { error: `unknown command ${req.cmd}` })}\n`);
+    process.stdout.write(`${JSON.stringify(req.cmd === 'time' ? time(req.n ?? 1) : { error: `unknown command ${req.cmd}` })}\n`);
   }
   process.exit(0);
 }
@@ -115,7 +103,7 @@ if (usePytorch) requireTorchOrSkip(args.python);
 else if (!args.compare) console.log('(no --compare: sharpen-kd alone)');
 await useBackend('wasm', { threads });
 const load0 = os.loadavg();
-console.log(`${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} vCPUs, Node ${process.version}; sharpen-kd ${layout(threads, workers)}, PyTorch ${torchThreads} thread(s)`);
+console.log(`${os.cpus()[0]?.model ?? 'cpu'}, ${os.availableParallelism()} vCPUs, Node ${process.version}; sharpen-kd ${threads} wasm thread(s), PyTorch ${torchThreads}`);
 console.log(`load average at start: ${loadLine(load0)}`);
 const m = recipe.model;
 console.log(
@@ -123,7 +111,7 @@ console.log(
     `${recipe.weights.pixelKind} on ${recipe.weights.pixelSpace}; batch ${recipe.batch} of ${recipe.patch}x${recipe.patch}; clip ${recipe.clip}, EMA ${recipe.ema}`,
 );
 
-const ours = await recipeTrainer(recipe, workers);
+const ours = recipeTrainer(recipe);
 let torch: TorchHelper | undefined;
 let [lossDiff, normDiff, emaDiff] = [NaN, NaN, NaN];
 if (usePytorch) {
@@ -144,8 +132,7 @@ if (usePytorch) {
   fs.writeFileSync(path.join(tmp, 'hr.f32'), Buffer.from(check.hr.buffer));
   const theirs = await torch.ask({ cmd: 'steps', lr: path.join(tmp, 'lr.f32'), hr: path.join(tmp, 'hr.f32'), batches: 3, rate: recipe.lr });
   fs.rmSync(tmp, { recursive: true, force: true });
-  const mine = [];
-  for (const b of check.batches) mine.push(await ours.step(b, recipe.lr));
+  const mine = check.batches.map((b) => ours.step(b, recipe.lr));
   const emaSum = ours.parts.ema ? ours.parts.ema.getState().values.reduce((s, a) => s + a.reduce((x, y) => x + y, 0), 0) : 0;
   const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(a), Math.abs(b), 1e-12);
   lossDiff = Math.max(...mine.map((o, i) => rel(o.loss, (theirs.loss as number[])[i])));
@@ -175,16 +162,14 @@ const withCpu = (name: string, run: () => Promise<{ ms: number[]; cpuMs: number[
     return r.ms;
   },
 ];
-const [OURS, TORCH] = [`sharpen-kd wasm (trainingStep), ${layout(threads, workers)}`, `PyTorch (eager, torch.optim.Adam), ${torchThreads} thread(s)`];
+const [OURS, TORCH] = [`sharpen-kd wasm (trainingStep), ${threads} thread(s)`, `PyTorch (eager, torch.optim.Adam), ${torchThreads} thread(s)`];
 const engines = new Map<string, EngineRun>([withCpu(OURS, async () => time(PER))]);
 if (torch) engines.set(...withCpu(TORCH, async () => (await torch!.ask({ cmd: 'time', n: PER })) as { ms: number[]; cpuMs: number[] }));
 let other: TorchHelper | undefined;
-const OTHER = `sharpen-kd wasm, ${args.compare}, ${layout(compareThreads, compareWorkers)}`;
+const OTHER = `sharpen-kd wasm, ${args.compare}, ${compareThreads} thread(s)`;
 if (args.compare) {
   const dir = path.resolve(args.compare);
-  // Checkouts from before gradient workers take no --gradient-workers flag.
-  const served = ['--serve', '--threads', String(compareThreads), ...(compareWorkers > 0 ? ['--gradient-workers', String(compareWorkers)] : []), '--recipe', path.resolve(recipe.file)];
-  other = new TorchHelper(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts', 'bench-train-vs-pytorch.ts'), ...served], dir);
+  other = new TorchHelper(process.execPath, ['--import', 'tsx', path.join(dir, 'scripts', 'bench-train-vs-pytorch.ts'), '--serve', '--threads', String(compareThreads), '--recipe', path.resolve(recipe.file)], dir);
   await other.next();
   engines.set(...withCpu(OTHER, async () => (await other!.ask({ cmd: 'time', n: PER })) as { ms: number[]; cpuMs: number[] }));
 }
@@ -217,5 +202,5 @@ if (other) {
 }
 if (args.json) {
   const rows = [...times].map(([engine, t]) => ({ engine, msMedian: pct(t, 50), msP10: pct(t, 10), msP90: pct(t, 90), stepsPerSec: 1000 / pct(t, 50), cpuMsMedian: pct(cpu.get(engine)!, 50) }));
-  fs.writeFileSync(args.json, JSON.stringify({ recipe: recipe.file, threads, gradientWorkers: workers, torchThreads, loadAverage: { start: load0, end: os.loadavg() }, ratio: vsTorch?.wall, cpuRatio: vsTorch?.cpu, check: { lossDiff, normDiff, emaDiff }, rows }, null, 2));
+  fs.writeFileSync(args.json, JSON.stringify({ recipe: recipe.file, threads, torchThreads, loadAverage: { start: load0, end: os.loadavg() }, ratio: vsTorch?.wall, cpuRatio: vsTorch?.cpu, check: { lossDiff, normDiff, emaDiff }, rows }, null, 2));
 }

@@ -18,7 +18,6 @@ import type { Scale } from '../src/models/metadata';
 import { buildStudent } from '../src/models/student';
 import { Adam } from '../src/train/adam';
 import { WeightEma } from '../src/train/ema';
-import { GradientWorkers } from '../src/train/data-parallel';
 import { trainingStep, type StepOutcome, type StepParts } from '../src/train/step';
 
 /** The shipped x4 recipe. */
@@ -66,27 +65,22 @@ export interface RecipeTrainer {
   student: tfl.LayersModel;
   parts: StepParts;
   /** One training step on `batch` at the recipe's clip and learning rate `lr` (default the recipe's). */
-  step(batch: PatchBatch, lr?: number): Promise<StepOutcome>;
+  step(batch: PatchBatch, lr?: number): StepOutcome;
   dispose(): void;
 }
 
-/**
- * Builds the recipe's student (seeded) with Adam and the EMA as `train()` creates them; with `gradientWorkers` > 0 the
- * step is data-parallel as `train({ gradientWorkers })` runs it.
- */
-export async function recipeTrainer(r: Recipe, gradientWorkers = 0): Promise<RecipeTrainer> {
+/** Builds the recipe's student (seeded) with Adam and the EMA as `train()` creates them. */
+export function recipeTrainer(r: Recipe): RecipeTrainer {
   const student = buildStudent({ ...r.model, scale: r.scale, seed: r.seed });
   const vars = student.trainableWeights.map((w) => w.read() as tf.Variable);
   const adam = new Adam(vars);
   const ema = r.ema > 0 ? new WeightEma(vars, r.ema) : undefined;
   const parts: StepParts = { forward: student, vars, adam, ema, weights: r.weights };
-  const workers = gradientWorkers > 0 ? await GradientWorkers.start(gradientWorkers, student, r.weights, vars.length) : undefined;
   return {
     student,
     parts,
-    step: async (batch, lr = r.lr) => (workers ? workers.step(parts, batch, {}, lr, r.clip) : trainingStep(parts, batch, {}, lr, r.clip)),
+    step: (batch, lr = r.lr) => trainingStep(parts, batch, {}, lr, r.clip),
     dispose: () => {
-      workers?.dispose();
       adam.dispose();
       ema?.dispose();
       student.dispose();

@@ -66,22 +66,22 @@ function convShapes(prof: Profile, top: number): void {
 /** The recipe's full step: wall time, kernel profile, per-variable work, data pipeline. */
 async function profileRecipe(file: string): Promise<void> {
   const r = readRecipe(file);
-  const t = await recipeTrainer(r);
+  const t = recipeTrainer(r);
   const { batches } = randomBatches(r, 1);
   const batch = batches[0];
   const step = () => t.step(batch, 1e-4);
-  for (let i = 0; i < 3; i++) await step();
+  for (let i = 0; i < 3; i++) step();
   const walls: number[] = [];
   for (let i = 0; i < 9; i++) {
     const t0 = performance.now();
-    await step();
+    step();
     walls.push(performance.now() - t0);
   }
   console.log(`${file}: ${t.parts.vars.length} variables; step (trainingStep) median ${median(walls).toFixed(1)} ms of 9`);
   const profs: { wall: number; kernels: number; prof: Profile }[] = [];
   for (let i = 0; i < 3; i++) {
     const t0 = performance.now();
-    const prof = await tf.profile(async () => void (await step()));
+    const prof = await tf.profile(() => void step());
     const wall = performance.now() - t0;
     profs.push({ wall, kernels: prof.kernels.reduce((s, k) => s + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0), 0), prof });
   }

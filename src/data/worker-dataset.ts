@@ -12,7 +12,6 @@ import { ConfigError, InputError, IoError } from '../errors';
 import type { SyntheticOptions } from './datasets';
 import type { DatasetState, PatchArrays, PatchBatch, PatchDataset, Scale } from './types';
 import { arraysToBatch } from './patch-dataset';
-import { startModuleWorker } from '../platform/node-worker';
 
 /** What the worker says about the stream once it is open. */
 export interface WorkerStreamInfo {
@@ -44,6 +43,34 @@ function reviveError(e: { name: string; message: string; file?: string }): Error
   return new IoError(`the data worker failed: ${e.message}`);
 }
 
+/** The file of the worker next to this module: `.ts` from the sources (run through tsx), `.js` / `.cjs` when built. */
+async function workerEntry(): Promise<{ entry: string; tsx?: string }> {
+  const here = import.meta.url;
+  const ext = /\.[cm]?ts(\?.*)?$/.test(here) ? '.ts' : here.endsWith('.cjs') ? '.cjs' : '.js';
+  const entry = new URL(`./dataset-worker${ext}`, here).href;
+  if (ext !== '.ts') return { entry };
+  // From the sources (tests, the lab), the worker registers tsx's loader first: a worker does not inherit it.
+  const { createRequire } = await import('node:module');
+  const path = await import('node:path');
+  const { pathToFileURL } = await import('node:url');
+  const req = createRequire(here);
+  const pkgFile = req.resolve('tsx/package.json');
+  type Target = string | { default?: Target; import?: Target } | undefined;
+  const pkg = req(pkgFile) as { exports: Record<string, Target> };
+  const pick = (t: Target): string | undefined => (typeof t === 'string' || t === undefined ? t : pick(t.import ?? t.default));
+  const rel = pick(pkg.exports['./esm/api']);
+  if (!rel) throw new Error('tsx has no ESM API entry: cannot run the data worker from the sources');
+  return { entry, tsx: pathToFileURL(path.join(path.dirname(pkgFile), rel)).href };
+}
+
+const BOOT = `
+const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsx) (await import(workerData.tsx)).register();
+  await import(workerData.entry);
+})().catch((e) => { setImmediate(() => { throw e; }); });
+`;
+
 /**
  * Opens the same stream as {@link openDataset}(`paths`, `opts`), made in a worker thread (Node only). Dispose it to
  * stop the worker.
@@ -58,7 +85,9 @@ function reviveError(e: { name: string; message: string; file?: string }): Error
  * ```
  */
 export async function openDatasetInWorker(paths: string[], opts: SyntheticOptions): Promise<PatchDataset> {
-  const worker = await startModuleWorker('dataset-worker', import.meta.url);
+  const { Worker } = await import('node:worker_threads');
+  const { entry, tsx } = await workerEntry();
+  const worker = new Worker(BOOT, { eval: true, workerData: { entry, tsx } });
   // Batches asked of the worker and not yet answered, and the promises of batches asked for and not yet taken.
   const waiting = new Map<number, { resolve: (a: PatchArrays) => void; reject: (e: Error) => void }>();
   const asked = new Map<number, Promise<PatchArrays>>();

@@ -19,8 +19,7 @@ import type { ResolvedTrainOptions } from './options';
 import { reparameterize } from '../models/layers/rep-conv';
 import { RunLog } from './run-log';
 import { learningRateAt } from './schedule';
-import { GradientWorkers } from './data-parallel';
-import { trainingStep, type StepOutcome, type StepParts } from './step';
+import { trainingStep, type StepParts } from './step';
 import { restoreTraining, snapshotTraining, type TrainParts } from './train-state';
 import { evaluateModel, loadValidationSet, type ValidationResult, type ValidationSet } from './validate';
 
@@ -103,7 +102,6 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
   const lrAt = (step: number) =>
     learningRateAt(step, { kind: sc.kind, lr: sc.lr, steps: sc.steps, warmup: sc.warmup, minLr: sc.minLr, stepSize: sc.stepSize, gamma: sc.gamma, start: sc.start });
   let lossEma: number | undefined;
-  let workers: GradientWorkers | undefined;
   // The checkpoint's meta keeps its layout (steps and seed at the top), so checkpoints of every version resume.
   const meta = (): Record<string, unknown> => ({
     kind: spec.kind,
@@ -178,10 +176,6 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       result.plan = { startStep: result.step, steps: sc.steps, lrAtStart, validationImages: valSet?.images.length ?? 0 };
       return result;
     }
-    if (o.gradientWorkers > 0) {
-      if (spec.forward !== spec.student || spec.adapters) throw new ConfigError('gradientWorkers does not support feature distillation: train with gradientWorkers 0');
-      workers = await GradientWorkers.start(o.gradientWorkers, spec.student, spec.weights, vars.length);
-    }
     const log = files ? await RunLog.open(files.log, { keepUpTo: result.step }) : undefined;
 
     const checkpoint = async (which: 'last' | 'best') => {
@@ -202,12 +196,8 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       const step = result.step + 1;
       const lr = lrAt(step);
       const targets = spec.teacher ? await spec.teacher(batch) : {};
-      let r: StepOutcome;
-      try {
-        r = workers ? await workers.step(stepParts, batch, targets, lr, sc.clip) : trainingStep(stepParts, batch, targets, lr, sc.clip);
-      } finally {
-        tf.dispose([batch.lr, batch.hr, batch.teacher, ...(batch.teacherFeatures ?? []), targets.output, ...(targets.features ?? [])]);
-      }
+      const r = trainingStep(stepParts, batch, targets, lr, sc.clip);
+      tf.dispose([batch.lr, batch.hr, batch.teacher, ...(batch.teacherFeatures ?? []), targets.output, ...(targets.features ?? [])]);
       const { loss, gradNorm: gnorm } = r;
       if (!r.applied) {
         await log?.write({ step, event: 'nan', loss: String(loss), gradNorm: String(gnorm) });
@@ -260,7 +250,6 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     }
     throw e;
   } finally {
-    workers?.dispose();
     adam.dispose();
     ema?.dispose();
   }

@@ -147,13 +147,6 @@ export interface TrainOptions extends TaskOptions {
   dryRun?: boolean;
   /** Free-form JSON stored in checkpoints (the CLI keeps the model config here). */
   meta?: Record<string, unknown>;
-  /**
-   * Data-parallel training (Node): split every batch between this thread and this many worker threads, each with a
-   * copy of the student on its own one-thread backend (default 0: off). On an idle machine `1` with a one-thread wasm
-   * backend uses two cores better than two wasm threads (docs/training-on-wasm.md). The steps equal one-thread steps
-   * up to float rounding; a run resumes bit for bit with the same number of workers. Not with feature distillation.
-   */
-  gradientWorkers?: number;
 
   /** @deprecated Use `schedule.steps`. */
   steps?: number;
@@ -224,7 +217,6 @@ export interface ResolvedTrainOptions extends NormalizedTrainOptions {
   checkpoint: Required<TrainCheckpointOptions>;
   seed: number;
   exportModels: boolean;
-  gradientWorkers: number;
 }
 
 type Group = 'schedule' | 'validation' | 'checkpoint';
@@ -256,7 +248,7 @@ const GROUP_KEYS: Record<Group, readonly string[]> = {
 };
 
 /** Settings that keep their name and place. */
-const TOP_KEYS = ['loss', 'out', 'resume', 'seed', 'exportModels', 'dryRun', 'meta', 'gradientWorkers', 'signal', 'onProgress'] as const;
+const TOP_KEYS = ['loss', 'out', 'resume', 'seed', 'exportModels', 'dryRun', 'meta', 'signal', 'onProgress'] as const;
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -334,7 +326,6 @@ export function resolveTrainOptions(opts: TrainOptions): ResolvedTrainOptions {
     checkpoint: { every: n.checkpoint?.every ?? every, precision: n.checkpoint?.precision ?? 'full', logEvery: n.checkpoint?.logEvery ?? 10 },
     seed: n.seed ?? 0,
     exportModels: n.exportModels ?? true,
-    gradientWorkers: n.gradientWorkers ?? 0,
   };
   const { schedule: sc, validation: v, checkpoint: c } = r;
   if (!(sc.lr > 0 && sc.lr < 1)) throw new ConfigError(`schedule.lr must be in (0, 1), got ${sc.lr}`);
@@ -347,7 +338,6 @@ export function resolveTrainOptions(opts: TrainOptions): ResolvedTrainOptions {
   if (v.folder !== undefined && v.set !== undefined) throw new ConfigError('validation: give folder (a path) or set (a loaded set), not both');
   if (v.folder !== undefined && (typeof v.folder !== 'string' || v.folder === '')) throw new ConfigError(`validation.folder must be a path, got ${JSON.stringify(v.folder)}`);
   if (v.set !== undefined && !Array.isArray(v.set?.images)) throw new ConfigError('validation.set must be a loaded validation set (see loadValidationSet)');
-  posInt('gradientWorkers', r.gradientWorkers, 0);
   posInt('checkpoint.every', c.every);
   posInt('checkpoint.logEvery', c.logEvery);
   if (c.precision !== 'full' && c.precision !== 'compact') throw new ConfigError(`checkpoint.precision must be 'full' or 'compact', got ${String(c.precision)}`);

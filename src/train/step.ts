@@ -33,16 +33,13 @@ export interface StepOutcome {
 }
 
 /**
- * @internal Gradients of the combined loss on `batch` with respect to `p.vars` (in that order), with the loss and its
- * unweighted terms as scalars. Every returned tensor is the caller's to dispose.
+ * @internal One training step on `batch` (not disposed) with learning rate `lr`: gradients of the combined loss, their
+ * global norm, clipping to `clip` (0 = off) as Adam's gradient scale, the Adam update and the EMA update. With a
+ * non-finite loss or norm it changes nothing and returns `applied: false`.
  */
-export function lossGradients(
-  p: Pick<StepParts, 'forward' | 'vars' | 'weights' | 'adapters'>,
-  batch: PatchBatch,
-  targets: { output?: tf.Tensor4D; features?: tf.Tensor4D[] },
-): { value: tf.Scalar; grads: tf.Tensor[]; parts: Record<string, tf.Scalar> } {
-  let parts: Record<string, tf.Scalar> = {};
-  const { value, grads } = tf.tidy(() => {
+export function trainingStep(p: StepParts, batch: PatchBatch, targets: { output?: tf.Tensor4D; features?: tf.Tensor4D[] }, lr: number, clip: number): StepOutcome {
+  let lossParts: Record<string, tf.Scalar> = {};
+  const { value, grads, norm } = tf.tidy(() => {
     const g = tf.variableGrads(() => {
       const out = p.forward.apply(batch.lr, { training: true }) as tf.Tensor4D | tf.Tensor4D[];
       const [sr, ...feats] = Array.isArray(out) ? out : [out];
@@ -50,20 +47,18 @@ export function lossGradients(
         { student: sr, hr: batch.hr, teacher: batch.teacher ?? targets.output, studentFeatures: feats, teacherFeatures: batch.teacherFeatures ?? targets.features, adapters: p.adapters },
         p.weights,
       );
-      parts = r.parts;
+      lossParts = r.parts;
       return r.total;
     }, p.vars);
-    return { value: g.value, grads: p.vars.map((v) => g.grads[v.name]) };
+    const list = p.vars.map((v) => g.grads[v.name]);
+    return { value: g.value, grads: list, norm: globalNorm(list) };
   });
-  return { value, grads, parts };
-}
-
-/**
- * @internal The update of a step from its gradients (disposed here) and their global norm: with a non-finite loss or
- * norm nothing changes (`applied: false`); otherwise clipping to `clip` (0 = off) as Adam's gradient scale, the Adam
- * update and the EMA update.
- */
-export function applyGradients(p: StepParts, grads: tf.Tensor[], loss: number, gradNorm: number, parts: Record<string, number>, lr: number, clip: number): StepOutcome {
+  const names = Object.keys(lossParts);
+  const nums = tf.tidy(() => tf.stack([value, norm, ...names.map((k) => lossParts[k])]).dataSync());
+  tf.dispose([value, norm, ...Object.values(lossParts)]);
+  const [loss, gradNorm] = [nums[0], nums[1]];
+  const parts: Record<string, number> = {};
+  names.forEach((k, i) => (parts[k] = nums[2 + i]));
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
     tf.dispose(grads);
     return { loss, gradNorm, parts, applied: false };
@@ -73,20 +68,4 @@ export function applyGradients(p: StepParts, grads: tf.Tensor[], loss: number, g
   tf.dispose(grads);
   p.ema?.update();
   return { loss, gradNorm, parts, applied: true };
-}
-
-/**
- * @internal One training step on `batch` (not disposed) with learning rate `lr`: gradients of the combined loss, their
- * global norm, clipping to `clip` (0 = off) as Adam's gradient scale, the Adam update and the EMA update. With a
- * non-finite loss or norm it changes nothing and returns `applied: false`.
- */
-export function trainingStep(p: StepParts, batch: PatchBatch, targets: { output?: tf.Tensor4D; features?: tf.Tensor4D[] }, lr: number, clip: number): StepOutcome {
-  const { value, grads, parts: lossParts } = lossGradients(p, batch, targets);
-  const norm = globalNorm(grads);
-  const names = Object.keys(lossParts);
-  const nums = tf.tidy(() => tf.stack([value, norm, ...names.map((k) => lossParts[k])]).dataSync());
-  tf.dispose([value, norm, ...Object.values(lossParts)]);
-  const parts: Record<string, number> = {};
-  names.forEach((k, i) => (parts[k] = nums[2 + i]));
-  return applyGradients(p, grads, nums[0], nums[1], parts, lr, clip);
 }
