@@ -5,14 +5,14 @@
 # The new copy is complete before it replaces the old one (a failed copy leaves models/<name> as it was), with its
 # model.onnx (scripts/export-student-onnx.ts), the graph Student.load runs on ONNX Runtime, and for x2 and x4-plus
 # its int8 graph model.int8.onnx.
-# Usage: bash lab/ship.sh <name x1|x2|x4|x4-plus, or a scale 1|2|4> <run folder, or its run config lab/runs/<run>.json>
+# Usage: bash lab/ship.sh <name x1|x2|x2-fast|x4|x4-plus, or a scale 1|2|4> <run folder, or its run config lab/runs/<run>.json>
 #   MODEL=model-best ships the run's model-best instead (no shipped model uses it).
 #   QUANTIZE=float16 stores the weights as float16 (half the size, for students over the 200 KB budget in float32).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-}"; run="${2:-}"
-usage="usage: bash lab/ship.sh <x1|x2|x4|x4-plus, or 1|2|4> <run folder or lab/runs/<run>.json>"
-case "$name" in 1|2|4) name="x$name" ;; x1|x2|x4|x4-plus) ;; *) echo "$usage" >&2; exit 2 ;; esac
+usage="usage: bash lab/ship.sh <x1|x2|x2-fast|x4|x4-plus, or 1|2|4> <run folder or lab/runs/<run>.json>"
+case "$name" in 1|2|4) name="x$name" ;; x1|x2|x2-fast|x4|x4-plus) ;; *) echo "$usage" >&2; exit 2 ;; esac
 [ -n "$run" ] || { echo "$usage" >&2; exit 2; }
 case "$run" in *.json) run=$(node --import tsx lab/scripts/run-folder.ts "$run") ;; esac
 src="$run/${MODEL:-model-last}"

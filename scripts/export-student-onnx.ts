@@ -1,5 +1,5 @@
 /**
- * Writes `model.onnx` beside the `model.json` of saved models (default: the shipped students models/x1, x2, x4, x4-plus), the
+ * Writes `model.onnx` beside the `model.json` of saved models (default: the shipped students models/x1, x2, x2-fast, x4, x4-plus), the
  * graph `Student.load` runs on ONNX Runtime without TF.js (src/infer/student-onnx.ts). Run it after changing a
  * shipped model or the exporter; test/student-onnx.test.ts fails while a shipped file differs from a fresh export.
  *
@@ -26,7 +26,7 @@ const { values: args, positionals } = parseArgs({
 });
 await tf.setBackend('cpu');
 if (args.int8 && positionals.length === 0) throw new Error('--int8: name the model folders (lab/ship.sh writes the shipped ones with their settings)');
-const dirs = positionals.length > 0 ? positionals : ['models/x1', 'models/x2', 'models/x4', 'models/x4-plus'];
+const dirs = positionals.length > 0 ? positionals : ['models/x1', 'models/x2', 'models/x2-fast', 'models/x4', 'models/x4-plus'];
 for (const dir of dirs) {
   if (args.int8) {
     const calibration = ['T91', 'BSDS200'].map((s) => path.join(args.data!, s, 'HR'));

@@ -87,7 +87,7 @@ describe('sharpen-kd sharpen (CLI)', () => {
 
     const bad = await cli(['sharpen', path.join(tmp, 'in/a.png'), '-o', tmp, '--model', 'x9']);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/unknown model "x9": use one of x1, x2, x4, x4-plus, bicubic/);
+    expect(bad.stderr).toMatch(/unknown model "x9": use one of x1, x2, x2-fast, x4, x4-plus, bicubic/);
     const s3 = await cli(['sharpen', path.join(tmp, 'in/a.png'), '-o', tmp, '--scale', '3']);
     expect(s3.code).toBe(2);
     expect(s3.stderr).toMatch(/no shipped model for scale 3/);

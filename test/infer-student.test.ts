@@ -181,7 +181,7 @@ describe('Student.load', () => {
   it('unknown names list the valid ones; missing built-ins say so', async () => {
     const e = await Student.load('x5').catch((x) => x);
     expect(e).toBeInstanceOf(ModelError);
-    expect(e.message).toMatch(/x1, x2, x4, x4-plus, bicubic/);
+    expect(e.message).toMatch(/x1, x2, x2-fast, x4, x4-plus, bicubic/);
     const m = await Student.load('x2', { modelDir: tmp }).catch((x) => x);
     expect(m).toBeInstanceOf(ModelError);
     expect(m.message).toMatch(/not installed/);
@@ -193,9 +193,9 @@ describe('Student.load', () => {
 
   it('the shipped students stay within their size budgets and load from the package folder with the scale they claim', async () => {
     const dir = path.resolve(__dirname, '..', 'models');
-    // The real-time students: 200 KB each; x4-plus (about 4x the parameters, float16 weights): 512 KB. Those with an
+    // The real-time students (x2-fast too): 200 KB each; x4-plus (about 4x the parameters, float16 weights): 512 KB. Those with an
     // int8 graph (model.int8.onnx, int8 weights) get a quarter more for it.
-    const budgets = { x1: 200, x2: 250, x4: 200, 'x4-plus': 640 } as const;
+    const budgets = { x1: 200, x2: 250, 'x2-fast': 200, x4: 200, 'x4-plus': 640 } as const;
     for (const [name, kb] of Object.entries(budgets)) {
       const files = await fs.readdir(path.join(dir, name));
       let bytes = 0;

@@ -106,6 +106,7 @@ describe.skipIf(!hasData)('lab run configs and chains (dry runs against the comm
     ['2', 'x2', 'student-x2-', 2], // 16000 steps, then continued to 48000
     ['1', 'x1', 'student-x1-', 1],
     ['x4-plus', 'x4-plus', 'student-x4-luma32x8-', 1],
+    ['x2-fast', 'x2-fast', 'student-x2-fast-', 1],
   ])('reproduce.sh %s: every stage of the shipped model checks out', (arg, model, run, count) => {
     const { code, out } = shell(['lab/reproduce.sh', arg, '--dry-run']);
     expect(code, out).toBe(0);

@@ -66,6 +66,14 @@ describe('checkTargets', () => {
     expect(checkTargets([]).find((x) => x.id === 'x4-plus-set5')!.status).toBe('not measured');
   });
 
+  it('checks the x2 frame rate on the real-time x2-fast when it is measured, else on the shipped x2', () => {
+    const fps = (v: number) => ({ fps: { fps: v, msMedian: 1000 / v, msP95: 1000 / v, runs: 20 } }) as Partial<Measured>;
+    const both = checkTargets([row('shipped', 2, 37.29, {}, fps(16)), row('shipped-fast', 2, 36.9, {}, fps(33))]).find((x) => x.id === 'x2-fps')!;
+    expect([both.model, both.status]).toEqual(['shipped-fast x2', 'PASS']);
+    const alone = checkTargets([row('shipped', 2, 37.29, {}, fps(16))]).find((x) => x.id === 'x2-fps')!;
+    expect([alone.model, alone.status]).toEqual(['shipped x2', 'MISS']);
+  });
+
   it('takes the best distilled arm trained to the from-scratch step count, and ignores unfinished arms', () => {
     const study = {
       title: 'EMT x4 -> 16x8',

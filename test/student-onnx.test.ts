@@ -33,7 +33,7 @@ afterAll(async () => {
 const maxAbs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
 
 describe('shipped model.onnx', () => {
-  it.each(['x1', 'x2', 'x4', 'x4-plus'])('models/%s/model.onnx is byte for byte a fresh export of that model (scripts/export-student-onnx.ts)', async (name) => {
+  it.each(['x1', 'x2', 'x2-fast', 'x4', 'x4-plus'])('models/%s/model.onnx is byte for byte a fresh export of that model (scripts/export-student-onnx.ts)', async (name) => {
     const dir = path.join('models', name);
     const model = await loadModel(dir);
     try {

@@ -22,7 +22,7 @@ import { currentPlatform } from '../platform/current';
  * ```
  */
 export interface FpsOptions extends TaskOptions {
-  /** A built-in name (`x1`, `x2`, `x4`, `x4-plus`, `bicubic`), a saved model path / URL, a LayersModel, or a loaded Student. */
+  /** A built-in name (`x1`, `x2`, `x2-fast`, `x4`, `x4-plus`, `bicubic`), a saved model path / URL, a LayersModel, or a loaded Student. */
   model: string | tfl.LayersModel | Student;
   /** For `emt-x2` / `emt-x3` / `emt-x4`: the checkpoint file or folder (see {@link StudentLoadOptions.teacherWeights}). */
   teacherWeights?: string;

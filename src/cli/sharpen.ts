@@ -39,7 +39,7 @@ export const SPINNING_HELP =
   'ONNX Runtime worker threads spin between ops: on (default, fastest on an idle machine) or off (for a machine busy with other work, e.g. training); default from SHARPEN_KD_ORT_SPINNING';
 
 /** Help of `--model` in every command that runs a model. */
-export const MODEL_HELP = 'x1, x2, x4 (shipped real-time students), x4-plus (a larger x4 student: sharper, slower), emt-x2, emt-x3, emt-x4 (the EMT teacher: best quality, slow), bicubic, a saved model folder / model.json, or an EMT .pth checkpoint';
+export const MODEL_HELP = 'x1, x2, x4 (shipped students), x2-fast (a smaller x2 student: real-time at 1280x720, softer), x4-plus (a larger x4 student: sharper, slower), emt-x2, emt-x3, emt-x4 (the EMT teacher: best quality, slow), bicubic, a saved model folder / model.json, or an EMT .pth checkpoint';
 /** Help of `--teacher-weights`. */
 export const TEACHER_WEIGHTS_HELP = 'folder or file of the EMT checkpoints EMT_LSR_x{2,3,4}.pth (default $SHARPEN_KD_TEACHERS)';
 
@@ -66,7 +66,7 @@ interface SharpenCliOptions {
 export const registerSharpen: RegisterCommand = (program: Command) => {
   program
     .command('sharpen')
-    .description('sharpen / upscale images or folders of images with a student model (shipped x1, x2, x4, x4-plus, your own, or bicubic); any size, tiled')
+    .description('sharpen / upscale images or folders of images with a student model (shipped x1, x2, x2-fast, x4, x4-plus, your own, or bicubic); any size, tiled')
     .argument('<inputs...>', 'image files and/or folders')
     .requiredOption('-o, --out <path>', 'output folder (or output file for a single input)')
     .option('-s, --scale <n>', 'upscaling factor 1, 2, 3 or 4; picks the shipped model x1/x2/x4 (default 4)', intOption('--scale', 1, 4))

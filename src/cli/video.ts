@@ -35,7 +35,7 @@ export const registerVideo: RegisterCommand = (program: Command) => {
     .argument('<input>', 'video file (anything your ffmpeg reads)')
     .requiredOption('-o, --out <file>', 'output video: .mp4, .mkv, .mov, .m4v, .avi or .webm')
     .option('-s, --scale <n>', 'upscaling factor 1, 2 or 4; picks the shipped model x1/x2/x4 (default 4)', intOption('--scale', 1, 4))
-    .option('-m, --model <name|path>', 'x1, x2, x4, x4-plus, bicubic, or a saved model folder / model.json')
+    .option('-m, --model <name|path>', 'x1, x2, x2-fast, x4, x4-plus, bicubic, or a saved model folder / model.json')
     .option('-b, --backend <name>', `inference engine: ${INFERENCE_BACKENDS.join(', ')} (default auto: onnx if installed, else wasm)`, backendOption)
     .option('-t, --tile <n>', 'tile size in input pixels for large frames (default: chosen from the model)', intOption('--tile', 16))
     .option('--threads <n>', 'threads for ONNX Runtime / wasm', intOption('--threads', 1))

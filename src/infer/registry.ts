@@ -1,6 +1,6 @@
 /**
  * Built-in models: the shipped students `x1` (sharpening), `x2`, `x4`, `x4-plus` (a larger ×4 student: more quality,
- * fewer frames per second) — TF.js layers models stored as
+ * fewer frames per second), `x2-fast` (a smaller ×2 student: real-time at 1280×720, less quality) — TF.js layers models stored as
  * `models/<name>/model.json` + `weights.bin` at the package root — and `bicubic` (MATLAB-style interpolation,
  * no weights). In Node the folder is found from the installed package (works from `dist/index.js`,
  * `dist/index.cjs` and from `src/` in development); in browsers pass the URL the folder is served from.
@@ -13,10 +13,10 @@ import { currentPlatform } from '../platform/current';
  *
  * @example
  * ```ts
- * BUILTIN_MODELS; // ['x1', 'x2', 'x4', 'x4-plus', 'bicubic']
+ * BUILTIN_MODELS; // ['x1', 'x2', 'x2-fast', 'x4', 'x4-plus', 'bicubic']
  * ```
  */
-export const BUILTIN_MODELS = ['x1', 'x2', 'x4', 'x4-plus', 'bicubic'] as const;
+export const BUILTIN_MODELS = ['x1', 'x2', 'x2-fast', 'x4', 'x4-plus', 'bicubic'] as const;
 
 /**
  * A built-in model name.
@@ -29,17 +29,17 @@ export const BUILTIN_MODELS = ['x1', 'x2', 'x4', 'x4-plus', 'bicubic'] as const;
 export type BuiltinModelName = (typeof BUILTIN_MODELS)[number];
 
 /** Scale of each shipped student. */
-export const BUILTIN_SCALES: Record<Exclude<BuiltinModelName, 'bicubic'>, number> = { x1: 1, x2: 2, x4: 4, 'x4-plus': 4 };
+export const BUILTIN_SCALES: Record<Exclude<BuiltinModelName, 'bicubic'>, number> = { x1: 1, x2: 2, 'x2-fast': 2, x4: 4, 'x4-plus': 4 };
 
 /** The shipped student a scale picks by default (the real-time one). */
 const DEFAULT_FOR_SCALE: Readonly<Record<number, BuiltinModelName>> = { 1: 'x1', 2: 'x2', 4: 'x4' };
 
-/** True for `x1`, `x2`, `x4`, `x4-plus` and `bicubic`. */
+/** True for `x1`, `x2`, `x2-fast`, `x4`, `x4-plus` and `bicubic`. */
 export function isBuiltinModel(name: string): name is BuiltinModelName {
   return (BUILTIN_MODELS as readonly string[]).includes(name);
 }
 
-/** The shipped student a scale picks by default (`x4` for 4, not `x4-plus`), if there is one (`undefined` for 3). */
+/** The shipped student a scale picks by default (`x4` for 4, not `x4-plus`; `x2` for 2, not `x2-fast`), if there is one (`undefined` for 3). */
 export function builtinForScale(scale: number): BuiltinModelName | undefined {
   return DEFAULT_FOR_SCALE[scale];
 }

@@ -105,7 +105,7 @@ export class Student {
   }
 
   /**
-   * Loads a built-in model (`x1`, `x2`, `x4`, `x4-plus`, `bicubic`), a saved model folder / `model.json` path (Node), or a
+   * Loads a built-in model (`x1`, `x2`, `x2-fast`, `x4`, `x4-plus`, `bicubic`), a saved model folder / `model.json` path (Node), or a
    * `model.json` URL.
    *
    * @throws ModelError for unknown names (listing the valid ones) or unreadable models; BackendError when the

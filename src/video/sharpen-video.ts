@@ -40,7 +40,7 @@ export type { VideoInfo } from './ffmpeg';
  */
 export interface SharpenVideoOptions extends TaskOptions {
   /**
-   * The model: a name or path as {@link Student.load} takes (`x1`, `x2`, `x4`, `x4-plus`, `bicubic`, a saved model folder), or a
+   * The model: a name or path as {@link Student.load} takes (`x1`, `x2`, `x2-fast`, `x4`, `x4-plus`, `bicubic`, a saved model folder), or a
    * loaded {@link Student} (borrowed: not disposed). Default: the shipped student for `scale`.
    */
   model?: string | Student;

@@ -55,7 +55,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'student-blind-32x6', 'shipped', 'shipped-plus', 'shipped-gaussian'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'student-blind-32x6', 'shipped', 'shipped-plus', 'shipped-fast', 'shipped-gaussian'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -218,6 +218,11 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   const plus = path.join(root, 'models', 'x4-plus');
   if (scale === 4 && existsSync(path.join(plus, 'model.json'))) {
     out.push({ id: 'shipped-plus', scale, role: 'student', label: 'shipped `x4-plus` (models/x4-plus: compact 32×8 distilled from EMT ×4)', source: { kind: 'saved', dir: plus } });
+  }
+  // The smaller shipped ×2 student (real-time at 1280×720, less quality), where it is installed.
+  const fast = path.join(root, 'models', 'x2-fast');
+  if (scale === 2 && existsSync(path.join(fast, 'model.json'))) {
+    out.push({ id: 'shipped-fast', scale, role: 'student', label: 'shipped `x2-fast` (models/x2-fast: compact 16×3, the fast ×2)', source: { kind: 'saved', dir: fast } });
   }
   // The earlier ×1 protocol (a known Gaussian, σ = 1), kept as a second, labelled row of the shipped model.
   if (scale === 1 && isShipped) {

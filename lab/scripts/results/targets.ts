@@ -109,8 +109,13 @@ export function kdGainTarget(study: KdStudyScores): TargetResult {
   return result({ ...base, model: `${best.run} vs ${study.base.run}`, measured: gain, note: `${best.set5!.toFixed(2)} vs ${study.base.set5.toFixed(2)} dB, ${study.base.steps} steps each` });
 }
 
-function fps(rows: Row[], scale: number, threshold: number): TargetResult {
-  const r = headlineStudent(rows, scale);
+/**
+ * A scale's frame-rate bar at 1280×720: for the shipped student, or for the entry `realtime` names (the real-time ×2
+ * student `x2-fast`, where `x2` trades frames for quality) when that is measured.
+ */
+function fps(rows: Row[], scale: number, threshold: number, realtime?: string): TargetResult {
+  const fast = realtime ? rows.find((x) => x.entry.scale === scale && x.entry.id === realtime && x.measured?.fps) : undefined;
+  const r = fast ?? headlineStudent(rows, scale);
   const f = r?.measured?.fps;
   const note = f
     ? `${r!.measured!.backend}, ${f.msMedian.toFixed(1)} ms median of ${f.runs} frames${othersNote(f.others)}`
@@ -120,5 +125,5 @@ function fps(rows: Row[], scale: number, threshold: number): TargetResult {
 
 /** Every target of the results page (rows of scales that were not run give "not measured"). */
 export function checkTargets(rows: Row[]): TargetResult[] {
-  return [quality(rows, 4, 31.3), quality(rows, 2, 37.45), midSize(rows, 31.75), fps(rows, 4, 30)];
+  return [quality(rows, 4, 31.3), quality(rows, 2, 37.45), midSize(rows, 31.75), fps(rows, 4, 30), fps(rows, 2, 30, 'shipped-fast')];
 }
