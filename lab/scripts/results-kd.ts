@@ -75,6 +75,7 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma16x8-emt8k-extra2', label: 'output KD + as many extra inputs labelled by EMT: the training sets shrunk by 2 (16384 cached patches)' },
       { run: 'student-x4-luma16x8-emtonly8k', label: 'EMT\'s predictions alone, L1 on luma (no HR term; the same cache)' },
       { run: 'student-x4-luma16x8-emtmse8k', label: 'EMT\'s predictions alone, squared error on luma (no HR term; the same cache)' },
+      { run: 'student-x4-luma16x8-emt8k-bounded', label: 'teacher-bounded output KD (`--output-bounded`): the output term only where EMT is closer to HR than the student, value by value (the same cache)' },
     ],
   },
   {
