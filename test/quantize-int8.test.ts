@@ -178,7 +178,7 @@ describe.skipIf(!hasOrt)("int8 graphs beside a model: precision 'int8'", () => {
       return Math.round(255 * (0.5 + 0.3 * Math.sin(x / 3 + c) * Math.cos(y / 5) + (x > w / 2 ? 0.15 : -0.15))) / 255;
     }), [h, w, 3]);
 
-  it.each(['x2', 'x4-plus'])('the shipped %s has a model.int8.onnx made from its weights; it runs close to the float graph', async (name) => {
+  it.each(['x2', 'x2-fast', 'x4-plus'])('the shipped %s has a model.int8.onnx made from its weights; it runs close to the float graph', async (name) => {
     const dir = path.join('models', name);
     const file = await findStudentOnnx(dir, STUDENT_ONNX_INT8_FILE);
     expect(file?.info.int8?.folders).toEqual(['T91/HR', 'BSDS200/HR']);

@@ -32,7 +32,7 @@ export async function studentFromOptions(
 }
 
 /** Help of `--int8`. */
-export const INT8_HELP = "run the model's int8 graph on ONNX Runtime (the shipped x2 and x4-plus have one): faster, 0.1-0.25 dB less PSNR";
+export const INT8_HELP = "run the model's int8 graph on ONNX Runtime (the shipped x2, x2-fast and x4-plus have one): faster, 0.1-0.25 dB less PSNR";
 
 /** Help of `--spinning`. */
 export const SPINNING_HELP =

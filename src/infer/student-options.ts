@@ -50,8 +50,8 @@ export interface StudentLoadOptions extends TaskOptions {
   threads?: number;
   /**
    * Arithmetic of the graph: `'float32'` (default) or `'int8'`, the model's int8 graph (`model.int8.onnx` beside its
-   * `model.json`: int8 weights, uint8 activations) on ONNX Runtime's CPU provider in Node. The shipped `x2` and
-   * `x4-plus` have one (1.6× and 2.0× the float graph's speed, 0.1–0.25 dB less PSNR: guide, Backends);
+   * `model.json`: int8 weights, uint8 activations) on ONNX Runtime's CPU provider in Node. The shipped `x2`,
+   * `x2-fast` and `x4-plus` have one (1.3–2.0× the float graph's speed, 0.1–0.25 dB less PSNR: guide, Backends);
    * `writeStudentOnnxInt8` builds one for a saved model. Needs onnxruntime-node; a model without an int8 graph is a
    * ModelError, any other engine a ConfigError.
    */

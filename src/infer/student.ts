@@ -126,7 +126,7 @@ export class Student {
     if (precision !== 'float32' && precision !== 'int8') throw new ConfigError(`precision must be 'float32' or 'int8', got ${JSON.stringify(opts.precision)}`);
     const teacher = isPretrainedTeacher(src) || /\.(pth|pt|safetensors)$/i.test(src);
     if (precision === 'int8' && (src === 'bicubic' || teacher)) {
-      throw new ConfigError(`precision 'int8' is for students with an int8 graph (the shipped x2 and x4-plus, or a model folder with ${STUDENT_ONNX_INT8_FILE}), not ${src}`);
+      throw new ConfigError(`precision 'int8' is for students with an int8 graph (the shipped x2, x2-fast and x4-plus, or a model folder with ${STUDENT_ONNX_INT8_FILE}), not ${src}`);
     }
     if (src === 'bicubic') return Student.bicubic(opts.scale ?? 4, opts);
     if (teacher) return Student.fromTeacher(src, opts);
@@ -171,7 +171,7 @@ export class Student {
     if (opts.executionProviders?.some((p) => p !== 'cpu')) throw new ConfigError(`precision 'int8' runs on ONNX Runtime's cpu provider, not ${opts.executionProviders.join(', ')}`);
     const file = await findStudentOnnx(location, STUDENT_ONNX_INT8_FILE);
     if (!file) {
-      throw new ModelError(`${name} has no int8 graph (${STUDENT_ONNX_INT8_FILE} beside its model.json, made from these weights): the shipped x2 and x4-plus have one, and writeStudentOnnxInt8() builds one for a saved model`);
+      throw new ModelError(`${name} has no int8 graph (${STUDENT_ONNX_INT8_FILE} beside its model.json, made from these weights): the shipped x2, x2-fast and x4-plus have one, and writeStudentOnnxInt8() builds one for a saved model`);
     }
     return (await Student.fromOnnxFile(file, name, { ...opts, backend: 'onnx' }, 'int8'))!;
   }
