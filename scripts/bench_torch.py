@@ -12,10 +12,10 @@ serves requests from the Node script, one JSON object per line on stdin, one JSO
       GFLOP/s of a float32 n×n matmul (PyTorch's BLAS; the convolutions go through oneDNN and can be much faster)
   {"cmd": "quit"}
 
-Supported topology: InputLayer, Conv2D (3×3 'same', bias), PReLU (one slope per channel), PixelShuffle (TF's
-depthToSpace order, which is torch's pixel_shuffle only for one channel: RGB kernels are permuted to match), and
-AddUpsampledInput (nearest or bilinear with half-pixel centres = F.interpolate(align_corners=False)). That covers the
-shipped x1, x2 and x4. Needs Debian's python3-torch (run with /usr/bin/python3) and numpy; not a dependency of
+Supported topology: InputLayer, Conv2D (3×3 'same', bias), PReLU (one slope per channel, or one per layer: LeakyReLU),
+PixelShuffle (TF's depthToSpace order, which is torch's pixel_shuffle only for one channel: RGB kernels are permuted to
+match), and AddUpsampledInput (nearest or bilinear with half-pixel centres = F.interpolate(align_corners=False)). That
+covers the shipped x1, x2, x2-fast and x4. Needs Debian's python3-torch (run with /usr/bin/python3) and numpy; not a dependency of
 sharpen-kd.
 
 Usage: /usr/bin/python3 scripts/bench_torch.py --model-dir models/x4 --threads 2
@@ -79,10 +79,14 @@ class Compact(torch.nn.Module):
             elif cls == "PReLU":
                 alpha = weights[f"{name}/alpha"]
                 if alpha.shape[0] != 1 or alpha.shape[1] != 1:
-                    raise SystemExit(f"unsupported PReLU {name}: one slope per channel only")
-                p = torch.nn.PReLU(alpha.shape[2])
-                with torch.no_grad():
-                    p.weight.copy_(torch.from_numpy(alpha.reshape(-1).copy()))
+                    raise SystemExit(f"unsupported PReLU {name}: one slope per channel or per layer only")
+                if alpha.size == 1:
+                    # One slope for the layer: a leaky ReLU (what the ONNX export writes too).
+                    p = torch.nn.LeakyReLU(float(alpha.reshape(-1)[0]))
+                else:
+                    p = torch.nn.PReLU(alpha.shape[2])
+                    with torch.no_grad():
+                        p.weight.copy_(torch.from_numpy(alpha.reshape(-1).copy()))
                 if len(self.prelus) != len(self.convs) - 1:
                     raise SystemExit("unsupported topology: a PReLU after every conv but the last")
                 self.prelus.append(p)

@@ -232,6 +232,32 @@ describe("compact with detail: 'luma'", () => {
   });
 });
 
+describe("compact with preluSlopes: 'layer'", () => {
+  it('learns one PReLU slope per layer, trains on wasm, and keeps it through reparameterize', async () => {
+    const { reparameterize } = await import('../src/models/layers/rep-conv');
+    const m = buildStudent({ arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', reparam: true, preluSlopes: 'layer', seed: 3 });
+    const slopes = (model: tfl.LayersModel) => model.layers.filter((l) => l.getClassName() === 'PReLU').map((l) => l.getWeights()[0].shape);
+    expect(slopes(m)).toEqual([[1, 1, 1], [1, 1, 1], [1, 1, 1]]);
+    expect(getModelInfo(m).options).toMatchObject({ preluSlopes: 'layer' });
+    const x = tf.randomUniform([2, 6, 5, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const y = tf.randomUniform([2, 12, 10, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const alpha = () => m.getLayer('body1_prelu').getWeights()[0].dataSync()[0];
+    const [before, after] = trainStep(m, x, y);
+    expect(after).toBeLessThan(before);
+    expect(alpha()).not.toBe(0.25); // the slope learns
+    const plain = await reparameterize(m);
+    expect(slopes(plain)).toEqual([[1, 1, 1], [1, 1, 1], [1, 1, 1]]);
+    const d = tf.tidy(() => tf.max(tf.abs(tf.sub(m.predict(x) as tf.Tensor, plain.predict(x) as tf.Tensor))).dataSync()[0]);
+    expect(d).toBeLessThan(1e-5);
+    expect(() => buildStudent({ arch: 'compact', preluSlopes: 'pixel' as never })).toThrow(ConfigError);
+    expect(() => buildStudent({ arch: 'espcn', preluSlopes: 'layer' })).toThrow(ConfigError);
+    expect(getModelInfo(buildStudent({ arch: 'compact', width: 4, depth: 1 })).options.preluSlopes).toBeUndefined();
+    tf.dispose([x, y]);
+    m.dispose();
+    plain.dispose();
+  });
+});
+
 describe('teacher', () => {
   for (const scale of [1, 2, 3, 4] as const) {
     it(`tiny ResNet U-Net x${scale}: any input size, gradients, optimiser step on wasm`, () => {

@@ -53,6 +53,7 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
   cases.push(['compact bilinear residual', { arch: 'compact', scale: 4, width: 8, depth: 2, residualInterpolation: 'bilinear', seed: 9 }]);
   cases.push(['compact luma detail, bilinear residual', { arch: 'compact', scale: 4, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', seed: 9 }]);
   cases.push(['compact luma detail, nearest residual', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', seed: 9 }]);
+  cases.push(['compact, one PReLU slope per layer', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', preluSlopes: 'layer', seed: 9 }]);
 
   for (const [name, opts] of cases) {
     it(name, async () => {
@@ -83,6 +84,26 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
     tf.dispose(x);
     m.dispose();
     bilinear.dispose();
+  });
+
+  it('writes a one-slope PReLU as LeakyRelu (also for ort-cpu, which fuses it into the conv), a per-channel one as PRelu', async () => {
+    const { readOnnxNodes } = await import('../src/models/onnx/proto');
+    const ops = (opts: StudentOptions, target: 'any' | 'ort-cpu') => {
+      const m = buildStudent({ arch: 'compact', scale: 2, width: 8, depth: 2, seed: 4, ...opts });
+      const slopes = m.layers.filter((l) => l.getClassName() === 'PReLU').map((l) => l.getWeights()[0].shape.join('x'));
+      const out = readOnnxNodes(modelToOnnx(m, { target })).map((n) => n.op);
+      m.dispose();
+      return { slopes, out };
+    };
+    const layer = ops({ preluSlopes: 'layer' }, 'ort-cpu');
+    expect(layer.slopes).toEqual(['1x1x1', '1x1x1', '1x1x1']);
+    expect(layer.out.filter((op) => op === 'LeakyRelu').length).toBe(3);
+    expect(layer.out.filter((op) => op === 'Conv').length).toBe(4); // no depthwise 1×1 convs
+    expect(layer.out).not.toContain('PRelu');
+    const channel = ops({}, 'any');
+    expect(channel.slopes).toEqual(['1x1x8', '1x1x8', '1x1x8']);
+    expect(channel.out.filter((op) => op === 'PRelu').length).toBe(3);
+    expect(channel.out).not.toContain('LeakyRelu');
   });
 
   it('reads the input through one strided conv instead of pixel unshuffle + conv unless fuseUnshuffle is false', async () => {

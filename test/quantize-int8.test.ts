@@ -88,6 +88,8 @@ describe.skipIf(!hasOrt)('quantizeGraphInt8 on a tiny random student (ONNX Runti
     ['x1, pixel unshuffle 4 (pad, shuffle, nearest residual, crop)', { arch: 'compact', scale: 1, width: 8, depth: 2, unshuffle: 4, detail: 'luma', seed: 4 }, {}],
     ['x2, input and output convs kept in float', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', seed: 3 }, { floatInputConv: true, floatOutputConv: true }],
     ['x2, first layer (conv and PReLU) kept in float', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', seed: 3 }, { floatFirstLayer: true }],
+    ['x2, one PReLU slope per layer (LeakyRelu)', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', preluSlopes: 'layer', seed: 3 }, {}],
+    ['x2, one PReLU slope per layer, first layer kept in float', { arch: 'compact', scale: 2, width: 8, depth: 2, detail: 'luma', residualInterpolation: 'bilinear', preluSlopes: 'layer', seed: 3 }, { floatFirstLayer: true }],
   ];
   for (const [name, opts, qopts] of cases) {
     it(name, async () => {
@@ -102,9 +104,12 @@ describe.skipIf(!hasOrt)('quantizeGraphInt8 on a tiny random student (ONNX Runti
       const init = new Map(q.initializers.map((t) => [t.name, t]));
       const producer = new Map(q.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
       const qconvs = q.nodes.filter((n) => n.op === 'Conv');
-      // The first layer in float: its conv and its PReLU's depthwise convs (two where a slope is over 1).
+      // The first layer in float: its conv and its PReLU's depthwise convs (two where a slope is over 1; none for a
+      // one-slope PReLU, a LeakyRelu).
+      const leaky = opts.preluSlopes === 'layer';
       const firstLayer = graph.nodes.filter((n) => n.op === 'Conv' && n.name.startsWith('body0')).length;
-      expect(firstLayer).toBeGreaterThanOrEqual(2);
+      expect(firstLayer).toBeGreaterThanOrEqual(leaky ? 1 : 2);
+      expect(graph.nodes.filter((n) => n.op === 'LeakyRelu').length).toBe(leaky ? opts.depth! + 1 : 0);
       const floatConvs = (qopts.floatInputConv ? 1 : 0) + (qopts.floatOutputConv ? 1 : 0) + (qopts.floatFirstLayer ? firstLayer : 0);
       const intConvs = qconvs.filter((c) => producer.get(c.inputs[1])?.op === 'DequantizeLinear');
       expect(intConvs.length).toBe(convs - floatConvs);
@@ -126,7 +131,9 @@ describe.skipIf(!hasOrt)('quantizeGraphInt8 on a tiny random student (ONNX Runti
       await s.release();
       const ops = readOnnxNodes(new Uint8Array(await fs.readFile(optimized))).map((n) => n.op);
       expect(ops.filter((op) => op === 'QLinearConv').length).toBe(convs - floatConvs);
-      expect(ops.filter((op) => op === 'QLinearAdd').length).toBe(opts.depth! + 1 - (qopts.floatFirstLayer ? 1 : 0)); // one per int8 PReLU
+      const intPrelus = opts.depth! + 1 - (qopts.floatFirstLayer ? 1 : 0);
+      expect(ops.filter((op) => op === 'QLinearAdd').length).toBe(leaky ? 0 : intPrelus); // one per int8 PReLU
+      expect(ops.filter((op) => op === 'QLinearLeakyRelu').length).toBe(leaky ? intPrelus : 0);
       if (!qopts.floatFirstLayer) expect(ops).not.toContain('Relu');
 
       const x = image(20, 16, 99); // not a calibration image

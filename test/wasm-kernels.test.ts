@@ -406,13 +406,14 @@ describe('zero-copy Identity on wasm', () => {
   });
 });
 
-describe('Prelu on wasm (one pass on the heap for per-channel alphas in fours, else XNNPACK)', () => {
+describe('Prelu on wasm (one pass on the heap for per-channel or per-layer alphas in fours, else XNNPACK)', () => {
   it.each([
     [[3, 9, 7, 16], [1, 1, 16]],
     [[2, 5, 4, 8], [8]],
     [[2, 5, 4, 8], [1, 1, 8]],
     [[2, 5, 4, 6], [1, 1, 6]], // channels not in fours: the backend's own kernel
-    [[2, 5, 4, 8], [1]], // one alpha for all: the backend's own kernel
+    [[2, 5, 4, 8], [1]], // one alpha for all, repeated per channel
+    [[3, 9, 7, 16], [1, 1, 1]], // a one-slope PReLU layer's alpha
   ])('x %j alpha %j gives the bits of the backend\'s own kernel, zeros and negative alphas included', async (xShape, alphaShape) => {
     await tf.setBackend('wasm');
     const xData = randomData(xShape);
@@ -460,7 +461,7 @@ describe('Prelu gradient (one SIMD pass per input on wasm, float-only ops elsewh
     // 64-pixel chunks and ends inside one).
     const cases: [number[], number[]][] = [
       [[2, 5, 4, 6], [1, 1, 6]], [[2, 5, 4, 6], [6]], [[2, 5, 4, 6], [1]],
-      [[2, 5, 4, 8], [1, 1, 8]], [[3, 9, 7, 16], [16]], [[2, 5, 4, 8], [1]],
+      [[2, 5, 4, 8], [1, 1, 8]], [[3, 9, 7, 16], [16]], [[2, 5, 4, 8], [1]], [[3, 9, 7, 16], [1, 1, 1]],
     ];
     for (const [xShape, alphaShape] of cases) {
       uninstallPreluGradient();
@@ -477,10 +478,10 @@ describe('Prelu gradient (one SIMD pass per input on wasm, float-only ops elsewh
     }
   });
 
-  it('runs the one-pass kernel on wasm for per-channel alpha in fours', async () => {
+  it.each([[[1, 1, 8]], [[1, 1, 1]]])('runs the one-pass kernel on wasm for alpha %j (channels in fours)', async (alphaShape) => {
     await tf.setBackend('wasm');
     const x = tf.randomNormal([2, 6, 5, 8]);
-    const a = tf.fill([1, 1, 8], 0.25);
+    const a = tf.fill(alphaShape, 0.25);
     const { kernelNames } = await tf.profile(() => tf.dispose(tf.grads((xx: tf.Tensor, aa: tf.Tensor) => tf.sum(tf.prelu(xx, aa)))([x, a])));
     expect(kernelNames).toContain(PRELU_GRAD);
     expect(kernelNames).not.toContain('Step');

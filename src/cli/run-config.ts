@@ -64,6 +64,8 @@ export interface RunConfig {
     /** `--residual-interpolation`: nearest or bilinear. */
     residualInterpolation?: string;
     reparam?: boolean;
+    /** `--prelu-slopes`: channel or layer. */
+    preluSlopes?: string;
     /** `train --arch resnet`: `--teacher-depths`, `--width-mult`, `--teacher-activation`. */
     teacherDepths?: number[];
     widthMult?: number;
@@ -137,6 +139,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'model.detail': { flag: 'detail', kind: 'string' },
   'model.residualInterpolation': { flag: 'residualInterpolation', kind: 'string' },
   'model.reparam': { flag: 'reparam', kind: 'boolean' },
+  'model.preluSlopes': { flag: 'preluSlopes', kind: 'string' },
   'model.teacherDepths': { flag: 'teacherDepths', kind: 'numbers' },
   'model.widthMult': { flag: 'widthMult', kind: 'number' },
   'model.teacherActivation': { flag: 'teacherActivation', kind: 'string' },

@@ -14,7 +14,7 @@
  */
 export { buildStudent, STUDENT_DEFAULTS } from '../models/student';
 export type { StudentOptions, StudentArch } from '../models/student';
-export type { Activation } from '../models/blocks';
+export type { Activation, PreluSlopes } from '../models/blocks';
 export type { DetailKind } from '../models/compact';
 export { growStudent } from '../models/grow';
 export type { GrowOptions } from '../models/grow';

@@ -54,6 +54,8 @@ export interface ConvOpts {
   kernel: number;
   strides?: number;
   activation?: Activation;
+  /** With `activation: 'prelu'`: its slopes (default one per channel). */
+  preluSlopes?: PreluSlopes;
   init: ReturnType<Inits['he']>;
   useBias?: boolean;
 }
@@ -76,13 +78,27 @@ export function conv(x: Sym, filters: number, o: ConvOpts): Sym {
       kernelInitializer: o.init,
     })
     .apply(x) as Sym;
-  return o.activation === 'prelu' ? prelu(y, `${o.name}_prelu`) : y;
+  return o.activation === 'prelu' ? prelu(y, `${o.name}_prelu`, o.preluSlopes) : y;
 }
 
-/** @internal Channel-wise PReLU (one slope per channel, shared over H and W), slopes start at 0.25. */
-export function prelu(x: Sym, name: string): Sym {
+/**
+ * How many slopes a PReLU learns: one per channel (`'channel'`, shared over height and width, as in SRVGGNetCompact),
+ * or one for the whole layer (`'layer'`: a leaky ReLU whose slope is learned). The ONNX export writes a one-slope
+ * PReLU as `LeakyRelu`, which ONNX Runtime's CPU provider fuses into the convolution before it, so the activation
+ * costs no pass of its own; a per-channel one is a pass or two over the features after every convolution
+ * (`models/onnx/ort-cpu.ts`).
+ *
+ * @example
+ * ```ts
+ * const fast = buildStudent({ scale: 2, width: 16, depth: 3, preluSlopes: 'layer' satisfies PreluSlopes });
+ * ```
+ */
+export type PreluSlopes = 'channel' | 'layer';
+
+/** @internal PReLU with one slope per channel (shared over H and W) or one per layer; slopes start at 0.25. */
+export function prelu(x: Sym, name: string, slopes: PreluSlopes = 'channel'): Sym {
   return tfl.layers
-    .prelu({ name, sharedAxes: [1, 2], alphaInitializer: tfl.initializers.constant({ value: 0.25 }) })
+    .prelu({ name, sharedAxes: slopes === 'layer' ? [1, 2, 3] : [1, 2], alphaInitializer: tfl.initializers.constant({ value: 0.25 }) })
     .apply(x) as Sym;
 }
 

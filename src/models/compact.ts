@@ -7,6 +7,9 @@
  *
  * Real-ESRGAN uses w=64, N=16 (or 32); the defaults here are far smaller for real-time use in the browser.
  *
+ * Each PReLU learns one slope per channel, as in SRVGGNetCompact, or with `preluSlopes: 'layer'` one per layer (a leaky
+ * ReLU with a learned slope), which ONNX Runtime's CPU provider fuses into the conv before it.
+ *
  * With `reparam`, each 3×3 conv is trained as an ECBSR-style re-parameterizable block (layers/rep-conv.ts) and
  * merged back into a plain 3×3 conv for inference: same inference graph and cost, different optimization.
  *
@@ -32,7 +35,7 @@ import { PadToMultiple } from './layers/pad-to-multiple';
 import { PixelShuffle } from './layers/pixel-shuffle';
 import { PixelUnshuffle } from './layers/pixel-unshuffle';
 import { RepConv2D } from './layers/rep-conv';
-import { conv, Inits, prelu, rgbInput, type ConvOpts, type Sym } from './blocks';
+import { conv, Inits, prelu, rgbInput, type ConvOpts, type PreluSlopes, type Sym } from './blocks';
 import type { ResidualInterpolation } from './layers/add-upsampled-input';
 import type { Scale } from './metadata';
 
@@ -61,6 +64,8 @@ export interface CompactConfig {
   detail?: DetailKind;
   /** Train-time re-parameterized 3×3 convolutions ({@link RepConv2D}); `reparameterize` makes them plain. */
   reparam?: boolean;
+  /** PReLU slopes, one per channel (default) or one per layer ({@link PreluSlopes}). */
+  preluSlopes?: PreluSlopes;
   seed?: number;
   name: string;
 }
@@ -88,13 +93,14 @@ export function compact(c: CompactConfig): tfl.LayersModel {
   const conv3 = (y: Sym, filters: number, o: ConvOpts): Sym => {
     if (!c.reparam) return conv(y, filters, o);
     const z = new RepConv2D({ filters, kernelInitializer: o.init, seed: c.seed, name: o.name }).apply(y) as Sym;
-    return o.activation === 'prelu' ? prelu(z, `${o.name}_prelu`) : z;
+    return o.activation === 'prelu' ? prelu(z, `${o.name}_prelu`, o.preluSlopes) : z;
   };
+  const slopes = c.preluSlopes ?? 'channel';
 
   // First conv + body, all 3×3 with PReLU at LR resolution (1/u of it with the front end).
-  let x: Sym = conv3(low, c.width, { name: 'body0', kernel: 3, activation: 'prelu', init: init.he() });
+  let x: Sym = conv3(low, c.width, { name: 'body0', kernel: 3, activation: 'prelu', preluSlopes: slopes, init: init.he() });
   for (let i = 1; i <= c.depth; i++) {
-    x = conv3(x, c.width, { name: `body${i}`, kernel: 3, activation: 'prelu', init: init.he() });
+    x = conv3(x, c.width, { name: `body${i}`, kernel: 3, activation: 'prelu', preluSlopes: slopes, init: init.he() });
   }
 
   // Last conv to C·(r·u)² channels (C = 3, or 1 luma), pixel shuffle, + upsampled input (then undo the padding).

@@ -4,7 +4,7 @@
  */
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { ConfigError } from '../errors';
-import type { Activation } from './blocks';
+import type { Activation, PreluSlopes } from './blocks';
 import { compact, compactTaps, type DetailKind } from './compact';
 import { espcn, ESPCN_TAPS } from './espcn';
 import { fsrcnn, FSRCNN_TAPS } from './fsrcnn';
@@ -71,6 +71,12 @@ export interface StudentOptions {
    * third; chroma comes from the interpolated input, so use `residualInterpolation: 'bilinear'` with it).
    */
   detail?: DetailKind;
+  /**
+   * `compact` only: slopes of its PReLUs, one per channel (`'channel'`, default) or one per layer (`'layer'`, a leaky
+   * ReLU with a learned slope). A one-slope PReLU exports as ONNX `LeakyRelu`, which ONNX Runtime's CPU provider fuses
+   * into the convolution before it: the 16×3 ×2 net runs about 1.3× faster on it than with per-channel slopes.
+   */
+  preluSlopes?: PreluSlopes;
   /** Seed of the weight initialisers, for reproducible models. */
   seed?: number;
   /** Model name (default `${arch}_x${scale}`). */
@@ -121,6 +127,7 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
   if (opts.unshuffle !== undefined && opts.unshuffle !== 1 && arch !== 'compact') throw new ConfigError(`unshuffle is a compact-net option, not ${String(arch)}'s`);
   if (opts.detail !== undefined && opts.detail !== 'rgb' && arch !== 'compact') throw new ConfigError(`detail is a compact-net option, not ${String(arch)}'s`);
   if (opts.reparam && arch !== 'compact') throw new ConfigError(`reparam is a compact-net option, not ${String(arch)}'s`);
+  if (opts.preluSlopes !== undefined && opts.preluSlopes !== 'channel' && arch !== 'compact') throw new ConfigError(`preluSlopes is a compact-net option, not ${String(arch)}'s`);
   const seed = opts.seed;
   let model: tfl.LayersModel;
   let taps: string[];
@@ -155,8 +162,10 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     if (typeof reparam !== 'boolean') throw new ConfigError(`reparam must be a boolean, got ${String(reparam)}`);
     const detail = opts.detail ?? 'rgb';
     if (detail !== 'rgb' && detail !== 'luma') throw new ConfigError(`detail must be 'rgb' or 'luma', got ${String(detail)}`);
-    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), ...(detail === 'luma' ? { detail } : {}), seed };
-    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, detail, seed, name });
+    const preluSlopes = opts.preluSlopes ?? 'channel';
+    if (preluSlopes !== 'channel' && preluSlopes !== 'layer') throw new ConfigError(`preluSlopes must be 'channel' or 'layer', got ${String(preluSlopes)}`);
+    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), ...(detail === 'luma' ? { detail } : {}), ...(preluSlopes === 'layer' ? { preluSlopes } : {}), seed };
+    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, detail, preluSlopes, seed, name });
     taps = compactTaps(depth);
   } else {
     throw new ConfigError(`unknown student arch "${String(arch)}": use espcn, fsrcnn or compact`);

@@ -9,6 +9,8 @@
  *
  *       dx = x > 0 ? dy : alpha · dy                dalpha[c] = Σ dy · min(x, 0) over the pixels
  *
+ *   (a one-slope PReLU takes the loops with its slope repeated per channel, and the channels' dalpha summed),
+ *
  * - elsewhere, float ops that XNNPACK vectorises (nine passes over the activation per layer where the above makes two):
  *
  *       m = step(x)                      (1 where x > 0, else 0)
@@ -41,12 +43,12 @@ import {
 } from '@tensorflow/tfjs-core';
 import { withScope, type WasmBackendLike } from './kernel-scope';
 import { heapAddress, heapSimd } from './heap-simd';
-import { perChannelInFours } from './prelu';
+import { channelAlphas, perChannelInFours } from './prelu';
 
 /** Name of the one-pass PReLU gradient kernel (registered on wasm by `registerWasmTrainingKernels`). */
 export const PRELU_GRAD = 'SharpenKdPreluGrad';
 
-/** Whether {@link PRELU_GRAD} takes this PReLU: alpha `[1, …, 1, C]` or `[C]` for C a multiple of 4, on wasm with the kernels. */
+/** Whether {@link PRELU_GRAD} takes this PReLU: alpha `[1, …, 1, C]`, `[C]` or `[1, …, 1]` for C a multiple of 4, on wasm with the kernels. */
 function onePass(alpha: Tensor, x: Tensor): boolean {
   if (!perChannelInFours(x, alpha) || !getKernel(PRELU_GRAD, getBackend())) return false;
   return heapSimd(engine().backend as unknown as WasmBackendLike) !== null;
@@ -61,14 +63,23 @@ export const preluGradKernel: KernelFunc = ({ inputs, backend, attrs }) => {
     if (!k) throw new Error(`${PRELU_GRAD}: WebAssembly SIMD kernels not available`);
     const c = x.shape[x.shape.length - 1];
     const pixels = x.shape.reduce((p, d) => p * d, 1) / c;
+    const a = channelAlphas(s, x, alpha);
     if (output === 'x') {
       const dx = s.empty(x.shape);
-      if (pixels > 0) k.prelu_dx(heapAddress(s, dy), heapAddress(s, x), heapAddress(s, alpha), heapAddress(s, dx), pixels, c);
+      if (pixels > 0) k.prelu_dx(heapAddress(s, dy), heapAddress(s, x), heapAddress(s, a), heapAddress(s, dx), pixels, c);
       return dx;
     }
     const dalpha = s.empty(alpha.shape);
+    const perChannel = a === alpha ? dalpha : s.empty([c]);
     const acc = s.empty([2 * c]); // c float64 sums
-    k.prelu_dalpha(heapAddress(s, dy), heapAddress(s, x), heapAddress(s, acc), heapAddress(s, dalpha), pixels, c);
+    k.prelu_dalpha(heapAddress(s, dy), heapAddress(s, x), heapAddress(s, acc), heapAddress(s, perChannel), pixels, c);
+    if (perChannel !== dalpha) {
+      // One slope for the layer: the sum of the channels' sums, in channel order.
+      const v = s.view(perChannel);
+      let total = 0;
+      for (let i = 0; i < c; i++) total += v[i];
+      s.view(dalpha)[0] = total;
+    }
     return dalpha;
   });
 };

@@ -128,6 +128,9 @@ export function convertLayer(g: OnnxGraph, layer: tfl.layers.Layer, ins: string[
       return conv(g, layer, c, x, true);
     case 'PReLU': {
       const [alpha] = layer.getWeights();
+      // One slope for the whole layer is a leaky ReLU, which every runtime has and ONNX Runtime's CPU provider fuses
+      // into the conv before it.
+      if (alpha.size === 1) return g.add('LeakyRelu', [x], n, { alpha: attr.float(alpha.dataSync()[0]) });
       // Keras alpha is [H|1, W|1, C]; ONNX slope broadcasts against NCHW as [C, H|1, W|1].
       const [ah, aw, ac] = alpha.shape;
       const slope = g.floatConst(`${n}/slope`, [ac, ah, aw], data(alpha, [2, 0, 1]));

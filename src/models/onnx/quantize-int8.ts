@@ -10,6 +10,7 @@
  *   like the others (its per-channel weights, a − 1 or ±1, are exactly ±127 in int8), the Relu is left between the
  *   conv and a QuantizeLinear whose zero point is the type's minimum, which ONNX Runtime removes (the clamp at 0 is
  *   then the quantization's own), and the Add reads and writes quantized tensors (QLinearAdd).
+ * - A one-slope PReLU (`LeakyRelu`) reads and writes quantized tensors (QLinearLeakyRelu).
  * - Activations: per tensor, asymmetric, uint8 or int8 (`activations`), one QuantizeLinear → DequantizeLinear pair per
  *   tensor, every consumer reading the DequantizeLinear. The image input (and, for the ×1 net, its edge padding and
  *   pixel-unshuffle) has the fixed range [0, 1] → scale 1/255: exact for 8-bit images. Every other range comes from
@@ -47,7 +48,7 @@ export interface TensorRange {
 
 /** @internal Which parts of a graph {@link quantizeGraphInt8} turns into integers. */
 export interface Int8Plan {
-  /** The nodes that run on integers (Conv, Relu before a QuantizeLinear, Add). */
+  /** The nodes that run on integers (Conv, Relu before a QuantizeLinear, LeakyRelu, Add). */
   nodes: Set<OnnxNode>;
   /** Every activation tensor that gets a QuantizeLinear → DequantizeLinear pair, in graph order. */
   tensors: string[];
@@ -95,6 +96,7 @@ export function planInt8(g: OnnxGraph, opts: Int8PlanOptions = {}): Int8Plan {
     const from = (t: string) => producer.get(t);
     if (n.op === 'Conv' && consts.has(n.inputs[1]) && !consts.has(n.inputs[0]) && (n.inputs.length < 3 || consts.has(n.inputs[2]))) nodes.add(n);
     else if (n.op === 'Relu' && from(n.inputs[0])?.op === 'Conv' && nodes.has(from(n.inputs[0])!)) nodes.add(n);
+    else if (n.op === 'LeakyRelu' && from(n.inputs[0])?.op === 'Conv' && nodes.has(from(n.inputs[0])!)) nodes.add(n);
     else if (n.op === 'Add' && n.inputs.length === 2 && n.inputs.every((t) => from(t) !== undefined && nodes.has(from(t)!))) nodes.add(n);
   }
   const graphInputs = new Set(g.inputs.map((v) => v.name));
@@ -113,7 +115,7 @@ export function planInt8(g: OnnxGraph, opts: Int8PlanOptions = {}): Int8Plan {
     for (const n of inputConvs) nodes.delete(n);
     while (todo.length) {
       for (const c of consumers.get(todo.pop()!) ?? []) {
-        if (nodes.has(c) && (c.op === 'Relu' || c.op === 'Add' || depthwise(c))) {
+        if (nodes.has(c) && (c.op === 'Relu' || c.op === 'LeakyRelu' || c.op === 'Add' || depthwise(c))) {
           nodes.delete(c);
           todo.push(...c.outputs);
         }
@@ -254,7 +256,7 @@ export function quantizeGraphInt8(g: OnnxGraph, ranges: ReadonlyMap<string, Tens
         replaced.add(b.name);
         inputs.push(bDq);
       }
-    } else if (plan.nodes.has(n) && n.op === 'Add') {
+    } else if (plan.nodes.has(n) && (n.op === 'Add' || n.op === 'LeakyRelu')) {
       inputs = n.inputs.map((t) => dq.get(t) ?? t);
     } else if (!plan.nodes.has(n)) {
       // Consumers outside the body read the dequantized value of a body tensor (the body's producer feeds only its
