@@ -31,13 +31,15 @@ describe('growStudent (Net2Net)', () => {
     { scale: 2 as const, unshuffle: 1 as const },
     { scale: 1 as const, unshuffle: 2 as const },
     { scale: 4 as const, unshuffle: 1 as const, detail: 'luma' as const },
-  ])('grows a compact net wider and deeper with the same function (x$scale, unshuffle $unshuffle, detail $detail)', async ({ scale, unshuffle, detail }) => {
-    const small = buildStudent({ arch: 'compact', scale, width: 4, depth: 2, unshuffle, detail, seed: 1 });
+    { scale: 2 as const, unshuffle: 1 as const, preluSlopes: 'layer' as const },
+  ])('grows a compact net wider and deeper with the same function (x$scale, unshuffle $unshuffle, detail $detail, slopes $preluSlopes)', async ({ scale, unshuffle, detail, preluSlopes }) => {
+    const small = buildStudent({ arch: 'compact', scale, width: 4, depth: 2, unshuffle, detail, preluSlopes, seed: 1 });
     randomize(small, 10);
     const before = tf.memory().numTensors;
     const big = await growStudent(small, { width: 7, depth: 4, noise: 0, seed: 2 });
     expect(big.getLayer('body1').getWeights()[0].shape).toEqual([3, 3, 7, 7]);
     expect(big.getLayer('body4').getWeights()[0].shape).toEqual([3, 3, 7, 7]);
+    expect(big.getLayer('body4_prelu').getWeights()[0].shape).toEqual(preluSlopes === 'layer' ? [1, 1, 1] : [1, 1, 7]);
     const info = getModelInfo(big);
     expect(info.options).toMatchObject({ width: 7, depth: 4, grownFrom: { width: 4, depth: 2 } });
     expect(maxAbsDiff(small, big, x)).toBeLessThan(1e-5);

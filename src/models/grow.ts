@@ -25,6 +25,7 @@ import { ConfigError, ModelError } from '../errors';
 import { Y_WEIGHTS } from '../metrics/y-channel';
 import { reparameterize } from './layers/rep-conv';
 import { getModelInfo, type Scale } from './metadata';
+import type { PreluSlopes } from './blocks';
 import type { DetailKind } from './compact';
 import { buildStudent } from './student';
 
@@ -84,7 +85,7 @@ export interface GrowOptions {
 interface Conv {
   kernel: Float32Array; // [3, 3, cin, cout]
   bias: Float32Array;
-  alpha?: Float32Array; // PReLU slopes [cout]
+  alpha?: Float32Array; // PReLU slopes [cout], or [1] for one per layer
   cin: number;
   cout: number;
 }
@@ -115,7 +116,8 @@ function widenOutputs(c: Conv, from: number[], noise: number, rng: Rng): Conv {
     }
   }
   const bias = Float32Array.from(from, (k) => c.bias[k]);
-  const alpha = c.alpha ? Float32Array.from(from, (k) => c.alpha![k]) : undefined;
+  // Per-channel slopes are copied with their channels; one slope for the layer stays as it is.
+  const alpha = c.alpha && c.alpha.length > 1 ? Float32Array.from(from, (k) => c.alpha![k]) : c.alpha;
   return { kernel, bias, alpha, cin: c.cin, cout };
 }
 
@@ -140,16 +142,16 @@ function channelMap(n: number, to: number, rng: Rng): { from: number[]; share: F
   return { from, share: raw.map((r, j) => r / sums[from[j]]) };
 }
 
-function identityConv(width: number): Conv {
+function identityConv(width: number, slopes: PreluSlopes): Conv {
   const kernel = new Float32Array(9 * width * width);
   for (let c = 0; c < width; c++) kernel[(4 * width + c) * width + c] = 1; // centre tap (1, 1)
-  return { kernel, bias: new Float32Array(width), alpha: new Float32Array(width).fill(1), cin: width, cout: width };
+  return { kernel, bias: new Float32Array(width), alpha: new Float32Array(slopes === 'layer' ? 1 : width).fill(1), cin: width, cout: width };
 }
 
 function writeConv(model: tfl.LayersModel, name: string, c: Conv): void {
   tf.tidy(() => {
     model.getLayer(name).setWeights([tf.tensor4d(c.kernel, [3, 3, c.cin, c.cout]), tf.tensor1d(c.bias)]);
-    if (c.alpha) model.getLayer(`${name}_prelu`).setWeights([tf.tensor3d(c.alpha, [1, 1, c.cout])]);
+    if (c.alpha) model.getLayer(`${name}_prelu`).setWeights([tf.tensor3d(c.alpha, [1, 1, c.alpha.length])]);
   });
 }
 
@@ -184,6 +186,7 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
     const rng = new Rng(opts.seed ?? 0);
     const sourceDetail = (o.detail as DetailKind | undefined) ?? 'rgb';
     const detail = opts.detail ?? sourceDetail; // buildStudent validates it
+    const preluSlopes = (o.preluSlopes as PreluSlopes | undefined) ?? 'channel';
 
     const grown = buildStudent({
       arch: 'compact',
@@ -193,6 +196,7 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
       unshuffle: (o.unshuffle as 1 | 2 | 4 | undefined) ?? 1,
       residualInterpolation: o.residualInterpolation as 'nearest' | 'bilinear' | undefined,
       detail,
+      preluSlopes,
       seed: o.seed as number | undefined,
       name: opts.name ?? source.name,
     });
@@ -204,7 +208,7 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
       prev = channelMap(w0, width, rng);
       writeConv(grown, `body${i}`, widenOutputs(c, prev.from, noise, rng));
     }
-    for (let i = d0 + 1; i <= depth; i++) writeConv(grown, `body${i}`, identityConv(width));
+    for (let i = d0 + 1; i <= depth; i++) writeConv(grown, `body${i}`, identityConv(width, preluSlopes));
     writeConv(grown, 'subpixel_conv', convertDetail(widenInputs(readConv(plain, 'subpixel_conv'), prev!.from, prev!.share), sourceDetail, detail));
     const meta = grown.getUserDefinedMetadata() as Record<string, { options: Record<string, unknown> }>;
     const grownFrom = { width: w0, depth: d0, ...(detail !== sourceDetail ? { detail: sourceDetail } : {}), ...(o.trainedWithReparam || o.reparam ? { trainedWithReparam: true } : {}) };
