@@ -10,7 +10,7 @@ import { loadModel } from '../src/io/model-io';
 import { syntheticDataset } from '../src/data/datasets';
 import { describeModel } from '../src/models/describe';
 import { convWithBias } from '../src/models/layers/conv-with-bias';
-import { mergeRepKernel, mergeRepKernelOps, RepConv2D, reparameterize, type RepBranches } from '../src/models/layers/rep-conv';
+import { mergeRepKernel, mergeRepKernelOps, RepConv2D, repMergeSettings, reparameterize, type RepBranches } from '../src/models/layers/rep-conv';
 import { getModelInfo } from '../src/models/metadata';
 import { modelToOnnx } from '../src/models/onnx/export';
 import { buildStudent } from '../src/models/student';
@@ -131,6 +131,33 @@ describe('mergeRepKernel (the merged kernel as one custom op on cpu and wasm)', 
       }
     });
   }
+
+  it('gives the same bits with its WebAssembly products as with its JavaScript loops (3→16, 16→16, 16→48, 16→12, 16→1)', () => {
+    const bits = (ts: tf.Tensor[]) => ts.map((t) => Array.from(new Uint32Array(Float32Array.from(t.dataSync() as Float32Array).buffer)));
+    for (const [cin, cout] of [[3, 16], [16, 16], [16, 48], [16, 12], [16, 1]]) {
+      const b = branches(cin, cout, 7 * cin + cout);
+      const dy = tf.randomNormal([3, 3, cin, cout], 0, 1, 'float32', 6);
+      const run = (wasm: boolean) => {
+        repMergeSettings.wasm = wasm;
+        try {
+          const [value, g] = tf.tidy(() => [mergeRepKernel(b), tf.grads((...t: tf.Tensor[]) => tf.sum(tf.mul(mergeRepKernel(fromList(t)), dy)))(list(b))] as const);
+          const out = bits([value, ...g]);
+          tf.dispose([value, ...g]);
+          return out;
+        } finally {
+          repMergeSettings.wasm = true;
+        }
+      };
+      const runs = repMergeSettings.wasmRuns;
+      const simd = run(true);
+      expect(repMergeSettings.wasmRuns - runs).toBe(cout % 8 === 0 ? 3 : 0); // two merges and a gradient (C_out in eights only)
+      const loops = run(false);
+      expect(repMergeSettings.wasmRuns - runs).toBe(cout % 8 === 0 ? 3 : 0);
+      expect(simd.length).toBe(11);
+      simd.forEach((v, i) => expect(v, `output ${i} (${cin}→${cout})`).toEqual(loops[i]));
+      tf.dispose([dy, ...list(b)]);
+    }
+  });
 });
 
 describe('convWithBias (the layer\'s convolution: no input gradient where the input needs none)', () => {

@@ -14,8 +14,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { Shape } from '@tensorflow/tfjs-layers';
+import { lazyWasmModule } from '../../core/wasm-simd';
 import { tfSeed } from '../blocks';
 import { convWithBias } from './conv-with-bias';
+import { WASM_BYTES } from './rep-conv-merge-wasm';
 
 type Init = ReturnType<typeof tfl.initializers.heNormal>;
 
@@ -134,20 +136,86 @@ interface MergeDims {
 // The loops of the merge and of its gradient are module-level functions, not closures made per call: V8 keeps the
 // optimised code of a function, while closures created afresh at every step would start cold in the interpreter
 // (the gradient took ~10 ms per layer that way, as long as a quarter of the layer's convolutions).
+//
+// Their three matrix products (the expand → 3×3 branch: its product, and the gradients of expand and squeeze), most
+// of their work, run in WebAssembly SIMD where there is some (`rep-conv-merge.wat`, with C_out in eights): the same sums in
+// the same order in float64, so the same bits as the loops here, in a fraction of the time.
+
+interface MergeExports {
+  memory: WebAssembly.Memory;
+  product(ex: number, sq: number, out: number, cin: number, cout: number, mid: number): void;
+  dex(g: number, sqT: number, out: number, cin: number, cout: number, mid: number): void;
+  dsq(ex: number, g: number, out: number, cin: number, cout: number, mid: number): void;
+}
+
+const mergeModule = lazyWasmModule(WASM_BYTES);
+let mergeInstance: MergeExports | null | undefined;
+
+/**
+ * @internal Whether the merge may use its WebAssembly products (tests turn it off to compare with the loops), and how
+ * many merges and merge gradients have used them.
+ */
+export const repMergeSettings = { wasm: true, wasmRuns: 0 };
+
+/** The merge products' WebAssembly instance (one per thread, created on first use), or null without WebAssembly SIMD. */
+function mergeWasm(d: MergeDims): MergeExports | null {
+  if (!repMergeSettings.wasm || d.cout % 8 !== 0 || d.mid % 8 !== 0) return null;
+  if (mergeInstance === undefined) {
+    const mod = mergeModule();
+    mergeInstance = mod ? (new WebAssembly.Instance(mod).exports as unknown as MergeExports) : null;
+  }
+  if (mergeInstance) repMergeSettings.wasmRuns++;
+  return mergeInstance;
+}
+
+/** Float32 arrays copied into the instance's memory one after the other (grown as needed); their byte offsets, and where free memory starts. */
+function place(x: MergeExports, arrays: Float32Array[], outBytes: number): { at: number[]; free: number } {
+  const at: number[] = [];
+  let end = 0;
+  for (const a of arrays) {
+    at.push(end);
+    end += (a.byteLength + 15) & ~15;
+  }
+  const pages = Math.ceil((end + outBytes) / 65536) - x.memory.buffer.byteLength / 65536;
+  if (pages > 0) x.memory.grow(pages);
+  arrays.forEach((a, j) => new Float32Array(x.memory.buffer, at[j], a.length).set(a));
+  return { at, free: end };
+}
+
+/** `P[t, i, o] = Σ_m ex[i, m] · sq[t, m, o]` (float64, m ascending). */
+function expandSqueeze(d: MergeDims, ex: Float32Array, sq: Float32Array): Float64Array {
+  const { cin, cout, mid } = d;
+  const x = mergeWasm(d);
+  if (x) {
+    const { at, free } = place(x, [ex, sq], 8 * 9 * cin * cout);
+    x.product(at[0], at[1], free, cin, cout, mid);
+    return new Float64Array(x.memory.buffer, free, 9 * cin * cout).slice();
+  }
+  const p = new Float64Array(9 * cin * cout);
+  for (let t = 0; t < 9; t++) {
+    for (let i = 0; i < cin; i++) {
+      for (let o = 0; o < cout; o++) {
+        let acc = 0;
+        for (let m = 0; m < mid; m++) acc += ex[i * mid + m] * sq[(t * mid + m) * cout + o];
+        p[(t * cin + i) * cout + o] = acc;
+      }
+    }
+  }
+  return p;
+}
 
 /** `K[t, i, o]` of {@link mergeRepKernel} (float64 sums, one float32 rounding per value). */
 function mergeForward(d: MergeDims, k3: Float32Array, k1: Float32Array, ex: Float32Array, sq: Float32Array, ew: Float32Array[], es: Float32Array[]): Float32Array {
-  const { cin, cout, mid, masks } = d;
+  const { cin, cout, masks } = d;
   const n = cin * cout;
   const out = new Float32Array(9 * n);
+  const product = expandSqueeze(d, ex, sq);
   for (let t = 0; t < 9; t++) {
     for (let i = 0; i < cin; i++) {
       for (let o = 0; o < cout; o++) {
         let v = k3[t * n + i * cout + o];
         if (t === 4) v += k1[i * cout + o];
-        let acc = 0;
-        for (let m = 0; m < mid; m++) acc += ex[i * mid + m] * sq[(t * mid + m) * cout + o];
-        v += acc;
+        v += product[t * n + i * cout + o];
         for (let e = 0; e < masks.length; e++) if (masks[e][t] !== 0) v += masks[e][t] * ew[e][i * cout + o] * es[e][o];
         out[t * n + i * cout + o] = v;
       }
@@ -169,20 +237,32 @@ function mergeBackward(
   const n = cin * cout;
   const dk1 = g.slice(4 * n, 5 * n);
   const dex = new Float32Array(cin * mid);
-  for (let i = 0; i < cin; i++) {
-    for (let m = 0; m < mid; m++) {
-      let acc = 0;
-      for (let t = 0; t < 9; t++) for (let o = 0; o < cout; o++) acc += g[t * n + i * cout + o] * sq[(t * mid + m) * cout + o];
-      dex[i * mid + m] = acc;
-    }
-  }
   const dsq = new Float32Array(9 * mid * cout);
-  for (let t = 0; t < 9; t++) {
-    for (let m = 0; m < mid; m++) {
-      for (let o = 0; o < cout; o++) {
+  const x = mergeWasm(d);
+  if (x) {
+    const sqT = new Float32Array(9 * cout * mid);
+    for (let t = 0; t < 9; t++) for (let m = 0; m < mid; m++) for (let o = 0; o < cout; o++) sqT[(t * cout + o) * mid + m] = sq[(t * mid + m) * cout + o];
+    const { at, free } = place(x, [g, sqT, ex], 8 * (cin * mid + 9 * mid * cout));
+    x.dex(at[0], at[1], free, cin, cout, mid);
+    dex.set(new Float64Array(x.memory.buffer, free, cin * mid));
+    const dsqAt = free + 8 * cin * mid;
+    x.dsq(at[2], at[0], dsqAt, cin, cout, mid);
+    dsq.set(new Float64Array(x.memory.buffer, dsqAt, 9 * mid * cout));
+  } else {
+    for (let i = 0; i < cin; i++) {
+      for (let m = 0; m < mid; m++) {
         let acc = 0;
-        for (let i = 0; i < cin; i++) acc += ex[i * mid + m] * g[t * n + i * cout + o];
-        dsq[(t * mid + m) * cout + o] = acc;
+        for (let t = 0; t < 9; t++) for (let o = 0; o < cout; o++) acc += g[t * n + i * cout + o] * sq[(t * mid + m) * cout + o];
+        dex[i * mid + m] = acc;
+      }
+    }
+    for (let t = 0; t < 9; t++) {
+      for (let m = 0; m < mid; m++) {
+        for (let o = 0; o < cout; o++) {
+          let acc = 0;
+          for (let i = 0; i < cin; i++) acc += ex[i * mid + m] * g[t * n + i * cout + o];
+          dsq[(t * mid + m) * cout + o] = acc;
+        }
       }
     }
   }
