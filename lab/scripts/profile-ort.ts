@@ -2,7 +2,7 @@
  * ONNX Runtime's own per-operator profile of a shipped student (default ×4) at 1280×720 output (the graph and session
  * settings `Student.load` uses: the shipped model.onnx — NCHW, fused residual, `target: 'ort-cpu'` —, every core,
  * spinning; `--spinning off` as third argument for the other policy): median `model_run` time and
- * each operator type's share of the node time, averaged over the frames. Profiling adds overhead, so the shares matter
+ * each operator type's share of the node time, averaged over the frames, and the share of per-channel PReLUs' nodes. Profiling adds overhead, so the shares matter
  * more than the absolute times.
  *
  * Usage: npx tsx lab/scripts/profile-ort.ts [frames=30] [model=models/x4] [--spinning off]
@@ -36,12 +36,16 @@ const events = JSON.parse(fs.readFileSync(file, 'utf8')) as Event[];
 fs.rmSync(dir, { recursive: true, force: true });
 const byOp = new Map<string, number>();
 let total = 0;
+let prelu = 0;
 for (const e of events) {
   if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
   const op = e.args?.op_name ?? e.name;
   byOp.set(op, (byOp.get(op) ?? 0) + e.dur);
   total += e.dur;
+  // The nodes of a per-channel PReLU in its ort-cpu form (depthwise conv + Relu, Add: `<layer>_prelu_…`).
+  if (/_prelu_/.test(e.name)) prelu += e.dur;
 }
 const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur / 1000).sort((a, b) => a - b);
 console.log(`${modelDir} x${scale} at 1280x720, ${FRAMES} frames: model_run median ${runs[runs.length >> 1].toFixed(1)} ms (load ${os.loadavg()[0].toFixed(2)})`);
 for (const [op, d] of [...byOp].sort((a, b) => b[1] - a[1])) console.log(`${op.padEnd(16)} ${(d / FRAMES / 1000).toFixed(2).padStart(6)} ms/frame ${((100 * d) / total).toFixed(1).padStart(5)}%`);
+if (prelu > 0) console.log(`of which the per-channel PReLUs' nodes (depthwise conv + Relu, Add): ${(prelu / FRAMES / 1000).toFixed(2)} ms/frame, ${((100 * prelu) / total).toFixed(1)}%`);
