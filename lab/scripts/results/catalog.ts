@@ -222,7 +222,7 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // The smaller shipped ×2 student (real-time at 1280×720, less quality), where it is installed.
   const fast = path.join(root, 'models', 'x2-fast');
   if (scale === 2 && existsSync(path.join(fast, 'model.json'))) {
-    out.push({ id: 'shipped-fast', scale, role: 'student', label: 'shipped `x2-fast` (models/x2-fast: compact 16×3, the fast ×2)', source: { kind: 'saved', dir: fast } });
+    out.push({ id: 'shipped-fast', scale, role: 'student', label: 'shipped `x2-fast` (models/x2-fast: compact 16×3 with one PReLU slope per layer, the fast ×2)', source: { kind: 'saved', dir: fast } });
   }
   // The earlier ×1 protocol (a known Gaussian, σ = 1), kept as a second, labelled row of the shipped model.
   if (scale === 1 && isShipped) {
