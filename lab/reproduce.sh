@@ -19,7 +19,7 @@ case "$scale" in
   2) stages=(student-x2-luma16x8 student-x2-luma16x8-48k) ;; # 16000 steps, then one cosine cycle to 48000 (HR only)
   1) stages=(student-x1-blind) ;;
   x4-plus) stages=(student-x4-luma32x8-emt24k) ;; # distilled from EMT x4 (needs SHARPEN_KD_TEACHERS); float16 weights
-  x2-fast) stages=(student-x2-fast-luma16x3) ;; # 48000 steps (HR only)
+  x2-fast) stages=(student-x2-fast-luma16x3-layer-slopes) ;; # 48000 steps (HR only), one PReLU slope per layer
   *) echo "usage: bash lab/reproduce.sh <scale 1|2|4, or x4-plus, x2-fast> [--dry-run] [train flags]" >&2; exit 2 ;;
 esac
 log=$(mktemp); trap 'rm -f "$log"' EXIT
