@@ -139,6 +139,24 @@ describe('sharpen-kd train / distill', () => {
     expect(classes).not.toContain('RepConv2D');
   });
 
+  it('--prelu-slopes layer (or model.preluSlopes in a run config) trains one PReLU slope per layer', async () => {
+    const base = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--width', '4', '--depth', '1', '--patch', '12', '--batch', '2', '--steps', '1'];
+    const slopes = async (out: string) => {
+      const json = JSON.parse(await fs.readFile(path.join(out, 'model-last', 'model.json'), 'utf8'));
+      const names = json.weightsManifest.flatMap((g: { weights: { name: string; shape: number[] }[] }) => g.weights).filter((w: { name: string }) => w.name.includes('prelu'));
+      return { shapes: names.map((w: { shape: number[] }) => w.shape), options: json.userDefinedMetadata.sharpenKd.options };
+    };
+    const flagged = path.join(dir, 'slopes-flag');
+    expect(await cli([...base, '--prelu-slopes', 'layer', '--out', flagged])).toBe(0);
+    expect(await slopes(flagged)).toMatchObject({ shapes: [[1, 1, 1], [1, 1, 1]], options: { preluSlopes: 'layer' } });
+    const config = path.join(dir, 'slopes.json');
+    await fs.writeFile(config, JSON.stringify({ model: { preluSlopes: 'layer' } }));
+    const configured = path.join(dir, 'slopes-config');
+    expect(await cli([...base, '--config', config, '--out', configured])).toBe(0);
+    expect((await slopes(configured)).shapes).toEqual([[1, 1, 1], [1, 1, 1]]);
+    await expect(cli([...base, '--prelu-slopes', 'pixel', '--out', path.join(dir, 'slopes-bad')])).rejects.toThrow(/--prelu-slopes/);
+  });
+
   it('--init starts a run from a saved compact student, grown to --width / --depth; a resume replaces it', async () => {
     const src = path.join(dir, 'init-src');
     const args = ['train', '--data', path.join(dir, 'imgs'), '--scale', '2', '--patch', '12', '--batch', '2', '--val', path.join(dir, 'imgs'), '--val-every', '1'];
