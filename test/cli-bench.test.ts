@@ -14,6 +14,12 @@ describe('sharpen-kd bench --arch (a student shape timed before training)', () =
     // 3→8, 8→8, 8→8, 8→(1·2·2) 3×3 convs with biases, and a PReLU per hidden conv (one alpha per channel).
     expect(j.params).toBe(3 * 8 * 9 + 8 + 2 * (8 * 8 * 9 + 8) + 8 * 4 * 9 + 4 + 3 * 8);
     expect(j.gflops).toBeGreaterThan(0);
+    // One slope per layer: the same convs, three PReLU parameters.
+    const layer = await runCli('bench', '--arch', 'compact', '--width', '8', '--depth', '2', '--scale', '2', '--detail', 'luma', '--residual-interpolation', 'bilinear', '--prelu-slopes', 'layer', '--size', '32x24', '--warmup', '0', '--runs', '2', '--backend', 'cpu', '--json');
+    expect(layer.code, layer.err).toBe(0);
+    const l = JSON.parse(layer.out) as typeof j;
+    expect(l.model).toBe('compact 8×2 ×2, luma detail, bilinear residual, one PReLU slope per layer (untrained)');
+    expect(l.params).toBe(j.params - 3 * 8 + 3);
   });
 
   it('says which flags do not go together', async () => {

@@ -99,6 +99,7 @@ function untrainedName(model: Parameters<typeof getModelInfo>[0]): string {
     (o.unshuffle as number | undefined) && (o.unshuffle as number) > 1 ? `unshuffle ${String(o.unshuffle)}` : '',
     o.detail ? `${String(o.detail)} detail` : '',
     o.residualInterpolation ? `${String(o.residualInterpolation)} residual` : '',
+    o.preluSlopes === 'layer' ? 'one PReLU slope per layer' : '',
   ].filter(Boolean);
   const size = o.width !== undefined ? ` ${String(o.width)}${o.depth !== undefined ? `×${String(o.depth)}` : ''}` : '';
   return `${arch}${size} ×${scale}${extra.length ? `, ${extra.join(', ')}` : ''} (untrained)`;
