@@ -112,9 +112,11 @@ describe('loadRunConfig', () => {
     expect(() => loadRunConfig(unset, trainCmd(), { cwd, env: {} })).toThrow(/out: \$SHARPEN_KD_NOWHERE is not set/);
     const middle = await writeConfig('middle.json', { out: 'runs/$NAME' });
     expect(() => loadRunConfig(middle, trainCmd(), { cwd, env: { NAME: 'x' } })).toThrow(/a variable can only start a path/);
-    // A teacher is a pretrained name or a path.
+    // A teacher is a pretrained name, a shipped student's name or a path.
     const t = await writeConfig('t/kd.json', { teacher: { model: 'emt-x4', weights: '$W' } });
     expect(loadRunConfig(t, distillCmd(), { cwd, env: { W: 'teachers' } }).values).toEqual({ teacher: 'emt-x4', teacherWeights: 'teachers' });
+    const ta = await writeConfig('t/kd-ta.json', { teacher: { model: 'x4-plus' } });
+    expect(loadRunConfig(ta, distillCmd(), { cwd }).values).toEqual({ teacher: 'x4-plus' });
     const tp = await writeConfig('t/kd2.json', { teacher: { model: '../runs/teacher/model-best' } });
     expect(loadRunConfig(tp, distillCmd(), { cwd }).values).toEqual({ teacher: 'runs/teacher/model-best' });
   });

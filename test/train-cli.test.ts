@@ -227,6 +227,17 @@ describe('sharpen-kd train / distill', () => {
     expect(await cli(['train', '--scale', '2', '--out', out, '--data', path.join(dir, 'missing')])).toBe(2);
   });
 
+  it('distills from a shipped student by name (a teaching assistant), and refuses one of another scale', async () => {
+    const out = path.join(dir, 'kd-assistant');
+    const args = ['--scale', '2', '--width', '8', '--depth', '1', '--patch', '12', '--batch', '2', '--steps', '2', '--teacher-runtime', 'tfjs', '--out', out];
+    expect(await cli(['distill', '--teacher', 'x2-fast', ...args, '--loss-feature', '1'])).toBe(0);
+    // x2-fast is 16 wide and the student 8: the feature term goes through trained 1×1 adapters.
+    expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).tensors.some((t) => t.name.startsWith('adapter/'))).toBe(true);
+    io.stderr = '';
+    expect(await cli(['distill', '--teacher', 'x4', ...args, '--out', path.join(dir, 'kd-x4')])).toBe(2);
+    expect(io.stderr).toMatch(/--teacher x4 is a ×4 model; this run trains at ×2/);
+  });
+
   it('distills with extra inputs labelled by the teacher (--extra, --extra-downscale)', async () => {
     const tdir = path.join(dir, 'teacher-extra');
     await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);

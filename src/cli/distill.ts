@@ -6,6 +6,7 @@ import { ConfigError } from '../errors';
 import { loadModel } from '../io/model-io';
 import { isPretrainedTeacher, loadPretrainedTeacher, PRETRAINED_TEACHERS, type PretrainedTeacherName } from '../models/pretrained-teachers';
 import { buildTeacher } from '../models/teacher';
+import { BUILTIN_SCALES, builtinModelLocation, isBuiltinModel } from '../infer/registry';
 import { openDataset } from '../data/datasets';
 import { mixDatasets } from '../data/mix';
 import type { PatchDataset } from '../data/types';
@@ -38,19 +39,26 @@ interface DistillCliOptions extends TrainCliOptions {
 }
 
 const PRETRAINED = PRETRAINED_TEACHERS;
+/** The shipped students `--teacher` takes by name. */
+const SHIPPED_TEACHERS = Object.keys(BUILTIN_SCALES);
 
 /** Loads the teacher named by `--teacher`. */
 async function teacherFromOption(o: DistillCliOptions): Promise<tfl.LayersModel> {
   const name = o.teacher.replace(/^@upscalerjs\//, '');
   if (isPretrainedTeacher(name)) return loadPretrainedTeacher(name, { scale: o.scale, weights: o.teacherWeights });
   if (/\.(pth|pt|safetensors)$/i.test(name)) return loadPretrainedTeacher(`emt-x${o.scale}` as PretrainedTeacherName, { weights: o.teacher });
+  if (isBuiltinModel(name) && name !== 'bicubic') {
+    // A shipped student as the teacher: a teaching assistant between EMT and a smaller student (see the guide).
+    if (BUILTIN_SCALES[name] !== o.scale) throw new ConfigError(`--teacher ${name} is a ×${BUILTIN_SCALES[name]} model; this run trains at ×${o.scale}`);
+    return loadModel(await builtinModelLocation(name));
+  }
   if (name === 'resnet') {
     process.stderr.write('sharpen-kd: --teacher resnet builds an UNTRAINED ResNet teacher (for pipeline tests); train one with `sharpen-kd train --arch resnet` and pass its model-best folder\n');
     return buildTeacher({ scale: o.scale, seed: o.seed });
   }
   const fs = await import('node:fs/promises');
   if (!(await fs.stat(o.teacher).catch(() => undefined))) {
-    throw new ConfigError(`--teacher "${o.teacher}" is not a model folder or file, nor one of ${[...PRETRAINED, 'resnet'].join(', ')}`);
+    throw new ConfigError(`--teacher "${o.teacher}" is not a model folder or file, nor one of ${[...PRETRAINED, ...SHIPPED_TEACHERS, 'resnet'].join(', ')}`);
   }
   return loadModel(o.teacher);
 }
@@ -75,7 +83,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
   const cmd = program
     .command('distill')
     .description('distill a teacher into a tiny student: loss = α·pixel(S,HR) + β·output(S,T) + γ·feature(S,T) + δ·(1-SSIM(S,HR))')
-    .option('-t, --teacher <model>', `teacher (required: here or in --config): emt-x2, emt-x3, emt-x4 (EMT, the strong teacher; weights from --teacher-weights), an EMT .pth checkpoint, esrgan-slim, esrgan-medium, esrgan-thick (npm packages, offline), a saved model folder / model.json, or resnet (untrained)`)
+    .option('-t, --teacher <model>', `teacher (required: here or in --config): emt-x2, emt-x3, emt-x4 (EMT, the strong teacher; weights from --teacher-weights), an EMT .pth checkpoint, esrgan-slim, esrgan-medium, esrgan-thick (npm packages, offline), a shipped student (x4-plus, x4, x2, x2-fast, x1: a teaching assistant for a smaller student, with --loss-feature), a saved model folder / model.json, or resnet (untrained)`)
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP);
   addTrainingOptions(cmd, ['teacher'])
     .option('--loss-output <w>', 'weight β of the output distillation loss (student vs teacher prediction)', numberOption('--loss-output', 0), 1)

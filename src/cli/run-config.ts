@@ -22,6 +22,7 @@ import type { Command, Option } from 'commander';
 import { didYouMean } from '../core/did-you-mean';
 import { ConfigError } from '../errors';
 import { PRETRAINED_TEACHERS } from '../models/pretrained-teachers';
+import { BUILTIN_SCALES } from '../infer/registry';
 import type { RandomDegradation } from '../data/degrade';
 import type { LossWeights } from '../losses/combined';
 import type { TrainCheckpointOptions, TrainScheduleOptions, TrainValidationOptions } from '../train/options';
@@ -102,7 +103,10 @@ export interface RunConfig {
   loss?: Pick<LossWeights, 'pixel' | 'ssim' | 'pixelKind' | 'pixelSpace' | 'output' | 'outputKind' | 'outputBounded' | 'feature'>;
   /** `distill` only. */
   teacher?: {
-    /** `--teacher`: a pretrained name (emt-x4, esrgan-slim, ...), resnet, or a path (model folder, model.json, .pth). */
+    /**
+     * `--teacher`: a pretrained name (emt-x4, esrgan-slim, ...), a shipped student (x4-plus, ...), resnet, or a path
+     * (model folder, model.json, .pth).
+     */
     model?: string;
     /** `--teacher-weights`. */
     weights?: string;
@@ -187,6 +191,8 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'validation.images': { flag: 'valImages', kind: 'number' },
 };
 /** Keys that are not flags. */
+/** Shipped students a run config's `teacher.model` may name (teaching assistants), kept as names, not paths. */
+const BUILTIN_STUDENTS = Object.keys(BUILTIN_SCALES);
 const META_KEYS = new Set(['description', 'variables']);
 const GROUPS = new Set(Object.keys(FIELDS).flatMap((k) => k.split('.').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('.'))));
 
@@ -321,7 +327,7 @@ export function loadRunConfig(file: string, cmd: Command, ctx: RunConfigContext 
       const list = kind === 'paths' ? v : [v];
       if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === '')) throw new ConfigError(`${file}: "${key}" must be ${kind === 'paths' ? 'a list of paths' : 'a path'}, got ${JSON.stringify(v)}`);
       const resolved = (list as string[]).map((x) => {
-        if (kind === 'teacher' && [...PRETRAINED_TEACHERS, 'resnet'].includes(x.replace(/^@upscalerjs\//, ''))) return x;
+        if (kind === 'teacher' && [...PRETRAINED_TEACHERS, ...BUILTIN_STUDENTS, 'resnet'].includes(x.replace(/^@upscalerjs\//, ''))) return x;
         return resolvePath(x, key, file, vars as Record<string, string>, c);
       });
       value = kind === 'paths' ? resolved : resolved[0];
