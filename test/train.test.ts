@@ -163,6 +163,48 @@ describe('train', () => {
     model.dispose();
   });
 
+  it('skips the update of a gradient spike with schedule.skipSpikes, and applies it without', async () => {
+    // Step 60's batch has its HR scaled by 50: under a squared error, a gradient far above the running mean of the first 59.
+    const spiked = (): AsyncIterable<PatchBatch> => ({
+      async *[Symbol.asyncIterator]() {
+        let n = 0;
+        for await (const b of data(4)) {
+          if (++n === 60) {
+            const hr = tf.mul(b.hr, 50) as tf.Tensor4D;
+            b.hr.dispose();
+            yield { lr: b.lr, hr };
+          } else yield b;
+        }
+      },
+    });
+    const schedule = { lr: 1e-3, kind: 'constant' as const, warmup: 0, clip: 1 };
+    const loss = { pixelKind: 'mse' as const };
+    const weightsOf = (m: ReturnType<typeof student>) => m.getWeights().map((w) => Array.from(w.dataSync()));
+    const out = path.join(dir, 'spikes');
+    const guarded = student(3);
+    const before = tf.memory().numTensors;
+    const r = await train({ student: guarded, data: spiked(), schedule: { ...schedule, steps: 60, skipSpikes: 10 }, loss, out, exportModels: false, checkpoint: { logEvery: 1 } });
+    expect(tf.memory().numTensors).toBe(before);
+    expect(r.skippedSteps).toEqual([60]);
+    const log = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    const event = log.find((row) => row.event === 'skipped');
+    expect(event).toMatchObject({ step: 60 });
+    expect(event.gradNorm).toBeGreaterThan(event.threshold);
+    // Skipping step 60 leaves the weights of step 59 exactly (constant learning rate, no EMA).
+    const ref = student(3);
+    await train({ student: ref, data: spiked(), schedule: { ...schedule, steps: 59 }, loss, exportModels: false });
+    expect(weightsOf(guarded)).toEqual(weightsOf(ref));
+    // Without the guard the spike is applied (clipped, but it moves the weights).
+    const unguarded = student(3);
+    const u = await train({ student: unguarded, data: spiked(), schedule: { ...schedule, steps: 60 }, loss, exportModels: false });
+    expect(u.skippedSteps).toEqual([]);
+    expect(weightsOf(unguarded)).not.toEqual(weightsOf(ref));
+    // The running mean is in the checkpoint, so a resumed run guards as the uninterrupted one does.
+    expect((await loadCheckpoint(path.join(out, 'last.ckpt'))).meta).toMatchObject({ gradNorms: { seen: 60 } });
+    await expect(train({ student: student(), data: data(), schedule: { steps: 5, skipSpikes: 1 } })).rejects.toThrow(/skipSpikes must be 0 \(off\) or a factor > 1/);
+    [guarded, ref, unguarded].forEach((m) => m.dispose());
+  });
+
   it('honours an AbortSignal and validates options', async () => {
     const ac = new AbortController();
     ac.abort();

@@ -91,10 +91,10 @@ export interface RunConfig {
     degradation?: { blur?: RunConfigDegradation; motionBlur?: RunConfigDegradation; noise?: RunConfigDegradation; jpeg?: RunConfigDegradation };
   };
   /**
-   * `--steps`, `--lr`, `--schedule` (`kind`), `--warmup`, `--min-lr`, `--schedule-start` (`start`), `--clip`, `--ema`:
-   * the `schedule` options of `train` / `distill`, key for key.
+   * `--steps`, `--lr`, `--schedule` (`kind`), `--warmup`, `--min-lr`, `--schedule-start` (`start`), `--clip`, `--ema`,
+   * `--skip-spikes` (`skipSpikes`): the `schedule` options of `train` / `distill`, key for key.
    */
-  schedule?: Partial<Pick<TrainScheduleOptions, 'steps' | 'lr' | 'kind' | 'warmup' | 'minLr' | 'start' | 'clip' | 'ema'>>;
+  schedule?: Partial<Pick<TrainScheduleOptions, 'steps' | 'lr' | 'kind' | 'warmup' | 'minLr' | 'start' | 'clip' | 'ema' | 'skipSpikes'>>;
   /**
    * `--loss-pixel`, `--loss-ssim`, `--pixel-loss` (`pixelKind`), `--pixel-space`; `distill`: `--loss-output`,
    * `--output-loss` (`outputKind`), `--output-bounded` (`outputBounded`), `--loss-feature`. The `loss` option, key
@@ -168,6 +168,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'schedule.start': { flag: 'scheduleStart', kind: 'number' },
   'schedule.clip': { flag: 'clip', kind: 'number' },
   'schedule.ema': { flag: 'ema', kind: 'number' },
+  'schedule.skipSpikes': { flag: 'skipSpikes', kind: 'number' },
   'loss.pixel': { flag: 'lossPixel', kind: 'number' },
   'loss.ssim': { flag: 'lossSsim', kind: 'number' },
   'loss.pixelKind': { flag: 'pixelLoss', kind: 'string' },

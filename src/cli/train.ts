@@ -47,6 +47,7 @@ export interface TrainCliOptions extends StudentShapeCliOptions {
   scheduleStart?: number;
   clip: number;
   ema: number;
+  skipSpikes: number;
   lossPixel: number;
   lossSsim: number;
   pixelLoss: PixelLossKind;
@@ -110,6 +111,7 @@ export function addTrainingOptions(cmd: Command, required: readonly string[] = [
     .option('--schedule-start <n>', 'step the schedule starts after (a fresh warmup + decay cycle for a resumed run; default 0)', intOption('--schedule-start', 0))
     .option('--clip <x>', 'clip gradients to this global L2 norm (0 = off)', numberOption('--clip', 0), 0)
     .option('--ema <decay>', 'EMA of the weights, e.g. 0.999 (0 = off); validation and exported models use it', numberOption('--ema', 0, 0.999999), 0)
+    .option('--skip-spikes <k>', 'skip the update of a step whose gradient norm is over k times the running mean of norms, e.g. 10 (0 = off): one bad batch cannot throw the run off', numberOption('--skip-spikes', 0), 0)
     .option('--loss-pixel <w>', 'weight α of the pixel loss against HR', numberOption('--loss-pixel', 0), 1)
     .option('--loss-ssim <w>', 'weight δ of 1 - SSIM(student, HR)', numberOption('--loss-ssim', 0), 0)
     .option('--pixel-loss <kind>', `pixel loss: ${PIXEL_LOSS_KINDS.join(', ')}`, 'l1')
@@ -170,7 +172,7 @@ export function pixelSpaceOf(o: TrainCliOptions): PixelSpace {
  */
 export function trainOptionsFromCli(o: TrainCliOptions, loss: LossWeights, signal: AbortSignal, onProgress: (p: Progress) => void): NormalizedTrainOptions {
   return {
-    schedule: { steps: o.steps, lr: o.lr, kind: o.schedule, warmup: o.warmup, minLr: o.minLr, start: o.scheduleStart, clip: o.clip, ema: o.ema },
+    schedule: { steps: o.steps, lr: o.lr, kind: o.schedule, warmup: o.warmup, minLr: o.minLr, start: o.scheduleStart, clip: o.clip, ema: o.ema, skipSpikes: o.skipSpikes },
     loss,
     validation: { folder: o.val, every: o.valEvery, images: o.valImages },
     checkpoint: { every: o.checkpointEvery, precision: o.checkpointPrecision, logEvery: o.logEvery },

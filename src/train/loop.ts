@@ -56,6 +56,8 @@ export interface TrainResult {
    * exported again from its `last.ckpt` (`restored` is then its path).
    */
   alreadyFinished?: { steps: number; restored?: string };
+  /** Steps of this call whose update was skipped as a gradient spike (`schedule.skipSpikes`). */
+  skippedSteps: number[];
 }
 
 /** @internal What `train` and `distill` plug into the loop. */
@@ -74,6 +76,9 @@ export interface LoopSpec {
   teacher?: (batch: PatchBatch) => Promise<{ output?: tf.Tensor4D; features?: tf.Tensor4D[] }>;
   kind: 'train' | 'distill';
 }
+
+/** Steps the running mean of gradient norms sees before `schedule.skipSpikes` may skip one. */
+const SPIKE_GUARD_AFTER = 50;
 
 function isPatchDataset(d: unknown): d is PatchDataset {
   return typeof (d as PatchDataset).state === 'function' && typeof (d as PatchDataset).restore === 'function';
@@ -98,10 +103,12 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
   const files = o.out && path
     ? { last: path.join(o.out, 'last.ckpt'), best: path.join(o.out, 'best.ckpt'), log: path.join(o.out, 'log.jsonl'), modelBest: path.join(o.out, 'model-best'), modelLast: path.join(o.out, 'model-last') }
     : undefined;
-  const result: TrainResult = { step: 0, loss: NaN, startStep: 0, history: [], files };
+  const result: TrainResult = { step: 0, loss: NaN, startStep: 0, history: [], files, skippedSteps: [] };
   const lrAt = (step: number) =>
     learningRateAt(step, { kind: sc.kind, lr: sc.lr, steps: sc.steps, warmup: sc.warmup, minLr: sc.minLr, stepSize: sc.stepSize, gamma: sc.gamma, start: sc.start });
   let lossEma: number | undefined;
+  // Running mean of the steps' gradient norms, for schedule.skipSpikes (kept in checkpoints for exact resume).
+  let gradNorms = { mean: 0, seen: 0 };
   // The checkpoint's meta keeps its layout (steps and seed at the top), so checkpoints of every version resume.
   const meta = (): Record<string, unknown> => ({
     kind: spec.kind,
@@ -110,6 +117,7 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
     data: isPatchDataset(spec.data) ? spec.data.state() : null,
     best: result.best ?? null,
     lossEma: lossEma ?? null,
+    gradNorms,
     lossWeights: spec.weights,
     user: o.meta ?? {},
   });
@@ -147,13 +155,14 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       const ckpt = await loadCheckpoint(resumeFile);
       restoreTraining(ckpt, parts);
       result.startStep = result.step = ckpt.step;
-      const m = ckpt.meta as { data?: { seed: number; batch: number }; best?: TrainResult['best']; lossEma?: number };
+      const m = ckpt.meta as { data?: { seed: number; batch: number }; best?: TrainResult['best']; lossEma?: number; gradNorms?: { mean: number; seen: number } };
       if (m.data && isPatchDataset(spec.data)) spec.data.restore(m.data);
       // The best validation so far belongs to the run folder it was measured in: a run continued from another
       // run's checkpoint (a new cycle, a fine-tune) starts its own, so that its folder gets its own model-best.
       const sameRun = files !== undefined && path !== undefined && path.resolve(resumeFile) === path.resolve(files.last);
       result.best = sameRun ? (m.best ?? undefined) : undefined;
       lossEma = m.lossEma ?? undefined;
+      if (m.gradNorms) gradNorms = { ...m.gradNorms };
       result.resumedFrom = resumeFile;
     }
     if (sc.start !== undefined && result.step < sc.start) {
@@ -196,10 +205,14 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       const step = result.step + 1;
       const lr = lrAt(step);
       const targets = spec.teacher ? await spec.teacher(batch) : {};
-      const r = trainingStep(stepParts, batch, targets, lr, sc.clip);
+      const threshold = sc.skipSpikes > 0 && gradNorms.seen >= SPIKE_GUARD_AFTER ? sc.skipSpikes * gradNorms.mean : Infinity;
+      const r = trainingStep(stepParts, batch, targets, lr, sc.clip, threshold);
       tf.dispose([batch.lr, batch.hr, batch.teacher, ...(batch.teacherFeatures ?? []), targets.output, ...(targets.features ?? [])]);
       const { loss, gradNorm: gnorm } = r;
-      if (!r.applied) {
+      if (r.skipped) {
+        result.skippedSteps.push(step);
+        await log?.write({ step, event: 'skipped', gradNorm: gnorm, threshold });
+      } else if (!r.applied) {
         await log?.write({ step, event: 'nan', loss: String(loss), gradNorm: String(gnorm) });
         throw new NanLossError(step);
       }
@@ -207,6 +220,8 @@ export async function runTraining(spec: LoopSpec, o: ResolvedTrainOptions): Prom
       result.loss = loss;
       result.history.push({ step, loss });
       lossEma = lossEma === undefined ? loss : 0.98 * lossEma + 0.02 * loss;
+      const counted = Math.min(gnorm, threshold);
+      gradNorms = { mean: gradNorms.seen === 0 ? counted : 0.98 * gradNorms.mean + 0.02 * counted, seen: gradNorms.seen + 1 };
       windowSteps++;
       const now = performance.now();
       if (now - windowStart >= 2000 || windowSteps >= ck.logEvery) {

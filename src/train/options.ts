@@ -53,6 +53,15 @@ export interface TrainScheduleOptions {
   clip?: number;
   /** EMA decay of the weights, e.g. 0.999 (default 0 = off). Validation and exported models use the EMA weights. */
   ema?: number;
+  /**
+   * Skip the update of a step whose gradient norm (before clipping) is more than this many times the running mean of
+   * the steps' norms, e.g. 10 (default 0 = off). A skipped step changes neither the weights, Adam's moments nor the
+   * EMA; it still counts as a step (the schedule moves on) and is logged as `{ event: 'skipped' }`. One bad batch then
+   * cannot throw a run off, which clipping alone does not prevent: a clipped spike still moves every weight, and
+   * Adam's moments carry it on. The guard starts once the mean has seen 50 steps, and a skipped step enters it at
+   * the threshold, so a lasting change of scale is accepted after a few skipped steps.
+   */
+  skipSpikes?: number;
 }
 
 /**
@@ -212,7 +221,7 @@ export interface NormalizedTrainOptions
  * ```
  */
 export interface ResolvedTrainOptions extends NormalizedTrainOptions {
-  schedule: TrainScheduleOptions & Required<Pick<TrainScheduleOptions, 'lr' | 'kind' | 'warmup' | 'clip' | 'ema'>>;
+  schedule: TrainScheduleOptions & Required<Pick<TrainScheduleOptions, 'lr' | 'kind' | 'warmup' | 'clip' | 'ema' | 'skipSpikes'>>;
   validation: TrainValidationOptions & { every: number };
   checkpoint: Required<TrainCheckpointOptions>;
   seed: number;
@@ -242,7 +251,7 @@ const FLAT_KEYS: Record<Exclude<keyof TrainOptions, keyof NormalizedTrainOptions
 
 /** The keys of each group, for typos (`schedule: { setps: 100 }` from JavaScript). */
 const GROUP_KEYS: Record<Group, readonly string[]> = {
-  schedule: ['steps', 'lr', 'kind', 'warmup', 'minLr', 'start', 'stepSize', 'gamma', 'clip', 'ema'],
+  schedule: ['steps', 'lr', 'kind', 'warmup', 'minLr', 'start', 'stepSize', 'gamma', 'clip', 'ema', 'skipSpikes'],
   validation: ['folder', 'set', 'every', 'images', 'degradation'],
   checkpoint: ['every', 'precision', 'logEvery'],
 };
@@ -321,6 +330,7 @@ export function resolveTrainOptions(opts: TrainOptions): ResolvedTrainOptions {
       warmup: s.warmup ?? Math.min(500, Math.floor((s.steps - (s.start ?? 0)) * 0.02)),
       clip: s.clip ?? 0,
       ema: s.ema ?? 0,
+      skipSpikes: s.skipSpikes ?? 0,
     },
     validation: { ...n.validation, every },
     checkpoint: { every: n.checkpoint?.every ?? every, precision: n.checkpoint?.precision ?? 'full', logEvery: n.checkpoint?.logEvery ?? 10 },
@@ -332,6 +342,7 @@ export function resolveTrainOptions(opts: TrainOptions): ResolvedTrainOptions {
   checkSchedule({ kind: sc.kind, lr: sc.lr, steps: sc.steps, warmup: sc.warmup, minLr: sc.minLr, stepSize: sc.stepSize, gamma: sc.gamma, start: sc.start });
   posInt('schedule.warmup', sc.warmup, 0);
   if (!(sc.clip >= 0 && Number.isFinite(sc.clip))) throw new ConfigError(`schedule.clip must be >= 0 (0 = off), got ${sc.clip}`);
+  if (!(sc.skipSpikes === 0 || (sc.skipSpikes > 1 && Number.isFinite(sc.skipSpikes)))) throw new ConfigError(`schedule.skipSpikes must be 0 (off) or a factor > 1 such as 10, got ${sc.skipSpikes}`);
   if (!(sc.ema === 0 || (sc.ema > 0 && sc.ema < 1))) throw new ConfigError(`schedule.ema must be 0 (off) or a decay in (0, 1) such as 0.999, got ${sc.ema}`);
   posInt('validation.every', v.every);
   if (v.images !== undefined) posInt('validation.images', v.images);

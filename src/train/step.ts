@@ -23,21 +23,27 @@ export interface StepParts {
   adapters?: FeatureAdapters;
 }
 
-/** @internal What a step reports. `applied` is false when the loss or the gradient norm was not finite (nothing changed). */
+/**
+ * @internal What a step reports. `applied` is false when the loss or the gradient norm was not finite, or when the
+ * norm was above `maxGradNorm` (`skipped`): nothing changed then.
+ */
 export interface StepOutcome {
   loss: number;
   gradNorm: number;
   /** The unweighted loss terms by name. */
   parts: Record<string, number>;
   applied: boolean;
+  /** True when the step was skipped for a gradient norm above `maxGradNorm`. */
+  skipped?: boolean;
 }
 
 /**
  * @internal One training step on `batch` (not disposed) with learning rate `lr`: gradients of the combined loss, their
  * global norm, clipping to `clip` (0 = off) as Adam's gradient scale, the Adam update and the EMA update. With a
- * non-finite loss or norm it changes nothing and returns `applied: false`.
+ * non-finite loss or norm, or a norm above `maxGradNorm` (a spike: see `schedule.skipSpikes`), it changes nothing and
+ * returns `applied: false`.
  */
-export function trainingStep(p: StepParts, batch: PatchBatch, targets: { output?: tf.Tensor4D; features?: tf.Tensor4D[] }, lr: number, clip: number): StepOutcome {
+export function trainingStep(p: StepParts, batch: PatchBatch, targets: { output?: tf.Tensor4D; features?: tf.Tensor4D[] }, lr: number, clip: number, maxGradNorm = Infinity): StepOutcome {
   let lossParts: Record<string, tf.Scalar> = {};
   const { value, grads, norm } = tf.tidy(() => {
     const g = tf.variableGrads(() => {
@@ -62,6 +68,10 @@ export function trainingStep(p: StepParts, batch: PatchBatch, targets: { output?
   if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
     tf.dispose(grads);
     return { loss, gradNorm, parts, applied: false };
+  }
+  if (gradNorm > maxGradNorm) {
+    tf.dispose(grads);
+    return { loss, gradNorm, parts, applied: false, skipped: true };
   }
   const factor = clip > 0 && gradNorm > clip ? clip / gradNorm : 1;
   p.adam.apply(grads, lr, factor);
