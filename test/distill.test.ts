@@ -129,6 +129,32 @@ describe('distill', () => {
     await expect(distill({ ...opts, student: student(7), data: data(8), cacheAugment: 'no' as unknown as boolean })).rejects.toThrow(ConfigError);
   });
 
+  it('takes the feature term from a featureTeacher (an assistant) while output targets come from the teacher cache', async () => {
+    const assistant = buildStudent({ arch: 'compact', scale: 2, width: 12, depth: 2, seed: 4 });
+    const cacheDir = path.join(dir, 'cache-assistant');
+    const out = path.join(dir, 'assistant');
+    const opts = { teacher, featureTeacher: assistant, schedule: { steps: 4, lr: 3e-3, warmup: 1, kind: 'constant' as const }, loss: { pixel: 1, output: 1, feature: 1 }, cacheDir, cacheSize: 8, exportModels: false, checkpoint: { logEvery: 1 } };
+    const before = tf.memory().numTensors;
+    const s = student(11);
+    // The assistant runs on every batch; the teacher only fills the cache.
+    const assistantCalls = vi.spyOn(assistant.layers.find((l) => l.getClassName() === 'Conv2D')!, 'apply');
+    await distill({ ...opts, student: s, data: data(12), out });
+    expect(assistantCalls.mock.calls.length).toBeGreaterThanOrEqual(4);
+    assistantCalls.mockRestore();
+    s.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    // The cache holds the teacher's predictions and no features, so its batches may still be flipped (the default).
+    const index = JSON.parse(await fs.readFile(path.join(cacheDir, 'index.json'), 'utf8'));
+    expect(index.features ?? []).toEqual([]);
+    const log = (await fs.readFile(path.join(out, 'log.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+    expect(log.every((r) => r.feature > 0 && r.output > 0)).toBe(true);
+    // Student 8 wide, assistant 12: the adapters are trained and checkpointed.
+    const ckpt = await loadCheckpoint(path.join(out, 'last.ckpt'));
+    expect(ckpt.tensors.filter((t) => t.name.startsWith('adapter/')).map((t) => t.shape)).toContainEqual([8, 12]);
+    await expect(distill({ ...opts, loss: { pixel: 1, output: 1 }, student: student(11), data: data(12) })).rejects.toThrow(/featureTeacher is the source of feature distillation/);
+    assistant.dispose();
+  });
+
   it('learns from unlabeled images (no HR): patches at their own resolution, the teacher predictions as targets', async () => {
     const photos = path.join(dir, 'photos');
     await fs.mkdir(photos, { recursive: true });

@@ -236,6 +236,14 @@ describe('sharpen-kd train / distill', () => {
     io.stderr = '';
     expect(await cli(['distill', '--teacher', 'x4', ...args, '--out', path.join(dir, 'kd-x4')])).toBe(2);
     expect(io.stderr).toMatch(/--teacher x4 is a ×4 model; this run trains at ×2/);
+    // --feature-teacher: the feature term from the assistant, the output targets from --teacher (here cached).
+    const tdir = path.join(dir, 'teacher-for-assistant');
+    await saveModel(buildTeacher({ scale: 2, depths: [1, 1], widthMultiplier: 1 / 16, seed: 1 }), tdir);
+    const both = path.join(dir, 'kd-both');
+    expect(await cli(['distill', '--teacher', tdir, '--feature-teacher', 'x2-fast', ...args, '--loss-feature', '1', '--cache-dir', path.join(both, 'cache'), '--cache-size', '4', '--out', both])).toBe(0);
+    expect(JSON.parse(await fs.readFile(path.join(both, 'cache', 'index.json'), 'utf8')).features ?? []).toEqual([]);
+    expect(await cli(['distill', '--teacher', tdir, '--feature-teacher', 'x1', ...args, '--loss-feature', '1', '--out', both])).toBe(2);
+    expect(io.stderr).toMatch(/--feature-teacher x1 is a ×1 model/);
   });
 
   it('distills with extra inputs labelled by the teacher (--extra, --extra-downscale)', async () => {

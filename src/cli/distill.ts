@@ -22,6 +22,7 @@ import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary,
 
 interface DistillCliOptions extends TrainCliOptions {
   teacher: string;
+  featureTeacher?: string;
   cacheDir?: string;
   cacheSize: number;
   /** `--no-cache-augment`: false. */
@@ -42,25 +43,25 @@ const PRETRAINED = PRETRAINED_TEACHERS;
 /** The shipped students `--teacher` takes by name. */
 const SHIPPED_TEACHERS = Object.keys(BUILTIN_SCALES);
 
-/** Loads the teacher named by `--teacher`. */
-async function teacherFromOption(o: DistillCliOptions): Promise<tfl.LayersModel> {
-  const name = o.teacher.replace(/^@upscalerjs\//, '');
+/** Loads the teacher `given` names (the value of `flag`: `--teacher` or `--feature-teacher`). */
+async function loadTeacher(given: string, flag: string, o: DistillCliOptions): Promise<tfl.LayersModel> {
+  const name = given.replace(/^@upscalerjs\//, '');
   if (isPretrainedTeacher(name)) return loadPretrainedTeacher(name, { scale: o.scale, weights: o.teacherWeights });
-  if (/\.(pth|pt|safetensors)$/i.test(name)) return loadPretrainedTeacher(`emt-x${o.scale}` as PretrainedTeacherName, { weights: o.teacher });
+  if (/\.(pth|pt|safetensors)$/i.test(name)) return loadPretrainedTeacher(`emt-x${o.scale}` as PretrainedTeacherName, { weights: given });
   if (isBuiltinModel(name) && name !== 'bicubic') {
     // A shipped student as the teacher: a teaching assistant between EMT and a smaller student (see the guide).
-    if (BUILTIN_SCALES[name] !== o.scale) throw new ConfigError(`--teacher ${name} is a ×${BUILTIN_SCALES[name]} model; this run trains at ×${o.scale}`);
+    if (BUILTIN_SCALES[name] !== o.scale) throw new ConfigError(`${flag} ${name} is a ×${BUILTIN_SCALES[name]} model; this run trains at ×${o.scale}`);
     return loadModel(await builtinModelLocation(name));
   }
   if (name === 'resnet') {
-    process.stderr.write('sharpen-kd: --teacher resnet builds an UNTRAINED ResNet teacher (for pipeline tests); train one with `sharpen-kd train --arch resnet` and pass its model-best folder\n');
+    process.stderr.write(`sharpen-kd: ${flag} resnet builds an UNTRAINED ResNet teacher (for pipeline tests); train one with \`sharpen-kd train --arch resnet\` and pass its model-best folder\n`);
     return buildTeacher({ scale: o.scale, seed: o.seed });
   }
   const fs = await import('node:fs/promises');
-  if (!(await fs.stat(o.teacher).catch(() => undefined))) {
-    throw new ConfigError(`--teacher "${o.teacher}" is not a model folder or file, nor one of ${[...PRETRAINED, ...SHIPPED_TEACHERS, 'resnet'].join(', ')}`);
+  if (!(await fs.stat(given).catch(() => undefined))) {
+    throw new ConfigError(`${flag} "${given}" is not a model folder or file, nor one of ${[...PRETRAINED, ...SHIPPED_TEACHERS, 'resnet'].join(', ')}`);
   }
-  return loadModel(o.teacher);
+  return loadModel(given);
 }
 
 /** The `--data` stream, mixed batch for batch with the `--extra` inputs when there are any. */
@@ -90,6 +91,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('--output-loss <kind>', `output distillation loss: ${PIXEL_LOSS_KINDS.join(', ')} (mse regresses the student on the teacher's prediction, an estimate of the conditional mean PSNR rewards)`, choiceOption('--output-loss', PIXEL_LOSS_KINDS), 'l1')
     .option('--output-bounded', 'teacher-bounded output distillation: only where the teacher is closer to HR than the student (needs HR: not with --unlabeled)')
     .option('--loss-feature <w>', 'weight γ of feature distillation (student taps vs teacher taps, 1x1 adapters); with --cache-dir the teacher\'s tap features are cached with its predictions (large: C·h·w·2 bytes per patch and tap; cached batches are then not flipped/rotated), else the teacher runs every step', numberOption('--loss-feature', 0), 0)
+    .option('--feature-teacher <model>', 'take the feature term from this model instead of --teacher (any --teacher value; e.g. x4-plus, a teaching assistant of the student\'s own family, while the output targets still come from --teacher); it runs on every batch and is never cached')
     .option('--cache-dir <dir>', 'cache the teacher predictions (and, with --loss-feature, its tap features) for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
     .option('--no-cache-augment', 'replay the cached patches as stored, never flipped or rotated (as feature distillation must): the control that tells a feature term from the augmentation it gives up')
@@ -104,7 +106,11 @@ export const registerDistill: RegisterCommand = (program: Command) => {
 
         if (o.arch === 'resnet') throw new ConfigError('--arch resnet is the teacher; distill into a student arch: compact, espcn or fsrcnn');
         await useBackend(o.backend, { threads: o.threads });
-        const teacher = await teacherFromOption(o);
+        const teacher = await loadTeacher(o.teacher, '--teacher', o);
+        const featureTeacher = o.featureTeacher ? await loadTeacher(o.featureTeacher, '--feature-teacher', o).catch((e) => {
+          teacher.dispose();
+          throw e;
+        }) : undefined;
         const data = await distillDataset(o);
         const student = await modelFromOptions(o);
         const progress = progressReporter();
@@ -113,8 +119,9 @@ export const registerDistill: RegisterCommand = (program: Command) => {
           const base = trainOptionsFromCli(o, loss, signal, progress.onProgress);
           const r = await distill({
             ...base,
-            meta: { ...base.meta, teacher: o.teacher, teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, ...(o.cacheAugment === false ? { cacheAugment: false } : {}), lossOutput: o.lossOutput, outputLoss: o.outputLoss, ...(o.outputBounded ? { outputBounded: true } : {}), lossFeature: o.lossFeature },
+            meta: { ...base.meta, teacher: o.teacher, ...(o.featureTeacher ? { featureTeacher: o.featureTeacher } : {}), teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, ...(o.cacheAugment === false ? { cacheAugment: false } : {}), lossOutput: o.lossOutput, outputLoss: o.outputLoss, ...(o.outputBounded ? { outputBounded: true } : {}), lossFeature: o.lossFeature },
             teacher,
+            featureTeacher,
             student,
             data,
             cacheDir: o.cacheDir,
@@ -130,6 +137,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
           data.dispose();
           student.dispose();
           teacher.dispose();
+          featureTeacher?.dispose();
         }
       }),
     );

@@ -108,6 +108,8 @@ export interface RunConfig {
      * (model folder, model.json, .pth).
      */
     model?: string;
+    /** `--feature-teacher`: the model the feature term is taken from instead of `model` (same values). */
+    featureModel?: string;
     /** `--teacher-weights`. */
     weights?: string;
     /** `--teacher-runtime`: auto, onnx or tfjs. */
@@ -178,6 +180,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'loss.outputBounded': { flag: 'outputBounded', kind: 'boolean' },
   'loss.feature': { flag: 'lossFeature', kind: 'number' },
   'teacher.model': { flag: 'teacher', kind: 'teacher' },
+  'teacher.featureModel': { flag: 'featureTeacher', kind: 'teacher' },
   'teacher.weights': { flag: 'teacherWeights', kind: 'path' },
   'teacher.runtime': { flag: 'teacherRuntime', kind: 'string' },
   'teacher.ensemble': { flag: 'teacherEnsemble', kind: 'number' },

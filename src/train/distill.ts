@@ -48,6 +48,13 @@ export interface DistillOptions extends TrainStudentOptions {
   cacheAugment?: boolean;
   /** Identity of a function teacher, for the cache key. */
   teacherId?: string;
+  /**
+   * Feature KD from this model instead of `teacher` (default: `teacher`): for example a teaching assistant, a wider
+   * student of the student's own family, whose features a small student can follow where a transformer's it cannot,
+   * while the output targets still come from `teacher` (cached or live). It runs on every batch (TF.js) and its
+   * features are never cached, so cached batches keep their flips.
+   */
+  featureTeacher?: tfl.LayersModel;
   /** Feature KD: student / teacher layer names to tap (default: each model's default taps). */
   studentTaps?: string[];
   teacherTaps?: string[];
@@ -96,17 +103,22 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
   const scale = runScale(data, student);
   const ensemble = checkEnsembleSize(opts.teacherEnsemble ?? 1);
   if (opts.cacheAugment !== undefined && typeof opts.cacheAugment !== 'boolean') throw new ConfigError(`cacheAugment must be true or false, got ${JSON.stringify(opts.cacheAugment)}`);
-  if (ensemble > 1 && weights.feature > 0) throw new ConfigError('teacherEnsemble applies to output targets; it cannot be combined with feature distillation');
+  const featureTeacher = opts.featureTeacher;
+  if (featureTeacher !== undefined && !isLayersModel(featureTeacher)) throw new ConfigError('featureTeacher must be a TF.js layers model (its intermediate features are tapped)');
+  if (featureTeacher !== undefined && !(weights.feature > 0)) throw new ConfigError('featureTeacher is the source of feature distillation: give the feature term a weight > 0 (loss.feature, --loss-feature)');
+  if (ensemble > 1 && weights.feature > 0 && !featureTeacher) throw new ConfigError('teacherEnsemble applies to output targets; it cannot be combined with feature distillation from the same teacher');
 
   let forward = student;
   let teacherTapped: tfl.LayersModel | undefined;
   let teacherTaps: string[] | undefined;
   let adapters: FeatureAdapters | undefined;
+  // Features from the feature teacher when there is one (live, never cached), else from the teacher.
+  const featureSource = featureTeacher ?? teacher;
   if (weights.feature > 0) {
-    if (!isLayersModel(teacher)) throw new ConfigError('feature distillation needs a layers-model teacher (its intermediate features); set the feature weight to 0 for a function teacher');
+    if (!isLayersModel(featureSource)) throw new ConfigError('feature distillation needs a layers-model teacher (its intermediate features); set the feature weight to 0 for a function teacher, or give a featureTeacher');
     forward = tapModel(student, opts.studentTaps);
-    teacherTaps = opts.teacherTaps ?? featureTaps(teacher);
-    teacherTapped = tapModel(teacher, teacherTaps);
+    teacherTaps = opts.teacherTaps ?? featureTaps(featureSource);
+    teacherTapped = tapModel(featureSource, teacherTaps);
     const channels = (m: tfl.LayersModel) => m.outputs.slice(1).map((t) => t.shape[3] as number);
     adapters = createFeatureAdapters(channels(forward), channels(teacherTapped), { seed: o.seed });
   }
@@ -129,37 +141,42 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
         teacherId: opts.teacherId,
         runtime: opts.teacherRuntime,
         ensemble: opts.teacherEnsemble,
-        taps: teacherTaps,
+        taps: featureTeacher ? undefined : teacherTaps,
         signal: o.signal,
         onProgress: o.onProgress,
       });
-      if (adapters) {
+      if (adapters && !featureTeacher) {
         const cached = (index.features ?? []).map((f) => f.shape[3]);
         if (cached.join() !== adapters.teacherChannels.join()) {
           throw new ShapeError(`the teacher cache in ${opts.cacheDir} has features of [${cached.join(', ')}] channels, the teacher's taps have [${adapters.teacherChannels.join(', ')}]; delete the folder to rebuild it`);
         }
       }
-      ownData = await openTeacherCache(opts.cacheDir, { batchSize: data.batchSize, seed: data.state().seed, features: adapters !== undefined, augment: opts.cacheAugment });
+      ownData = await openTeacherCache(opts.cacheDir, { batchSize: data.batchSize, seed: data.state().seed, features: adapters !== undefined && !featureTeacher, augment: opts.cacheAugment });
       trainData = ownData;
     }
 
-    // Live teacher outputs (no cache, no feature KD): prepared once, through ONNX Runtime when possible.
-    if (!teacherTapped && weights.output > 0 && trainData === data && !o.dryRun) live = await prepareTeacher(teacher, opts.teacherRuntime ?? 'auto');
+    // Live teacher outputs (no cache, and not from the tapped model): prepared once, through ONNX Runtime when possible.
+    const outputsFromTapped = teacherTapped !== undefined && !featureTeacher;
+    if (!outputsFromTapped && weights.output > 0 && trainData === data && !o.dryRun) live = await prepareTeacher(teacher, opts.teacherRuntime ?? 'auto');
 
     const teacherTargets = async (batch: PatchBatch): Promise<{ output?: tf.Tensor4D; features?: tf.Tensor4D[] }> => {
       // Cached batches carry the teacher's targets (the loop takes them from the batch).
       if (batch.teacherFeatures) return {};
+      let features: tf.Tensor4D[] | undefined;
       if (teacherTapped) {
         const outs = tf.tidy(() => teacherTapped!.predict(batch.lr) as tf.Tensor4D[]);
-        const [out, ...features] = outs;
-        if (batch.teacher || weights.output === 0) {
-          out.dispose();
-          return { features };
-        }
-        return { output: out, features };
+        const [out, ...rest] = outs;
+        features = rest;
+        if (outputsFromTapped && !batch.teacher && weights.output > 0) return { output: out, features };
+        out.dispose();
       }
-      if (batch.teacher || weights.output === 0) return {};
-      return { output: await selfEnsemble((x) => live!.run(x), batch.lr, ensemble) };
+      if (batch.teacher || weights.output === 0) return features ? { features } : {};
+      try {
+        return { output: await selfEnsemble((x) => live!.run(x), batch.lr, ensemble), ...(features ? { features } : {}) };
+      } catch (e) {
+        tf.dispose(features ?? []);
+        throw e;
+      }
     };
 
     return await runTraining({ student, forward, data: trainData, scale, weights, adapters, teacher: teacherTargets, kind: 'distill' }, o);
