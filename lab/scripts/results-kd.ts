@@ -76,6 +76,9 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma16x8-emtonly8k', label: 'EMT\'s predictions alone, L1 on luma (no HR term; the same cache)' },
       { run: 'student-x4-luma16x8-emtmse8k', label: 'EMT\'s predictions alone, squared error on luma (no HR term; the same cache)' },
       { run: 'student-x4-luma16x8-emt8k-bounded', label: 'teacher-bounded output KD (`--output-bounded`): the output term only where EMT is closer to HR than the student, value by value (the same cache)' },
+      { run: 'student-x4-luma16x8-ta8k', label: 'EMT through an assistant: output and feature KD (weight 1 each; three body taps, 1×1 adapters 16 → 32) from the 32×8 student distilled from EMT ×4 (the shipped `x4-plus`, 31.42 dB), run on every batch' },
+      { run: 'student-x4-luma16x8-ta8k-scratch-assistant', label: 'its control: the same with an assistant that never saw EMT (the 32×8 trained from scratch for 24000 steps, 31.34 dB)' },
+      { run: 'student-x4-luma16x8-emt8k-ta', label: 'both: output KD from EMT ×4 (the 8192-patch cache, flipped) and feature KD from the EMT-distilled assistant (`--feature-teacher`)' },
     ],
   },
   {
@@ -123,6 +126,7 @@ const STUDIES: Study[] = [
       { run: 'student-x2-luma16x8-emt6k-feature005', label: 'output KD + feature KD from EMT ×2\'s blocks 2 / 4 / 6 through 1×1 adapters, weight 0.05 (outputs and features cached for the same 8192 patches, no flips)' },
       { run: 'student-x2-luma16x8-emt6k-noaug', label: 'its control: output KD alone from the same feature cache, replayed as stored (no flips, `cacheAugment: false`)' },
       { run: 'student-x2-luma16x8-emt6k-extra2', label: 'output KD + as many extra inputs labelled by EMT ×2: the training sets shrunk by 2 (16384-patch cache)' },
+      { run: 'student-x2-luma16x8-ta6k', label: 'EMT ×2 through an assistant: output and feature KD (weight 1 each; three body taps, 1×1 adapters 16 → 32) from the 32×8 student distilled from EMT ×2 (student-x2-luma32x8-emt6k, 37.33 dB), run on every batch' },
     ],
   },
   {
