@@ -36,20 +36,21 @@ export interface StripedWindowAttentionArgs {
 
 /**
  * Reflect-pads (no edge repeat, PyTorch's `'reflect'`) the bottom and right of `x` to `h` × `w`. Where the pad is not
- * smaller than the size (which PyTorch rejects) it reflects again, so any small input works.
+ * smaller than the size (which PyTorch rejects) it reflects again, each time by at most size − 1, so any small input
+ * works; a 1-pixel side, which has nothing to reflect, repeats its pixel. The ONNX export does the same
+ * (`convert-emt.ts`).
  */
 function reflectPadTo(x: tf.Tensor4D, h: number, w: number): tf.Tensor4D {
   let y = x;
-  while (y.shape[1] < h || y.shape[2] < w) {
-    const [n, ch, cw, c] = y.shape;
-    if ((ch < h && ch === 1) || (cw < w && cw === 1)) {
-      // A 1-pixel side has nothing to reflect: repeat the last row and column instead.
-      if (ch < h) y = tf.concat([y, tf.tile(tf.slice(y, [0, ch - 1, 0, 0], [n, 1, cw, c]), [1, h - ch, 1, 1])], 1);
-      if (cw < w) y = tf.concat([y, tf.tile(tf.slice(y, [0, 0, cw - 1, 0], [n, h, 1, c]), [1, 1, w - cw, 1])], 2);
-      break;
-    }
-    y = tf.mirrorPad(y, [[0, 0], [0, Math.min(h - ch, ch - 1)], [0, Math.min(w - cw, cw - 1)], [0, 0]], 'reflect');
+  for (;;) {
+    const [, ch, cw] = y.shape;
+    const [dh, dw] = [Math.min(h - ch, ch - 1), Math.min(w - cw, cw - 1)];
+    if (dh <= 0 && dw <= 0) break;
+    y = tf.mirrorPad(y, [[0, 0], [0, Math.max(dh, 0)], [0, Math.max(dw, 0)], [0, 0]], 'reflect');
   }
+  const [n, ch, cw, c] = y.shape;
+  if (ch < h) y = tf.concat([y, tf.tile(tf.slice(y, [0, ch - 1, 0, 0], [n, 1, cw, c]), [1, h - ch, 1, 1])], 1);
+  if (cw < w) y = tf.concat([y, tf.tile(tf.slice(y, [0, 0, cw - 1, 0], [n, h, 1, c]), [1, 1, w - cw, 1])], 2);
   return y;
 }
 

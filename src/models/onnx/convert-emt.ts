@@ -23,6 +23,13 @@ function shiftKernelNchw(mode: ChannelShiftMode, c: number): Float32Array {
   return out;
 }
 
+/** Reflect rounds (each at most size − 1) that take a 2-pixel side to `window` pixels: sizes 2, 3, 5, 9, 17, 33, ... */
+function reflectRounds(window: number): number {
+  let rounds = 1;
+  for (let size = 3; size < window; size = 2 * size - 1) rounds++;
+  return rounds;
+}
+
 /** Rows or columns `[start, end)` of `x` along `axis` (negative = from the end). */
 function slice(g: OnnxGraph, x: string, axis: number, start: number, end: number, base: string): string {
   return g.add('Slice', [x, g.intConst(`${base}/starts`, [start]), g.intConst(`${base}/ends`, [end]), g.intConst(`${base}/axes`, [axis])], base);
@@ -60,11 +67,23 @@ export function convertStripedWindowAttention(g: OnnxGraph, layer: tfl.layers.La
     const b = `${n}_w${i}`;
     const [sy, sx] = shifts[i];
     const part = slice(g, x, 1, i * split, (i + 1) * split, `${b}_split`);
-    // Reflect-pad bottom/right to window multiples: pads = [0,0,0,0, 0,0,(wh − H % wh) % wh,(ww − W % ww) % ww].
+    // Reflect-pad bottom/right to window multiples: amount = [(wh − H % wh) % wh, (ww − W % ww) % ww]. As in
+    // `reflectPadTo`, each reflect Pad adds at most size − 1 (ONNX, like PyTorch, rejects more), for as many rounds
+    // as a 2-pixel side needs to reach a window, and an edge Pad finishes a 1-pixel side. For inputs of at least half
+    // a window the first round does it all and the rest pad nothing.
     const m = g.intConst(`${b}/window`, [wh, ww]);
     const amount = g.add('Mod', [g.add('Sub', [m, g.add('Mod', [hw, m], `${b}_rem`)], `${b}_sub`), m], `${b}_amount`);
-    const pads = g.add('Concat', [g.intConst(`${b}/zeros`, [0, 0, 0, 0, 0, 0]), amount], `${b}_pads`, { axis: attr.int(0) });
-    let y = g.add('Pad', [part, pads], `${b}_pad`, { mode: attr.string('reflect') });
+    const zeros = g.intConst(`${b}/zeros`, [0, 0, 0, 0, 0, 0]);
+    const one = g.intConst(`${b}/one`, [1]);
+    let y = part;
+    let rest = amount;
+    for (let r = 0; r < reflectRounds(Math.max(wh, ww)); r++) {
+      const size = slice(g, g.add('Shape', [y], `${b}_shape${r}`), 0, 2, 4, `${b}_size${r}`);
+      const step = g.add('Min', [rest, g.add('Sub', [size, one], `${b}_room${r}`)], `${b}_step${r}`);
+      y = g.add('Pad', [y, g.add('Concat', [zeros, step], `${b}_pads${r}`, { axis: attr.int(0) })], `${b}_pad${r}`, { mode: attr.string('reflect') });
+      rest = g.add('Sub', [rest, step], `${b}_rest${r}`);
+    }
+    y = g.add('Pad', [y, g.add('Concat', [zeros, rest], `${b}_pads_edge`, { axis: attr.int(0) })], `${b}_pad_edge`, { mode: attr.string('edge') });
     y = roll(g, roll(g, y, 2, sy, `${b}_roll_h`), 3, sx, `${b}_roll_w`);
     // Windows, channel-major: [N, 2, heads, d, nh, wh, nw, ww] → [2, N, heads, nh, nw, d, wh, ww] → [2, B, d, wh·ww].
     // The transposes move rows of ww contiguous values, not single ones (tokens × d would put d innermost).
