@@ -107,12 +107,15 @@ const STUDIES: Study[] = [
   },
   {
     id: 'oracle-x1-blind',
-    title: 'Privileged targets → the real-time blind ×1 student 16×6 (unshuffle 4), from scratch',
+    title: 'Privileged targets and an assistant → the real-time blind ×1 student 16×6 (unshuffle 4), from scratch',
     scale: 1,
     recipe:
       'compact 16×6 at ×1, pixel unshuffle 4, luma detail, re-parameterized convs; T91 + BSDS200 + Kodak24 + McMaster, 128² patches with the blind ×1 degradations (random blur, noise, JPEG) in batches of 16, cosine from 1e-3 (warmup 300), EMA 0.999, 20000 steps, seed 1; validation and scores on the blind ×1 protocol (`lab/runs/student-x1-blind.json`)',
     base: { run: 'student-x1-blind', label: 'from scratch (HR only)' },
-    arms: [{ run: 'student-x1-blind-oracle', label: 'the same + an output term (weight 0.5, luma) towards the oracle: each patch\'s Wiener deconvolution with its own true kernel' }],
+    arms: [
+      { run: 'student-x1-blind-oracle', label: 'the same + an output term (weight 0.5, luma) towards the oracle: each patch\'s Wiener deconvolution with its own true kernel' },
+      { run: 'student-x1-blind-ta', label: 'the same + output and feature KD (weight 1 each; 1×1 adapters 16 → 32) from the student at width 32 (student-x1-blind-32x6, 32.19 dB), run on every batch; stopped' },
+    ],
   },
   {
     id: 'emt-x2-luma16x8',
