@@ -233,6 +233,10 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
     const runner = await createOnnxRunner(m);
     await expect(runner.run(new Float32Array(10), [1, 2, 2, 3])).rejects.toThrow(ShapeError);
     await expect(runner.run(new Float32Array(12), [2, 2, 3])).rejects.toThrow(ShapeError);
+    // What only the engine can tell (4 channels for a 3-channel graph) comes back typed, naming the input.
+    const engineErr = await runner.run(new Float32Array(16), [1, 2, 2, 4]).catch((e) => e);
+    expect(engineErr).toBeInstanceOf(BackendError);
+    expect(engineErr.message).toMatch(/ONNX Runtime could not run the model on an input of \[1,2,2,4\]/);
     await runner.dispose();
     const inp = tfl.input({ shape: [null, null, 3] });
     const bad = tfl.model({ inputs: inp, outputs: tfl.layers.maxPooling2d({ poolSize: 2 }).apply(inp) as tfl.SymbolicTensor });

@@ -226,6 +226,12 @@ function normalise(mod: unknown): OrtModule {
  * await runner.dispose();
  * ```
  */
+/** A failed `session.run` as a {@link BackendError} that names the inputs (the engine's own message follows). */
+function runError(e: unknown, inputs: string): BackendError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new BackendError(`ONNX Runtime could not run the model on ${inputs}: ${msg}`, { cause: e });
+}
+
 export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | ArrayBuffer | string, opts: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw new ConfigError(`threads must be a positive integer, got ${String(opts.threads)}`);
@@ -277,8 +283,14 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
     const n = shape.reduce((a, b) => a * b, 1);
     if (x.length !== n) throw new ShapeError(`data has ${x.length} values but shape ${JSON.stringify(shape)} needs ${n}`);
     const input = opts.offThread ? { type: 'float32', data: x, dims: shape } : new ort.Tensor('float32', x, shape);
-    const out = await session.run({ [inputName]: input });
-    (input as OrtTensor).dispose?.();
+    let out: Record<string, OrtTensor>;
+    try {
+      out = await session.run({ [inputName]: input });
+    } catch (e) {
+      throw runError(e, `an input of ${JSON.stringify(shape)}`);
+    } finally {
+      (input as OrtTensor).dispose?.();
+    }
     const res: Record<string, OnnxRunResult> = {};
     for (const name of session.outputNames) {
       const t = out[name];
@@ -291,8 +303,14 @@ export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | Ar
     if (disposed) throw new BackendError('this ONNX runner has been disposed');
     const inputs: Record<string, OrtTensor | { type: string; data: Float32Array; dims: readonly number[] }> = {};
     for (const [name, { data, dims }] of Object.entries(feeds)) inputs[name] = opts.offThread ? { type: 'float32', data, dims } : new ort.Tensor('float32', data, dims);
-    const out = await session.run(inputs as Record<string, OrtTensor>, fetches);
-    for (const t of Object.values(inputs)) (t as OrtTensor).dispose?.();
+    let out: Record<string, OrtTensor>;
+    try {
+      out = await session.run(inputs as Record<string, OrtTensor>, fetches);
+    } catch (e) {
+      throw runError(e, Object.entries(feeds).map(([name, f]) => `${name} ${JSON.stringify(f.dims)}`).join(', '));
+    } finally {
+      for (const t of Object.values(inputs)) (t as OrtTensor).dispose?.();
+    }
     const res: Record<string, { data: Float32Array | Uint8Array; shape: number[] }> = {};
     for (const name of fetches) res[name] = { data: out[name].data as Float32Array | Uint8Array, shape: [...out[name].dims] };
     return res;
