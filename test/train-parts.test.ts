@@ -86,7 +86,7 @@ describe('training options', () => {
 
   it('applies the defaults in the groups', () => {
     const r = resolveTrainOptions({ schedule: { steps: 1000 } });
-    expect(r.schedule).toEqual({ steps: 1000, lr: 1e-3, kind: 'cosine', warmup: 20, clip: 0, ema: 0 });
+    expect(r.schedule).toEqual({ steps: 1000, lr: 1e-3, kind: 'cosine', warmup: 20, clip: 0, ema: 0, skipSpikes: 0 });
     expect(r.validation).toEqual({ every: 500 });
     expect(r.checkpoint).toEqual({ every: 500, precision: 'full', logEvery: 10 });
     expect(r).toMatchObject({ seed: 0, exportModels: true });
