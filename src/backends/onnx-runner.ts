@@ -214,6 +214,12 @@ function normalise(mod: unknown): OrtModule {
   return ort;
 }
 
+/** A failed `session.run` as a {@link BackendError} that names the inputs (the engine's own message follows). */
+function runError(e: unknown, inputs: string): BackendError {
+  const msg = e instanceof Error ? e.message : String(e);
+  return new BackendError(`ONNX Runtime could not run the model on ${inputs}: ${msg}`, { cause: e });
+}
+
 /**
  * Creates an ONNX Runtime session from a LayersModel (exported on the fly with {@link exportOnnx}), ONNX
  * bytes, or (Node) a `.onnx` path. Inputs and outputs are NHWC float32, like the TF.js model.
@@ -226,12 +232,6 @@ function normalise(mod: unknown): OrtModule {
  * await runner.dispose();
  * ```
  */
-/** A failed `session.run` as a {@link BackendError} that names the inputs (the engine's own message follows). */
-function runError(e: unknown, inputs: string): BackendError {
-  const msg = e instanceof Error ? e.message : String(e);
-  return new BackendError(`ONNX Runtime could not run the model on ${inputs}: ${msg}`, { cause: e });
-}
-
 export async function createOnnxRunner(source: tfl.LayersModel | Uint8Array | ArrayBuffer | string, opts: OnnxRunnerOptions = {}): Promise<OnnxRunner> {
   if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1)) {
     throw new ConfigError(`threads must be a positive integer, got ${String(opts.threads)}`);
