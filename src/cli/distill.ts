@@ -4,7 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { useBackend } from '../backends/use-backend';
 import { ConfigError } from '../errors';
 import { loadModel } from '../io/model-io';
-import { isPretrainedTeacher, loadPretrainedTeacher, PRETRAINED_TEACHERS, type PretrainedTeacherName } from '../models/pretrained-teachers';
+import { isPretrainedTeacher, loadPretrainedTeacher, type PretrainedTeacherName } from '../models/pretrained-teachers';
 import { buildTeacher } from '../models/teacher';
 import { BUILTIN_SCALES, builtinModelLocation, isBuiltinModel } from '../infer/registry';
 import { openDataset } from '../data/datasets';
@@ -16,7 +16,7 @@ import type { TeacherRuntime } from '../train/teacher';
 import { PIXEL_LOSS_KINDS, type PixelLossKind } from '../losses/pixel';
 import type { RegisterCommand } from './run-command';
 import { runCommand, signalFromProcess } from './run-command';
-import { choiceOption, intOption, numberOption } from './options';
+import { choiceOption, intOption, numberOption, TEACHER_NAMES } from './options';
 import { TEACHER_WEIGHTS_HELP } from './sharpen';
 import { addTrainingOptions, datasetFromOptions, modelFromOptions, printSummary, pixelSpaceOf, progressReporter, trainOptionsFromCli, type TrainCliOptions } from './train';
 
@@ -39,9 +39,6 @@ interface DistillCliOptions extends TrainCliOptions {
   extraDownscale: number;
 }
 
-const PRETRAINED = PRETRAINED_TEACHERS;
-/** The shipped students `--teacher` takes by name. */
-const SHIPPED_TEACHERS = Object.keys(BUILTIN_SCALES);
 
 /** Loads the teacher `given` names (the value of `flag`: `--teacher` or `--feature-teacher`). */
 async function loadTeacher(given: string, flag: string, o: DistillCliOptions): Promise<tfl.LayersModel> {
@@ -59,7 +56,7 @@ async function loadTeacher(given: string, flag: string, o: DistillCliOptions): P
   }
   const fs = await import('node:fs/promises');
   if (!(await fs.stat(given).catch(() => undefined))) {
-    throw new ConfigError(`${flag} "${given}" is not a model folder or file, nor one of ${[...PRETRAINED, ...SHIPPED_TEACHERS, 'resnet'].join(', ')}`);
+    throw new ConfigError(`${flag} "${given}" is not a model folder or file, nor one of ${TEACHER_NAMES.join(', ')}`);
   }
   return loadModel(given);
 }

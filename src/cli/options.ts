@@ -4,6 +4,14 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { INFERENCE_BACKENDS, type InferenceBackend } from '../infer/engine';
+import { BUILTIN_SCALES } from '../infer/registry';
+import { PRETRAINED_TEACHERS } from '../models/pretrained-names';
+
+/**
+ * The names `--teacher` and `--feature-teacher` (a run config's `teacher.model` and `teacher.featureModel`) take
+ * besides paths: the pretrained teachers, the shipped students (teaching assistants) and `resnet` (untrained).
+ */
+export const TEACHER_NAMES: readonly string[] = [...PRETRAINED_TEACHERS, ...Object.keys(BUILTIN_SCALES), 'resnet'];
 
 /** `a, b or c`. */
 export const orList = (values: readonly string[]): string =>

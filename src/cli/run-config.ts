@@ -21,8 +21,7 @@ import * as path from 'node:path';
 import type { Command, Option } from 'commander';
 import { didYouMean } from '../core/did-you-mean';
 import { ConfigError } from '../errors';
-import { PRETRAINED_TEACHERS } from '../models/pretrained-teachers';
-import { BUILTIN_SCALES } from '../infer/registry';
+import { TEACHER_NAMES } from './options';
 import type { RandomDegradation } from '../data/degrade';
 import type { LossWeights } from '../losses/combined';
 import type { TrainCheckpointOptions, TrainScheduleOptions, TrainValidationOptions } from '../train/options';
@@ -195,8 +194,6 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'validation.images': { flag: 'valImages', kind: 'number' },
 };
 /** Keys that are not flags. */
-/** Shipped students a run config's `teacher.model` may name (teaching assistants), kept as names, not paths. */
-const BUILTIN_STUDENTS = Object.keys(BUILTIN_SCALES);
 const META_KEYS = new Set(['description', 'variables']);
 const GROUPS = new Set(Object.keys(FIELDS).flatMap((k) => k.split('.').slice(0, -1).map((_, i, a) => a.slice(0, i + 1).join('.'))));
 
@@ -331,7 +328,7 @@ export function loadRunConfig(file: string, cmd: Command, ctx: RunConfigContext 
       const list = kind === 'paths' ? v : [v];
       if (!Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === '')) throw new ConfigError(`${file}: "${key}" must be ${kind === 'paths' ? 'a list of paths' : 'a path'}, got ${JSON.stringify(v)}`);
       const resolved = (list as string[]).map((x) => {
-        if (kind === 'teacher' && [...PRETRAINED_TEACHERS, ...BUILTIN_STUDENTS, 'resnet'].includes(x.replace(/^@upscalerjs\//, ''))) return x;
+        if (kind === 'teacher' && TEACHER_NAMES.includes(x.replace(/^@upscalerjs\//, ''))) return x;
         return resolvePath(x, key, file, vars as Record<string, string>, c);
       });
       value = kind === 'paths' ? resolved : resolved[0];
