@@ -68,6 +68,22 @@ describe('distill', () => {
     expect(resumed.history.map((h) => h.loss)).toEqual(full.history.slice(3).map((h) => h.loss));
   });
 
+  it('builds the cache from cacheData (larger patches: the teacher sees context) and refuses a stream that does not match', async () => {
+    const cacheDir = path.join(dir, 'cache-context');
+    const opts = { teacher, schedule: { steps: 2, lr: 3e-3, warmup: 1 }, cacheDir, cacheSize: 8, exportModels: false };
+    const bigger = (seed: number, patchSize: number) => syntheticDataset({ scale: 2, patchSize, batchSize: 4, seed, images: 3, imageSize: 48 });
+    for (const bad of [bigger(4, 15), bigger(5, 16), bigger(4, 10)]) {
+      await expect(distill({ ...opts, student: student(3), data: data(4), cacheData: bad })).rejects.toBeInstanceOf(ConfigError);
+      bad.dispose();
+    }
+    const source = bigger(4, 16);
+    await distill({ ...opts, student: student(3), data: data(4), cacheData: source });
+    const index = JSON.parse(await fs.readFile(path.join(cacheDir, 'index.json'), 'utf8'));
+    expect(index).toMatchObject({ count: 8, lrSize: 12, hrSize: 24 });
+    expect(index.description).toMatch(/p=16 .*centre=12$/);
+    source.dispose();
+  });
+
   it('feature KD trains through 1x1 adapters and resumes them', async () => {
     const out = path.join(dir, 'feat');
     const schedule = { steps: 6, lr: 3e-3, warmup: 1, kind: 'constant' as const };

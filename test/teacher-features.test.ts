@@ -165,4 +165,21 @@ describe('teacher cache with features', () => {
     await expect(ensureTeacherCache(emt, ds, { dir: cacheDir, count: 8, taps, ensemble: 2 })).rejects.toThrow(ConfigError);
     ds.dispose();
   });
+
+  it('with context (a smaller patchSize), stores the centres of the features as of the predictions', async () => {
+    const ds = syntheticDataset({ scale: 2, patchSize: 12, batchSize: 4, seed: 3, images: 4, imageSize: 32 });
+    const index = await ensureTeacherCache(emt, ds, { dir: path.join(dir, 'cache-context'), count: 4, taps: ['body.1'], patchSize: 8 });
+    expect(index.features?.[0].shape).toEqual([4, 8, 8, 10]);
+    const cache = await loadTeacherCache(path.join(dir, 'cache-context'));
+    ds.restore({ seed: 3, batch: 0 });
+    const a = await ds.nextArrays();
+    const lr = tf.tensor4d(a.lr, [4, 12, 12, 3]);
+    const ref = tapModel(emt, ['body.1']).predict(lr) as tf.Tensor4D[];
+    const { decodeFloat16 } = await import('../src/train/float16');
+    const centre = (t: tf.Tensor4D, side: number) => tf.slice(t, [0, (t.shape[1] - side) / 2, (t.shape[2] - side) / 2, 0], [-1, side, side, -1]);
+    expect(relErr(decodeFloat16(cache.features![0]), centre(ref[1], 8).dataSync())).toBeLessThan(2e-3);
+    expect(relErr(decodeFloat16(cache.teacher), tf.clipByValue(centre(ref[0], 16), 0, 1).dataSync())).toBeLessThan(2e-3);
+    tf.dispose([lr, ...ref]);
+    ds.dispose();
+  });
 });

@@ -220,6 +220,16 @@ describe('sharpen-kd train / distill', () => {
     io.stdout = '';
     expect(await cli([...args, '--resume'])).toBe(0);
     expect(io.stdout.trimEnd()).toBe('already finished at step 3 of 3; nothing to do (raise --steps to train further)');
+    // --cache-context: the teacher runs on patches 2·2 pixels larger and the cache keeps their 12-pixel centres.
+    const ctx = path.join(dir, 'kd-context');
+    const ctxArgs = ['distill', '--teacher', tdir, '--scale', '2', '--width', '8', '--depth', '1', '--patch', '12', '--batch', '2', '--steps', '2', '--out', ctx, '--cache-size', '4', '--cache-context', '2'];
+    io.stderr = '';
+    expect(await cli(ctxArgs)).toBe(2);
+    expect(io.stderr).toMatch(/--cache-context .*needs --cache-dir/);
+    expect(await cli([...ctxArgs, '--cache-dir', path.join(ctx, 'cache')])).toBe(0);
+    const ctxIndex = JSON.parse(await fs.readFile(path.join(ctx, 'cache', 'index.json'), 'utf8'));
+    expect(ctxIndex).toMatchObject({ count: 4, lrSize: 12, hrSize: 24 });
+    expect(ctxIndex.description).toMatch(/p=16 .*centre=12$/);
     io.stderr = '';
     expect(await cli(['distill', '--teacher', path.join(dir, 'nope'), '--scale', '2', '--out', out, '--steps', '1'])).toBe(2);
     expect(io.stderr).toMatch(/not a model folder/);

@@ -12,7 +12,7 @@ import { normalizeTrainOptions, resolveTrainOptions, type TrainOptions } from '.
 import { WeightEma } from '../src/train/ema';
 import { decodeCheckpoint, encodeCheckpoint, loadCheckpoint, saveCheckpoint } from '../src/train/checkpoint';
 import { decodeFloat16, encodeFloat16 } from '../src/train/float16';
-import { ensureTeacherCache } from '../src/train/teacher-cache';
+import { ensureTeacherCache, loadTeacherCache } from '../src/train/teacher-cache';
 import { openTeacherCache } from '../src/train/cached-dataset';
 import { selfEnsemble } from '../src/train/self-ensemble';
 import { syntheticDataset } from '../src/data/datasets';
@@ -342,6 +342,50 @@ describe('teacher cache', () => {
     const a = await cached.nextArrays();
     cached.restore({ seed: 1, batch: 1 });
     expect(Array.from((await cached.nextArrays()).teacher!)).toEqual(Array.from(a.teacher!));
+  });
+  it('with a smaller patchSize, runs the teacher on the whole patches and keeps their centres (context for its targets)', async () => {
+    const big = syntheticDataset({ scale: 2, patchSize: 12, batchSize: 4, seed: 3, images: 3, imageSize: 40 });
+    // A teacher that sees its borders: a 3x3 mean with zero padding, then nearest-neighbour x2.
+    const teacher = (lr: tf.Tensor4D) =>
+      tf.tidy(() => {
+        const blurred = tf.depthwiseConv2d(lr, tf.fill([3, 3, 3, 1], 1 / 9) as tf.Tensor4D, 1, 'same');
+        return tf.image.resizeNearestNeighbor(blurred as tf.Tensor4D, [lr.shape[1] * 2, lr.shape[2] * 2]) as tf.Tensor4D;
+      });
+    const cacheDir = path.join(dir, 'cache-context');
+    await expect(ensureTeacherCache(teacher, big, { dir: cacheDir, count: 8, teacherId: 'mean', patchSize: 9 })).rejects.toBeInstanceOf(ConfigError);
+    await expect(ensureTeacherCache(teacher, big, { dir: cacheDir, count: 8, teacherId: 'mean', patchSize: 14 })).rejects.toBeInstanceOf(ConfigError);
+    const idx = await ensureTeacherCache(teacher, big, { dir: cacheDir, count: 8, teacherId: 'mean', patchSize: 8 });
+    expect([idx.lrSize, idx.hrSize, idx.count]).toEqual([8, 16, 8]);
+    expect(idx.description).toMatch(/centre=8/);
+    // The same data and teacher without the crop is another cache.
+    const whole = await ensureTeacherCache(teacher, big, { dir: path.join(dir, 'cache-whole'), count: 8, teacherId: 'mean' });
+    expect(whole.key).not.toBe(idx.key);
+
+    const cache = await loadTeacherCache(cacheDir);
+    const centre = (t: tf.Tensor4D, from: number, side: number) => tf.slice(t, [0, (from - side) / 2, (from - side) / 2, 0], [-1, side, side, 3]);
+    for (let b = 0; b < 2; b++) {
+      big.restore({ seed: 3, batch: b });
+      const a = await big.nextArrays();
+      const lr = tf.tensor4d(a.lr, [4, 12, 12, 3]);
+      const hr = tf.tensor4d(a.hr, [4, 24, 24, 3]);
+      const predicted = teacher(lr);
+      const stored = (arr: Uint8Array | Uint16Array, side: number) => {
+        const n = 4 * side * side * 3;
+        const part = arr.subarray(b * n, (b + 1) * n);
+        const values = part instanceof Uint8Array ? Float32Array.from(part, (v) => v / 255) : decodeFloat16(part);
+        return tf.tensor4d(values, [4, side, side, 3]);
+      };
+      const diff = (x: tf.Tensor, y: tf.Tensor) => tf.tidy(() => tf.max(tf.abs(tf.sub(x, y))).dataSync()[0]);
+      const [sLr, sHr, sTe] = [stored(cache.lr, 8), stored(cache.hr, 16), stored(cache.teacher, 16)];
+      expect(diff(sLr, centre(lr, 12, 8))).toBeLessThan(1e-6);
+      expect(diff(sHr, centre(hr, 24, 16))).toBeLessThan(1e-6);
+      expect(diff(sTe, centre(predicted, 24, 16))).toBeLessThan(2e-3);
+      // Made with context: at the stored patch's border the target is not what the teacher gives the bare patch.
+      const bare = teacher(sLr);
+      expect(diff(sTe, bare)).toBeGreaterThan(1e-2);
+      expect(diff(tf.slice(sTe, [0, 2, 2, 0], [-1, 12, 12, 3]), tf.slice(bare, [0, 2, 2, 0], [-1, 12, 12, 3]))).toBeLessThan(2e-3);
+      tf.dispose([lr, hr, predicted, sLr, sHr, sTe, bare]);
+    }
   });
 });
 

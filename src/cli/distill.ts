@@ -8,6 +8,7 @@ import { isPretrainedTeacher, loadPretrainedTeacher, type PretrainedTeacherName 
 import { buildTeacher } from '../models/teacher';
 import { BUILTIN_SCALES, builtinModelLocation, isBuiltinModel } from '../infer/registry';
 import { openDataset } from '../data/datasets';
+import { defaultPatchSize } from '../data/patch-dataset';
 import { mixDatasets } from '../data/mix';
 import type { PatchDataset } from '../data/types';
 import { distill } from '../train/distill';
@@ -25,6 +26,8 @@ interface DistillCliOptions extends TrainCliOptions {
   featureTeacher?: string;
   cacheDir?: string;
   cacheSize: number;
+  /** LR pixels of context the teacher sees around each cached patch. */
+  cacheContext: number;
   /** `--no-cache-augment`: false. */
   cacheAugment?: boolean;
   teacherRuntime: TeacherRuntime;
@@ -91,6 +94,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
     .option('--feature-teacher <model>', 'take the feature term from this model instead of --teacher (any --teacher value; e.g. x4-plus, a teaching assistant of the student\'s own family, while the output targets still come from --teacher); it runs on every batch and is never cached')
     .option('--cache-dir <dir>', 'cache the teacher predictions (and, with --loss-feature, its tap features) for a fixed patch set here (each step then costs only the student)')
     .option('--cache-size <n>', 'patches in the teacher cache', intOption('--cache-size', 1), 2048)
+    .option('--cache-context <px>', 'the teacher sees this many LR pixels of context around each cached patch (it runs on patches of --patch + 2·px and the cache keeps their centres), so its targets near a patch border are as good as inside a whole image; costs the cache build about ((p + 2·px) / p)² the time', intOption('--cache-context', 0), 0)
     .option('--no-cache-augment', 'replay the cached patches as stored, never flipped or rotated (as feature distillation must): the control that tells a feature term from the augmentation it gives up')
     .option('--teacher-runtime <r>', 'engine for the teacher: auto (ONNX Runtime if installed), onnx or tfjs', choiceOption<TeacherRuntime>('--teacher-runtime', ['auto', 'onnx', 'tfjs']), 'auto')
     .option('--unlabeled', "the --data images have no HR (your own photos, screenshots, frames): LR patches are cut from them as they are and the teacher's predictions are the targets (needs --cache-dir; --val should hold HR images of the same kind)")
@@ -108,7 +112,12 @@ export const registerDistill: RegisterCommand = (program: Command) => {
           teacher.dispose();
           throw e;
         }) : undefined;
+        if (o.cacheContext > 0 && !o.cacheDir) throw new ConfigError('--cache-context gives the cached teacher targets context: it needs --cache-dir');
         const data = await distillDataset(o);
+        const cacheData = o.cacheContext > 0 ? await distillDataset({ ...o, patch: (o.patch ?? defaultPatchSize(o.scale)) + 2 * o.cacheContext }).catch((e) => {
+          data.dispose();
+          throw e;
+        }) : undefined;
         const student = await modelFromOptions(o);
         const progress = progressReporter();
         try {
@@ -116,13 +125,14 @@ export const registerDistill: RegisterCommand = (program: Command) => {
           const base = trainOptionsFromCli(o, loss, signal, progress.onProgress);
           const r = await distill({
             ...base,
-            meta: { ...base.meta, teacher: o.teacher, ...(o.featureTeacher ? { featureTeacher: o.featureTeacher } : {}), teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, ...(o.cacheAugment === false ? { cacheAugment: false } : {}), lossOutput: o.lossOutput, outputLoss: o.outputLoss, ...(o.outputBounded ? { outputBounded: true } : {}), lossFeature: o.lossFeature },
+            meta: { ...base.meta, teacher: o.teacher, ...(o.featureTeacher ? { featureTeacher: o.featureTeacher } : {}), teacherEnsemble: o.teacherEnsemble, cacheSize: o.cacheDir ? o.cacheSize : null, ...(o.cacheContext > 0 ? { cacheContext: o.cacheContext } : {}), ...(o.cacheAugment === false ? { cacheAugment: false } : {}), lossOutput: o.lossOutput, outputLoss: o.outputLoss, ...(o.outputBounded ? { outputBounded: true } : {}), lossFeature: o.lossFeature },
             teacher,
             featureTeacher,
             student,
             data,
             cacheDir: o.cacheDir,
             cacheSize: o.cacheSize,
+            cacheData,
             cacheAugment: o.cacheAugment === false ? false : undefined,
             teacherRuntime: o.teacherRuntime,
             teacherEnsemble: checkEnsembleSize(o.teacherEnsemble),
@@ -132,6 +142,7 @@ export const registerDistill: RegisterCommand = (program: Command) => {
         } finally {
           progress.finish();
           data.dispose();
+          cacheData?.dispose();
           student.dispose();
           teacher.dispose();
           featureTeacher?.dispose();

@@ -117,6 +117,7 @@ export interface RunConfig {
     ensemble?: number;
     cacheDir?: string;
     cacheSize?: number;
+    cacheContext?: number;
     /** `--no-cache-augment` when false. */
     cacheAugment?: boolean;
   };
@@ -185,6 +186,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'teacher.ensemble': { flag: 'teacherEnsemble', kind: 'number' },
   'teacher.cacheDir': { flag: 'cacheDir', kind: 'path' },
   'teacher.cacheSize': { flag: 'cacheSize', kind: 'number' },
+  'teacher.cacheContext': { flag: 'cacheContext', kind: 'number' },
   'teacher.cacheAugment': { flag: 'cacheAugment', kind: 'boolean' },
   'checkpoint.every': { flag: 'checkpointEvery', kind: 'number' },
   'checkpoint.precision': { flag: 'checkpointPrecision', kind: 'string' },

@@ -41,6 +41,13 @@ export interface DistillOptions extends TrainStudentOptions {
   /** Patches in the cache (default 2048). */
   cacheSize?: number;
   /**
+   * The patch stream the cache is built from (default: `data`). Give it patches `2·c` pixels larger than `data`'s
+   * (same scale, batch size and seed) and the teacher sees `c` LR pixels of context on every side of each cached
+   * patch: the cache keeps the centres, `data.patchSize` wide, so the teacher's targets are made as they would be
+   * inside a whole image rather than next to a patch border. `distill` does not dispose it.
+   */
+  cacheData?: PatchDataset;
+  /**
    * Flip and rotate the cached batches as they are replayed (default true; false, and only false, with a feature
    * weight > 0, since features are not equivariant). False replays every patch as the cache stores it, which makes an
    * output-KD run the exact control of a feature-KD run on the same cache.
@@ -135,9 +142,17 @@ export async function distill(opts: DistillOptions): Promise<TrainResult> {
     let trainData = data;
     if (opts.cacheDir && (weights.output > 0 || weights.feature > 0) && !o.dryRun) {
       if (!isPatchDataset(data)) throw new ConfigError('cacheDir needs a PatchDataset (openDataset, imageFolderDataset, ...), not a plain iterable');
-      const index = await ensureTeacherCache(teacher, data, {
+      const source = opts.cacheData ?? data;
+      if (source !== data) {
+        if (!isPatchDataset(source)) throw new ConfigError('cacheData must be a PatchDataset (openDataset, imageFolderDataset, ...)');
+        if (source.scale !== data.scale || source.batchSize !== data.batchSize || source.state().seed !== data.state().seed || source.patchSize < data.patchSize || (source.patchSize - data.patchSize) % 2 !== 0) {
+          throw new ConfigError(`cacheData must have data's scale, batch size and seed, and patches larger by an even number of pixels (the teacher's context): data is x${data.scale} p=${data.patchSize} batch ${data.batchSize} seed ${data.state().seed}, cacheData x${source.scale} p=${source.patchSize} batch ${source.batchSize} seed ${source.state().seed}`);
+        }
+      }
+      const index = await ensureTeacherCache(teacher, source, {
         dir: opts.cacheDir,
         count: opts.cacheSize ?? 2048,
+        patchSize: data.patchSize,
         teacherId: opts.teacherId,
         runtime: opts.teacherRuntime,
         ensemble: opts.teacherEnsemble,
