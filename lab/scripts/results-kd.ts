@@ -83,7 +83,26 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma16x8-emt8k-ta', label: 'both: output KD from EMT ×4 (the 8192-patch cache, flipped) and feature KD from the EMT-distilled assistant (`--feature-teacher`)' },
       { run: 'student-x4-luma16x8-emt8k-context8', label: 'output KD as emt8k, with EMT\'s cached targets made with 8 LR pixels of context around each 32² patch (`--cache-context 8`: EMT on bare 32² tiles of Set5 scores 32.43 dB, with the context 32.62, on whole images 32.64)' },
       { run: 'student-x4-luma16x8-scratch8k-seed2', label: 'seed control, no teacher: the from-scratch run with seed 2 (other initial weights and patches); its Δ is run-to-run noise', teacherless: true },
+      { run: 'student-x4-luma16x8-scratch8k-seed3', label: 'seed control, no teacher: the from-scratch run with seed 3', teacherless: true },
     ],
+  },
+  {
+    id: 'emt-x4-luma16x8-seed2',
+    title: 'EMT ×4 → luma-detail student 16×8, the output-KD pair again with seed 2',
+    scale: 4,
+    recipe:
+      'the 16×8 study\'s from-scratch run and its output-KD arm (`student-x4-luma16x8-emt8k`) repeated with seed 2: other initial weights and other patches, so another 8192-patch EMT cache (`lab/runs/student-x4-luma16x8-scratch8k-seed2.json`, `lab/runs/student-x4-luma16x8-emt8k-seed2.json`). Together with the seed-1 pair it says how much of output KD\'s gain is run-to-run noise',
+    base: { run: 'student-x4-luma16x8-scratch8k-seed2', label: 'from scratch (HR only), seed 2' },
+    arms: [{ run: 'student-x4-luma16x8-emt8k-seed2', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed 2' }],
+  },
+  {
+    id: 'emt-x4-luma16x8-seed3',
+    title: 'EMT ×4 → luma-detail student 16×8, the output-KD pair again with seed 3',
+    scale: 4,
+    recipe:
+      'the 16×8 study\'s from-scratch run and its output-KD arm (`student-x4-luma16x8-emt8k`) repeated with seed 3: other initial weights and other patches, so another 8192-patch EMT cache (`lab/runs/student-x4-luma16x8-scratch8k-seed3.json`, `lab/runs/student-x4-luma16x8-emt8k-seed3.json`). Together with the seed-1 pair it says how much of output KD\'s gain is run-to-run noise',
+    base: { run: 'student-x4-luma16x8-scratch8k-seed3', label: 'from scratch (HR only), seed 3' },
+    arms: [{ run: 'student-x4-luma16x8-emt8k-seed3', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed 3' }],
   },
   {
     id: 'emt-x4-luma32x8',
