@@ -92,7 +92,7 @@ const STUDIES: Study[] = [
     scale: 4,
     recipe:
       'the 16×8 study\'s from-scratch run and its output-KD arm (`student-x4-luma16x8-emt8k`) repeated with seed 2: other initial weights and other patches, so another 8192-patch EMT cache (`lab/runs/student-x4-luma16x8-scratch8k-seed2.json`, `lab/runs/student-x4-luma16x8-emt8k-seed2.json`). Together with the seed-1 pair it says how much of output KD\'s gain is run-to-run noise',
-    base: { run: 'student-x4-luma16x8-scratch8k-seed2', label: 'from scratch (HR only), seed 2' },
+    base: { run: 'student-x4-luma16x8-scratch8k-seed2', label: 'from scratch (HR only; seed 2)' },
     arms: [{ run: 'student-x4-luma16x8-emt8k-seed2', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed 2' }],
   },
   {
@@ -101,7 +101,7 @@ const STUDIES: Study[] = [
     scale: 4,
     recipe:
       'the 16×8 study\'s from-scratch run and its output-KD arm (`student-x4-luma16x8-emt8k`) repeated with seed 3: other initial weights and other patches, so another 8192-patch EMT cache (`lab/runs/student-x4-luma16x8-scratch8k-seed3.json`, `lab/runs/student-x4-luma16x8-emt8k-seed3.json`). Together with the seed-1 pair it says how much of output KD\'s gain is run-to-run noise',
-    base: { run: 'student-x4-luma16x8-scratch8k-seed3', label: 'from scratch (HR only), seed 3' },
+    base: { run: 'student-x4-luma16x8-scratch8k-seed3', label: 'from scratch (HR only; seed 3)' },
     arms: [{ run: 'student-x4-luma16x8-emt8k-seed3', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed 3' }],
   },
   {
