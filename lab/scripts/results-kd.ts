@@ -120,6 +120,15 @@ const STUDIES: Study[] = [
     ],
   },
   {
+    id: 'emt-x4-luma32x8-seed2',
+    title: 'EMT ×4 → mid-size luma-detail student 32×8, the output-KD pair again with seed 2',
+    scale: 4,
+    recipe:
+      'the 32×8 study\'s from-scratch run and its output-KD arm (`student-x4-luma32x8-emt8k`) repeated with seed 2: other initial weights and other patches, and the seed-2 EMT cache of the 16×8 seed study (the cache depends on the data stream, not on the student; `lab/runs/student-x4-luma32x8-scratch8k-seed2.json`, `lab/runs/student-x4-luma32x8-emt8k-seed2.json`)',
+    base: { run: 'student-x4-luma32x8-scratch8k-seed2', label: 'from scratch (HR only; seed 2)' },
+    arms: [{ run: 'student-x4-luma32x8-emt8k-seed2', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed 2' }],
+  },
+  {
     id: 'emt-x4-luma40x8',
     title: 'EMT ×4 → mid-size luma-detail student 40×8 (124K parameters), from scratch',
     scale: 4,
