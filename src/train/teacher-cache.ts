@@ -233,17 +233,18 @@ export async function ensureTeacherCache(teacher: Teacher, data: PatchDataset, o
           // A feature map covers the patch at its own resolution: crop the same fraction of it.
           const [fh, fw, fc] = [f.shape[1], f.shape[2], f.shape[3]];
           const side = (fh * p) / full;
-          if (fh !== fw || !Number.isInteger(side) || (fh - side) % 2 !== 0) {
+          if (p !== full && (fh !== fw || !Number.isInteger(side) || (fh - side) % 2 !== 0)) {
             throw new ShapeError(`teacher feature "${taps?.[i]}" is ${fh}x${fw} for ${full}x${full} patches: its centre for ${p}x${p} patches is not a whole number of its pixels`);
           }
           feats ??= [];
-          feats[i] ??= { shape: [side, side, fc], bits: new Uint16Array(count * side * side * fc) };
+          const sideW = p === full ? fw : side;
+          feats[i] ??= { shape: [side, sideW, fc], bits: new Uint16Array(count * side * sideW * fc) };
           const want = feats[i].shape;
-          if (side !== want[0] || fc !== want[2]) {
+          if (side !== want[0] || sideW !== want[1] || fc !== want[2]) {
             throw new ShapeError(`teacher feature "${taps?.[i]}" is [${f.shape.slice(1).join(', ')}] in batch ${b}, unlike the first; the patches must all be ${full}x${full}`);
           }
           const cropped = cropCentre((await f.data()) as Float32Array, n, fh, side, fc);
-          feats[i].bits.set(encodeFloat16(cropped), b * n * side * side * fc);
+          feats[i].bits.set(encodeFloat16(cropped), b * n * side * sideW * fc);
         }
       } finally {
         tf.dispose([y, ...features]);
