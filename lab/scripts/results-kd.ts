@@ -41,6 +41,23 @@ interface Study {
   arms: Arm[];
 }
 
+/**
+ * The ×4 output-KD pair at 8000 steps (from scratch, and output KD from EMT) repeated with another seed: other initial
+ * weights, other patches, and the EMT cache of that seed's stream (it depends on the data, not on the student).
+ */
+function seedRepeat(width: 16 | 32, seed: number): Study {
+  const name = `student-x4-luma${width}x8`;
+  const size = width === 16 ? 'luma-detail student 16×8' : 'mid-size luma-detail student 32×8';
+  return {
+    id: `emt-x4-luma${width}x8-seed${seed}`,
+    title: `EMT ×4 → ${size}, the output-KD pair again with seed ${seed}`,
+    scale: 4,
+    recipe: `the ${width}×8 study's from-scratch run and its output-KD arm (\`${name}-emt8k\`) repeated with seed ${seed}: other initial weights and other patches, so the EMT cache of seed ${seed}'s stream (\`lab/runs/${name}-scratch8k-seed${seed}.json\`, \`lab/runs/${name}-emt8k-seed${seed}.json\`). With the seed-1 pair it says how much of output KD's gain is run-to-run noise`,
+    base: { run: `${name}-scratch8k-seed${seed}`, label: `from scratch (HR only; seed ${seed})` },
+    arms: [{ run: `${name}-emt8k-seed${seed}`, label: `output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed ${seed}` }],
+  };
+}
+
 /** The studies, newest first. Every arm shares its base's data, patches, schedule, seed and step count. */
 const STUDIES: Study[] = [
   {
@@ -86,24 +103,8 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma16x8-scratch8k-seed3', label: 'seed control, no teacher: the from-scratch run with seed 3', teacherless: true },
     ],
   },
-  {
-    id: 'emt-x4-luma16x8-seed2',
-    title: 'EMT ×4 → luma-detail student 16×8, the output-KD pair again with seed 2',
-    scale: 4,
-    recipe:
-      'the 16×8 study\'s from-scratch run and its output-KD arm (`student-x4-luma16x8-emt8k`) repeated with seed 2: other initial weights and other patches, so another 8192-patch EMT cache (`lab/runs/student-x4-luma16x8-scratch8k-seed2.json`, `lab/runs/student-x4-luma16x8-emt8k-seed2.json`). Together with the seed-1 pair it says how much of output KD\'s gain is run-to-run noise',
-    base: { run: 'student-x4-luma16x8-scratch8k-seed2', label: 'from scratch (HR only; seed 2)' },
-    arms: [{ run: 'student-x4-luma16x8-emt8k-seed2', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed 2' }],
-  },
-  {
-    id: 'emt-x4-luma16x8-seed3',
-    title: 'EMT ×4 → luma-detail student 16×8, the output-KD pair again with seed 3',
-    scale: 4,
-    recipe:
-      'the 16×8 study\'s from-scratch run and its output-KD arm (`student-x4-luma16x8-emt8k`) repeated with seed 3: other initial weights and other patches, so another 8192-patch EMT cache (`lab/runs/student-x4-luma16x8-scratch8k-seed3.json`, `lab/runs/student-x4-luma16x8-emt8k-seed3.json`). Together with the seed-1 pair it says how much of output KD\'s gain is run-to-run noise',
-    base: { run: 'student-x4-luma16x8-scratch8k-seed3', label: 'from scratch (HR only; seed 3)' },
-    arms: [{ run: 'student-x4-luma16x8-emt8k-seed3', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed 3' }],
-  },
+  seedRepeat(16, 2),
+  seedRepeat(16, 3),
   {
     id: 'emt-x4-luma32x8',
     title: 'EMT ×4 → mid-size luma-detail student 32×8 (80K parameters), from scratch',
@@ -119,15 +120,7 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma32x8-emt8k-noaug', label: 'its control: output KD alone from the same feature cache, replayed as stored (no flips, `cacheAugment: false`)' },
     ],
   },
-  {
-    id: 'emt-x4-luma32x8-seed2',
-    title: 'EMT ×4 → mid-size luma-detail student 32×8, the output-KD pair again with seed 2',
-    scale: 4,
-    recipe:
-      'the 32×8 study\'s from-scratch run and its output-KD arm (`student-x4-luma32x8-emt8k`) repeated with seed 2: other initial weights and other patches, and the seed-2 EMT cache of the 16×8 seed study (the cache depends on the data stream, not on the student; `lab/runs/student-x4-luma32x8-scratch8k-seed2.json`, `lab/runs/student-x4-luma32x8-emt8k-seed2.json`)',
-    base: { run: 'student-x4-luma32x8-scratch8k-seed2', label: 'from scratch (HR only; seed 2)' },
-    arms: [{ run: 'student-x4-luma32x8-emt8k-seed2', label: 'output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed 2' }],
-  },
+  seedRepeat(32, 2),
   {
     id: 'emt-x4-luma40x8',
     title: 'EMT ×4 → mid-size luma-detail student 40×8 (124K parameters), from scratch',
