@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readRun, type Entry } from '../lab/scripts/results/catalog';
 import type { Measured } from '../lab/scripts/results/measure';
-import { checkTargets, headlineStudent, kdGainTarget, type Row } from '../lab/scripts/results/targets';
+import { checkTargets, headlineStudent, kdGainTarget, kdSeedMeanTarget, type Row } from '../lab/scripts/results/targets';
 import { cpuMark, otherCores, othersNote, othersWarning } from '../lab/scripts/results/machine';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sharpen-kd-results-'));
@@ -88,6 +88,15 @@ describe('checkTargets', () => {
     expect([t.model, t.status, t.measured?.toFixed(2)]).toEqual(['kd-cache vs scratch', 'MISS', '0.08']);
     expect(kdGainTarget({ ...study, arms: [{ run: 'kd', steps: 8000, set5: 31.0 }] }).status).toBe('PASS');
     expect(kdGainTarget({ ...study, arms: [study.arms[1]] }).status).toBe('not measured');
+  });
+
+  it('averages output KD\'s gain over seeds, counting only pairs trained to the same step', () => {
+    const pair = (seed: number, base: number, kd: number, kdSteps = 8000) => ({ seed, base: { run: `s${seed}`, steps: 8000, set5: base }, kd: { run: `k${seed}`, steps: kdSteps, set5: kd } });
+    const t = kdSeedMeanTarget({ title: 'x4', pairs: [pair(1, 30.73, 30.81), pair(2, 30.79, 30.83), pair(3, 30.74, 30.78)] });
+    expect([t.status, t.measured?.toFixed(3), t.model, t.note]).toEqual(['MISS', '0.053', '3 seeds', 'seed 1 +0.08, seed 2 +0.04, seed 3 +0.04']);
+    const unequal = kdSeedMeanTarget({ title: 'x4', pairs: [pair(1, 30.0, 30.3), pair(2, 30.0, 30.0, 4000)] });
+    expect([unequal.status, unequal.measured?.toFixed(2), unequal.model]).toEqual(['PASS', '0.30', '1 seed']);
+    expect(kdSeedMeanTarget({ title: 'x4', pairs: [pair(1, 30.0, 30.3, 4000)] }).status).toBe('not measured');
   });
 
   it('checks the x4 frame rate of the headline student', () => {

@@ -19,7 +19,7 @@ import { Student } from '../../src/infer/student';
 import { writeFileAtomic } from '../../src/io/atomic-write';
 import { readRun, type RunInfo } from './results/catalog';
 import { targetTable } from './results/report';
-import { kdGainTarget, KD_GAIN_TARGET, type TargetResult } from './results/targets';
+import { kdGainTarget, kdSeedMeanTarget, KD_GAIN_TARGET, type TargetResult } from './results/targets';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -41,22 +41,46 @@ interface Study {
   arms: Arm[];
 }
 
+/** An output-KD pair: the from-scratch run of a recipe and its twin distilled from EMT, for one seed. */
+interface SeedPair {
+  scale: 2 | 4;
+  width: 16 | 32;
+  seed: number;
+}
+
+/** The pair's runs: `student-x<scale>-luma<width>x8-{scratch,emt}<steps>k[-seed<seed>]` (seed 1 has no suffix). */
+function pairRuns({ scale, width, seed }: SeedPair): { base: string; kd: string } {
+  const name = `student-x${scale}-luma${width}x8`;
+  const k = scale === 4 ? '8k' : '6k';
+  const suffix = seed === 1 ? '' : `-seed${seed}`;
+  return { base: `${name}-scratch${k}${suffix}`, kd: `${name}-emt${k}${suffix}` };
+}
+
 /**
- * The ×4 output-KD pair at 8000 steps (from scratch, and output KD from EMT) repeated with another seed: other initial
- * weights, other patches, and the EMT cache of that seed's stream (it depends on the data, not on the student).
+ * An output-KD pair (from scratch, and output KD from EMT at ×4 for 8000 steps or ×2 for 6000) repeated with another
+ * seed: other initial weights, other patches, and the EMT cache of that seed's stream (it depends on the data, not on
+ * the student).
  */
-function seedRepeat(width: 16 | 32, seed: number): Study {
-  const name = `student-x4-luma${width}x8`;
+function seedRepeat(pair: SeedPair): Study {
+  const { scale, width, seed } = pair;
+  const { base, kd } = pairRuns(pair);
   const size = width === 16 ? 'luma-detail student 16×8' : 'mid-size luma-detail student 32×8';
   return {
-    id: `emt-x4-luma${width}x8-seed${seed}`,
-    title: `EMT ×4 → ${size}, the output-KD pair again with seed ${seed}`,
-    scale: 4,
-    recipe: `the ${width}×8 study's from-scratch run and its output-KD arm (\`${name}-emt8k\`) repeated with seed ${seed}: other initial weights and other patches, so the EMT cache of seed ${seed}'s stream (\`lab/runs/${name}-scratch8k-seed${seed}.json\`, \`lab/runs/${name}-emt8k-seed${seed}.json\`). With the seed-1 pair it says how much of output KD's gain is run-to-run noise`,
-    base: { run: `${name}-scratch8k-seed${seed}`, label: `from scratch (HR only; seed ${seed})` },
-    arms: [{ run: `${name}-emt8k-seed${seed}`, label: `output KD from EMT ×4 on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed ${seed}` }],
+    id: `emt-x${scale}-luma${width}x8-seed${seed}`,
+    title: `EMT ×${scale} → ${size}, the output-KD pair again with seed ${seed}`,
+    scale,
+    recipe: `the ×${scale} ${width}×8 study's from-scratch run and its output-KD arm (\`${pairRuns({ ...pair, seed: 1 }).kd}\`) repeated with seed ${seed}: other initial weights and other patches, so the EMT cache of seed ${seed}'s stream (\`lab/runs/${base}.json\`, \`lab/runs/${kd}.json\`). With the seed-1 pair it says how much of output KD's gain is run-to-run noise`,
+    base: { run: base, label: `from scratch (HR only; seed ${seed})` },
+    arms: [{ run: kd, label: `output KD from EMT ×${scale} on luma (weight 1, L1; EMT outputs cached for 8192 patches), seed ${seed}` }],
   };
 }
+
+/** The recipes whose output-KD pair was trained with several seeds: the mean gain over seeds is their figure. */
+const SEED_GROUPS: { title: string; scale: 2 | 4; width: 16 | 32; seeds: number[] }[] = [
+  { title: 'EMT ×4 → 16×8, 8000 steps', scale: 4, width: 16, seeds: [1, 2, 3] },
+  { title: 'EMT ×4 → 32×8, 8000 steps', scale: 4, width: 32, seeds: [1, 2, 3] },
+  { title: 'EMT ×2 → 16×8, 6000 steps', scale: 2, width: 16, seeds: [1, 2] },
+];
 
 /** The studies, newest first. Every arm shares its base's data, patches, schedule, seed and step count. */
 const STUDIES: Study[] = [
@@ -103,8 +127,8 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma16x8-scratch8k-seed3', label: 'seed control, no teacher: the from-scratch run with seed 3', teacherless: true },
     ],
   },
-  seedRepeat(16, 2),
-  seedRepeat(16, 3),
+  seedRepeat({ scale: 4, width: 16, seed: 2 }),
+  seedRepeat({ scale: 4, width: 16, seed: 3 }),
   {
     id: 'emt-x4-luma32x8',
     title: 'EMT ×4 → mid-size luma-detail student 32×8 (80K parameters), from scratch',
@@ -120,7 +144,8 @@ const STUDIES: Study[] = [
       { run: 'student-x4-luma32x8-emt8k-noaug', label: 'its control: output KD alone from the same feature cache, replayed as stored (no flips, `cacheAugment: false`)' },
     ],
   },
-  seedRepeat(32, 2),
+  seedRepeat({ scale: 4, width: 32, seed: 2 }),
+  seedRepeat({ scale: 4, width: 32, seed: 3 }),
   {
     id: 'emt-x4-luma40x8',
     title: 'EMT ×4 → mid-size luma-detail student 40×8 (124K parameters), from scratch',
@@ -157,6 +182,7 @@ const STUDIES: Study[] = [
       { run: 'student-x2-luma16x8-ta6k', label: 'EMT ×2 through an assistant: output and feature KD (weight 1 each; three body taps, 1×1 adapters 16 → 32) from the 32×8 student distilled from EMT ×2 (student-x2-luma32x8-emt6k, 37.33 dB), run on every batch' },
     ],
   },
+  seedRepeat({ scale: 2, width: 16, seed: 2 }),
   {
     id: 'emt-x2-luma32x8',
     title: 'EMT ×2 → mid-size luma-detail student 32×8 (76K parameters), from scratch',
@@ -289,6 +315,7 @@ async function main(): Promise<void> {
   const json: Record<string, unknown>[] = [];
   const sections: string[] = [];
   const targets: TargetResult[] = [];
+  const scored = new Map<string, ArmResult>();
   for (const study of STUDIES) {
     const rows: ArmResult[] = [];
     for (const arm of [study.base, ...study.arms]) {
@@ -314,10 +341,35 @@ async function main(): Promise<void> {
       targets.push(kdGainTarget({ title: study.title, base: scores(rows[0]), arms: rows.slice(1).filter((r) => !r.teacherless).map(scores) }));
     }
     json.push({ ...study, runs: rows.map((r) => ({ run: r.run, label: r.label, trainedSteps: r.info?.trainedSteps, model: r.info?.model, val: r.info?.val, quality: r.quality })) });
+    for (const r of rows) scored.set(r.run, r);
   }
+  const seedSection = ['## Over seeds', '', 'Output KD\'s gain for the pairs trained with more than one seed (each pair: the from-scratch run and its', 'distilled twin, same seed, equal steps; model scores). One seed\'s gain is within the spread of the from-scratch runs', 'alone, so the mean over seeds is the figure to read.', ''];
+  seedSection.push('| recipe | seed | from scratch, Set5 / Set14 | output KD from EMT, Set5 / Set14 | gain, Set5 / Set14 |', '|---|---|---|---|---|');
+  for (const g of SEED_GROUPS) {
+    const pairs = g.seeds.map((seed) => {
+      const runs = pairRuns({ scale: g.scale, width: g.width, seed });
+      const at = (run: string) => ({ run, steps: scored.get(run)?.info?.trainedSteps ?? 0, set5: scored.get(run)?.quality?.Set5, set14: scored.get(run)?.quality?.Set14 });
+      return { seed, base: at(runs.base), kd: at(runs.kd) };
+    });
+    const gains: [number, number][] = [];
+    for (const p of pairs) {
+      const both = p.base.set5 !== undefined && p.kd.set5 !== undefined && p.base.steps === p.kd.steps;
+      const g5 = both ? p.kd.set5! - p.base.set5! : undefined;
+      const g14 = both ? p.kd.set14! - p.base.set14! : undefined;
+      if (g5 !== undefined) gains.push([g5, g14!]);
+      seedSection.push(`| ${g.title} | ${p.seed} | ${f2(p.base.set5)} / ${f2(p.base.set14)} | ${f2(p.kd.set5)} / ${f2(p.kd.set14)} | ${signed(g5)} / ${signed(g14)} |`);
+    }
+    if (gains.length > 1) {
+      const mean = (i: 0 | 1) => gains.reduce((a, x) => a + x[i], 0) / gains.length;
+      seedSection.push(`| ${g.title} | **mean of ${gains.length}** | | | **${signed(mean(0))} / ${signed(mean(1))}** |`);
+    }
+    if (doEval) targets.push(kdSeedMeanTarget({ title: g.title, pairs }));
+  }
+  seedSection.push('');
   if (doEval) {
-    md.push('## Targets', '', `Each study's best distilled arm against its from-scratch run, both trained to the same step (model Set5; target ≥ ${KD_GAIN_TARGET} dB).`, '', ...targetTable(targets), '');
+    md.push('## Targets', '', `Each study's best distilled arm against its from-scratch run, both trained to the same step, and the mean over seeds where a pair was repeated (model Set5; target ≥ ${KD_GAIN_TARGET} dB).`, '', ...targetTable(targets), '');
   }
+  if (doEval) md.push(...seedSection);
   md.push(...sections);
   await writeFileAtomic(path.join(outDir, 'distillation.md'), `${md.join('\n')}\n`);
   await writeFileAtomic(path.join(outDir, 'distillation.json'), `${JSON.stringify({ generated: new Date().toISOString(), targets, studies: json }, null, 1)}\n`);

@@ -109,6 +109,26 @@ export function kdGainTarget(study: KdStudyScores): TargetResult {
   return result({ ...base, model: `${best.run} vs ${study.base.run}`, measured: gain, note: `${best.set5!.toFixed(2)} vs ${study.base.set5.toFixed(2)} dB, ${study.base.steps} steps each` });
 }
 
+/** One recipe's output-KD pair (from scratch, distilled) trained with several seeds, each pair at equal steps. */
+export interface KdSeedPairs {
+  title: string;
+  pairs: { seed: number; base: { run: string; steps: number; set5?: number }; kd: { run: string; steps: number; set5?: number } }[];
+}
+
+/**
+ * The mean over seeds of the distilled run's gain over its from-scratch twin: with two runs of one recipe differing by
+ * up to 0.08 dB, one seed's gain says little, and this is the figure a gain target should be read against.
+ */
+export function kdSeedMeanTarget(group: KdSeedPairs): TargetResult {
+  const done = group.pairs.filter((p) => p.base.set5 !== undefined && p.kd.set5 !== undefined && p.kd.steps === p.base.steps);
+  const base = { id: 'kd-gain-seed-mean', description: `${group.title}: output KD's gain over from scratch, mean over seeds ≥ ${KD_GAIN_TARGET} dB (Set5, equal steps)`, threshold: KD_GAIN_TARGET, unit: 'dB' };
+  if (done.length === 0) return result({ ...base, model: null, measured: null, note: 'no seed has both runs trained to the same step yet' });
+  const gains = done.map((p) => p.kd.set5! - p.base.set5!);
+  const mean = gains.reduce((a, b) => a + b, 0) / gains.length;
+  const list = done.map((p, i) => `seed ${p.seed} ${gains[i] >= 0 ? '+' : ''}${gains[i].toFixed(2)}`).join(', ');
+  return result({ ...base, model: `${done.length} seed${done.length > 1 ? 's' : ''}`, measured: mean, note: list });
+}
+
 /**
  * A scale's frame-rate bar at 1280×720: for the shipped student, or for the entry `realtime` names (the real-time ×2
  * student `x2-fast`, where `x2` trades frames for quality) when that is measured.
