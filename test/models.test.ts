@@ -258,6 +258,40 @@ describe("compact with preluSlopes: 'layer'", () => {
   });
 });
 
+describe('compact with globalGates', () => {
+  it('gates the second half of the body by image-wide means: identity at the start, learns, survives reparameterize and a save / load', async () => {
+    const { reparameterize } = await import('../src/models/layers/rep-conv');
+    const opts: StudentOptions = { arch: 'compact', scale: 1, width: 8, depth: 4, unshuffle: 4, detail: 'luma', reparam: true, seed: 3 };
+    const m = buildStudent({ ...opts, globalGates: true });
+    const gates = m.layers.filter((l) => l.getClassName() === 'GlobalGate').map((l) => l.name);
+    expect(gates).toEqual(['body2_gate', 'body3_gate', 'body4_gate']);
+    expect(getModelInfo(m).options).toMatchObject({ globalGates: true });
+    const x = tf.randomUniform([2, 16, 12, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const y = tf.randomUniform([2, 16, 12, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    // Zero-initialised gates are 1: the same outputs as the ungated net with the same seed.
+    const ungated = buildStudent(opts);
+    const d0 = tf.tidy(() => tf.max(tf.abs(tf.sub(m.predict(x) as tf.Tensor, ungated.predict(x) as tf.Tensor))).dataSync()[0]);
+    expect(d0).toBeLessThan(1e-6);
+    const kernel = () => m.getLayer('body3_gate').getWeights()[0].dataSync();
+    const [before, after] = trainStep(m, x, y);
+    expect(after).toBeLessThan(before);
+    expect(Math.max(...kernel().map(Math.abs))).toBeGreaterThan(0); // the gates learn
+    // Each image's gates come from that image alone: the batch of two gives what each gives by itself.
+    const one = tf.tidy(() => (m.predict(tf.slice(x, [1, 0, 0, 0], [1, 16, 12, 3])) as tf.Tensor).dataSync());
+    const both = tf.tidy(() => tf.slice(m.predict(x) as tf.Tensor, [1, 0, 0, 0], [1, 16, 12, 3]).dataSync());
+    expect(Math.max(...one.map((v, i) => Math.abs(v - both[i])))).toBeLessThan(1e-5);
+    const plain = await reparameterize(m);
+    const saved = await new Promise<tf.io.ModelArtifacts>((resolve) => void plain.save(tf.io.withSaveHandler(async (a) => (resolve(a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }))));
+    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved));
+    const d = tf.tidy(() => tf.max(tf.abs(tf.sub(m.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor))).dataSync()[0]);
+    expect(d).toBeLessThan(1e-5);
+    expect(() => buildStudent({ arch: 'espcn', globalGates: true })).toThrow(ConfigError);
+    expect(() => buildStudent({ arch: 'compact', globalGates: 'yes' as never })).toThrow(ConfigError);
+    tf.dispose([x, y]);
+    for (const model of [m, ungated, plain, loaded]) model.dispose();
+  });
+});
+
 describe('teacher', () => {
   for (const scale of [1, 2, 3, 4] as const) {
     it(`tiny ResNet U-Net x${scale}: any input size, gradients, optimiser step on wasm`, () => {

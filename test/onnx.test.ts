@@ -63,6 +63,15 @@ describe.skipIf(!hasOrt)('ONNX export: parity with TF.js through onnxruntime-nod
     });
   }
 
+  it('exports global gates (ReduceMean, 1×1 conv, Sigmoid, Mul) with trained-like weights', async () => {
+    const m = buildStudent({ arch: 'compact', scale: 1, width: 8, depth: 3, unshuffle: 4, detail: 'luma', globalGates: true, seed: 9 });
+    for (const l of m.layers.filter((layer) => layer.getClassName() === 'GlobalGate')) {
+      l.setWeights(l.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.5, 'float32', 20 + i)));
+    }
+    expect(await parity(m, [2, 11, 7, 3])).toBeLessThanOrEqual(1e-5);
+    m.dispose();
+  });
+
   it('adds the nearest global residual before the pixel shuffle (no high-resolution Resize) unless fuseResidual is false', async () => {
     const m = buildStudent({ arch: 'compact', scale: 4, width: 8, depth: 2, seed: 5 });
     const has = (bytes: Uint8Array, op: string) => Buffer.from(bytes).includes(op);

@@ -5,7 +5,7 @@
  * tile runner); each round runs `PER` frames of every variant in turn, so drift in machine load hits all alike. On a
  * busy machine read the ratios to `x4`, not the absolute numbers.
  *
- * Usage: npx tsx lab/scripts/bench-x1-archs.ts [rounds=6]
+ * Usage: npx tsx lab/scripts/bench-x1-archs.ts [rounds=6] [filter]   (filter: comma-separated parts of variant names)
  */
 import * as os from 'node:os';
 import { useBackend } from '../../src/backends/use-backend';
@@ -18,11 +18,13 @@ import { rerunWithMallocTuning } from '../../src/cli/malloc-tuning';
 // As `sharpen-kd bench` runs: with the CLI's malloc thresholds (src/cli/malloc-tuning.ts).
 await rerunWithMallocTuning();
 const ROUNDS = Number(process.argv[2] ?? 6);
+const FILTER = process.argv[3]?.split(',');
 const PER = 5;
 const [W, H] = [1280, 720];
 await useBackend('cpu');
 const x1: Record<string, StudentOptions> = {
   'x1 luma 16×6, unshuffle 4 (shipped)': { width: 16, depth: 6, unshuffle: 4, detail: 'luma' },
+  'x1 luma 16×6, unshuffle 4, global gates': { width: 16, depth: 6, unshuffle: 4, detail: 'luma', globalGates: true },
   'x1 luma 24×6, unshuffle 4': { width: 24, depth: 6, unshuffle: 4, detail: 'luma' },
   'x1 luma 24×8, unshuffle 4': { width: 24, depth: 8, unshuffle: 4, detail: 'luma' },
   'x1 luma 32×6, unshuffle 4': { width: 32, depth: 6, unshuffle: 4, detail: 'luma' },
@@ -32,7 +34,7 @@ const x1: Record<string, StudentOptions> = {
 const students = new Map<string, { s: Student; inW: number; inH: number; gflops: number }>();
 const x4 = await Student.load('x4');
 students.set('shipped x4 (reference)', { s: x4, inW: W / 4, inH: H / 4, gflops: NaN });
-for (const [k, o] of Object.entries(x1)) {
+for (const [k, o] of Object.entries(x1).filter(([name]) => !FILTER || FILTER.some((f) => name.includes(f)))) {
   const m = buildStudent({ arch: 'compact', scale: 1, seed: 1, ...o });
   const gflops = describeModel(m, { inputSize: [H, W] }).flops / 1e9;
   students.set(`${k} (${gflops.toFixed(2)} GFLOPs)`, { s: await Student.fromModel(m), inW: W, inH: H, gflops });

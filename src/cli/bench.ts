@@ -100,6 +100,7 @@ function untrainedName(model: Parameters<typeof getModelInfo>[0]): string {
     o.detail ? `${String(o.detail)} detail` : '',
     o.residualInterpolation ? `${String(o.residualInterpolation)} residual` : '',
     o.preluSlopes === 'layer' ? 'one PReLU slope per layer' : '',
+    o.globalGates ? 'global gates' : '',
   ].filter(Boolean);
   const size = o.width !== undefined ? ` ${String(o.width)}${o.depth !== undefined ? `×${String(o.depth)}` : ''}` : '';
   return `${arch}${size} ×${scale}${extra.length ? `, ${extra.join(', ')}` : ''} (untrained)`;

@@ -66,6 +66,8 @@ export interface RunConfig {
     reparam?: boolean;
     /** `--prelu-slopes`: channel or layer. */
     preluSlopes?: string;
+    /** `--global-gates`. */
+    globalGates?: boolean;
     /** `train --arch resnet`: `--teacher-depths`, `--width-mult`, `--teacher-activation`. */
     teacherDepths?: number[];
     widthMult?: number;
@@ -146,6 +148,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'model.residualInterpolation': { flag: 'residualInterpolation', kind: 'string' },
   'model.reparam': { flag: 'reparam', kind: 'boolean' },
   'model.preluSlopes': { flag: 'preluSlopes', kind: 'string' },
+  'model.globalGates': { flag: 'globalGates', kind: 'boolean' },
   'model.teacherDepths': { flag: 'teacherDepths', kind: 'numbers' },
   'model.widthMult': { flag: 'widthMult', kind: 'number' },
   'model.teacherActivation': { flag: 'teacherActivation', kind: 'string' },

@@ -40,7 +40,7 @@ export type { ModelDescription, LayerDescription, DescribeOptions } from '../mod
 export { receptiveField, UNKNOWN_LAYER_RADIUS } from '../infer/receptive-field';
 export type { ReceptiveField } from '../infer/receptive-field';
 export { tapModel, featureTaps } from '../models/taps';
-export { PixelShuffle, PixelUnshuffle, AddUpsampledInput, upsampleInput, Rescale, PadToMultiple, CropToScaledInput, RepConv2D, reparameterize } from '../models/layers/index';
+export { PixelShuffle, PixelUnshuffle, AddUpsampledInput, upsampleInput, Rescale, PadToMultiple, CropToScaledInput, RepConv2D, reparameterize, GlobalGate } from '../models/layers/index';
 export type {
   PixelShuffleArgs,
   PixelUnshuffleArgs,
@@ -50,6 +50,7 @@ export type {
   PadToMultipleArgs,
   CropToScaledInputArgs,
   RepConv2DArgs,
+  GlobalGateArgs,
 } from '../models/layers/index';
 export { GraphModelLayer } from '../models/layers/graph-model-layer';
 export type { GraphModelLike, GraphModelLayerArgs } from '../models/layers/graph-model-layer';

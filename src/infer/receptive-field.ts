@@ -38,6 +38,8 @@ const POINTWISE = new Set([
   'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate', 'Dense', 'BatchNormalization', 'LayerNormalization',
   'Dropout', 'SpatialDropout2D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout', 'Rescale', 'Rescaling',
   'CropToScaledInput', 'Lambda',
+  // Image-wide, which no tile margin could cover: each tile is gated by its own mean (models/layers/global-gate.ts).
+  'GlobalGate',
 ]);
 
 interface Reach {

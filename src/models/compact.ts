@@ -27,10 +27,15 @@
  *
  *   input ─ pad to a multiple of u ─ pixel unshuffle u (3u² ch) ─ [body as above] ─ conv3×3 3(r·u)²
  *         ─ pixel shuffle r·u ─ + nearest(padded input) ─ crop to [H·r, W·r]
+ *
+ * With `globalGates`, the second half of the body (body⌈N/2⌉ … bodyN) rescales its channels after each PReLU by gates
+ * computed from that layer's mean over the whole input (layers/global-gate.ts): what a blind sharpener needs to know
+ * about the image's blur and noise is pooled over all of it, not guessed from a 3×3 net's few dozen pixels.
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AddUpsampledInput } from './layers/add-upsampled-input';
 import { CropToScaledInput } from './layers/crop-to-scaled-input';
+import { GlobalGate } from './layers/global-gate';
 import { PadToMultiple } from './layers/pad-to-multiple';
 import { PixelShuffle } from './layers/pixel-shuffle';
 import { PixelUnshuffle } from './layers/pixel-unshuffle';
@@ -66,6 +71,8 @@ export interface CompactConfig {
   reparam?: boolean;
   /** PReLU slopes, one per channel (default) or one per layer ({@link PreluSlopes}). */
   preluSlopes?: PreluSlopes;
+  /** Image-wide channel gates ({@link GlobalGate}) after the PReLUs of the body's second half. */
+  globalGates?: boolean;
   seed?: number;
   name: string;
 }
@@ -101,6 +108,7 @@ export function compact(c: CompactConfig): tfl.LayersModel {
   let x: Sym = conv3(low, c.width, { name: 'body0', kernel: 3, activation: 'prelu', preluSlopes: slopes, init: init.he() });
   for (let i = 1; i <= c.depth; i++) {
     x = conv3(x, c.width, { name: `body${i}`, kernel: 3, activation: 'prelu', preluSlopes: slopes, init: init.he() });
+    if (c.globalGates && i >= Math.ceil(c.depth / 2)) x = new GlobalGate({ name: `body${i}_gate` }).apply(x) as Sym;
   }
 
   // Last conv to C·(r·u)² channels (C = 3, or 1 luma), pixel shuffle, + upsampled input (then undo the padding).

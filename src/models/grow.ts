@@ -174,6 +174,7 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
   const info = getModelInfo(source);
   if (info.arch !== 'compact' || info.role !== 'student') throw new ModelError(`growStudent needs a compact student, got a ${info.arch} ${info.role}`);
   const o = info.options;
+  if (o.globalGates) throw new ModelError('growStudent cannot grow a net with global gates (its gates are sized to the source width)');
   const plain = o.reparam ? await reparameterize(source) : source;
   try {
     const [w0, d0] = [o.width as number, o.depth as number];

@@ -77,6 +77,12 @@ export interface StudentOptions {
    * into the convolution before it: the 16×3 ×2 net ran 1.16–1.28× faster there than with per-channel slopes.
    */
   preluSlopes?: PreluSlopes;
+  /**
+   * `compact` only: image-wide channel gates after the PReLUs of the body's second half, squeeze-and-excitation style
+   * (`GlobalGate`: y = x · 2σ(mean(x)·W + b)). They let a blind sharpener pool what it sees of the blur and noise over
+   * the whole image, as classical blind methods do. Costs little arithmetic, but a tiled run gates each tile by itself.
+   */
+  globalGates?: boolean;
   /** Seed of the weight initialisers, for reproducible models. */
   seed?: number;
   /** Model name (default `${arch}_x${scale}`). */
@@ -128,6 +134,7 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
   if (opts.detail !== undefined && opts.detail !== 'rgb' && arch !== 'compact') throw new ConfigError(`detail is a compact-net option, not ${String(arch)}'s`);
   if (opts.reparam && arch !== 'compact') throw new ConfigError(`reparam is a compact-net option, not ${String(arch)}'s`);
   if (opts.preluSlopes !== undefined && opts.preluSlopes !== 'channel' && arch !== 'compact') throw new ConfigError(`preluSlopes is a compact-net option, not ${String(arch)}'s`);
+  if (opts.globalGates && arch !== 'compact') throw new ConfigError(`globalGates is a compact-net option, not ${String(arch)}'s`);
   const seed = opts.seed;
   let model: tfl.LayersModel;
   let taps: string[];
@@ -164,8 +171,10 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     if (detail !== 'rgb' && detail !== 'luma') throw new ConfigError(`detail must be 'rgb' or 'luma', got ${String(detail)}`);
     const preluSlopes = opts.preluSlopes ?? 'channel';
     if (preluSlopes !== 'channel' && preluSlopes !== 'layer') throw new ConfigError(`preluSlopes must be 'channel' or 'layer', got ${String(preluSlopes)}`);
-    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), ...(detail === 'luma' ? { detail } : {}), ...(preluSlopes === 'layer' ? { preluSlopes } : {}), seed };
-    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, detail, preluSlopes, seed, name });
+    const globalGates = opts.globalGates ?? false;
+    if (typeof globalGates !== 'boolean') throw new ConfigError(`globalGates must be a boolean, got ${String(globalGates)}`);
+    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), ...(detail === 'luma' ? { detail } : {}), ...(preluSlopes === 'layer' ? { preluSlopes } : {}), ...(globalGates ? { globalGates } : {}), seed };
+    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, detail, preluSlopes, globalGates, seed, name });
     taps = compactTaps(depth);
   } else {
     throw new ConfigError(`unknown student arch "${String(arch)}": use espcn, fsrcnn or compact`);

@@ -13,6 +13,8 @@ export { CropToScaledInput } from './crop-to-scaled-input';
 export type { CropToScaledInputArgs } from './crop-to-scaled-input';
 export { RepConv2D, reparameterize } from './rep-conv';
 export type { RepConv2DArgs } from './rep-conv';
+export { GlobalGate } from './global-gate';
+export type { GlobalGateArgs } from './global-gate';
 export { ChannelShift } from './channel-shift';
 export type { ChannelShiftArgs, ChannelShiftMode } from './channel-shift';
 export { StripedWindowAttention } from './striped-window-attention';

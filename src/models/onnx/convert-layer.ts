@@ -235,6 +235,16 @@ export function convertLayer(g: OnnxGraph, layer: tfl.layers.Layer, ins: string[
       const ends = g.add('Mul', [hw, g.intConst(`${n}/scale`, [c.scale as number])], `${n}_ends`);
       return g.add('Slice', [ins[0], g.intConst(`${n}/starts`, [0, 0]), ends, g.intConst(`${n}/axes`, [2, 3])], n);
     }
+    case 'GlobalGate': {
+      // y = x · 2σ(mean_HW(x)·W + b): ReduceMean over H, W (kept as 1×1) and a 1×1 conv with W transposed.
+      const [kernel, bias] = layer.getWeights();
+      const ch = kernel.shape[0];
+      const mean = g.add('ReduceMean', [x], `${n}_mean`, { axes: attr.ints([2, 3]), keepdims: attr.int(1) });
+      const w = g.floatConst(`${n}/W`, [ch, ch, 1, 1], data(kernel, [1, 0]));
+      const logits = g.add('Conv', [mean, w, g.floatConst(`${n}/B`, [ch], data(bias))], `${n}_fc`, { kernel_shape: attr.ints([1, 1]) });
+      const gate = g.add('Mul', [g.add('Sigmoid', [logits], `${n}_sigmoid`), g.floatConst(`${n}/two`, [], [2])], `${n}_gate`);
+      return g.add('Mul', [x, gate], n);
+    }
     case 'ChannelShift':
       return convertChannelShift(g, layer, x, channelsOf(layer));
     case 'StripedWindowAttention':
