@@ -79,7 +79,6 @@ function seedRepeat(pair: SeedPair): Study {
 const SEED_GROUPS: { title: string; scale: 2 | 4; width: 16 | 32; seeds: number[] }[] = [
   { title: 'EMT ×4 → 16×8, 8000 steps', scale: 4, width: 16, seeds: [1, 2, 3] },
   { title: 'EMT ×4 → 32×8, 8000 steps', scale: 4, width: 32, seeds: [1, 2, 3] },
-  { title: 'EMT ×2 → 16×8, 6000 steps', scale: 2, width: 16, seeds: [1, 2] },
 ];
 
 /** The studies, newest first. Every arm shares its base's data, patches, schedule, seed and step count. */
@@ -182,7 +181,6 @@ const STUDIES: Study[] = [
       { run: 'student-x2-luma16x8-ta6k', label: 'EMT ×2 through an assistant: output and feature KD (weight 1 each; three body taps, 1×1 adapters 16 → 32) from the 32×8 student distilled from EMT ×2 (student-x2-luma32x8-emt6k, 37.33 dB), run on every batch' },
     ],
   },
-  seedRepeat({ scale: 2, width: 16, seed: 2 }),
   {
     id: 'emt-x2-luma32x8',
     title: 'EMT ×2 → mid-size luma-detail student 32×8 (76K parameters), from scratch',

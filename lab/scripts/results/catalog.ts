@@ -55,7 +55,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'student-blind-32x6', 'shipped', 'shipped-plus', 'shipped-fast', 'shipped-gaussian'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'student-blind-32x6', 'student-blind-gates', 'shipped', 'shipped-plus', 'shipped-fast', 'shipped-gaussian'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -156,7 +156,9 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
       ...(existsSync(file) ? { source: { kind: 'pretrained', name: `emt-x${scale}` as 'emt-x2' | 'emt-x4' } } : { missing: `${file} is missing (set SHARPEN_KD_TEACHERS)` }),
     });
   }
-  out.push(runEntry(root, 'teacher', scale, 'teacher', 'ResNet-50 U-Net teacher (ours)', `teacher-x${scale}`));
+  // The ResNet-50 U-Net teacher and the output-KD student from it, listed where they were trained (not at ×1).
+  const resnet = runEntry(root, 'teacher', scale, 'teacher', 'ResNet-50 U-Net teacher (ours)', `teacher-x${scale}`);
+  if (!resnet.missing) out.push(resnet);
   if (scale > 1) {
     for (const name of ['esrgan-slim', 'esrgan-medium'] as const) {
       const installed = await findPackageDir(`@upscalerjs/${name}`);
@@ -170,7 +172,8 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
     }
   }
   out.push(runEntry(root, 'student-scratch', scale, 'student', 'student, from scratch (HR only)', `student-x${scale}-scratch`));
-  out.push(runEntry(root, 'student-distill', scale, 'student', 'student, distilled', `student-x${scale}-distill`));
+  const distilled = runEntry(root, 'student-distill', scale, 'student', 'student, distilled', `student-x${scale}-distill`);
+  if (!distilled.missing) out.push(distilled);
   // Control of the distillation ablation, listed only where it was run: the distilled run's recipe and cached
   // patches with the teacher term weighted 1e-6, i.e. the HR loss on the same fixed patch set.
   const control = runEntry(root, 'student-cache-control', scale, 'student', 'student, HR loss on the cached patches only (control)', `student-x${scale}-cache-control`);
@@ -185,7 +188,8 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // distill-feature.sh: feature KD from the shipped student), the 32×8 student grown from the shipped one (student-grow.sh),
   // and the luma-detail students (student.sh --reparam --detail luma: the equal-steps ablation; student-luma.sh: 16×8,
   // all four training sets, and its MSE fine-tune), and at ×1 the real-time student trained on the blind degradations
-  // (lab/runs/student-x1-blind.json) and its 32×6 twin (lab/runs/student-x1-blind-32x6.json).
+  // (lab/runs/student-x1-blind.json), its 32×6 twin (lab/runs/student-x1-blind-32x6.json) and its twin with image-wide
+  // gates (lab/runs/student-x1-blind-gates.json).
   const optional: Array<[(typeof ENTRY_IDS)[number], string, string]> = [
     ['student-unshuffle', 'student with pixel-unshuffle front end (fast)', 'unshuffle'],
     ['student-wide', 'wider student: compact 32×8, pixel-unshuffle 2', 'wide'],
@@ -202,6 +206,7 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
     ['student-luma-finetune', 'luma-detail student 16×8 + MSE fine-tune on larger patches', 'luma16x8-finetune'],
     ['student-blind', 'real-time blind ×1 student: compact 16×6, pixel-unshuffle 4, luma detail, re-parameterized', 'blind'],
     ['student-blind-32x6', 'the same blind ×1 student at width 32 (compact 32×6): about 3× the arithmetic', 'blind-32x6'],
+    ['student-blind-gates', 'the blind ×1 student 16×6 with image-wide gates (`--global-gates`)', 'blind-gates'],
   ];
   for (const [id, label, suffix] of optional) {
     const e = runEntry(root, id, scale, 'student', label, `student-x${scale}-${suffix}`);
