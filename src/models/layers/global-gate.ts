@@ -28,7 +28,16 @@ export interface GlobalGateArgs {
   name?: string;
 }
 
-/** Keras layer `y = x · 2σ(mean_HW(x)·W + b)` (NHWC, W: C×C, b: C); see the file comment. */
+/**
+ * Keras layer `y = x · 2σ(mean_HW(x)·W + b)` (NHWC, W: C×C, b: C); see the file comment. `buildStudent({ globalGates:
+ * true })` places them in a compact net; on its own it gates any feature map.
+ *
+ * @example
+ * ```ts
+ * const features = tfl.input({ shape: [null, null, 16] });
+ * const gated = new GlobalGate({ name: 'gate' }).apply(features) as tfl.SymbolicTensor; // same shape, rescaled channels
+ * ```
+ */
 export class GlobalGate extends tfl.layers.Layer {
   static className = 'GlobalGate';
   private kernel?: tfl.LayerVariable;
