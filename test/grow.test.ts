@@ -90,6 +90,18 @@ describe('growStudent (Net2Net)', () => {
     big.dispose();
   });
 
+  it('copies a net with global gates at its size (gates included) and refuses to grow it', async () => {
+    const gated = buildStudent({ arch: 'compact', scale: 1, width: 4, depth: 2, unshuffle: 2, detail: 'luma', globalGates: true, seed: 1 });
+    randomize(gated, 20);
+    const copy = await growStudent(gated, { noise: 0 });
+    expect(getModelInfo(copy).options).toMatchObject({ globalGates: true });
+    expect(maxAbsDiff(gated, copy, x)).toBeLessThan(1e-6);
+    await expect(growStudent(gated, { width: 8 })).rejects.toThrow(/keeps a net with global gates at its size \(4×2\), got 8×2/);
+    await expect(growStudent(gated, { depth: 3 })).rejects.toThrow(ModelError);
+    gated.dispose();
+    copy.dispose();
+  });
+
   it('refuses to shrink, negative noise and non-compact students', async () => {
     const small = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 2, seed: 1 });
     await expect(growStudent(small, { width: 3 })).rejects.toThrow(ConfigError);

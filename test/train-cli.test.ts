@@ -186,6 +186,8 @@ describe('sharpen-kd train / distill', () => {
     expect(io.stderr).toMatch(/a ×2 model, the run is ×4/);
     expect(await cli([...args, '--width', '6', '--steps', '1', '--residual-interpolation', 'bilinear', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
     expect(io.stderr).toMatch(/nearest residual interpolation, the run has bilinear/);
+    expect(await cli([...args, '--width', '6', '--steps', '1', '--global-gates', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
+    expect(io.stderr).toMatch(/a net without global gates, the run has --global-gates/);
     await expect(cli([...args, '--steps', '1', '--detail', 'chroma', '--out', path.join(dir, 'init-bad')])).rejects.toThrow(/--detail takes rgb or luma/);
   });
 

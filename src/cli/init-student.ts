@@ -9,7 +9,8 @@ import { STUDENT_DEFAULTS, type StudentOptions } from '../models/student';
 /**
  * Loads the compact student saved at `path` and returns it grown (Net2Net, same function) to the width and depth
  * of `spec`; the same size is an exact copy. An RGB-detail source becomes a luma-detail net with `spec.detail: 'luma'`
- * (same Y). The scale, pixel-unshuffle factor and residual interpolation must match `spec`.
+ * (same Y). The scale, pixel-unshuffle factor, residual interpolation and global gates must match `spec` (a net with
+ * global gates is copied at its size, not grown).
  *
  * @throws ConfigError when `spec` is not a plain compact net or the saved model does not fit it.
  */
@@ -27,6 +28,9 @@ export async function initialStudent(path: string, spec: StudentOptions): Promis
     const interp = (o.residualInterpolation as string | undefined) ?? 'nearest';
     if (interp !== (spec.residualInterpolation ?? 'nearest')) {
       throw new ConfigError(`--init ${path}: ${interp} residual interpolation, the run has ${spec.residualInterpolation ?? 'nearest'} (the grown net keeps its source's)`);
+    }
+    if ((o.globalGates === true) !== (spec.globalGates === true)) {
+      throw new ConfigError(`--init ${path}: a net ${o.globalGates ? 'with' : 'without'} global gates, the run has ${spec.globalGates ? '--global-gates' : 'none'}`);
     }
     const width = spec.width ?? STUDENT_DEFAULTS.compact.width;
     const depth = spec.depth ?? STUDENT_DEFAULTS.compact.depth;

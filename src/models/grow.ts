@@ -24,6 +24,7 @@ import { Rng } from '../core/rng';
 import { ConfigError, ModelError } from '../errors';
 import { Y_WEIGHTS } from '../metrics/y-channel';
 import { reparameterize } from './layers/rep-conv';
+import { GlobalGate } from './layers/global-gate';
 import { getModelInfo, type Scale } from './metadata';
 import type { PreluSlopes } from './blocks';
 import type { DetailKind } from './compact';
@@ -174,7 +175,6 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
   const info = getModelInfo(source);
   if (info.arch !== 'compact' || info.role !== 'student') throw new ModelError(`growStudent needs a compact student, got a ${info.arch} ${info.role}`);
   const o = info.options;
-  if (o.globalGates) throw new ModelError('growStudent cannot grow a net with global gates (its gates are sized to the source width)');
   const plain = o.reparam ? await reparameterize(source) : source;
   try {
     const [w0, d0] = [o.width as number, o.depth as number];
@@ -182,6 +182,9 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
     const depth = opts.depth ?? d0;
     if (!Number.isInteger(width) || width < w0) throw new ConfigError(`width must be an integer ≥ the source's ${w0}, got ${String(width)}`);
     if (!Number.isInteger(depth) || depth < d0) throw new ConfigError(`depth must be an integer ≥ the source's ${d0}, got ${String(depth)}`);
+    // Global gates are sized to the width and placed by the depth: a gated net is copied, not grown.
+    const globalGates = o.globalGates === true;
+    if (globalGates && (width !== w0 || depth !== d0)) throw new ModelError(`growStudent keeps a net with global gates at its size (${w0}×${d0}), got ${width}×${depth}`);
     const noise = opts.noise ?? 0.01;
     if (!(noise >= 0)) throw new ConfigError(`noise must be ≥ 0, got ${String(noise)}`);
     const rng = new Rng(opts.seed ?? 0);
@@ -198,6 +201,7 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
       residualInterpolation: o.residualInterpolation as 'nearest' | 'bilinear' | undefined,
       detail,
       preluSlopes,
+      globalGates,
       seed: o.seed as number | undefined,
       name: opts.name ?? source.name,
     });
@@ -210,6 +214,7 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
       writeConv(grown, `body${i}`, widenOutputs(c, prev.from, noise, rng));
     }
     for (let i = d0 + 1; i <= depth; i++) writeConv(grown, `body${i}`, identityConv(width, preluSlopes));
+    for (const layer of plain.layers) if (layer instanceof GlobalGate) grown.getLayer(layer.name).setWeights(layer.getWeights());
     writeConv(grown, 'subpixel_conv', convertDetail(widenInputs(readConv(plain, 'subpixel_conv'), prev!.from, prev!.share), sourceDetail, detail));
     const meta = grown.getUserDefinedMetadata() as Record<string, { options: Record<string, unknown> }>;
     const grownFrom = { width: w0, depth: d0, ...(detail !== sourceDetail ? { detail: sourceDetail } : {}), ...(o.trainedWithReparam || o.reparam ? { trainedWithReparam: true } : {}) };
