@@ -3,7 +3,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, ShapeError } from '../src/errors';
-import { charbonnierLoss, l1Loss, mseLoss, pixelLoss } from '../src/losses/pixel';
+import { charbonnierLoss, l1Loss, mseLoss, pixelLoss, psnrLoss } from '../src/losses/pixel';
 import { ssimLoss } from '../src/losses/combined';
 import { outputKdLoss } from '../src/losses/combined';
 import { createFeatureAdapters, featureKdLoss } from '../src/losses/feature-kd';
@@ -31,6 +31,31 @@ describe('pixel losses', () => {
     expect(val(pixelLoss('mse', a, b))).toBeCloseTo(0.375, 6);
     expect(() => pixelLoss('huber' as never, a, b)).toThrow(ConfigError);
     expect(() => l1Loss(a, tf.zeros([3]))).toThrow(ShapeError);
+    tf.dispose([a, b]);
+  });
+});
+
+describe('psnr loss', () => {
+  it('is minus the mean PSNR over the samples (floored at 50 dB), and weighs every sample by its dB', () => {
+    // Sample 0 is off by 0.1 everywhere (20 dB), sample 1 by 0.01 (40 dB), sample 2 not at all (the 50 dB floor).
+    const b = tf.fill([3, 2, 2, 1], 0.5);
+    const a = tf.add(b, tf.tensor4d([0.1, 0.01, 0].flatMap((d) => [d, d, d, d]), [3, 2, 2, 1]));
+    const db = (mse: number) => 10 * Math.log10(mse + 1e-5);
+    expect(val(psnrLoss(a, b))).toBeCloseTo((db(0.01) + db(1e-4) + db(0)) / 3, 4);
+    expect(val(pixelLoss('psnr', a, b))).toBeCloseTo(val(psnrLoss(a, b)), 6);
+    // L1 spends its gradient on the large error; the psnr loss on the small one (halving either error is worth 6 dB
+    // of that sample's PSNR, and moving a sample's error by the same amount counts more where the error is small).
+    const grads = (f: (x: tf.Tensor) => tf.Scalar) => {
+      const g = tf.grad(f)(a);
+      const per = tf.sum(tf.abs(g), [1, 2, 3]).dataSync();
+      g.dispose();
+      return per;
+    };
+    const l1 = grads((x) => l1Loss(x, b));
+    const ps = grads((x) => psnrLoss(x, b));
+    expect(l1[0]).toBeCloseTo(l1[1], 6);
+    expect(ps[1]).toBeGreaterThan(5 * ps[0]);
+    expect(() => psnrLoss(tf.zeros([4]), tf.zeros([4]))).toThrow(ShapeError);
     tf.dispose([a, b]);
   });
 });

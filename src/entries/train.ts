@@ -44,7 +44,7 @@ export type { AdamOptions } from '../train/adam';
 export { WeightEma } from '../train/ema';
 export { saveCheckpoint, loadCheckpoint } from '../train/checkpoint';
 export type { Checkpoint, CheckpointTensor, CheckpointStorage } from '../train/checkpoint';
-export { l1Loss, mseLoss, charbonnierLoss, pixelLoss, PIXEL_LOSS_KINDS } from '../losses/pixel';
+export { l1Loss, mseLoss, charbonnierLoss, psnrLoss, pixelLoss, PIXEL_LOSS_KINDS } from '../losses/pixel';
 export type { PixelLossKind } from '../losses/pixel';
 export { ssimLoss } from '../losses/combined';
 export { outputKdLoss } from '../losses/combined';
