@@ -102,16 +102,6 @@ describe('growStudent (Net2Net)', () => {
     copy.dispose();
   });
 
-  it('grows a net with an input skip: the last conv keeps reading the unshuffled input', async () => {
-    const skip = buildStudent({ arch: 'compact', scale: 1, width: 4, depth: 1, unshuffle: 2, detail: 'luma', inputSkip: true, seed: 1 });
-    randomize(skip, 21);
-    const big = await growStudent(skip, { width: 6, depth: 3, noise: 0 });
-    expect(getModelInfo(big).options).toMatchObject({ inputSkip: true, grownFrom: { width: 4, depth: 1 } });
-    expect(maxAbsDiff(skip, big, x)).toBeLessThan(1e-4);
-    skip.dispose();
-    big.dispose();
-  });
-
   it('refuses to shrink, negative noise and non-compact students', async () => {
     const small = buildStudent({ arch: 'compact', scale: 2, width: 4, depth: 2, seed: 1 });
     await expect(growStudent(small, { width: 3 })).rejects.toThrow(ConfigError);

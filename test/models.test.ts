@@ -292,37 +292,6 @@ describe('compact with globalGates', () => {
   });
 });
 
-describe('compact with inputSkip', () => {
-  it('feeds the unshuffled input to the last conv beside the body: 3u²·9·C(r·u)² more weights, survives reparameterize and a save / load', async () => {
-    const { reparameterize } = await import('../src/models/layers/rep-conv');
-    const opts: StudentOptions = { arch: 'compact', scale: 1, width: 8, depth: 2, unshuffle: 4, detail: 'luma', seed: 3 };
-    const plainNet = buildStudent(opts);
-    const m = buildStudent({ ...opts, inputSkip: true });
-    expect(m.getLayer('input_skip').getClassName()).toBe('Concatenate');
-    expect(m.countParams() - plainNet.countParams()).toBe(48 * 9 * 16);
-    expect(getModelInfo(m).options).toMatchObject({ inputSkip: true });
-    expect(getModelInfo(plainNet).options).not.toHaveProperty('inputSkip');
-    const x = tf.randomUniform([1, 12, 8, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const rep = buildStudent({ ...opts, inputSkip: true, reparam: true, globalGates: true });
-    const y = tf.randomUniform([1, 12, 8, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
-    const [before, after] = trainStep(rep, x, y);
-    expect(after).toBeLessThan(before);
-    const merged = await reparameterize(rep);
-    const saved = await new Promise<tf.io.ModelArtifacts>((resolve) => void merged.save(tf.io.withSaveHandler(async (a) => (resolve(a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }))));
-    const loaded = await tfl.loadLayersModel(tf.io.fromMemory(saved));
-    const d = tf.tidy(() => tf.max(tf.abs(tf.sub(rep.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor))).dataSync()[0]);
-    expect(d).toBeLessThan(1e-5);
-    // Without the front end the skip is the 3-channel input itself.
-    const x4 = buildStudent({ arch: 'compact', scale: 4, width: 8, depth: 2, inputSkip: true, seed: 3 });
-    const out4 = x4.predict(x) as tf.Tensor;
-    expect(out4.shape).toEqual([1, 48, 32, 3]);
-    expect(() => buildStudent({ arch: 'fsrcnn', inputSkip: true })).toThrow(ConfigError);
-    expect(() => buildStudent({ arch: 'compact', inputSkip: 1 as never })).toThrow(ConfigError);
-    tf.dispose([x, y, out4]);
-    for (const model of [m, plainNet, rep, merged, loaded, x4]) model.dispose();
-  });
-});
-
 describe('teacher', () => {
   for (const scale of [1, 2, 3, 4] as const) {
     it(`tiny ResNet U-Net x${scale}: any input size, gradients, optimiser step on wasm`, () => {

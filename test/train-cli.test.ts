@@ -188,8 +188,6 @@ describe('sharpen-kd train / distill', () => {
     expect(io.stderr).toMatch(/nearest residual interpolation, the run has bilinear/);
     expect(await cli([...args, '--width', '6', '--steps', '1', '--global-gates', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
     expect(io.stderr).toMatch(/a net without global gates, the run has --global-gates/);
-    expect(await cli([...args, '--width', '6', '--steps', '1', '--input-skip', '--init', path.join(src, 'model-last'), '--out', path.join(dir, 'init-bad')])).toBe(2);
-    expect(io.stderr).toMatch(/a net without an input skip, the run has --input-skip/);
     await expect(cli([...args, '--steps', '1', '--detail', 'chroma', '--out', path.join(dir, 'init-bad')])).rejects.toThrow(/--detail takes rgb or luma/);
   });
 

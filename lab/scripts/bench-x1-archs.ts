@@ -25,7 +25,6 @@ await useBackend('cpu');
 const x1: Record<string, StudentOptions> = {
   'x1 luma 16×6, unshuffle 4 (shipped)': { width: 16, depth: 6, unshuffle: 4, detail: 'luma' },
   'x1 luma 16×6, unshuffle 4, global gates': { width: 16, depth: 6, unshuffle: 4, detail: 'luma', globalGates: true },
-  'x1 luma 16×6, unshuffle 4, global gates, input skip': { width: 16, depth: 6, unshuffle: 4, detail: 'luma', globalGates: true, inputSkip: true },
   'x1 luma 24×6, unshuffle 4': { width: 24, depth: 6, unshuffle: 4, detail: 'luma' },
   'x1 luma 24×8, unshuffle 4': { width: 24, depth: 8, unshuffle: 4, detail: 'luma' },
   'x1 luma 32×6, unshuffle 4': { width: 32, depth: 6, unshuffle: 4, detail: 'luma' },

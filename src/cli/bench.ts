@@ -101,7 +101,6 @@ function untrainedName(model: Parameters<typeof getModelInfo>[0]): string {
     o.residualInterpolation ? `${String(o.residualInterpolation)} residual` : '',
     o.preluSlopes === 'layer' ? 'one PReLU slope per layer' : '',
     o.globalGates ? 'global gates' : '',
-    o.inputSkip ? 'input skip' : '',
   ].filter(Boolean);
   const size = o.width !== undefined ? ` ${String(o.width)}${o.depth !== undefined ? `×${String(o.depth)}` : ''}` : '';
   return `${arch}${size} ×${scale}${extra.length ? `, ${extra.join(', ')}` : ''} (untrained)`;

@@ -32,9 +32,6 @@ export async function initialStudent(path: string, spec: StudentOptions): Promis
     if ((o.globalGates === true) !== (spec.globalGates === true)) {
       throw new ConfigError(`--init ${path}: a net ${o.globalGates ? 'with' : 'without'} global gates, the run has ${spec.globalGates ? '--global-gates' : 'none'}`);
     }
-    if ((o.inputSkip === true) !== (spec.inputSkip === true)) {
-      throw new ConfigError(`--init ${path}: a net ${o.inputSkip ? 'with' : 'without'} an input skip, the run has ${spec.inputSkip ? '--input-skip' : 'none'}`);
-    }
     const width = spec.width ?? STUDENT_DEFAULTS.compact.width;
     const depth = spec.depth ?? STUDENT_DEFAULTS.compact.depth;
     if (width < (o.width as number) || depth < (o.depth as number)) {

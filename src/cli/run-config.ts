@@ -68,8 +68,6 @@ export interface RunConfig {
     preluSlopes?: string;
     /** `--global-gates`. */
     globalGates?: boolean;
-    /** `--input-skip`. */
-    inputSkip?: boolean;
     /** `train --arch resnet`: `--teacher-depths`, `--width-mult`, `--teacher-activation`. */
     teacherDepths?: number[];
     widthMult?: number;
@@ -151,7 +149,6 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'model.reparam': { flag: 'reparam', kind: 'boolean' },
   'model.preluSlopes': { flag: 'preluSlopes', kind: 'string' },
   'model.globalGates': { flag: 'globalGates', kind: 'boolean' },
-  'model.inputSkip': { flag: 'inputSkip', kind: 'boolean' },
   'model.teacherDepths': { flag: 'teacherDepths', kind: 'numbers' },
   'model.widthMult': { flag: 'widthMult', kind: 'number' },
   'model.teacherActivation': { flag: 'teacherActivation', kind: 'string' },

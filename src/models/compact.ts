@@ -31,14 +31,6 @@
  * With `globalGates`, the second half of the body (body⌈N/2⌉ … bodyN) rescales its channels after each PReLU by gates
  * computed from that layer's mean over the whole input (layers/global-gate.ts): what a blind sharpener needs to know
  * about the image's blur and noise is pooled over all of it, not guessed from a 3×3 net's few dozen pixels.
- *
- * With `inputSkip`, the last conv sees the (unshuffled) input beside the body's features. Through the body, each u×u
- * block of 3u² input values is squeezed into w channels (48 into 16 for u = 4), so a fine linear correction such as the
- * deconvolution of a mild blur, which needs every input pixel of a neighbourhood, cannot pass; the skip is that linear
- * path, from every input pixel to every output pixel, for 3u²·9·C(r·u)² more MACs per low-resolution pixel:
- *
- *   … ─ bodyN ─┬─ conv3×3 C(r·u)² ─ pixel shuffle ─ …
- *   unshuffled input ─┘ (concatenated)
  */
 import * as tfl from '@tensorflow/tfjs-layers';
 import { AddUpsampledInput } from './layers/add-upsampled-input';
@@ -81,8 +73,6 @@ export interface CompactConfig {
   preluSlopes?: PreluSlopes;
   /** Image-wide channel gates ({@link GlobalGate}) after the PReLUs of the body's second half. */
   globalGates?: boolean;
-  /** The last conv also sees the (unshuffled) input: a linear path past the body's w channels. */
-  inputSkip?: boolean;
   seed?: number;
   name: string;
 }
@@ -124,7 +114,6 @@ export function compact(c: CompactConfig): tfl.LayersModel {
   // Last conv to C·(r·u)² channels (C = 3, or 1 luma), pixel shuffle, + upsampled input (then undo the padding).
   const up = r * u;
   const channels = c.detail === 'luma' ? 1 : 3;
-  if (c.inputSkip) x = tfl.layers.concatenate({ axis: -1, name: 'input_skip' }).apply([x, low]) as Sym;
   x = conv3(x, channels * up * up, { name: 'subpixel_conv', kernel: 3, init: init.scaled(0.1) });
   if (up > 1) x = new PixelShuffle({ scale: up, name: 'pixel_shuffle' }).apply(x) as Sym;
   x = new AddUpsampledInput({ scale: r, interpolation: c.residualInterpolation, name: 'residual' }).apply([x, padded]) as Sym;

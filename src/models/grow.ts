@@ -191,7 +191,6 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
     const sourceDetail = (o.detail as DetailKind | undefined) ?? 'rgb';
     const detail = opts.detail ?? sourceDetail; // buildStudent validates it
     const preluSlopes = (o.preluSlopes as PreluSlopes | undefined) ?? 'channel';
-    const inputSkip = o.inputSkip === true;
 
     const grown = buildStudent({
       arch: 'compact',
@@ -203,7 +202,6 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
       detail,
       preluSlopes,
       globalGates,
-      inputSkip,
       seed: o.seed as number | undefined,
       name: opts.name ?? source.name,
     });
@@ -217,12 +215,7 @@ export async function growStudent(source: tfl.LayersModel, opts: GrowOptions = {
     }
     for (let i = d0 + 1; i <= depth; i++) writeConv(grown, `body${i}`, identityConv(width, preluSlopes));
     for (const layer of plain.layers) if (layer instanceof GlobalGate) grown.getLayer(layer.name).setWeights(layer.getWeights());
-    // The last conv reads the widened features, then (with an input skip) the unshuffled input as it was.
-    const last = readConv(plain, 'subpixel_conv');
-    const skip = Array.from({ length: last.cin - w0 }, (_, j) => w0 + j);
-    const from = [...prev!.from, ...skip];
-    const share = Float32Array.from([...prev!.share, ...skip.map(() => 1)]);
-    writeConv(grown, 'subpixel_conv', convertDetail(widenInputs(last, from, share), sourceDetail, detail));
+    writeConv(grown, 'subpixel_conv', convertDetail(widenInputs(readConv(plain, 'subpixel_conv'), prev!.from, prev!.share), sourceDetail, detail));
     const meta = grown.getUserDefinedMetadata() as Record<string, { options: Record<string, unknown> }>;
     const grownFrom = { width: w0, depth: d0, ...(detail !== sourceDetail ? { detail: sourceDetail } : {}), ...(o.trainedWithReparam || o.reparam ? { trainedWithReparam: true } : {}) };
     grown.setUserDefinedMetadata({ ...meta, sharpenKd: { ...meta.sharpenKd, options: { ...meta.sharpenKd.options, grownFrom } } });

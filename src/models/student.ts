@@ -83,12 +83,6 @@ export interface StudentOptions {
    * the whole image, as classical blind methods do. Costs little arithmetic, but a tiled run gates each tile by itself.
    */
   globalGates?: boolean;
-  /**
-   * `compact` only: the last conv also sees the (pixel-unshuffled) input beside the body's features, a linear path
-   * from every input pixel to every output pixel. With `unshuffle: 4` the body squeezes each 4×4 block's 48 input
-   * values into `width` channels; fine linear corrections (deconvolving a mild blur) need the skip to get through.
-   */
-  inputSkip?: boolean;
   /** Seed of the weight initialisers, for reproducible models. */
   seed?: number;
   /** Model name (default `${arch}_x${scale}`). */
@@ -141,7 +135,6 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
   if (opts.reparam && arch !== 'compact') throw new ConfigError(`reparam is a compact-net option, not ${String(arch)}'s`);
   if (opts.preluSlopes !== undefined && opts.preluSlopes !== 'channel' && arch !== 'compact') throw new ConfigError(`preluSlopes is a compact-net option, not ${String(arch)}'s`);
   if (opts.globalGates && arch !== 'compact') throw new ConfigError(`globalGates is a compact-net option, not ${String(arch)}'s`);
-  if (opts.inputSkip && arch !== 'compact') throw new ConfigError(`inputSkip is a compact-net option, not ${String(arch)}'s`);
   const seed = opts.seed;
   let model: tfl.LayersModel;
   let taps: string[];
@@ -180,10 +173,8 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     if (preluSlopes !== 'channel' && preluSlopes !== 'layer') throw new ConfigError(`preluSlopes must be 'channel' or 'layer', got ${String(preluSlopes)}`);
     const globalGates = opts.globalGates ?? false;
     if (typeof globalGates !== 'boolean') throw new ConfigError(`globalGates must be a boolean, got ${String(globalGates)}`);
-    const inputSkip = opts.inputSkip ?? false;
-    if (typeof inputSkip !== 'boolean') throw new ConfigError(`inputSkip must be a boolean, got ${String(inputSkip)}`);
-    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), ...(detail === 'luma' ? { detail } : {}), ...(preluSlopes === 'layer' ? { preluSlopes } : {}), ...(globalGates ? { globalGates } : {}), ...(inputSkip ? { inputSkip } : {}), seed };
-    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, detail, preluSlopes, globalGates, inputSkip, seed, name });
+    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), ...(detail === 'luma' ? { detail } : {}), ...(preluSlopes === 'layer' ? { preluSlopes } : {}), ...(globalGates ? { globalGates } : {}), seed };
+    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, detail, preluSlopes, globalGates, seed, name });
     taps = compactTaps(depth);
   } else {
     throw new ConfigError(`unknown student arch "${String(arch)}": use espcn, fsrcnn or compact`);

@@ -28,7 +28,7 @@ import { mergedOptions } from '../layers/rep-conv';
 import { findModelInfo } from '../metadata';
 import { convertLayer } from './convert-layer';
 import { findFusableShuffles } from './fuse-residual';
-import { convertSkipConv, convertUnshuffledConv, findFusableUnshuffles } from './fuse-unshuffle';
+import { convertUnshuffledConv, findFusableUnshuffles } from './fuse-unshuffle';
 import { LUMA_DETAIL_KEY, type LumaDetailInfo } from './i420-output';
 import { attr, encodeOnnxModel, OnnxGraph } from './onnx-model';
 import { rewritePreluForNchwc } from './ort-cpu';
@@ -146,7 +146,6 @@ export function modelToOnnxGraph(model: tfl.LayersModel, opts: OnnxExportOptions
   // The same for an unshuffle front end (`fuse-unshuffle.ts`), keyed by the conv that reads the unshuffled tensor.
   const unshuffled = opts.fuseUnshuffle === false ? new Map() : new Map([...findFusableUnshuffles(nodes)].filter(([, f]) => !f.unshuffle.outputs.some((t) => modelOutputs.has(t.id))));
   const skipped = new Set([...unshuffled.values()].map((f) => f.unshuffle.layer.name));
-  const skipConcats = new Set([...unshuffled.values()].flatMap((f) => (f.skip ? [f.skip.concat.layer.name] : [])));
   let lumaDetailInfo: LumaDetailInfo | undefined;
   for (const node of nodes) {
     if (node.inputs.length === 0) {
@@ -160,15 +159,7 @@ export function modelToOnnxGraph(model: tfl.LayersModel, opts: OnnxExportOptions
       names.set(node.outputs[0].id, ins[0]); // the image: the conv after it reads it through its strided kernel
       continue;
     }
-    if (skipConcats.has(node.layer.name)) {
-      names.set(node.outputs[0].id, ins[0]); // the features: the conv after it reads the image through a strided kernel
-      continue;
-    }
     const front = unshuffled.get(node.layer.name);
-    if (front?.skip?.conv === node) {
-      names.set(node.outputs[0].id, convertSkipConv(g, front, ins[0], names.get(front.unshuffle.inputs[0].id)!));
-      continue;
-    }
     if (front) {
       names.set(node.outputs[0].id, convertUnshuffledConv(g, front, ins[0]));
       continue;
