@@ -86,6 +86,14 @@ describe('blind x1 protocol', () => {
     const g = await degradeX1(hr, 'x', { protocol: 'gaussian' });
     expect(Array.from(g.lr.data)).toEqual(Array.from(degradeForEval(hr, 1, 1).data));
     expect(g.params).toMatchObject({ sigma: 1, motion: null, noise: 0, jpegQuality: 0 });
+    // sharp: the HR as JPEG at quality 90 and nothing else (close to HR, not equal; the same whatever the name).
+    const sharp = await degradeX1(hr, 'x', { protocol: 'sharp' });
+    expect(sharp.params).toEqual({ sigma: 0, motion: null, noise: 0, noiseSeed: 0, jpegQuality: 90 });
+    expect(Array.from(sharp.lr.data)).toEqual(Array.from((await degradeX1(hr, 'y', { protocol: 'sharp' })).lr.data));
+    const sharpDb = await yPsnr(sharp.lr, hr);
+    expect(sharpDb).toBeGreaterThan(await yPsnr(a.lr, hr));
+    expect(Number.isFinite(sharpDb)).toBe(true);
+    expect(describeDegradationParams(sharp.params)).toBe('no blur, JPEG q90');
     await expect(degradeX1(hr, 'x', { protocol: 'nope' as 'blind' })).rejects.toThrow(ConfigError);
     await expect(degradeX1(hr, 'x', { seed: -1 })).rejects.toThrow(ConfigError);
   });
@@ -103,6 +111,10 @@ describe('blind x1 protocol', () => {
     const gauss = await evaluateUpscaler(identity, path.join(tmp, 'one'), { scale: 1, protocol: 'gaussian', model: 'id', backend: 'js' });
     expect(gauss.protocol).toEqual({ name: 'gaussian', blurSigma: 1 });
     await expect(evaluateUpscaler(identity, tmp, { scale: 1, blurSigma: 2, model: 'id', backend: 'js' })).rejects.toThrow(/gaussian protocol/);
+    const sharp = await evaluateUpscaler(identity, path.join(tmp, 'one'), { scale: 1, protocol: 'sharp', model: 'id', backend: 'js' });
+    expect(sharp.protocol).toEqual({ name: 'sharp' });
+    expect(sharp.psnr).toBeGreaterThan(gauss.psnr);
+    await expect(evaluateUpscaler(identity, tmp, { scale: 1, protocol: 'sharp', seed: 2, model: 'id', backend: 'js' })).rejects.toThrow(/seed applies to the blind protocol/);
     await expect(evaluateUpscaler(identity, tmp, { scale: 2, protocol: 'gaussian', model: 'id', backend: 'js' })).rejects.toThrow(/scale 1/);
   });
 });
@@ -220,8 +232,12 @@ describe('sharpen-kd eval (x1 flags)', () => {
     expect(ok.out).toMatch(/blind protocol \(seed 1\)/);
     const g = await runCli('eval', '-d', path.join(tmp, 'HR'), '-s', '1', '--baseline', 'input', '--blur', '1.5');
     expect(g.out).toMatch(/gaussian protocol \(sigma 1\.5\)/);
+    const sharp = await runCli('eval', '-d', path.join(tmp, 'HR'), '-s', '1', '--baseline', 'input', '--protocol', 'sharp');
+    expect(sharp.out).toMatch(/sharp protocol \(JPEG q90, no blur\)/);
     for (const [args, msg] of [
-      [['--protocol', 'nope'], /--protocol takes blind or gaussian/],
+      [['--protocol', 'nope'], /--protocol takes blind, gaussian or sharp/],
+      [['--protocol', 'sharp', '--blur', '1'], /the sharp protocol does not blur/],
+      [['--protocol', 'sharp', '--seed', '3'], /--seed applies to the blind protocol/],
       [['--protocol', 'blind', '--blur', '1'], /blind protocol draws its own blur/],
       [['--protocol', 'gaussian', '--seed', '3'], /--seed applies to the blind protocol/],
       [['--baseline', 'magic'], /--baseline takes input, sharp-default/],

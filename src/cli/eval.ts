@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { InferenceBackend } from '../infer/engine';
 import { evaluateX1Baseline, X1_BASELINES, type X1BaselineName } from '../classical/x1-baselines';
-import { describeDegradationParams, X1_PROTOCOLS, type X1Protocol } from '../data/x1-protocol';
+import { describeDegradationParams, SHARP_X1_JPEG_QUALITY, X1_PROTOCOLS, type X1Protocol } from '../data/x1-protocol';
 import { ConfigError } from '../errors';
 import { evaluateStudent, type EvaluateOptions, type EvaluationReport } from '../infer/evaluate';
 import type { RegisterCommand } from './run-command';
@@ -35,11 +35,12 @@ function protocolOptions(o: EvalCliOptions): Pick<EvaluateOptions, 'protocol' | 
   if (o.scale !== 1) return {};
   const protocol = o.protocol ?? (o.blur !== undefined ? 'gaussian' : 'blind');
   if (protocol === 'blind' && o.blur !== undefined) throw new ConfigError('--blur sets the gaussian protocol\'s sigma; the blind protocol draws its own blur');
-  if (protocol === 'gaussian' && o.seed !== undefined) throw new ConfigError('--seed applies to the blind protocol');
+  if (protocol !== 'blind' && o.seed !== undefined) throw new ConfigError('--seed applies to the blind protocol');
+  if (protocol === 'sharp' && o.blur !== undefined) throw new ConfigError('--blur sets the gaussian protocol\'s sigma; the sharp protocol does not blur');
   return { protocol, seed: o.seed, blurSigma: o.blur };
 }
 
-/** `sharpen-kd eval --data <HR dir> --scale N [--model name|path | --baseline name] [--protocol blind|gaussian] [--json]` */
+/** `sharpen-kd eval --data <HR dir> --scale N [--model name|path | --baseline name] [--protocol blind|gaussian|sharp] [--json]` */
 export const registerEval: RegisterCommand = (program: Command) => {
   program
     .command('eval')
@@ -50,7 +51,7 @@ export const registerEval: RegisterCommand = (program: Command) => {
     .option('--teacher-weights <path>', TEACHER_WEIGHTS_HELP)
     .option('-b, --backend <name>', 'inference engine (default auto)', backendOption)
     .option('-t, --tile <n>', 'tile size in input pixels', intOption('--tile', 16))
-    .option('--protocol <name>', 'scale 1 only: blind (default: a random blur / noise / JPEG per image, seeded) or gaussian (the HR blurred with --blur, default 1)', choiceOption('--protocol', X1_PROTOCOLS))
+    .option('--protocol <name>', 'scale 1 only: blind (default: a random blur / noise / JPEG per image, seeded), gaussian (the HR blurred with --blur, default 1) or sharp (the HR as JPEG at quality 90, nothing to sharpen: does the model leave it alone?)', choiceOption('--protocol', X1_PROTOCOLS))
     .option('--blur <sigma>', 'scale 1, gaussian protocol: Gaussian blur sigma of the input (default 1; implies --protocol gaussian)', numberOption('--blur', 0, 10, true))
     .option('--seed <n>', 'scale 1, blind protocol: seed of the per-image degradations (default 1, the published one)', intOption('--seed', 0, 0xffffffff))
     .option('--baseline <name>', `scale 1 only: score a classical baseline instead of a model: ${Object.keys(X1_BASELINES).join(', ')}`, choiceOption('--baseline', Object.keys(X1_BASELINES) as X1BaselineName[]))
@@ -85,7 +86,7 @@ export const registerEval: RegisterCommand = (program: Command) => {
           process.stdout.write(`${im.name.padEnd(16)} ${im.psnr.toFixed(2).padStart(6)} dB  ${im.ssim.toFixed(4)}${deg}\n`);
         }
         const p = r.protocol;
-        const how = p ? (p.name === 'blind' ? `, blind protocol (seed ${p.seed})` : `, gaussian protocol (sigma ${p.blurSigma})`) : '';
+        const how = !p ? '' : p.name === 'blind' ? `, blind protocol (seed ${p.seed})` : p.name === 'sharp' ? `, sharp protocol (JPEG q${SHARP_X1_JPEG_QUALITY}, no blur)` : `, gaussian protocol (sigma ${p.blurSigma})`;
         process.stdout.write(`${r.model} x${r.scale} on ${r.backend}${r.precision ? ` (${r.precision})` : ''}${how}: mean Y-PSNR ${r.psnr.toFixed(2)} dB, Y-SSIM ${r.ssim.toFixed(4)} over ${r.n} images\n`);
       }),
     );

@@ -12,6 +12,10 @@
  * - `gaussian`: the HR image blurred with a Gaussian of σ = 1 (or `blurSigma`), rounded to 8 bits. A fixed, known
  *   kernel: a linear deconvolution that knows it beats a blind method, so this protocol measures little; it is
  *   kept to compare with earlier results.
+ * - `sharp`: an image that needs no sharpening, as photos are usually stored: the HR image as JPEG at quality
+ *   {@link SHARP_X1_JPEG_QUALITY}, no blur, no noise. It asks whether a sharpener leaves such an image alone (a
+ *   sharpener that is not told how blurred its input is may add halos and noise to it); the input itself is the score
+ *   to keep.
  *
  * Scoring is the same for both (see `infer/evaluate.ts`): Y-PSNR / Y-SSIM with a 1-pixel border ignored.
  */
@@ -32,7 +36,7 @@ export { BLIND_X1_DEGRADATION };
  * const p: X1Protocol = 'blind';
  * ```
  */
-export type X1Protocol = 'blind' | 'gaussian';
+export type X1Protocol = 'blind' | 'gaussian' | 'sharp';
 
 /**
  * Every ×1 protocol name, for validation and help texts.
@@ -42,7 +46,17 @@ export type X1Protocol = 'blind' | 'gaussian';
  * X1_PROTOCOLS.includes('blind'); // true
  * ```
  */
-export const X1_PROTOCOLS: readonly X1Protocol[] = ['blind', 'gaussian'];
+export const X1_PROTOCOLS: readonly X1Protocol[] = ['blind', 'gaussian', 'sharp'];
+
+/**
+ * JPEG quality of the `sharp` protocol's input (see the module doc).
+ *
+ * @example
+ * ```ts
+ * SHARP_X1_JPEG_QUALITY; // 90
+ * ```
+ */
+export const SHARP_X1_JPEG_QUALITY = 90;
 
 /**
  * The seed of the published blind ×1 benchmark.
@@ -132,9 +146,14 @@ export async function degradeX1(hr: RawImage, name: string, opts: X1DegradeOptio
     const sigma = opts.blurSigma ?? 1;
     return { lr: gaussianX1Input(hr, sigma), params: { sigma, motion: null, noise: 0, noiseSeed: 0, jpegQuality: 0 } };
   }
+  const cfg = resolveDegradation(1, BLIND_X1_DEGRADATION);
+  if (protocol === 'sharp') {
+    const params: DegradationParams = { sigma: 0, motion: null, noise: 0, noiseSeed: 0, jpegQuality: SHARP_X1_JPEG_QUALITY };
+    const out = await degradeImage(rgbFromRaw(hr), cfg, params);
+    return { lr: fromFloatRgb(out.data, out.width, out.height, 8), params };
+  }
   if (protocol !== 'blind') throw new ConfigError(`unknown x1 protocol "${String(protocol)}": use ${X1_PROTOCOLS.join(' or ')}`);
   const params = blindX1Params(name, opts.seed);
-  const cfg = resolveDegradation(1, BLIND_X1_DEGRADATION);
   const out = await degradeImage(rgbFromRaw(hr), cfg, params);
   return { lr: fromFloatRgb(out.data, out.width, out.height, 8), params };
 }

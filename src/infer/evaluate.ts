@@ -137,6 +137,10 @@ function x1Protocol(opts: EvaluateOptions): EvaluationReport['protocol'] {
     return { name, seed };
   }
   if (opts.seed !== undefined) throw new ConfigError('seed applies to the blind protocol');
+  if (name === 'sharp') {
+    if (opts.blurSigma !== undefined) throw new ConfigError('blurSigma applies to the gaussian protocol; the sharp protocol does not blur');
+    return { name };
+  }
   const blurSigma = opts.blurSigma ?? 1;
   if (!(Number.isFinite(blurSigma) && blurSigma > 0 && blurSigma <= 10)) throw new ConfigError(`blurSigma must be in (0, 10], got ${blurSigma}`);
   return { name, blurSigma };
