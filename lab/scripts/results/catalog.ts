@@ -55,7 +55,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'student-blind-32x6', 'student-blind-gates', 'shipped', 'shipped-plus', 'shipped-fast', 'shipped-gaussian'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'student-blind-32x6', 'student-blind-gates', 'student-blind-gates-psnr', 'student-blind-gates-psnr-sharp', 'shipped', 'shipped-plus', 'shipped-fast', 'shipped-gaussian', 'identity-sharp', 'deconv-blind-sharp', 'student-blind-gates-sharp', 'student-blind-gates-psnr-sharp-sharp', 'shipped-sharp'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -189,7 +189,8 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // and the luma-detail students (student.sh --reparam --detail luma: the equal-steps ablation; student-luma.sh: 16×8,
   // all four training sets, and its MSE fine-tune), and at ×1 the real-time student trained on the blind degradations
   // (lab/runs/student-x1-blind.json), its 32×6 twin (lab/runs/student-x1-blind-32x6.json) and its twin with image-wide
-  // gates (lab/runs/student-x1-blind-gates.json).
+  // gates (lab/runs/student-x1-blind-gates.json), that one trained on the PSNR loss (student-x1-blind-gates-psnr.json) and on
+  // the PSNR loss with 15% of its patches unblurred (student-x1-blind-gates-psnr-sharp.json).
   const optional: Array<[(typeof ENTRY_IDS)[number], string, string]> = [
     ['student-unshuffle', 'student with pixel-unshuffle front end (fast)', 'unshuffle'],
     ['student-wide', 'wider student: compact 32×8, pixel-unshuffle 2', 'wide'],
@@ -207,6 +208,8 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
     ['student-blind', 'real-time blind ×1 student: compact 16×6, pixel-unshuffle 4, luma detail, re-parameterized', 'blind'],
     ['student-blind-32x6', 'the same blind ×1 student at width 32 (compact 32×6): about 3× the arithmetic', 'blind-32x6'],
     ['student-blind-gates', 'the blind ×1 student 16×6 with image-wide gates (`--global-gates`)', 'blind-gates'],
+    ['student-blind-gates-psnr', 'the gated blind ×1 student trained on the PSNR loss (`--pixel-loss psnr`)', 'blind-gates-psnr'],
+    ['student-blind-gates-psnr-sharp', 'the gated blind ×1 student, PSNR loss, 15% of its patches unblurred', 'blind-gates-psnr-sharp'],
   ];
   for (const [id, label, suffix] of optional) {
     const e = runEntry(root, id, scale, 'student', label, `student-x${scale}-${suffix}`);
@@ -232,6 +235,17 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // The earlier ×1 protocol (a known Gaussian, σ = 1), kept as a second, labelled row of the shipped model.
   if (scale === 1 && isShipped) {
     out.push({ id: 'shipped-gaussian', scale, role: 'student', label: 'shipped `x1`, **fixed-σ protocol** (Gaussian σ = 1, not blind)', source: { kind: 'saved', dir: shipped }, protocol: 'gaussian', qualityOnly: true });
+  }
+  // The sharp protocol (an image with nothing to sharpen, JPEG q90): what a sharpener does to it, against the input itself.
+  if (scale === 1) {
+    const sharp = '**sharp protocol** (HR as JPEG q90, nothing to sharpen)';
+    out.push({ id: 'identity-sharp', scale, role: 'baseline', label: `degraded input, ${sharp}`, source: { kind: 'x1-baseline', name: 'input' }, protocol: 'sharp', qualityOnly: true });
+    out.push({ id: 'deconv-blind-sharp', scale, role: 'baseline', label: `blind deconvolution, ${sharp}`, source: { kind: 'x1-baseline', name: 'wiener-blind' }, protocol: 'sharp', qualityOnly: true });
+    for (const [id, of] of [['student-blind-gates-sharp', 'student-blind-gates'], ['student-blind-gates-psnr-sharp-sharp', 'student-blind-gates-psnr-sharp']] as const) {
+      const e = out.find((x) => x.id === of);
+      if (e && !e.missing) out.push({ ...e, id, label: `${e.label}, ${sharp}`, protocol: 'sharp', qualityOnly: true });
+    }
+    if (isShipped) out.push({ id: 'shipped-sharp', scale, role: 'student', label: `shipped \`x1\`, ${sharp}`, source: { kind: 'saved', dir: shipped }, protocol: 'sharp', qualityOnly: true });
   }
   return out;
 }

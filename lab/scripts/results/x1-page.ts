@@ -6,7 +6,7 @@
 import { BLIND_X1_SHRINK } from '../../../src/classical/blind';
 import { WIENER_X1 } from '../../../src/classical/deconvolve';
 import { SHARP_SHARPEN_X1 } from '../../../src/classical/sharp-sharpen';
-import { BLIND_X1_DEGRADATION, BLIND_X1_SEED } from '../../../src/data/x1-protocol';
+import { BLIND_X1_DEGRADATION, BLIND_X1_SEED, SHARP_X1_JPEG_QUALITY } from '../../../src/data/x1-protocol';
 import { scaleTable, targetTable, type ReportInput } from './report';
 import { othersNote, othersWarning } from './machine';
 import type { Row, TargetResult } from './targets';
@@ -100,6 +100,8 @@ export function renderX1Markdown(r: ReportInput): string {
     '- **Fixed-σ protocol** (`--protocol gaussian`): the HR image blurred with a Gaussian of σ = 1 and rounded to 8 bits, nothing else.',
     '  It was the only ×1 benchmark before; a fixed linear deconvolution that knows the kernel does well on it, so it says little about',
     '  real photos. Its row is kept for comparison and labelled.',
+    `- **Sharp protocol** (\`--protocol sharp\`): the HR image as JPEG at quality ${SHARP_X1_JPEG_QUALITY}, no blur, no noise: a photo with nothing to`,
+    '  sharpen, as photos are usually stored. The input row is the score to keep; a sharpener that scores below it damages such images.',
     '- **Baselines** (library code, src/classical/; `sharpen-kd eval --scale 1 --baseline <name>` gives the same numbers):',
     '  - `sharp sharpen()` with its defaults: the call without arguments (a fast, mild 3×3 sharpen).',
     `  - \`sharp sharpen()\` tuned: ${sharpParams}, chosen by \`npx tsx lab/scripts/tune-x1-baselines.ts\`, a grid search on 64 crops of`,
