@@ -17,7 +17,7 @@
  *   sharpener that is not told how blurred its input is may add halos and noise to it); the input itself is the score
  *   to keep.
  *
- * Scoring is the same for both (see `infer/evaluate.ts`): Y-PSNR / Y-SSIM with a 1-pixel border ignored.
+ * Scoring is the same for all of them (see `infer/evaluate.ts`): Y-PSNR / Y-SSIM with a 1-pixel border ignored.
  */
 import { Rng } from '../core/rng';
 import { ConfigError } from '../errors';

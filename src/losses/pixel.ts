@@ -79,7 +79,7 @@ const PSNR_LOSS_FLOOR = 1e-5;
  * scale (the "PSNR loss" of HINet, Chen et al. 2021). The benchmarks average PSNR over images; a loss averaged over
  * pixels (L1, MSE) instead lets the samples with the largest errors (strong blur, busy texture) dominate, and a
  * mildly degraded sample, whose dB depend on small errors, gets little of the training signal. Here every sample
- * counts by its dB: halving the error of any sample lowers the loss by the same 3 dB.
+ * counts by its dB: halving any one sample's squared error lowers the loss by the same amount.
  *
  * @example
  * ```ts
