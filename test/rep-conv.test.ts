@@ -35,9 +35,9 @@ function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
 }
 
 describe('RepConv2D', () => {
-  it('equals the sum of its branches, computed as separate convolutions', () => {
+  it.each([2, 8])('equals the sum of its branches, computed as separate convolutions (expand %i: that branch times 2 / expand)', (expandBy) => {
     const inp = tfl.input({ shape: [null, null, 3] });
-    const layer = new RepConv2D({ filters: 4, seed: 1 });
+    const layer = new RepConv2D({ filters: 4, seed: 1, expand: expandBy });
     const m = tfl.model({ inputs: inp, outputs: layer.apply(inp) as tfl.SymbolicTensor });
     randomize(m, 1);
     const [k3, bias, k1, expand, squeeze, ...edges] = layer.getWeights();
@@ -47,7 +47,7 @@ describe('RepConv2D', () => {
       const conv1 = (t: tf.Tensor4D, w: tf.Tensor) => tf.conv2d(t, tf.reshape(w, [1, 1, w.shape[0]!, w.shape[1]!]) as tf.Tensor4D, 1, 'same');
       let y = tf.add(tf.conv2d(x, k3 as tf.Tensor4D, 1, 'same'), bias);
       y = tf.add(y, conv1(x, k1));
-      y = tf.add(y, tf.conv2d(conv1(x, expand), squeeze as tf.Tensor4D, 1, 'same'));
+      y = tf.add(y, tf.mul(tf.conv2d(conv1(x, expand), squeeze as tf.Tensor4D, 1, 'same'), 2 / expandBy));
       Object.values(filters).forEach((f, j) => {
         const [w, scale] = [edges[j], edges[3 + j]]; // the three 1×1 weights, then the three scales
         // 1×1 conv, then a depthwise fixed edge filter times a per-channel scale (zero padding).
@@ -226,6 +226,25 @@ describe('reparameterize', () => {
 
   it('rejects reparam for other architectures', () => {
     expect(() => buildStudent({ arch: 'espcn', scale: 2, reparam: true })).toThrow(ConfigError);
+  });
+
+  it('merges wider expand branches (reparamExpand) into the plain net and records their width as provenance', async () => {
+    expect(() => buildStudent({ arch: 'compact', scale: 2, reparamExpand: 4 })).toThrow(/needs reparam/);
+    expect(() => buildStudent({ arch: 'compact', scale: 2, reparam: true, reparamExpand: 0 })).toThrow(ConfigError);
+    const rep = buildStudent({ arch: 'compact', scale: 2, width: 8, depth: 1, reparam: true, reparamExpand: 8, seed: 9 });
+    expect(rep.layers.filter((l): l is RepConv2D => l instanceof RepConv2D).map((l) => l.expand)).toEqual([8, 8, 8]);
+    randomize(rep, 9);
+    const plain = await reparameterize(rep);
+    const options = getModelInfo(plain).options;
+    expect(options).toMatchObject({ reparam: false, trainedWithReparam: true, trainedWithReparamExpand: 8 });
+    expect(options).not.toHaveProperty('reparamExpand');
+    const rebuilt = buildStudent({ arch: 'compact', scale: 2, ...(options as { width: number; depth: number }) });
+    expect(rebuilt.countParams()).toBe(plain.countParams());
+    const x = tf.randomUniform([1, 7, 9, 3], 0, 1, 'float32', 10);
+    const [a, b] = [rep.predict(x) as tf.Tensor, plain.predict(x) as tf.Tensor];
+    expect(maxAbsDiff(a, b)).toBeLessThan(1e-4);
+    tf.dispose([x, a, b]);
+    for (const m of [rep, plain, rebuilt]) m.dispose();
   });
 
   it('exports a RepConv2D model to ONNX as its plain conv', async () => {

@@ -64,6 +64,8 @@ export interface RunConfig {
     /** `--residual-interpolation`: nearest or bilinear. */
     residualInterpolation?: string;
     reparam?: boolean;
+    /** `--reparam-expand`. */
+    reparamExpand?: number;
     /** `--prelu-slopes`: channel or layer. */
     preluSlopes?: string;
     /** `--global-gates`. */
@@ -147,6 +149,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'model.detail': { flag: 'detail', kind: 'string' },
   'model.residualInterpolation': { flag: 'residualInterpolation', kind: 'string' },
   'model.reparam': { flag: 'reparam', kind: 'boolean' },
+  'model.reparamExpand': { flag: 'reparamExpand', kind: 'number' },
   'model.preluSlopes': { flag: 'preluSlopes', kind: 'string' },
   'model.globalGates': { flag: 'globalGates', kind: 'boolean' },
   'model.teacherDepths': { flag: 'teacherDepths', kind: 'numbers' },

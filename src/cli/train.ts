@@ -34,6 +34,7 @@ export interface TrainCliOptions extends StudentShapeCliOptions {
   arch: StudentArch | 'resnet';
   pixelSpace?: PixelSpace;
   reparam?: boolean;
+  reparamExpand?: number;
   teacherDepths?: number[];
   widthMult?: number;
   teacherActivation?: 'relu' | 'prelu';
@@ -101,6 +102,7 @@ export function addTrainingOptions(cmd: Command, required: readonly string[] = [
     .option('-s, --scale <n>', 'upscaling factor 1 (sharpening), 2, 3 or 4 (required: here or in --config)', (v) => intOption('--scale', 1, 4)(v) as Scale);
   return addStudentShapeOptions(cmd, 'student architecture: compact, espcn or fsrcnn (train also accepts resnet: the teacher)', 'compact')
     .option('--reparam', 'compact: train each 3x3 conv as a re-parameterizable ECB block (saved models are the plain net)')
+    .option('--reparam-expand <n>', 'with --reparam: channel multiplier of each block\'s expand -> 3x3 branch (default 2; 16 widens a 16-channel net\'s to 256)', intOption('--reparam-expand', 1, 64))
     .option('--patch <n>', 'LR patch side (default 96/scale, i.e. 96-pixel HR patches)', intOption('--patch', 4, 1024))
     .option('--batch <n>', 'patches per batch', intOption('--batch', 1, 4096), 16)
     .option('--steps <n>', 'total optimizer steps', intOption('--steps', 1), 20000)
@@ -156,7 +158,7 @@ export async function modelFromOptions(o: TrainCliOptions): Promise<tfl.LayersMo
     if (o.init !== undefined) throw new ConfigError('--init starts a student from a saved compact student; it does not apply to --arch resnet');
     return buildTeacher({ scale: o.scale, depths: o.teacherDepths, widthMultiplier: o.widthMult, activation: o.teacherActivation, seed: o.seed });
   }
-  const spec = { ...studentShape(o, o.scale), reparam: o.reparam, seed: o.seed };
+  const spec = { ...studentShape(o, o.scale), reparam: o.reparam, reparamExpand: o.reparamExpand, seed: o.seed };
   if (o.init === undefined) return buildStudent(spec);
   return initialStudent(o.init, spec);
 }

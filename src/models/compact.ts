@@ -69,6 +69,8 @@ export interface CompactConfig {
   detail?: DetailKind;
   /** Train-time re-parameterized 3×3 convolutions ({@link RepConv2D}); `reparameterize` makes them plain. */
   reparam?: boolean;
+  /** With `reparam`: channel multiplier of each block's expand → 3×3 branch (default 2, ECBSR's). */
+  reparamExpand?: number;
   /** PReLU slopes, one per channel (default) or one per layer ({@link PreluSlopes}). */
   preluSlopes?: PreluSlopes;
   /** Image-wide channel gates ({@link GlobalGate}) after the PReLUs of the body's second half. */
@@ -99,7 +101,7 @@ export function compact(c: CompactConfig): tfl.LayersModel {
   // Every conv is 3×3; with `reparam` it is trained as a RepConv2D (the same conv after `reparameterize`).
   const conv3 = (y: Sym, filters: number, o: ConvOpts): Sym => {
     if (!c.reparam) return conv(y, filters, o);
-    const z = new RepConv2D({ filters, kernelInitializer: o.init, seed: c.seed, name: o.name }).apply(y) as Sym;
+    const z = new RepConv2D({ filters, kernelInitializer: o.init, seed: c.seed, expand: c.reparamExpand, name: o.name }).apply(y) as Sym;
     return o.activation === 'prelu' ? prelu(z, `${o.name}_prelu`, o.preluSlopes) : z;
   };
   const slopes = c.preluSlopes ?? 'channel';

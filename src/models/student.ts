@@ -66,6 +66,12 @@ export interface StudentOptions {
    */
   reparam?: boolean;
   /**
+   * With `reparam`: channel multiplier of each block's expand → 3×3 branch, whose 1×1 conv widens the input to
+   * `expand · C_out` channels before the 3×3 conv (default 2, as in ECBSR; SESR's collapsible linear blocks widen to 256
+   * channels). Wider costs a little more per training step (the merge, not the convolution) and nothing at inference.
+   */
+  reparamExpand?: number;
+  /**
    * `compact` only: what the last conv predicts, a correction per RGB channel (`'rgb'`, default) or one luma correction
    * added to all three channels (`'luma'`: the capacity goes where Y-PSNR and the eye look, and the last conv costs a
    * third; chroma comes from the interpolated input, so use `residualInterpolation: 'bilinear'` with it).
@@ -167,14 +173,16 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     if (![1, 2, 4].includes(unshuffle)) throw new ConfigError(`unshuffle must be 1, 2 or 4, got ${String(unshuffle)}`);
     const reparam = opts.reparam ?? false;
     if (typeof reparam !== 'boolean') throw new ConfigError(`reparam must be a boolean, got ${String(reparam)}`);
+    if (opts.reparamExpand !== undefined && !reparam) throw new ConfigError('reparamExpand sets the re-parameterizable blocks\' width: it needs reparam');
+    const reparamExpand = opts.reparamExpand === undefined ? undefined : checkPositiveInt('reparamExpand', opts.reparamExpand, 1, 64);
     const detail = opts.detail ?? 'rgb';
     if (detail !== 'rgb' && detail !== 'luma') throw new ConfigError(`detail must be 'rgb' or 'luma', got ${String(detail)}`);
     const preluSlopes = opts.preluSlopes ?? 'channel';
     if (preluSlopes !== 'channel' && preluSlopes !== 'layer') throw new ConfigError(`preluSlopes must be 'channel' or 'layer', got ${String(preluSlopes)}`);
     const globalGates = opts.globalGates ?? false;
     if (typeof globalGates !== 'boolean') throw new ConfigError(`globalGates must be a boolean, got ${String(globalGates)}`);
-    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), ...(detail === 'luma' ? { detail } : {}), ...(preluSlopes === 'layer' ? { preluSlopes } : {}), ...(globalGates ? { globalGates } : {}), seed };
-    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, detail, preluSlopes, globalGates, seed, name });
+    options = { width, depth, residual: true, residualInterpolation, ...(unshuffle > 1 ? { unshuffle } : {}), ...(reparam ? { reparam } : {}), ...(reparamExpand !== undefined ? { reparamExpand } : {}), ...(detail === 'luma' ? { detail } : {}), ...(preluSlopes === 'layer' ? { preluSlopes } : {}), ...(globalGates ? { globalGates } : {}), seed };
+    model = compact({ scale, width, depth, residualInterpolation, unshuffle, reparam, reparamExpand, detail, preluSlopes, globalGates, seed, name });
     taps = compactTaps(depth);
   } else {
     throw new ConfigError(`unknown student arch "${String(arch)}": use espcn, fsrcnn or compact`);
