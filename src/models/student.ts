@@ -173,7 +173,7 @@ export function buildStudent(opts: StudentOptions = {}): tfl.LayersModel {
     if (![1, 2, 4].includes(unshuffle)) throw new ConfigError(`unshuffle must be 1, 2 or 4, got ${String(unshuffle)}`);
     const reparam = opts.reparam ?? false;
     if (typeof reparam !== 'boolean') throw new ConfigError(`reparam must be a boolean, got ${String(reparam)}`);
-    if (opts.reparamExpand !== undefined && !reparam) throw new ConfigError('reparamExpand sets the re-parameterizable blocks\' width: it needs reparam');
+    if (opts.reparamExpand !== undefined && !reparam) throw new ConfigError('reparamExpand (--reparam-expand) widens the re-parameterizable blocks: it needs reparam (--reparam)');
     const reparamExpand = opts.reparamExpand === undefined ? undefined : checkPositiveInt('reparamExpand', opts.reparamExpand, 1, 64);
     const detail = opts.detail ?? 'rgb';
     if (detail !== 'rgb' && detail !== 'luma') throw new ConfigError(`detail must be 'rgb' or 'luma', got ${String(detail)}`);
