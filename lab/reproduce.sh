@@ -17,7 +17,7 @@ for a in "$@"; do [ "$a" = "--dry-run" ] && dry=1; done
 case "$scale" in
   4) stages=(student-x4-luma16x8 student-x4-luma16x8-96k) ;; # 24000 steps, then one cosine cycle to 96000 (HR only)
   2) stages=(student-x2-luma16x8 student-x2-luma16x8-48k) ;; # 16000 steps, then one cosine cycle to 48000 (HR only)
-  1) stages=(student-x1-blind-gates-psnr-sharp) ;; # image-wide gates, PSNR loss, 15% of the patches unblurred; float16 weights
+  1) stages=(student-x1-blind-gates-psnr-sharp-expand16) ;; # image-wide gates, PSNR loss, 15% of the patches unblurred, 16x wide re-parameterizable blocks; float16 weights
   x4-plus) stages=(student-x4-luma32x8-emt24k) ;; # distilled from EMT x4 (needs SHARPEN_KD_TEACHERS); float16 weights
   x2-fast) stages=(student-x2-fast-luma16x3-layer-slopes) ;; # 48000 steps (HR only), one PReLU slope per layer
   *) echo "usage: bash lab/reproduce.sh <scale 1|2|4, or x4-plus, x2-fast> [--dry-run] [train flags]" >&2; exit 2 ;;

@@ -55,7 +55,7 @@ export interface Entry {
 }
 
 /** Every id `--only` accepts. */
-export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'student-blind-32x6', 'student-blind-gates', 'student-blind-gates-psnr', 'student-blind-gates-psnr-sharp', 'shipped', 'shipped-plus', 'shipped-fast', 'shipped-gaussian', 'identity-sharp', 'deconv-blind-sharp', 'student-blind-gates-sharp', 'student-blind-gates-psnr-sharp-sharp', 'shipped-sharp'] as const;
+export const ENTRY_IDS = ['bicubic', 'lanczos3', 'identity', 'unsharp', 'unsharp-tuned', 'deconv-blind', 'deconv-oracle', 'emt', 'teacher', 'esrgan-slim', 'esrgan-medium', 'student-scratch', 'student-distill', 'student-cache-control', 'student-long', 'student-unshuffle', 'student-wide', 'student-reparam', 'student-reparam-long', 'student-extra', 'student-finetune', 'student-distill-half', 'student-distill-teacher-only', 'student-distill-feature', 'student-grow', 'student-luma-reparam', 'student-luma', 'student-luma-finetune', 'student-blind', 'student-blind-32x6', 'student-blind-gates', 'student-blind-gates-psnr', 'student-blind-gates-psnr-sharp', 'student-blind-gates-psnr-sharp-expand16', 'shipped', 'shipped-plus', 'shipped-fast', 'shipped-gaussian', 'identity-sharp', 'deconv-blind-sharp', 'student-blind-gates-sharp', 'student-blind-gates-psnr-sharp-sharp', 'shipped-sharp'] as const;
 
 /** `meta.user` of a checkpoint, read from its header only (the tensors can be large). */
 function checkpointConfig(file: string): Record<string, unknown> | undefined {
@@ -190,7 +190,8 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
   // all four training sets, and its MSE fine-tune), and at ×1 the real-time student trained on the blind degradations
   // (lab/runs/student-x1-blind.json), its 32×6 twin (lab/runs/student-x1-blind-32x6.json) and its twin with image-wide
   // gates (lab/runs/student-x1-blind-gates.json), that one trained on the PSNR loss (student-x1-blind-gates-psnr.json) and on
-  // the PSNR loss with 15% of its patches unblurred (student-x1-blind-gates-psnr-sharp.json).
+  // the PSNR loss with 15% of its patches unblurred (student-x1-blind-gates-psnr-sharp.json), and that one with 16× wide
+  // re-parameterizable blocks (student-x1-blind-gates-psnr-sharp-expand16.json).
   const optional: Array<[(typeof ENTRY_IDS)[number], string, string]> = [
     ['student-unshuffle', 'student with pixel-unshuffle front end (fast)', 'unshuffle'],
     ['student-wide', 'wider student: compact 32×8, pixel-unshuffle 2', 'wide'],
@@ -210,6 +211,7 @@ export async function entriesFor(root: string, scale: number): Promise<Entry[]> 
     ['student-blind-gates', 'the blind ×1 student 16×6 with image-wide gates (`--global-gates`)', 'blind-gates'],
     ['student-blind-gates-psnr', 'the gated blind ×1 student trained on the PSNR loss (`--pixel-loss psnr`)', 'blind-gates-psnr'],
     ['student-blind-gates-psnr-sharp', 'the gated blind ×1 student, PSNR loss, 15% of its patches unblurred', 'blind-gates-psnr-sharp'],
+    ['student-blind-gates-psnr-sharp-expand16', 'the same with 16× wide re-parameterizable blocks (`--reparam-expand 16`)', 'blind-gates-psnr-sharp-expand16'],
   ];
   for (const [id, label, suffix] of optional) {
     const e = runEntry(root, id, scale, 'student', label, `student-x${scale}-${suffix}`);
