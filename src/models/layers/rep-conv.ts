@@ -3,7 +3,7 @@
  * ECBSR (Zhang, Zeng and Zhang, "Edge-oriented Convolution Block for Real-time Super Resolution on Mobile
  * Devices", ACM MM 2021). Several linear branches are trained side by side:
  *
- *   3×3 conv  +  1×1 conv  +  1×1 expand (2·C_out) → 3×3 conv  +  Σ over {Sobel-x, Sobel-y, Laplacian} of 1×1 conv → fixed edge filter × learned per-channel scale
+ *   3×3 conv  +  1×1 conv  +  1×1 expand (e·C_out, e = 2 by default) → 3×3 conv, × 2/e  +  Σ over {Sobel-x, Sobel-y, Laplacian} of 1×1 conv → fixed edge filter × learned per-channel scale
  *
  * Because every branch is linear (no inner biases, no activations), their sum is exactly one 3×3 convolution,
  * so the layer computes that merged kernel from its branch weights on every call (a few thousand MACs) and runs a
@@ -36,7 +36,10 @@ export interface RepConv2DArgs {
   kernelInitializer?: Init;
   /** Seed of the other branches' initializers. */
   seed?: number;
-  /** Channel multiplier of the expand → 3×3 branch (default 2, as in ECBSR). */
+  /**
+   * Channel multiplier of the expand → 3×3 branch (default 2, as in ECBSR). Any other value also scales that branch by
+   * 2 / expand, so that Adam's steps on it stay those of the default width.
+   */
   expand?: number;
   /** Layer name. */
   name?: string;
