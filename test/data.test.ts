@@ -140,6 +140,26 @@ describe('imageFolderDataset', () => {
     expect(err.message).toMatch(/broken\.png/);
   });
 
+  it('rescale draws HR patches from each image shrunk by MATLAB bicubic, each version as often as an image', async () => {
+    const hrDir = path.join(dir, 'HR');
+    const both = await imageFolderDataset(hrDir, { scale: 2, patchSize: 8, batchSize: 2, seed: 1, rescale: [1, 0.5] });
+    expect(both.description).toMatch(/n=6 .*rescale=1,0\.5/); // the three images and their halves
+    both.dispose();
+    // At 0.5 only the 64x64 image (32x32 shrunk) holds a 16-pixel LR patch: the HR patch is the whole shrunk image.
+    const half = await imageFolderDataset(hrDir, { scale: 2, patchSize: 16, batchSize: 1, seed: 3, rescale: [0.5], augment: false });
+    expect(half.description).toMatch(/n=1 /);
+    const a = await half.nextArrays();
+    const want = resizeBicubic(randomImage(64, 64, 2), 0.5);
+    expect(want.width).toBe(32);
+    expect(Array.from(a.hr, (v) => Math.round(v * 255))).toEqual(Array.from(want.data));
+    half.dispose();
+    await expect(imageFolderDataset(hrDir, { scale: 2, rescale: [1, 1.5] })).rejects.toThrow(/\[0\.25, 1\]/);
+    await expect(imageFolderDataset(hrDir, { scale: 2, rescale: [0.8, 0.8] })).rejects.toThrow(/distinct/);
+    await expect(imageFolderDataset(hrDir, { scale: 2, rescale: [] })).rejects.toBeInstanceOf(ConfigError);
+    await expect(pairedFolderDataset({ lr: path.join(dir, 'LR'), hr: path.join(dir, 'HR') }, { scale: 2, patchSize: 8, rescale: [1, 0.5] })).rejects.toThrow(/paired/);
+    await expect(imageFolderDataset(hrDir, { scale: 2, patchSize: 8, unlabeled: true, rescale: [0.5] })).rejects.toThrow(/unlabeled/);
+  });
+
   it('validates options with ConfigError', async () => {
     await expect(imageFolderDataset(path.join(dir, 'HR'), { scale: 2, patchSize: 0 })).rejects.toBeInstanceOf(ConfigError);
     await expect(imageFolderDataset(path.join(dir, 'HR'), { scale: 5 as never })).rejects.toBeInstanceOf(ConfigError);

@@ -85,6 +85,8 @@ export interface RunConfig {
     unlabeled?: boolean;
     /** `--no-data-worker` when false: make the patches in the training thread. */
     worker?: boolean;
+    /** `--rescale`: the versions of each HR image patches are drawn from, e.g. `[1, 0.8, 0.6]`. */
+    rescale?: number[];
     /** `train --privileged`: targets the data makes itself (`wiener-oracle`). */
     privileged?: 'wiener-oracle';
     /** `distill --extra`: folders of inputs without HR, mixed in and labelled by the teacher. */
@@ -161,6 +163,7 @@ const FIELDS: Record<string, { flag: string; kind: Kind }> = {
   'data.cacheMb': { flag: 'cacheMb', kind: 'number' },
   'data.unlabeled': { flag: 'unlabeled', kind: 'boolean' },
   'data.worker': { flag: 'dataWorker', kind: 'boolean' },
+  'data.rescale': { flag: 'rescale', kind: 'numbers' },
   'data.privileged': { flag: 'privileged', kind: 'string' },
   'data.extra': { flag: 'extra', kind: 'paths' },
   'data.extraDownscale': { flag: 'extraDownscale', kind: 'number' },
